@@ -1,0 +1,9 @@
+"""Commands of ppcti.analysis."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this capability's commands to the main app."""

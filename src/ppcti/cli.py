@@ -1,0 +1,83 @@
+"""The ``ppcti`` command line.
+
+Each capability contributes its commands from its own ``cli`` module through ``register(app)``, so the
+command tree is assembled here in one explicit list rather than discovered. Command modules import their
+heavy dependencies (spaCy, SEAL, librdkafka) inside the command functions, so ``ppcti --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from ppcti import __version__
+from ppcti.errors import PpctiError
+
+#: Modules that register commands, in the order they appear in ``--help``.
+COMMAND_MODULES: tuple[str, ...] = (
+    "ppcti.pipeline_cli",
+    "ppcti.samples.cli",
+    "ppcti.pii.cli",
+    "ppcti.stix.cli",
+    "ppcti.analysis.cli",
+    "ppcti.fhe.cli",
+    "ppcti.bus.cli",
+)
+
+app = typer.Typer(
+    name="ppcti",
+    help="Privacy-preserving cyber threat intelligence: security logs in, shareable STIX 2.1 CTI out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ppcti {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Privacy-preserving cyber threat intelligence."""
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def main() -> None:
+    """Console entry point: user errors print one clear line and exit non-zero, without a traceback."""
+    try:
+        app(standalone_mode=False)
+    except PpctiError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""The error tree of ppcti.
+
+Every error a user can cause derives from :class:`PpctiError`, so the CLI and the API can catch one
+class, print its message and map it to an exit code or HTTP status without a traceback::
+
+    PpctiError                      exit 2 / HTTP 400
+    ├── ConfigError                 bad settings, profile or mapping file
+    ├── InputRefused                the upload as a whole cannot be processed (exit 3 / HTTP 422)
+    │   └── ArchiveRefused          a hostile or over-limit archive member (carries `member`)
+    ├── FormatError                 a file or line that no parser can use (carries `file`, `line`)
+    ├── MissingExtra                an optional dependency group is not installed
+    ├── FHEError                    bad, mismatched or corrupt FHE key, query, blacklist or result file
+    └── BusError                    Kafka broker unreachable or a message not delivered
+
+Messages never contain raw values from the input: they name files, lines, columns and reasons, which is
+what a user needs to fix the input, and nothing that could leak personal data into logs.
+"""
+
+from __future__ import annotations
+
+
+class PpctiError(Exception):
+    """Base of all errors ppcti raises on purpose."""
+
+    exit_code: int = 2
+    http_status: int = 400
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = self.file if self.line is None else f"{self.file}:{self.line}"
+            where += ": "
+        return f"{where}{self.message}"
+
+
+class ConfigError(PpctiError):
+    """A setting, profile, mapping or rules file is invalid."""
+
+
+class InputRefused(PpctiError):
+    """Nothing could be processed: the upload is refused as a whole."""
+
+    exit_code = 3
+    http_status = 422
+
+
+class ArchiveRefused(InputRefused):
+    """An archive member is hostile or over a limit."""
+
+    def __init__(self, message: str, *, member: str, file: str | None = None) -> None:
+        self.member = member
+        super().__init__(f"member {member!r} refused: {message}", file=file)
+
+
+class FormatError(PpctiError):
+    """A file or line that no parser can use."""
+
+
+class MissingExtra(PpctiError):
+    """An optional dependency group is needed for this feature."""
+
+    def __init__(self, extra: str, feature: str) -> None:
+        super().__init__(f"{feature} needs the optional dependencies: pip install 'ppcti[{extra}]'")
+        self.extra = extra
+
+
+class FHEError(PpctiError):
+    """An FHE key, query, blacklist or result file is wrong, mismatched or corrupt."""
+
+
+class BusError(PpctiError):
+    """The Kafka broker could not be reached or a message was not delivered."""
+
+    http_status = 503

@@ -1,0 +1,1 @@
+"""Synthetic, deterministic sample datasets with ground truth."""
