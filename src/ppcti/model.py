@@ -103,4 +103,6 @@ class Reject:
     stage: str = "parse"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "stage": self.stage, "reason": self.reason, "raw": self.raw}
+        return {
+            "file": self.file, "line": self.line, "stage": self.stage, "reason": self.reason, "raw": self.raw
+        }

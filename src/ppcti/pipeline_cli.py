@@ -2,8 +2,117 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 import typer
+
+from ppcti.pipeline import OPTIONAL_STAGES
 
 
 def register(app: typer.Typer) -> None:
     """Add the run command to the main app."""
+    app.command("run", no_args_is_help=True)(run)
+
+
+def run(
+    inputs: list[Path] = typer.Argument(..., help="ZIP archives, folders or files (JSON, CSV, TXT, XLSX)."),
+    holder: str = typer.Option(..., "--holder", help="The data holder (organisation) these logs belong to."),
+    out: Path = typer.Option(Path("out/run"), "--out", help="Run folder to write."),
+    log_format: str | None = typer.Option(
+        None, "--format", help="Force a log format for every file instead of recognising it."
+    ),
+    timezone: str = typer.Option(
+        "UTC", "--timezone", help="IANA zone of timestamps written without an offset."
+    ),
+    year: int | None = typer.Option(None, "--year", help="Year for timestamps without one (BSD syslog)."),
+    day: str | None = typer.Option(None, "--date", help="Date (YYYY-MM-DD) for time-only log lines."),
+    date_order: str = typer.Option("DMY", "--date-order", help="How to read 01/02/2023: DMY or MDY."),
+    profile: str | None = typer.Option(
+        None, "--profile", help="Feature profile: default, full, network, or a YAML file of kept fields."
+    ),
+    skip: list[str] = typer.Option(
+        [], "--skip", help=f"Stages to leave out: {', '.join(OPTIONAL_STAGES)} (repeatable)."
+    ),
+    tlp: str = typer.Option(
+        "amber", "--tlp", help="TLP 2.0 marking of the CTI: clear, green, amber, amber+strict, red."
+    ),
+    nlp: str = typer.Option("auto", "--nlp", help="PII free-text engine: auto, spacy or regex."),
+    pii_rules: Path | None = typer.Option(None, "--pii-rules", help="YAML file of custom PII rules."),
+    kafka: str | None = typer.Option(
+        None, "--kafka", envvar="PPCTI_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers to publish results to."
+    ),
+    kafka_events: bool = typer.Option(False, "--kafka-events", help="Also publish the normalised events."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
+) -> None:
+    """Turn security logs into normalised events, PII findings, STIX 2.1 CTI and an analyst report."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from ppcti.clean.minimise import load_profile
+    from ppcti.clean.timestamps import TimeContext
+    from ppcti.errors import ConfigError
+    from ppcti.pipeline import RunOptions, run_pipeline
+
+    try:
+        given_date = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise ConfigError(f"--date must be YYYY-MM-DD, not {day!r}") from None
+    options = RunOptions(
+        holder=holder,
+        out=out,
+        format=log_format,
+        time=TimeContext(timezone=timezone, year=year, date=given_date, date_order=date_order.upper()),
+        profile=load_profile(profile),
+        skip=frozenset(skip),
+        tlp=tlp,
+        nlp=nlp,
+        pii_rules=pii_rules,
+        kafka=kafka,
+        kafka_events=kafka_events,
+    )
+    console = Console(stderr=True, quiet=quiet)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=quiet,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
+
+        summary = run_pipeline(inputs, options, progress=progress)
+    if not quiet:
+        _print_summary(console, summary, out)
+
+
+def _print_summary(console, summary, out: Path) -> None:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    table = Table(title=f"ppcti run {summary.run_id} — {summary.holder}", show_lines=False)
+    for col in ("file", "format", "entries", "events", "rejects", "duplicates"):
+        table.add_column(col, justify="right" if col not in ("file", "format") else "left")
+    for f in summary.files:
+        table.add_row(
+            f.path,
+            f.format or "[yellow]unrecognised[/]",
+            str(f.entries),
+            str(f.events),
+            str(f.rejects),
+            str(f.duplicates),
+        )
+    console.print(table)
+    for refused in summary.refused:
+        console.print(f"[yellow]refused[/] {refused['member']}: {refused['reason']}")
+    for stage, result in summary.stages.items():
+        console.print(
+            f"[green]{stage}[/]: {result.get('message', '')}" if isinstance(result, dict) else stage
+        )
+    console.print(f"[bold]{summary.events}[/] events, [bold]{summary.rejects}[/] rejects → {out}")

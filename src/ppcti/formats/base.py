@@ -1,0 +1,88 @@
+"""What a log format plugin is, and what it hands back.
+
+A format recognises a sample of a file (:meth:`LogFormat.score`) and parses the whole file into batches
+of events (:meth:`LogFormat.parse`). Batches are Polars frames so that the hot path stays columnar; every
+input entry ends up either as a row of ``events`` or as a :class:`~ppcti.model.Reject`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import polars as pl
+
+from ppcti.clean.timestamps import TimeContext
+from ppcti.model import Reject
+
+if TYPE_CHECKING:
+    from ppcti.ingest import Limits, SourceFile
+
+#: Columns of ``ParsedBatch.events`` besides ``extra`` (a format-specific struct) and ``raw``.
+BATCH_COLUMNS: dict[str, pl.DataType] = {
+    "line": pl.Int64(),
+    "timestamp": pl.String(),
+    "src_ip": pl.String(),
+    "src_port": pl.Int32(),
+    "dst_ip": pl.String(),
+    "dst_port": pl.Int32(),
+    "nat_ip": pl.String(),
+    "protocol": pl.String(),
+    "src_mac": pl.String(),
+    "emails": pl.List(pl.String()),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOptions:
+    """Settings every parser receives."""
+
+    time: TimeContext = field(default_factory=TimeContext)
+    limits: Limits | None = None
+    batch_bytes: int = 32 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class ParsedBatch:
+    """One batch of a file.
+
+    ``events`` has :data:`BATCH_COLUMNS`, ``extra`` (struct) and ``raw`` (the entry as it should appear in
+    the cleaned copy of the file). ``notes`` counts assumptions and repairs for the run summary.
+    ``cleaned_header`` is written once at the top of the cleaned copy (the CSV header).
+    """
+
+    events: pl.DataFrame
+    rejects: list[Reject] = field(default_factory=list)
+    notes: Counter[str] = field(default_factory=Counter)
+    cleaned_header: str | None = None
+
+
+@runtime_checkable
+class LogFormat(Protocol):
+    """A log format plugin. Register instances with :func:`ppcti.formats.register`."""
+
+    name: str
+    description: str
+    #: File kinds (from ingestion's content detection) this format can read.
+    kinds: frozenset[str]
+
+    #: Suffix of the cleaned copy, when it differs from the input's (e.g. ``.csv`` for XLSX input).
+    def cleaned_name(self, source: SourceFile) -> str: ...
+
+    def score(self, source: SourceFile, sample: str) -> float:
+        """How sure the format is that ``source`` holds it, from 0 to 1, judged on ``sample``."""
+        ...
+
+    def parse(self, source: SourceFile, options: ParseOptions) -> Iterator[ParsedBatch]:
+        """All entries of ``source``, streamed in bounded batches."""
+        ...
+
+
+def empty_events(extra: pl.DataType | None = None) -> pl.DataFrame:
+    """An empty events frame with the batch schema."""
+    schema: dict[str, pl.DataType] = dict(BATCH_COLUMNS)
+    schema["extra"] = extra or pl.Struct({"_": pl.String()})
+    schema["raw"] = pl.String()
+    return pl.DataFrame(schema=schema)

@@ -1,0 +1,250 @@
+"""``events-json``: JSON security event feeds (JSON arrays, single documents, NDJSON).
+
+Fields are pulled out with declarative mappings (:mod:`ppcti.formats.mapping`); Suricata EVE, Elastic
+Common Schema and Zeek ship built in, and each record is matched to the mapping whose identifying keys it
+carries, so a feed that mixes shapes still parses. For NDJSON ``line`` is the file's line number; for a
+JSON array or document it is the record's 1-based position, since a parsed array keeps no line numbers.
+A JSON array is read whole (bounded by the archive limits); NDJSON streams.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import polars as pl
+
+from ppcti.clean.emails import clean_email
+from ppcti.clean.mac import normalise_mac
+from ppcti.clean.timestamps import TimeContext, to_stix_timestamp
+from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
+from ppcti.formats.mapping import EXTRA_FIELDS, Mapping, builtin_mappings
+from ppcti.model import Reject
+
+if TYPE_CHECKING:
+    from ppcti.ingest import SourceFile
+
+EXTRA_TYPE = pl.Struct(
+    {"mapping": pl.String(), **{name: pl.String() for name in EXTRA_FIELDS}, "mac_malformed": pl.Boolean()}
+)
+_BATCH_RECORDS = 50_000
+#: Below this share of identifying keys a record matches no mapping.
+_MIN_MATCH = 0.5
+
+
+@lru_cache(maxsize=65536)
+def canonical_ip(value: str) -> str | None:
+    """Canonical text of an IP address (compressed IPv6), or ``None``."""
+    try:
+        return str(ipaddress.ip_address(value.strip().strip("[]")))
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _mac(value: str) -> str | None:
+    return normalise_mac(value)
+
+
+class EventsJson:
+    name = "events-json"
+    description = "JSON event feeds: Suricata EVE, Elastic Common Schema, Zeek, or a mapping of your own."
+    kinds = frozenset({"json", "ndjson"})
+
+    def __init__(self, mappings: tuple[Mapping, ...] | None = None) -> None:
+        self._mappings = mappings
+
+    @property
+    def mappings(self) -> tuple[Mapping, ...]:
+        return self._mappings if self._mappings is not None else builtin_mappings()
+
+    def cleaned_name(self, source: SourceFile) -> str:
+        path = PurePosixPath(source.path)
+        return str(path.with_suffix(".jsonl")) if path.suffix != ".jsonl" else source.path
+
+    def score(self, source: SourceFile, sample: str) -> float:
+        best = 0.0
+        for mapping in self.mappings:
+            found = sum(1 for key in mapping.signature if f'"{key}"' in sample or _nested_hint(key, sample))
+            best = max(best, found / len(mapping.signature))
+        return round(best, 3)
+
+    def parse(self, source: SourceFile, options: ParseOptions) -> Iterator[ParsedBatch]:
+        builder = _Builder(source.path, self.mappings, options.time)
+        if source.kind == "ndjson":
+            yield from self._parse_ndjson(source, options, builder)
+            return
+        with open(source.local_path, "rb") as handle:
+            data = handle.read()
+        try:
+            document = orjson.loads(_to_utf8(data, source.encoding))
+        except orjson.JSONDecodeError as exc:
+            reject = Reject(
+                source.path, None, f"not valid JSON: {_where(exc)}", data[:200].decode("utf-8", "replace")
+            )
+            yield ParsedBatch(events=_empty(), rejects=[reject])
+            return
+        records = document if isinstance(document, list) else [document]
+        for start in range(0, len(records), _BATCH_RECORDS):
+            for index, record in enumerate(records[start : start + _BATCH_RECORDS], start=start + 1):
+                builder.add(index, record)
+            yield builder.flush()
+
+    def _parse_ndjson(
+        self, source: SourceFile, options: ParseOptions, builder: _Builder
+    ) -> Iterator[ParsedBatch]:
+        from ppcti.formats._lines import iter_line_frames
+        from ppcti.ingest import Limits
+
+        limits = options.limits or Limits()
+        for chunk in iter_line_frames(
+            source, batch_bytes=options.batch_bytes, max_line_bytes=limits.max_line_bytes
+        ):
+            for line, prefix in chunk.oversized:
+                builder.rejects.append(
+                    Reject(
+                        source.path, line, f"line longer than {limits.max_line_bytes} bytes", prefix, "ingest"
+                    )
+                )
+            for line, text in chunk.frame.select("line", "text").iter_rows():
+                if text is None or not text.strip():
+                    builder.notes["blank_lines"] += 1
+                    continue
+                try:
+                    record = orjson.loads(text)
+                except orjson.JSONDecodeError as exc:
+                    builder.rejects.append(Reject(source.path, line, f"not valid JSON: {_where(exc)}", text))
+                    continue
+                builder.add(line, record, raw=text)
+                if builder.size >= _BATCH_RECORDS:
+                    yield builder.flush()
+            yield builder.flush()
+
+
+def _nested_hint(key: str, sample: str) -> bool:
+    """``source.ip`` written nested: ``"source": {... "ip"``."""
+    head, _, tail = key.partition(".")
+    return bool(tail) and f'"{head}"' in sample and f'"{tail.split(".")[-1]}"' in sample
+
+
+def _to_utf8(data: bytes, encoding: str | None) -> bytes:
+    if encoding in (None, "utf-8", "utf8", "ascii"):
+        return data
+    if encoding == "utf-8-sig":
+        return data.removeprefix(b"\xef\xbb\xbf")
+    return data.decode(encoding, "replace").encode("utf-8")
+
+
+def _where(exc: orjson.JSONDecodeError) -> str:
+    return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+
+
+def _empty() -> pl.DataFrame:
+    schema: dict[str, pl.DataType] = {**BATCH_COLUMNS, "extra": EXTRA_TYPE, "raw": pl.String()}
+    return pl.DataFrame(schema=schema)
+
+
+class _Builder:
+    """Turns records into column lists; flushes them as a batch frame."""
+
+    def __init__(self, path: str, mappings: tuple[Mapping, ...], time: TimeContext) -> None:
+        self.path = path
+        self.mappings = mappings
+        self.time = time
+        self.rows: list[tuple[Any, ...]] = []
+        self.rejects: list[Reject] = []
+        self.notes: Counter[str] = Counter()
+
+    @property
+    def size(self) -> int:
+        return len(self.rows)
+
+    def add(self, line: int, record: Any, raw: str | None = None) -> None:
+        raw_text = raw if raw is not None else orjson.dumps(record).decode()
+        if not isinstance(record, dict):
+            self.rejects.append(Reject(self.path, line, "record is not a JSON object", raw_text[:2000]))
+            return
+        mapping = self._pick(record)
+        if mapping is None:
+            self.rejects.append(Reject(self.path, line, "no mapping recognises this record", raw_text[:2000]))
+            return
+        src_ip = _ip(mapping.first(record, "src_ip"))
+        dst_ip = _ip(mapping.first(record, "dst_ip"))
+        emails = list(
+            dict.fromkeys(e for e in (clean_email(str(v)) for v in mapping.all_values(record, "emails")) if e)
+        )
+        if src_ip is None and dst_ip is None and not emails:
+            self.rejects.append(Reject(self.path, line, "no valid source or destination address", raw_text))
+            return
+        raw_time = mapping.first(record, "timestamp")
+        timestamp = to_stix_timestamp(raw_time, self.time) if raw_time is not None else None
+        if timestamp is None:
+            reason = "no timestamp" if raw_time is None else "invalid timestamp"
+            self.rejects.append(Reject(self.path, line, reason, raw_text))
+            return
+        mac_raw = mapping.first(record, "src_mac")
+        src_mac = _mac(str(mac_raw)) if mac_raw is not None else None
+        if mac_raw is not None and src_mac is None:
+            self.notes["malformed_mac"] += 1
+        dst_mac_raw = mapping.first(record, "dst_mac", extra=True)
+        extra = {"mapping": mapping.name}
+        for name in EXTRA_FIELDS:
+            value = mapping.first(record, name, extra=True)
+            extra[name] = (
+                None if value is None else (value if isinstance(value, str) else orjson.dumps(value).decode())
+            )
+        extra["dst_mac"] = _mac(str(dst_mac_raw)) if dst_mac_raw is not None else None
+        extra["mac_malformed"] = True if (mac_raw is not None and src_mac is None) else None
+        protocol = mapping.first(record, "protocol")
+        self.rows.append(
+            (
+                line,
+                timestamp,
+                src_ip,
+                _port(mapping.first(record, "src_port")),
+                dst_ip,
+                _port(mapping.first(record, "dst_port")),
+                None,
+                str(protocol).upper() if protocol is not None else None,
+                src_mac,
+                emails or None,
+                extra,
+                raw_text,
+            )
+        )
+
+    def _pick(self, record: dict[str, Any]) -> Mapping | None:
+        best, best_score = None, 0.0
+        for mapping in self.mappings:
+            score = mapping.match_score(record)
+            if score > best_score:
+                best, best_score = mapping, score
+        return best if best_score >= _MIN_MATCH else None
+
+    def flush(self) -> ParsedBatch:
+        columns = list(zip(*self.rows, strict=True)) if self.rows else [[] for _ in range(12)]
+        names = [*BATCH_COLUMNS, "extra", "raw"]
+        schema = {**BATCH_COLUMNS, "extra": EXTRA_TYPE, "raw": pl.String()}
+        frame = pl.DataFrame(
+            {name: list(col) for name, col in zip(names, columns, strict=True)}, schema=schema
+        )
+        batch = ParsedBatch(events=frame, rejects=self.rejects, notes=self.notes)
+        self.rows, self.rejects, self.notes = [], [], Counter()
+        return batch
+
+
+def _ip(value: Any) -> str | None:
+    return canonical_ip(value) if isinstance(value, str) else None
+
+
+def _port(value: Any) -> int | None:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        return None
+    return port if 0 <= port <= 65535 else None

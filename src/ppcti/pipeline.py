@@ -1,0 +1,387 @@
+"""``ppcti run``: the pipeline that turns an upload into normalised events, CTI and reports.
+
+Stages, in order: ingest (safe extraction, type detection) → recognise the log format of each file →
+parse and clean (timestamps, e-mails, MACs, repairs, in the format) → deduplicate across the run →
+minimise features → write ``events.jsonl``, ``cleaned/``, ``rejects.jsonl`` → later stages that read
+those files (PII, knowledge graph, STIX, analysis, report, Kafka). The core stages stream batches, so
+memory stays bounded by the batch size plus the deduplication index (see ``docs/benchmarks.md``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+import polars as pl
+
+from ppcti import __version__
+from ppcti.clean.dedup import Deduplicator
+from ppcti.clean.minimise import Profile, load_profile
+from ppcti.clean.timestamps import TimeContext
+from ppcti.errors import ConfigError, InputRefused
+from ppcti.formats import ParseOptions, detect, get
+from ppcti.formats.base import ParsedBatch
+from ppcti.ingest import Limits, SourceFile, Upload, open_upload
+from ppcti.model import EVENT_FIELDS, Reject
+
+#: Post-processing stages that can be switched off with ``--skip``.
+OPTIONAL_STAGES = ("pii", "cti", "analysis", "report")
+
+#: Event columns that decide whether two events are the same (everything but where they were written).
+DEDUP_KEYS = tuple(f for f in EVENT_FIELDS if f not in ("source_file", "line"))
+
+ProgressFn = Callable[[str, int, int], None]
+"""``progress(stage_description, done, total)``; ``total`` 0 means unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Everything a run needs besides its inputs; defaults are the embedded defaults of the quickstart."""
+
+    holder: str
+    out: Path
+    format: str | None = None
+    time: TimeContext = field(default_factory=TimeContext)
+    profile: Profile = field(default_factory=lambda: load_profile(None))
+    limits: Limits = field(default_factory=Limits)
+    skip: frozenset[str] = frozenset()
+    tlp: str = "amber"
+    nlp: str = "auto"
+    pii_rules: Path | None = None
+    kafka: str | None = None
+    kafka_events: bool = False
+    batch_bytes: int = 32 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if not self.holder.strip():
+            raise ConfigError("--holder must name the data holder")
+        unknown = set(self.skip) - set(OPTIONAL_STAGES)
+        if unknown:
+            raise ConfigError(
+                f"unknown stages to skip {sorted(unknown)}; choose from {list(OPTIONAL_STAGES)}"
+            )
+
+
+@dataclass(slots=True)
+class FileStats:
+    path: str
+    kind: str
+    encoding: str | None
+    format: str | None
+    score: float
+    scores: dict[str, float]
+    entries: int = 0
+    events: int = 0
+    rejects: int = 0
+    duplicates: int = 0
+    notes: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "encoding": self.encoding,
+            "format": self.format,
+            "format_score": self.score,
+            "format_scores": self.scores,
+            "entries": self.entries,
+            "events": self.events,
+            "rejects": self.rejects,
+            "duplicates": self.duplicates,
+            "notes": {k: v for k, v in sorted(self.notes.items()) if v},
+            "warnings": self.warnings,
+        }
+
+
+@dataclass(slots=True)
+class RunSummary:
+    run_id: str
+    holder: str
+    started_at: str
+    files: list[FileStats] = field(default_factory=list)
+    refused: list[dict[str, str]] = field(default_factory=list)
+    unrecognised: list[str] = field(default_factory=list)
+    rejects_by_reason: Counter[str] = field(default_factory=Counter)
+    duplicates: dict[str, int] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    stages: dict[str, Any] = field(default_factory=dict)
+    events: int = 0
+    rejects: int = 0
+
+    @property
+    def completed(self) -> bool:
+        """Something was processed: at least one file was parsed."""
+        return any(f.format for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        per_format: dict[str, Counter[str]] = defaultdict(Counter)
+        for f in self.files:
+            if f.format:
+                per_format[f.format].update(
+                    {
+                        "files": 1,
+                        "entries": f.entries,
+                        "events": f.events,
+                        "rejects": f.rejects,
+                        "duplicates": f.duplicates,
+                    }
+                )
+        return {
+            "ppcti_version": __version__,
+            "run_id": self.run_id,
+            "holder": self.holder,
+            "started_at": self.started_at,
+            "events": self.events,
+            "rejects": self.rejects,
+            "duplicates": self.duplicates,
+            "formats": {k: dict(v) for k, v in sorted(per_format.items())},
+            "files": [f.to_dict() for f in self.files],
+            "unrecognised_files": self.unrecognised,
+            "refused_members": self.refused,
+            "rejects_by_reason": dict(self.rejects_by_reason.most_common()),
+            "stage_seconds": {k: round(v, 4) for k, v in self.stage_seconds.items()},
+            "stages": self.stages,
+        }
+
+
+def run_pipeline(
+    inputs: Path | Sequence[Path], options: RunOptions, *, progress: ProgressFn | None = None
+) -> RunSummary:
+    """Run every stage on ``inputs`` and write the run folder ``options.out``."""
+    started = datetime.now(UTC)
+    summary = RunSummary(
+        run_id=_run_id(options.holder, started),
+        holder=options.holder,
+        started_at=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    out = options.out
+    _prepare_out(out)
+    clock = _Clock(summary)
+    with clock("ingest"):
+        upload = open_upload(inputs, holder=options.holder, limits=options.limits)
+    with upload:
+        summary.refused = [{"member": r.member, "reason": r.reason} for r in upload.refused]
+        _core(upload, options, summary, clock, progress)
+        if not summary.completed:
+            _write_summary(out, summary)
+            if upload.refused and not upload.files:
+                raise InputRefused("every member of the upload was refused; see summary.json")
+            raise InputRefused("no file in the upload holds a recognised log format; see summary.json")
+        _later_stages(upload, options, summary, clock, progress)
+    _write_summary(out, summary)
+    return summary
+
+
+def _run_id(holder: str, started: datetime) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(f"{holder}\x00{started.isoformat()}".encode()).hexdigest()[:8]
+    return f"{started.strftime('%Y%m%dT%H%M%SZ')}-{digest}"
+
+
+def _prepare_out(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("cleaned", "cti"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    for name in (
+        "events.jsonl",
+        "rejects.jsonl",
+        "summary.json",
+        "pii.json",
+        "kg.ttl",
+        "insights.json",
+        "infrastructure.json",
+        "report.html",
+    ):
+        (out / name).unlink(missing_ok=True)
+
+
+class _Clock:
+    """Adds elapsed seconds per stage to the summary."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        self.summary = summary
+
+    def __call__(self, stage: str) -> _Timer:
+        return _Timer(self.summary.stage_seconds, stage)
+
+
+class _Timer:
+    def __init__(self, into: dict[str, float], stage: str) -> None:
+        self.into, self.stage = into, stage
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.into[self.stage] = self.into.get(self.stage, 0.0) + time.perf_counter() - self.start
+
+
+def _core(
+    upload: Upload, options: RunOptions, summary: RunSummary, clock: _Clock, progress: ProgressFn | None
+) -> None:
+    out = options.out
+    dedup = Deduplicator()
+    parse_options = ParseOptions(time=options.time, limits=options.limits, batch_bytes=options.batch_bytes)
+    total_bytes = sum(f.size for f in upload.files) or 1
+    done_bytes = 0
+    with open(out / "events.jsonl", "wb") as events_out, open(out / "rejects.jsonl", "wb") as rejects_out:
+        for source in upload.files:
+            with clock("detect"):
+                stats = _detect(source, options)
+            summary.files.append(stats)
+            if stats.format is None:
+                summary.unrecognised.append(source.path)
+            else:
+                _parse_file(
+                    source, stats, parse_options, options, dedup, events_out, rejects_out, summary, clock
+                )
+            done_bytes += source.size
+            if progress:
+                progress("parse and clean", done_bytes, total_bytes)
+    summary.duplicates = {"exact": dedup.exact, "normalised": dedup.normalised}
+
+
+def _detect(source: SourceFile, options: RunOptions) -> FileStats:
+    if options.format:
+        fmt = get(options.format)
+        name, score, scores = fmt.name, 1.0, {fmt.name: 1.0}
+        if source.kind not in fmt.kinds:
+            name = None
+    else:
+        detection = detect(source)
+        name, score, scores = detection.format, detection.score, detection.scores
+    return FileStats(
+        path=source.path,
+        kind=source.kind,
+        encoding=source.encoding,
+        format=name,
+        score=score,
+        scores=scores,
+        warnings=list(source.warnings),
+    )
+
+
+def _parse_file(
+    source: SourceFile,
+    stats: FileStats,
+    parse_options: ParseOptions,
+    options: RunOptions,
+    dedup: Deduplicator,
+    events_out: IO[bytes],
+    rejects_out: IO[bytes],
+    summary: RunSummary,
+    clock: _Clock,
+) -> None:
+    fmt = get(stats.format or "")
+    cleaned_path = options.out / "cleaned" / fmt.cleaned_name(source)
+    cleaned_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(cleaned_path, "w", encoding="utf-8", newline="\n") as cleaned:
+        batches = iter(fmt.parse(source, parse_options))
+        header_written = False
+        while True:
+            with clock("parse"):
+                batch = next(batches, None)
+            if batch is None:
+                break
+            if batch.cleaned_header and not header_written:
+                cleaned.write(batch.cleaned_header + "\n")
+                header_written = True
+            with clock("clean"):
+                kept, dups = _clean_batch(batch, source.path, stats.format or "", options, dedup)
+            with clock("write"):
+                _write_batch(
+                    kept,
+                    batch,
+                    dups,
+                    source.path,
+                    stats,
+                    events_out,
+                    rejects_out,
+                    cleaned,
+                    summary,
+                    options.profile,
+                )
+
+
+def _clean_batch(
+    batch: ParsedBatch, path: str, fmt: str, options: RunOptions, dedup: Deduplicator
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    events = batch.events.with_columns(
+        holder=pl.lit(options.holder),
+        format=pl.lit(fmt),
+        source_file=pl.lit(path),
+    )
+    kept, dups = dedup.split(events, group=fmt, key_columns=[c for c in DEDUP_KEYS if c in events.columns])
+    return kept, dups
+
+
+def _minimise(events: pl.DataFrame, profile: Profile) -> pl.DataFrame:
+    columns: list[pl.Expr] = [
+        pl.col(c) for c in EVENT_FIELDS if c in events.columns and c in profile.fields and c != "extra"
+    ]
+    if "extra" in profile.fields and "extra" in events.columns:
+        struct = events.schema["extra"]
+        assert isinstance(struct, pl.Struct)
+        keep = [f.name for f in struct.fields if profile.keeps_extra(f.name)]
+        if keep:
+            columns.append(pl.struct([pl.col("extra").struct.field(k) for k in keep]).alias("extra"))
+    return events.select(columns)
+
+
+def _write_batch(
+    kept: pl.DataFrame,
+    batch: ParsedBatch,
+    dups: pl.DataFrame,
+    path: str,
+    stats: FileStats,
+    events_out: IO[bytes],
+    rejects_out: IO[bytes],
+    cleaned: IO[str],
+    summary: RunSummary,
+    profile: Profile,
+) -> None:
+    profile_events = _minimise(kept, profile)
+    if profile_events.height:
+        profile_events.write_ndjson(events_out)
+        raws = kept.get_column("raw")
+        cleaned.write("\n".join(raws.to_list()) + "\n")
+    rejects = list(batch.rejects)
+    for line, raw, of, kind in dups.select("line", "raw", "duplicate_of", "duplicate_kind").iter_rows():
+        rejects.append(Reject(path, line, f"duplicate ({kind}) of {of}", raw, "dedup"))
+    for reject in rejects:
+        rejects_out.write(orjson.dumps(reject.to_dict()) + b"\n")
+        summary.rejects_by_reason[_reason_key(reject.reason)] += 1
+    stats.events += kept.height
+    stats.duplicates += dups.height
+    stats.rejects += len(rejects) - dups.height
+    stats.entries += kept.height + len(rejects)
+    stats.notes.update(batch.notes)
+    summary.events += kept.height
+    summary.rejects += len(rejects)
+
+
+def _reason_key(reason: str) -> str:
+    """Group reasons that differ only in the line they point to."""
+    if reason.startswith("duplicate ("):
+        return reason.split(" of ", 1)[0]
+    return reason
+
+
+def _later_stages(
+    upload: Upload, options: RunOptions, summary: RunSummary, clock: _Clock, progress: ProgressFn | None
+) -> None:
+    """PII, STIX, analysis, report and Kafka: each reads what the core stages wrote."""
+    del upload, options, summary, clock, progress
+
+
+def _write_summary(out: Path, summary: RunSummary) -> None:
+    (out / "summary.json").write_bytes(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
