@@ -41,7 +41,10 @@ def find_emails(text: str | None) -> list[str]:
         return []
     seen: dict[str, None] = {}
     for match in _FIND.finditer(text):
-        seen.setdefault(f"{match.group(1)}@{match.group(2).lower()}", None)
+        local = match.group(1)
+        if local.startswith("-") and text[match.start() - 1 : match.start()] == "<":
+            local = local[1:]  # the arrow of "<-a@b.com", not part of the address
+        seen.setdefault(f"{local}@{match.group(2).lower()}", None)
     return list(seen)
 
 

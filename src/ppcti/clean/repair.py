@@ -126,21 +126,13 @@ def read_row(
                 if role is Role.ADDRESSES and not all(check(Role.ADDRESSES, p) for p in parts):
                     continue
                 walk(k, j + 1, [*acc, joined], "extra")
-        # 3. one field holding two columns whose delimiter went missing
-        if n < m and j + 1 < m and repair in (None, "merged"):
-            nxt = roles[j + 1]
-            if _strong(role) or _strong(nxt):
-                field = fields[i]
-                splits = [
-                    cut
-                    for cut in range(1, len(field))
-                    if _tight(role, field[:cut], check) and _tight(nxt, field[cut:], check)
-                ]
-                if len(splits) == 1:
-                    cut = splits[0]
+        # 3. one field holding two typed columns whose delimiter went missing (date|address, ...);
+        #    free text never takes part, since any cut of it would fit
+        if n < m and j + 1 < m and repair in (None, "merged") and _strong(role) and _strong(roles[j + 1]):
+            field = fields[i]
+            for cut in range(1, len(field)):
+                if _tight(role, field[:cut], check) and _tight(roles[j + 1], field[cut:], check):
                     walk(i + 1, j + 2, [*acc, field[:cut], field[cut:]], "merged")
-                elif len(splits) > 1:
-                    out.extend([Reading((), "merged")] * (limit - len(out)))  # ambiguous split
 
     walk(0, 0, [], None)
     return out

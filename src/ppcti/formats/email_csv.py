@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ppcti.clean.emails import clean_email
-from ppcti.clean.repair import Role, addresses_in, read_row
+from ppcti.clean.repair import Role, addresses_in, fits, read_row
 from ppcti.clean.timestamps import TimeContext, to_stix_timestamp
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
 from ppcti.formats.events_json import canonical_ip
@@ -226,16 +226,7 @@ class _Rows:
             return
         readings = read_row(fields, self.roles, self.delimiter, self.time)
         if not readings:
-            self.rejects.append(
-                Reject(
-                    self.path,
-                    line,
-                    f"{len(fields)} fields where the header has {len(self.header)}, "
-                    "and no repair fits the columns",
-                    raw,
-                    "repair",
-                )
-            )
+            self.rejects.append(self._misfit(line, fields, raw))
             return
         if len(readings) > 1:
             self.rejects.append(
@@ -303,6 +294,21 @@ class _Rows:
                 },
                 _csv_line(cleaned, self.delimiter),
             )
+        )
+
+    def _misfit(self, line: int, fields: list[str], raw: str) -> Reject:
+        """Why a row has no reading: the first column whose value has the wrong type, or the field count."""
+        if len(fields) == len(self.header):
+            for name, role, value in zip(self.header, self.roles, fields, strict=True):
+                if not fits(role, value, self.time):
+                    what = "date" if role is Role.DATE else role.value
+                    return Reject(self.path, line, f"column {name!r} does not hold a valid {what}", raw)
+        return Reject(
+            self.path,
+            line,
+            f"{len(fields)} fields where the header has {len(self.header)}, and no repair fits the columns",
+            raw,
+            "repair",
         )
 
     @staticmethod

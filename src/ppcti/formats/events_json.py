@@ -54,7 +54,8 @@ def _mac(value: str) -> str | None:
 class EventsJson:
     name = "events-json"
     description = "JSON event feeds: Suricata EVE, Elastic Common Schema, Zeek, or a mapping of your own."
-    kinds = frozenset({"json", "ndjson"})
+    #: "text" too: an NDJSON feed with a few broken lines does not sniff as NDJSON, and is still one.
+    kinds = frozenset({"json", "ndjson", "text"})
 
     def __init__(self, mappings: tuple[Mapping, ...] | None = None) -> None:
         self._mappings = mappings
@@ -68,6 +69,15 @@ class EventsJson:
         return str(path.with_suffix(".jsonl")) if path.suffix != ".jsonl" else source.path
 
     def score(self, source: SourceFile, sample: str) -> float:
+        if source.kind == "text":
+            lines = [ln.strip() for ln in sample.splitlines()[:200] if ln.strip()]
+            objects = sum(1 for ln in lines if ln.startswith("{") and ln.endswith("}"))
+            if not lines or objects / len(lines) < 0.5:
+                return 0.0
+            return round(self._shape_score(sample) * objects / len(lines), 3)
+        return self._shape_score(sample)
+
+    def _shape_score(self, sample: str) -> float:
         best = 0.0
         for mapping in self.mappings:
             found = sum(1 for key in mapping.signature if f'"{key}"' in sample or _nested_hint(key, sample))
@@ -76,18 +86,17 @@ class EventsJson:
 
     def parse(self, source: SourceFile, options: ParseOptions) -> Iterator[ParsedBatch]:
         builder = _Builder(source.path, self.mappings, options.time)
-        if source.kind == "ndjson":
+        if source.kind != "json":
             yield from self._parse_ndjson(source, options, builder)
             return
         with open(source.local_path, "rb") as handle:
             data = handle.read()
         try:
             document = orjson.loads(_to_utf8(data, source.encoding))
-        except orjson.JSONDecodeError as exc:
-            reject = Reject(
-                source.path, None, f"not valid JSON: {_where(exc)}", data[:200].decode("utf-8", "replace")
-            )
-            yield ParsedBatch(events=_empty(), rejects=[reject])
+        except orjson.JSONDecodeError:
+            # not one document: read it line by line, so one broken record costs one reject, not the file
+            del data
+            yield from self._parse_ndjson(source, options, builder)
             return
         records = document if isinstance(document, list) else [document]
         for start in range(0, len(records), _BATCH_RECORDS):

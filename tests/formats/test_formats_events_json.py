@@ -1,0 +1,184 @@
+import json
+from pathlib import Path
+
+import pytest
+from formats_helpers import parse_file, source_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ppcti.formats import detect
+from ppcti.formats.mapping import load_mapping, lookup
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "suricata"
+
+EVE = {
+    "timestamp": "2017-03-25T16:49:58.856335-0600",
+    "event_type": "alert",
+    "src_ip": "84.92.227.177",
+    "src_port": 6668,
+    "dest_ip": "10.192.19.6",
+    "dest_port": 57966,
+    "proto": "TCP",
+    "flow_id": 1,
+    "alert": {"signature": "ET CHAT IRC", "severity": 3},
+    "ether": {"src_mac": "00-17-10-88-BC-02"},
+}
+ECS = {
+    "@timestamp": "2023-03-07T10:38:03.120Z",
+    "ecs": {"version": "8.11.0"},
+    "source": {"ip": "2001:0db8:0000:0000:0000:0000:0000:0001", "port": 443, "mac": "00-17-10-88-BC-03"},
+    "destination": {"ip": "10.0.0.5", "port": 50000},
+    "network": {"transport": "tcp"},
+    "event": {"action": "connection_attempted"},
+}
+ZEEK = {
+    "ts": 1678185483.25,
+    "uid": "CHhAvVGS1DHFjwGM9",
+    "id.orig_h": "198.51.100.9",
+    "id.orig_p": 5353,
+    "id.resp_h": "10.0.0.7",
+    "id.resp_p": 53,
+    "proto": "udp",
+    "orig_l2_addr": "0017.1088.bc04",
+}
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        (
+            EVE,
+            {
+                "timestamp": "2017-03-25T22:49:58.856335Z",
+                "src_ip": "84.92.227.177",
+                "dst_port": 57966,
+                "protocol": "TCP",
+                "src_mac": "00:17:10:88:bc:02",
+            },
+        ),
+        (
+            ECS,
+            {
+                "timestamp": "2023-03-07T10:38:03.120Z",
+                "src_ip": "2001:db8::1",
+                "dst_ip": "10.0.0.5",
+                "protocol": "TCP",
+                "src_mac": "00:17:10:88:bc:03",
+            },
+        ),
+        (
+            ZEEK,
+            {
+                "timestamp": "2023-03-07T10:38:03.25Z",
+                "src_port": 5353,
+                "dst_ip": "10.0.0.7",
+                "protocol": "UDP",
+                "src_mac": "00:17:10:88:bc:04",
+            },
+        ),
+    ],
+    ids=["suricata-eve", "ecs", "zeek"],
+)
+def test_builtin_mappings(tmp_path: Path, record: dict, expected: dict) -> None:
+    path = tmp_path / "feed.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    events, rejects = parse_file(path, "events-json")
+    assert rejects == []
+    row = events.to_dicts()[0]
+    for key, value in expected.items():
+        assert row[key] == value, key
+
+
+def test_mixed_feed_array_and_rejects(tmp_path: Path) -> None:
+    path = tmp_path / "feed.json"
+    path.write_text(
+        json.dumps(
+            [
+                EVE,
+                ECS,
+                ZEEK,
+                "not an object",
+                {"unrelated": 1},
+                {**EVE, "src_ip": "x", "dest_ip": "y"},
+                {**EVE, "timestamp": "bogus"},
+            ]
+        )
+    )
+    events, rejects = parse_file(path, "events-json")
+    assert events.get_column("extra").struct.field("mapping").to_list() == ["suricata-eve", "ecs", "zeek"]
+    assert [(r.line, r.reason) for r in rejects] == [
+        (4, "record is not a JSON object"),
+        (5, "no mapping recognises this record"),
+        (6, "no valid source or destination address"),
+        (7, "invalid timestamp"),
+    ]
+
+
+def test_broken_ndjson_line_is_rejected_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "feed.jsonl"
+    path.write_text(json.dumps(EVE) + "\n{broken\n\n" + json.dumps(ZEEK) + "\n")
+    events, rejects = parse_file(path, "events-json")
+    assert events.get_column("line").to_list() == [1, 4]
+    assert rejects[0].line == 2 and rejects[0].reason.startswith("not valid JSON")
+
+
+def test_real_suricata_corpus_is_recognised_and_parsed() -> None:
+    for path in sorted(CORPUS.glob("*.json")):
+        with source_for(path) as source:
+            assert detect(source).format == "events-json"
+        events, rejects = parse_file(path, "events-json")
+        assert rejects == []
+        assert events.height == len(json.loads(path.read_text()))
+        assert events.get_column("timestamp").str.ends_with("Z").all()
+
+
+def test_lookup_literal_dotted_and_nested_keys() -> None:
+    assert lookup({"id.orig_h": "a"}, "id.orig_h") == "a"
+    assert lookup({"id": {"orig_h": "b"}}, "id.orig_h") == "b"
+    assert lookup({"a": {"b.c": {"d": 1}}}, "a.b.c.d") == 1
+
+
+def test_user_mapping_file(tmp_path: Path) -> None:
+    spec = tmp_path / "m.yaml"
+    spec.write_text(
+        "name: fw\nsignature: [srcaddr, dstaddr]\nfields:\n  src_ip: [srcaddr]\n  dst_ip: [dstaddr]\n"
+        "  timestamp: [time]\n"
+    )
+    mapping = load_mapping(spec)
+    assert mapping.first({"srcaddr": "1.2.3.4"}, "src_ip") == "1.2.3.4"
+
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.one_of(
+            json_value.filter(lambda v: not isinstance(v, list)),
+            st.fixed_dictionaries(
+                {
+                    "src_ip": st.text(max_size=15),
+                    "event_type": st.text(max_size=5),
+                    "timestamp": st.text(max_size=25),
+                }
+            ),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_random_records_end_as_events_or_rejects(
+    tmp_path_factory: pytest.TempPathFactory, records: list
+) -> None:
+    path = tmp_path_factory.mktemp("j") / "feed.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    events, rejects = parse_file(path, "events-json")
+    seen = sorted(events.get_column("line").to_list() + [r.line for r in rejects])
+    assert seen == list(range(1, len(records) + 1))
