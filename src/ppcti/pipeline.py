@@ -357,6 +357,7 @@ def _write_batch(
     rejects = list(batch.rejects)
     for line, raw, of, kind in dups.select("line", "raw", "duplicate_of", "duplicate_kind").iter_rows():
         rejects.append(Reject(path, line, f"duplicate ({kind}) of {of}", raw, "dedup"))
+    rejects.sort(key=lambda r: -1 if r.line is None else r.line)
     for reject in rejects:
         rejects_out.write(orjson.dumps(reject.to_dict()) + b"\n")
         summary.rejects_by_reason[_reason_key(reject.reason)] += 1
