@@ -381,7 +381,90 @@ def _later_stages(
     upload: Upload, options: RunOptions, summary: RunSummary, clock: _Clock, progress: ProgressFn | None
 ) -> None:
     """PII, STIX, analysis, report and Kafka: each reads what the core stages wrote."""
-    del upload, options, summary, clock, progress
+    steps = [s for s in OPTIONAL_STAGES if s not in options.skip]
+    if options.kafka:
+        steps.append("kafka")
+    for done, stage in enumerate(steps):
+        if progress:
+            progress(f"{stage}", done, len(steps))
+        if stage in ("report", "kafka"):
+            _write_summary(options.out, summary)  # the report shows it; Kafka publishes it
+        with clock(stage):
+            summary.stages[stage] = _STAGES[stage](upload, options, summary)
+    if progress and steps:
+        progress("done", len(steps), len(steps))
+
+
+def _stage_pii(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
+    from ppcti.kg import export_turtle
+    from ppcti.pii import PiiOptions, scan_upload, write_pii_json
+
+    report = scan_upload(
+        upload, options=PiiOptions(nlp=options.nlp, rules_file=options.pii_rules), limits=options.limits
+    )
+    write_pii_json(report, options.out / "pii.json")
+    export_turtle(report, options.out / "kg.ttl")
+    types = sorted({f.type for f in report.findings})
+    return {
+        "findings": len(report.findings),
+        "types": types,
+        "use_case": report.use_case,
+        "flags": [f.get("kind", f.get("type")) for f in report.flags],
+        "message": f"{len(report.findings)} findings of {len(types)} PII types → pii.json, kg.ttl",
+    }
+
+
+def _stage_cti(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
+    from ppcti.stix import CtiOptions, write_cti
+
+    result = write_cti(options.out / "events.jsonl", options.out / "cti", options=CtiOptions(tlp=options.tlp))
+    data = result.to_dict() if hasattr(result, "to_dict") else dict(vars(result))
+    data["message"] = f"{data.get('bundles', '?')} STIX bundles → cti/bundles.jsonl, cti/aggregate.json"
+    return data
+
+
+def _stage_analysis(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
+    from ppcti.analysis import analyse
+
+    insights = analyse(options.out / "events.jsonl", options.out)
+    counts = {
+        key: len(value) for key, value in insights.items() if isinstance(value, list)
+    }
+    return {**counts, "message": "insights.json, infrastructure.json"}
+
+
+def _stage_report(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
+    from ppcti.analysis import write_report
+
+    path = write_report(options.out)
+    return {"path": path.name, "message": f"{path.name}"}
+
+
+def _stage_kafka(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
+    from ppcti.bus import BusSettings, publish_run
+
+    settings = BusSettings.from_env(bootstrap=options.kafka)
+    if settings is None:
+        raise ConfigError("--kafka needs bootstrap servers")
+    report = publish_run(
+        options.out,
+        settings,
+        run_id=summary.run_id,
+        holder=options.holder,
+        include_events=options.kafka_events,
+    )
+    data = report.to_dict() if hasattr(report, "to_dict") else dict(vars(report))
+    data["message"] = f"published to {options.kafka}"
+    return data
+
+
+_STAGES: dict[str, Callable[[Upload, RunOptions, RunSummary], dict[str, Any]]] = {
+    "pii": _stage_pii,
+    "cti": _stage_cti,
+    "analysis": _stage_analysis,
+    "report": _stage_report,
+    "kafka": _stage_kafka,
+}
 
 
 def _write_summary(out: Path, summary: RunSummary) -> None:
