@@ -28,6 +28,7 @@ from ppcti.clean.timestamps import TimeContext
 from ppcti.errors import ConfigError, InputRefused
 from ppcti.formats import ParseOptions, detect, get
 from ppcti.formats.base import ParsedBatch
+from ppcti.formats.mapping import load_mapping
 from ppcti.ingest import Limits, SourceFile, Upload, open_upload
 from ppcti.model import EVENT_FIELDS, Reject
 
@@ -58,6 +59,7 @@ class RunOptions:
     kafka: str | None = None
     kafka_events: bool = False
     batch_bytes: int = 32 * 1024 * 1024
+    json_mappings: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.holder.strip():
@@ -230,7 +232,12 @@ def _core(
 ) -> None:
     out = options.out
     dedup = Deduplicator()
-    parse_options = ParseOptions(time=options.time, limits=options.limits, batch_bytes=options.batch_bytes)
+    parse_options = ParseOptions(
+        time=options.time,
+        limits=options.limits,
+        batch_bytes=options.batch_bytes,
+        json_mappings=tuple(load_mapping(path) for path in options.json_mappings),
+    )
     total_bytes = sum(f.size for f in upload.files) or 1
     done_bytes = 0
     with open(out / "events.jsonl", "wb") as events_out, open(out / "rejects.jsonl", "wb") as rejects_out:

@@ -13,6 +13,22 @@ from ppcti.pipeline import OPTIONAL_STAGES
 def register(app: typer.Typer) -> None:
     """Add the run command to the main app."""
     app.command("run", no_args_is_help=True)(run)
+    app.command("formats")(formats)
+
+
+def formats() -> None:
+    """List the registered log formats and the file kinds each reads."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ppcti.formats import available
+
+    table = Table(title="log formats")
+    for col in ("name", "reads", "description"):
+        table.add_column(col)
+    for name, fmt in sorted(available().items()):
+        table.add_row(name, ", ".join(sorted(fmt.kinds)), fmt.description)
+    Console().print(table)
 
 
 def run(
@@ -43,6 +59,9 @@ def run(
         None, "--kafka", envvar="PPCTI_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers to publish results to."
     ),
     kafka_events: bool = typer.Option(False, "--kafka-events", help="Also publish the normalised events."),
+    json_mapping: list[Path] = typer.Option(
+        [], "--json-mapping", help="YAML field mapping for a JSON feed shape of your own (repeatable)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
 ) -> None:
     """Turn security logs into normalised events, PII findings, STIX 2.1 CTI and an analyst report."""
@@ -70,6 +89,7 @@ def run(
         pii_rules=pii_rules,
         kafka=kafka,
         kafka_events=kafka_events,
+        json_mappings=tuple(json_mapping),
     )
     console = Console(stderr=True, quiet=quiet)
     with Progress(

@@ -165,3 +165,25 @@ def test_forced_format(tmp_path: Path) -> None:
     out = tmp_path / "run"
     run_pipeline(path, RunOptions(holder="acme", out=out, format="firewall-text", skip=SKIP_LATER))
     assert read_jsonl(out / "rejects.jsonl")[0]["reason"] == "no timestamp at the start of the line"
+
+
+def test_user_json_mapping(tmp_path: Path) -> None:
+    feed = tmp_path / "fw.jsonl"
+    feed.write_text(
+        json.dumps(
+            {"when": "2023-03-07T10:38:03Z", "srcaddr": "203.0.113.9", "dstaddr": "10.1.1.1", "dpt": 3389}
+        )
+        + "\n"
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "name: my-fw\nsignature: [srcaddr, dstaddr, when]\n"
+        "fields:\n  timestamp: [when]\n  src_ip: [srcaddr]\n  dst_ip: [dstaddr]\n  dst_port: [dpt]\n"
+    )
+    out = tmp_path / "run"
+    run_pipeline(
+        feed,
+        RunOptions(holder="acme", out=out, format="events-json", skip=SKIP_LATER, json_mappings=(mapping,)),
+    )
+    (event,) = read_jsonl(out / "events.jsonl")
+    assert (event["src_ip"], event["dst_port"], event["extra"]["mapping"]) == ("203.0.113.9", 3389, "my-fw")

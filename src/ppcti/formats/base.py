@@ -18,6 +18,7 @@ from ppcti.clean.timestamps import TimeContext
 from ppcti.model import Reject
 
 if TYPE_CHECKING:
+    from ppcti.formats.mapping import Mapping
     from ppcti.ingest import Limits, SourceFile
 
 #: Columns of ``ParsedBatch.events`` besides ``extra`` (a format-specific struct) and ``raw``.
@@ -42,6 +43,8 @@ class ParseOptions:
     time: TimeContext = field(default_factory=TimeContext)
     limits: Limits | None = None
     batch_bytes: int = 32 * 1024 * 1024
+    #: User mappings for JSON feeds (``--json-mapping``), tried before the built-in ones.
+    json_mappings: tuple[Mapping, ...] = ()
 
 
 @dataclass(slots=True)

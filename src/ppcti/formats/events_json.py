@@ -85,7 +85,7 @@ class EventsJson:
         return round(best, 3)
 
     def parse(self, source: SourceFile, options: ParseOptions) -> Iterator[ParsedBatch]:
-        builder = _Builder(source.path, self.mappings, options.time)
+        builder = _Builder(source.path, options.json_mappings + self.mappings, options.time)
         if source.kind != "json":
             yield from self._parse_ndjson(source, options, builder)
             return

@@ -1,0 +1,172 @@
+"""Ingestion benchmark: lines per second per stage and end to end, and peak memory, per log format.
+
+Method (all in one run, on this machine):
+1. ``ppcti.samples`` writes 1,000,000 entries per format (with the usual defects) under ``bench/out``.
+2. Each format's files run through the core pipeline (ingest → detect → parse+clean → dedup → minimise →
+   write; the later stages are skipped) in a fresh subprocess pinned to one core (``taskset -c 0``,
+   ``POLARS_MAX_THREADS=1``), so peak RSS and time belong to that run alone.
+3. Baseline: a straightforward per-line Python loop (regexes, ``datetime.strptime``, ``json.dumps``)
+   that extracts the same firewall features, run on the same file in the same process size class.
+4. Memory bound: the firewall run is repeated at a quarter of the size; peak RSS must not grow with input.
+
+Usage: ``python bench/ingest.py [--rows 1000000] [--out bench/out/ingest]``; prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+from ppcti.pipeline import RunOptions, run_pipeline
+from ppcti.clean.timestamps import TimeContext
+inputs = [Path(p) for p in sys.argv[2:]]
+t0 = time.perf_counter()
+summary = run_pipeline(inputs, RunOptions(holder="bench", out=Path(sys.argv[1]),
+    skip=frozenset({"pii", "cti", "analysis", "report"}), time=TimeContext(year=2023)))
+wall = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"wall": wall, "stages": summary.stage_seconds, "events": summary.events,
+                  "rejects": summary.rejects, "peak_kib": peak}))
+"""
+
+
+def run_core(files: list[Path], out: Path) -> dict:
+    env = {**os.environ, "POLARS_MAX_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-c", _CHILD, str(out), *map(str, files)]
+    if shutil.which("taskset"):
+        cmd = ["taskset", "-c", "0", *cmd]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+_TS = re.compile(
+    r"^(?:<\d+>)?\s*([A-Za-z]{3}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})"
+)
+_IP = re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?::(\d{1,5}))?")
+_MAC = re.compile(r"src-mac ([^\s,]+)")
+_PROTO = re.compile(r"proto ([^\s(,]+)")
+
+
+def baseline_loop(path: Path, out: Path) -> tuple[int, float]:
+    """The obvious implementation: one line at a time, regexes and a dict per line."""
+    count = 0
+    start = time.perf_counter()
+    with open(path, encoding="utf-8", errors="replace") as src, open(out, "w", encoding="utf-8") as dst:
+        for number, line in enumerate(src, start=1):
+            line = line.rstrip("\n")
+            m = _TS.match(line)
+            ips = _IP.findall(line)
+            if not m or not ips:
+                continue
+            text = m.group(1)
+            try:
+                if "/" in text:
+                    ts = datetime.strptime(text, "%b/%d/%Y %H:%M:%S").replace(tzinfo=UTC)
+                else:
+                    ts = datetime.fromisoformat(text).replace(tzinfo=UTC)
+            except ValueError:
+                continue
+            mac = _MAC.search(line)
+            proto = _PROTO.search(line)
+            event = {
+                "line": number,
+                "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "src_ip": ips[0][0],
+                "src_port": int(ips[0][1]) if ips[0][1] else None,
+                "dst_ip": ips[1][0] if len(ips) > 1 else None,
+                "dst_port": int(ips[1][1]) if len(ips) > 1 and ips[1][1] else None,
+                "nat_ip": ips[-1][0] if len(ips) > 2 else None,
+                "protocol": proto.group(1).upper() if proto else None,
+                "src_mac": mac.group(1).lower() if mac else None,
+            }
+            dst.write(json.dumps(event) + "\n")
+            count += 1
+    return count, time.perf_counter() - start
+
+
+def count_lines(files: list[Path]) -> int:
+    total = 0
+    for path in files:
+        with open(path, "rb") as handle:
+            total += sum(chunk.count(b"\n") for chunk in iter(lambda h=handle: h.read(1 << 24), b""))
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "ingest")
+    args = parser.parse_args()
+    from ppcti.samples import generate
+
+    data = args.out / f"data-{args.rows}"
+    if not data.exists():
+        print(f"generating {args.rows} entries per format in {data} ...", file=sys.stderr)
+        generate(data, rows=args.rows, seed=1, make_zip=False, ground_truth=False)
+    from ppcti.samples.build import PLANS
+
+    by_format = {
+        fmt: [data / plan.name for plan in PLANS[fmt]]
+        for fmt in ("firewall-text", "email-csv", "events-json")
+    }
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt, paths in by_format.items():
+            entries = count_lines(paths)
+            result = run_core(paths, Path(tmp) / fmt)
+            parse = result["stages"].get("parse", 0) + result["stages"].get("clean", 0)
+            rows.append((fmt, entries, result, parse))
+        fw_paths = by_format["firewall-text"]
+        quarter = Path(tmp) / "quarter.log"
+        with open(fw_paths[0], "rb") as src, open(quarter, "wb") as dst:
+            lines = src.read().splitlines(keepends=True)
+            dst.writelines(lines[: len(lines) // 4])
+        small = run_core([quarter], Path(tmp) / "quarter")
+        base_count, base_time = baseline_loop(fw_paths[0], Path(tmp) / "baseline.jsonl")
+        base_lines = count_lines([fw_paths[0]])
+
+    print(f"\n### ingest benchmark, {args.rows:,} entries per format, one core\n")
+    print("| format | entries | events | end to end (lines/s) | parse+clean (lines/s) | write (s) "
+          "| peak RSS (MiB) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for fmt, entries, result, parse in rows:
+        print(
+            f"| {fmt} | {entries:,} | {result['events']:,} | {entries / result['wall']:,.0f} | "
+            f"{entries / parse:,.0f} | {result['stages'].get('write', 0):.2f} | "
+            f"{result['peak_kib'] / 1024:,.0f} |"
+        )
+    fw = rows[0]
+    fw_file_rate = fw[1] / fw[2]["wall"]
+    base_rate = base_lines / base_time
+    print(
+        f"\nbaseline per-line Python loop on {base_lines:,} firewall lines: {base_rate:,.0f} lines/s "
+        f"({base_count:,} events); ppcti end to end: {fw_file_rate:,.0f} lines/s "
+        f"→ **{fw_file_rate / base_rate:.1f}x**"
+    )
+    print(
+        f"peak RSS at 1/4 of the firewall input: {small['peak_kib'] / 1024:,.0f} MiB "
+        f"vs {fw[2]['peak_kib'] / 1024:,.0f} MiB at full size"
+    )
+    print(
+        f"(machine load average at the end: {os.getloadavg()[0]:.2f}; "
+        f"ru_maxrss of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
