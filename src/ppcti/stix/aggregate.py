@@ -1,0 +1,167 @@
+"""The run-wide deduplicated bundle (``aggregate.json``) with per-holder sightings.
+
+Per-entry bundles say "holder H saw this entry"; the aggregate says it once per fact: every SCO once, one
+indicator per attacker, and one ``sighting`` per (indicator, holder) with ``count``, ``first_seen`` and
+``last_seen``. An attacker seen by two holders therefore has two sightings of the same indicator, each
+``where_sighted_refs`` its holder's identity, which is how "seen by more than one holder" shows in STIX.
+
+Memory holds distinct objects only, each SCO as its serialised bytes; per-attacker state is a few
+strings and counters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from hashlib import sha1
+from typing import Any
+
+import orjson
+
+from ppcti.stix import normalise as norm
+from ppcti.stix.build import _PATTERN_LABEL, Built, BundleBuilder
+from ppcti.stix.ids import sdo_id
+
+
+@dataclass(slots=True)
+class _Sighting:
+    count: int = 0
+    first: str = ""
+    last: str = ""
+    first_key: str = "~"
+    last_key: str = ""
+
+
+@dataclass(slots=True)
+class _Attacker:
+    sco_type: str
+    pattern: str
+    first: str = ""
+    first_key: str = "~"
+    types: set[str] = field(default_factory=set)
+    holders: dict[str, _Sighting] = field(default_factory=dict)
+
+
+class Aggregator:
+    """Collects :class:`~ppcti.stix.build.Built` results into one deduplicated bundle."""
+
+    def __init__(self, builder: BundleBuilder) -> None:
+        self.builder = builder
+        self._scos: dict[str, bytes] = {}
+        self._holders: dict[str, None] = {}
+        self._attackers: dict[str, _Attacker] = {}
+        self.object_count = 0
+        self._skip = {"indicator"}
+        if not builder.options.aggregate_observations:
+            self._skip |= {"network-traffic", "email-message"}
+
+    def add(self, built: Built) -> None:
+        bundle = built.bundle
+        if bundle is None or built.holder is None:
+            return
+        self._holders.setdefault(built.holder, None)
+        scos = self._scos
+        skip = self._skip
+        for obj in bundle["objects"][2:]:  # marking and identity come first and are rebuilt at the end
+            oid = obj["id"]
+            if oid not in scos and obj["type"] not in skip:
+                scos[oid] = orjson.dumps(obj)
+        if built.attacker is None or built.timestamp is None:
+            return
+        sco_type, _value, pattern = built.attacker
+        attacker = self._attackers.get(pattern)
+        if attacker is None:
+            attacker = self._attackers[pattern] = _Attacker(sco_type, pattern)
+        attacker.types.update(built.indicator_types)
+        ts = built.timestamp
+        key = norm.sort_key(ts)
+        if key < attacker.first_key:
+            attacker.first, attacker.first_key = ts, key
+        sighting = attacker.holders.get(built.holder)
+        if sighting is None:
+            sighting = attacker.holders[built.holder] = _Sighting()
+        sighting.count += 1
+        if key < sighting.first_key:
+            sighting.first, sighting.first_key = ts, key
+        if key > sighting.last_key:
+            sighting.last, sighting.last_key = ts, key
+
+    @property
+    def holders(self) -> list[str]:
+        return list(self._holders)
+
+    @property
+    def attackers(self) -> int:
+        return len(self._attackers)
+
+    @property
+    def attackers_seen_by_several(self) -> int:
+        return sum(1 for a in self._attackers.values() if len(a.holders) > 1)
+
+    def objects(self) -> list[Any]:
+        """Marking, identities, SCOs (as serialised bytes), indicators and sightings, in a fixed order."""
+        b = self.builder
+        opts = b.options
+        marks = [b.marking_id]
+        producer = b.identity(opts.producer, "system")
+        out: list[Any] = [b.marking, producer, *(b.identity(h) for h in self._holders), *self._scos.values()]
+        sightings: list[dict[str, Any]] = []
+        for attacker in self._attackers.values():
+            types = sorted(attacker.types)
+            created = norm.millis(attacker.first)
+            indicator_id = sdo_id(
+                "indicator", opts.producer, attacker.pattern, attacker.first, types, opts.tlp
+            )
+            out.append(
+                {
+                    "type": "indicator",
+                    "spec_version": "2.1",
+                    "id": indicator_id,
+                    "created_by_ref": producer["id"],
+                    "created": created,
+                    "modified": created,
+                    "name": f"Attacking {_PATTERN_LABEL[attacker.sco_type]}",
+                    "description": f"Attacking side seen by {len(attacker.holders)} data holder(s).",
+                    "indicator_types": types,
+                    "pattern": attacker.pattern,
+                    "pattern_type": "stix",
+                    "pattern_version": "2.1",
+                    "valid_from": attacker.first,
+                    "object_marking_refs": marks,
+                }
+            )
+            for holder, s in attacker.holders.items():
+                identity_id = b.identity_id(holder)
+                sightings.append(
+                    {
+                        "type": "sighting",
+                        "spec_version": "2.1",
+                        "id": sdo_id("sighting", indicator_id, identity_id, opts.tlp),
+                        "created_by_ref": identity_id,
+                        "created": norm.millis(s.first),
+                        "modified": norm.millis(s.last),
+                        "first_seen": s.first,
+                        "last_seen": s.last,
+                        "count": s.count,
+                        "sighting_of_ref": indicator_id,
+                        "where_sighted_refs": [identity_id],
+                        "object_marking_refs": marks,
+                    }
+                )
+        out.extend(sightings)
+        return out
+
+    def to_json(self) -> bytes:
+        """The aggregate bundle, serialised; the bundle id hashes the ids of everything in it."""
+        digest = sha1()
+        parts: list[bytes] = []
+        self.object_count = 0
+        for obj in self.objects():
+            if isinstance(obj, bytes):
+                parts.append(obj)
+                digest.update(obj[obj.index(b'"id":"') + 6 : obj.index(b'"', obj.index(b'"id":"') + 6)])
+            else:
+                parts.append(orjson.dumps(obj))
+                digest.update(obj["id"].encode())
+        self.object_count = len(parts)
+        bundle_id = sdo_id("bundle", "aggregate", self.builder.options.producer, digest.hexdigest())
+        return b'{"type":"bundle","id":"' + bundle_id.encode() + b'","objects":[' + b",".join(parts) + b"]}"

@@ -1,0 +1,178 @@
+"""Write ``cti/bundles.jsonl`` and ``cti/aggregate.json`` from events; the filesystem edge of ppcti.stix.
+
+Bundles stream to disk one line per event in event order, so memory stays bounded whatever the input size;
+only the aggregate keeps state (distinct objects). Files are written under a temporary name and renamed
+when complete, so a crashed run never leaves a truncated file that looks finished. Invalid values go to
+``invalid.jsonl`` with file, line, field and reason, never the value.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ppcti.errors import InputRefused
+from ppcti.stix.aggregate import Aggregator
+from ppcti.stix.build import BundleBuilder, Problem
+from ppcti.stix.options import CtiOptions
+
+BUNDLES_FILE = "bundles.jsonl"
+AGGREGATE_FILE = "aggregate.json"
+INVALID_FILE = "invalid.jsonl"
+EVENTS_FILE = "events.jsonl"
+_PROGRESS_EVERY = 2048
+
+
+@dataclass(slots=True)
+class CtiSummary:
+    """Counts of one CTI run; ``problems`` holds the first ``options.max_reported`` invalid values."""
+
+    events: int = 0
+    bundles: int = 0
+    objects: int = 0
+    skipped: int = 0
+    invalid: int = 0
+    aggregate_objects: int = 0
+    attackers: int = 0
+    attackers_seen_by_several: int = 0
+    holders: list[str] = field(default_factory=list)
+    invalid_by_reason: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    elapsed: float = 0.0
+    bundles_path: Path | None = None
+    aggregate_path: Path | None = None
+
+    @property
+    def bundles_per_second(self) -> float:
+        return self.bundles / self.elapsed if self.elapsed > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "events": self.events,
+            "bundles": self.bundles,
+            "objects": self.objects,
+            "skipped": self.skipped,
+            "invalid": self.invalid,
+            "aggregate_objects": self.aggregate_objects,
+            "attackers": self.attackers,
+            "attackers_seen_by_several": self.attackers_seen_by_several,
+            "holders": self.holders,
+            "invalid_by_reason": self.invalid_by_reason,
+            "problems": [p.to_dict() for p in self.problems],
+            "elapsed": round(self.elapsed, 3),
+        }
+
+
+def events_file(path: Path) -> Path:
+    """``path`` itself, or ``path/events.jsonl`` for a run folder written by ``ppcti run``."""
+    candidate = path / EVENTS_FILE if path.is_dir() else path
+    if not candidate.is_file():
+        raise InputRefused(f"no {EVENTS_FILE} here", file=str(path))
+    return candidate
+
+
+def read_events(paths: Iterable[Path], problems: list[Problem] | None = None) -> Iterator[dict[str, Any]]:
+    """Events from ``events.jsonl`` files or run folders, in order; unreadable lines become problems."""
+    for path in paths:
+        source = events_file(path)
+        with source.open("rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    event = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    event = None
+                if isinstance(event, dict):
+                    yield event
+                elif problems is not None:
+                    problems.append(Problem(str(source), number, "event", "not a JSON object"))
+
+
+def write_cti(
+    events: Path | Sequence[Path] | Iterable[dict[str, Any]],
+    out_dir: Path,
+    *,
+    options: CtiOptions = CtiOptions(),
+    progress: Callable[[int], None] | None = None,
+) -> CtiSummary:
+    """Write one bundle per event to ``out_dir/bundles.jsonl`` and the deduplicated ``aggregate.json``.
+
+    ``events`` is an ``events.jsonl`` path or run folder, several of them (e.g. one per data holder, for
+    one aggregate), or already loaded event dicts. ``progress`` is called with the number of events done.
+    """
+    started = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    read_problems: list[Problem] = []
+    if isinstance(events, Path):
+        stream: Iterable[dict[str, Any]] = read_events([events], read_problems)
+    elif isinstance(events, Sequence) and events and all(isinstance(p, Path) for p in events):
+        stream = read_events(list(events), read_problems)  # type: ignore[arg-type]
+    else:
+        stream = events  # type: ignore[assignment]
+
+    builder = BundleBuilder(options)
+    aggregate = Aggregator(builder)
+    summary = CtiSummary()
+    reasons: Counter[str] = Counter()
+    dumps = orjson.dumps
+    bundles_path = out_dir / BUNDLES_FILE
+    invalid_path = out_dir / INVALID_FILE
+    tmp_bundles = bundles_path.with_name(bundles_path.name + ".part")
+    tmp_invalid = invalid_path.with_name(invalid_path.name + ".part")
+
+    def report(problem: Problem, sink: Any) -> None:
+        summary.invalid += 1
+        reasons[f"{problem.field}: {problem.reason}"] += 1
+        if len(summary.problems) < options.max_reported:
+            summary.problems.append(problem)
+        sink.write(dumps(problem.to_dict()) + b"\n")
+
+    with tmp_bundles.open("wb") as out, tmp_invalid.open("wb") as bad:
+        write = out.write
+        for event in stream:
+            while read_problems:
+                report(read_problems.pop(0), bad)
+            summary.events += 1
+            built = builder.build(event)
+            for problem in built.problems:
+                report(problem, bad)
+            bundle = built.bundle
+            if bundle is None:
+                summary.skipped += 1
+            else:
+                write(dumps(bundle) + b"\n")
+                summary.bundles += 1
+                summary.objects += len(bundle["objects"])
+                aggregate.add(built)
+            if progress is not None and summary.events % _PROGRESS_EVERY == 0:
+                progress(summary.events)
+        for problem in read_problems:
+            report(problem, bad)
+    os.replace(tmp_bundles, bundles_path)
+    os.replace(tmp_invalid, invalid_path)
+
+    aggregate_path = out_dir / AGGREGATE_FILE
+    tmp_aggregate = aggregate_path.with_name(aggregate_path.name + ".part")
+    payload = aggregate.to_json()
+    tmp_aggregate.write_bytes(payload)
+    os.replace(tmp_aggregate, aggregate_path)
+    if progress is not None:
+        progress(summary.events)
+
+    summary.aggregate_objects = aggregate.object_count
+    summary.attackers = aggregate.attackers
+    summary.attackers_seen_by_several = aggregate.attackers_seen_by_several
+    summary.holders = aggregate.holders
+    summary.invalid_by_reason = dict(reasons.most_common())
+    summary.elapsed = time.perf_counter() - started
+    summary.bundles_path = bundles_path
+    summary.aggregate_path = aggregate_path
+    return summary
