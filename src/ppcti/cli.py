@@ -19,6 +19,7 @@ from ppcti.errors import PpctiError
 #: Modules that register commands, in the order they appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "ppcti.pipeline_cli",
+    "ppcti.ingest.cli",
     "ppcti.samples.cli",
     "ppcti.pii.cli",
     "ppcti.stix.cli",
