@@ -38,6 +38,9 @@ OPTIONAL_STAGES = ("pii", "cti", "analysis", "report")
 #: Event columns that decide whether two events are the same (everything but where they were written).
 DEDUP_KEYS = tuple(f for f in EVENT_FIELDS if f not in ("source_file", "line"))
 
+#: ``extra`` fields that say how an entry was read, not what it says; ignored when deduplicating.
+ANNOTATIONS = frozenset({"repaired", "mac_malformed"})
+
 ProgressFn = Callable[[str, int, int], None]
 """``progress(stage_description, done, total)``; ``total`` 0 means unknown."""
 
@@ -327,8 +330,16 @@ def _clean_batch(
         format=pl.lit(fmt),
         source_file=pl.lit(path),
     )
-    kept, dups = dedup.split(events, group=fmt, key_columns=[c for c in DEDUP_KEYS if c in events.columns])
-    return kept, dups
+    keys = [c for c in DEDUP_KEYS if c in events.columns and c != "extra"]
+    extra = events.schema.get("extra")
+    if isinstance(extra, pl.Struct):
+        # annotations about how an entry was read (a repair, a malformed MAC) do not make it another event
+        fields = [f.name for f in extra.fields if f.name not in ANNOTATIONS]
+        kept_fields = [pl.col("extra").struct.field(f) for f in fields]
+        events = events.with_columns(_dedup_extra=pl.struct(kept_fields))
+        keys.append("_dedup_extra")
+    kept, dups = dedup.split(events, group=fmt, key_columns=keys)
+    return kept.drop("_dedup_extra", strict=False), dups.drop("_dedup_extra", strict=False)
 
 
 def _minimise(events: pl.DataFrame, profile: Profile) -> pl.DataFrame:
@@ -359,8 +370,8 @@ def _write_batch(
     profile_events = _minimise(kept, profile)
     if profile_events.height:
         profile_events.write_ndjson(events_out)
-        raws = kept.get_column("raw")
-        cleaned.write("\n".join(raws.to_list()) + "\n")
+        rows = kept.get_column("cleaned" if "cleaned" in kept.columns else "raw")
+        cleaned.write("\n".join(rows.to_list()) + "\n")
     rejects = list(batch.rejects)
     for line, raw, of, kind in dups.select("line", "raw", "duplicate_of", "duplicate_kind").iter_rows():
         rejects.append(Reject(path, line, f"duplicate ({kind}) of {of}", raw, "dedup"))

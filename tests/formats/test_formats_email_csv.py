@@ -61,7 +61,8 @@ def test_repairs_and_rejects(tmp_path: Path) -> None:
 def test_cleaned_rows_are_normalised_csv(tmp_path: Path) -> None:
     path = write(tmp_path, ["2023-03-07 10:38:03,<a@B.com>,c@Corp.Example,Hi,spam"])
     events, _ = parse_file(path, "email-csv")
-    assert events.get_column("raw").to_list() == ["2023-03-07T10:38:03Z,a@b.com,c@corp.example,Hi,spam"]
+    assert events.get_column("cleaned").to_list() == ["2023-03-07T10:38:03Z,a@b.com,c@corp.example,Hi,spam"]
+    assert events.get_column("raw").to_list() == ["2023-03-07 10:38:03,<a@B.com>,c@Corp.Example,Hi,spam"]
 
 
 def test_xlsx_sheet_is_read_like_csv(tmp_path: Path) -> None:

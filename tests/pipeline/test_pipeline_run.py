@@ -187,3 +187,17 @@ def test_user_json_mapping(tmp_path: Path) -> None:
     )
     (event,) = read_jsonl(out / "events.jsonl")
     assert (event["src_ip"], event["dst_port"], event["extra"]["mapping"]) == ("203.0.113.9", 3389, "my-fw")
+
+
+def test_repaired_row_repeating_a_clean_one_is_a_duplicate(tmp_path: Path) -> None:
+    path = tmp_path / "mail.csv"
+    path.write_text(
+        "date,sender,recipients,subject,verdict\n"
+        "2023-03-07 10:38:03,a@b.com,c@corp.example,Hello,spam\n"
+        "2023-03-07 10:38:03a@b.com,c@corp.example,Hello,spam\n"
+    )
+    out = tmp_path / "run"
+    summary = run_pipeline(path, RunOptions(holder="acme", out=out, skip=SKIP_LATER))
+    assert summary.events == 1
+    (dup,) = read_jsonl(out / "rejects.jsonl")
+    assert (dup["line"], dup["reason"]) == (3, "duplicate (normalised) of mail.csv:2")

@@ -51,9 +51,10 @@ class ParseOptions:
 class ParsedBatch:
     """One batch of a file.
 
-    ``events`` has :data:`BATCH_COLUMNS`, ``extra`` (struct) and ``raw`` (the entry as it should appear in
-    the cleaned copy of the file). ``notes`` counts assumptions and repairs for the run summary.
-    ``cleaned_header`` is written once at the top of the cleaned copy (the CSV header).
+    ``events`` has :data:`BATCH_COLUMNS`, ``extra`` (struct), ``raw`` (the entry as read) and optionally
+    ``cleaned`` (the entry as the cleaned copy of the file should hold it, when that differs from ``raw``).
+    ``notes`` counts assumptions and repairs for the run summary. ``cleaned_header`` is written once at
+    the top of the cleaned copy (the CSV header).
     """
 
     events: pl.DataFrame

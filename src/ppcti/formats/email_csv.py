@@ -197,7 +197,9 @@ def _cell(value: object) -> str:
 
 
 def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema={**BATCH_COLUMNS, "extra": EXTRA_TYPE, "raw": pl.String()})
+    return pl.DataFrame(
+        schema={**BATCH_COLUMNS, "extra": EXTRA_TYPE, "raw": pl.String(), "cleaned": pl.String()}
+    )
 
 
 class _Rows:
@@ -292,6 +294,7 @@ class _Rows:
                     "verdict": values["verdict"],
                     "repaired": reading.repair,
                 },
+                raw,
                 _csv_line(cleaned, self.delimiter),
             )
         )
@@ -322,11 +325,11 @@ class _Rows:
         return value
 
     def flush(self) -> ParsedBatch:
-        names = [*BATCH_COLUMNS, "extra", "raw"]
+        names = [*BATCH_COLUMNS, "extra", "raw", "cleaned"]
         columns = list(zip(*self.rows, strict=True)) if self.rows else [[] for _ in names]
         frame = pl.DataFrame(
             {n: list(c) for n, c in zip(names, columns, strict=True)},
-            schema={**BATCH_COLUMNS, "extra": EXTRA_TYPE, "raw": pl.String()},
+            schema={**BATCH_COLUMNS, "extra": EXTRA_TYPE, "raw": pl.String(), "cleaned": pl.String()},
         )
         batch = ParsedBatch(frame, self.rejects, self.notes, cleaned_header=self.cleaned_header)
         self.rows, self.rejects, self.notes = [], [], Counter()
