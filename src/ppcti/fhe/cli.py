@@ -1,9 +1,139 @@
-"""Commands of ppcti.fhe."""
+"""Commands of ppcti.fhe: ``ppcti fhe keygen|encrypt-cti|encrypt-blacklist|correlate|decrypt``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import typer
+
+fhe_app = typer.Typer(
+    name="fhe",
+    help="Private blacklist correlation under homomorphic encryption (holder, blacklist owner, server).",
+    no_args_is_help=True,
+)
+
+
+def _need_fhe() -> None:
+    """A clear "install the extra" error instead of an ImportError traceback."""
+    import importlib.util
+
+    from ppcti.errors import MissingExtra
+
+    if importlib.util.find_spec("tenseal") is None or importlib.util.find_spec("numpy") is None:
+        raise MissingExtra("fhe", "FHE blacklist correlation")
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@fhe_app.command("keygen")
+def keygen_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder for secret.key (keep it) and public.key (share it)."),
+) -> None:
+    """Create the holder's keys: secret.key stays with the holder, public.key goes to owner and server."""
+    _need_fhe()
+    from ppcti.fhe.keys import keygen
+
+    s = keygen(out)
+    typer.echo(f"key id {s.key_id}, parameters {s.params_fingerprint}: {s.public_path}, {s.secret_path}")
+
+
+@fhe_app.command("encrypt-cti")
+def encrypt_cti_cmd(
+    input_path: Path = typer.Argument(
+        ..., help="Run folder, bundles.jsonl, events.jsonl or a list of addresses."
+    ),
+    public: Path = typer.Option(..., "--public", help="The holder's public.key."),
+    out: Path = typer.Option(
+        ..., "--out", help="Folder for query.fhe (to the server) and mapping.json (secret)."
+    ),
+) -> None:
+    """CTIEncrypt-K: encrypt the CTI's attacker/victim IPs and e-mails into a query."""
+    _need_fhe()
+    from ppcti.fhe.query import encrypt_cti
+
+    with _progress("encrypting query") as progress:
+        s = encrypt_cti(input_path, public, out, progress=progress)
+    typer.echo(
+        f"{s.addresses} addresses, {s.items} items in {s.batches} batches: {s.query_path}, {s.mapping_path}"
+    )
+
+
+@fhe_app.command("encrypt-blacklist")
+def encrypt_blacklist_cmd(
+    lists: list[Path] = typer.Argument(
+        ..., help="Plain, FireHOL .netset/.ipset, Spamhaus DROP or e-mail lists."
+    ),
+    public: Path = typer.Option(..., "--public", help="The holder's public.key."),
+    out: Path = typer.Option(..., "--out", help="Encrypted blacklist file to write (for the server)."),
+    name: str | None = typer.Option(None, "--name", help="Blacklist name reported to the holder."),
+    threads: int = typer.Option(0, "--threads", help="Worker processes (0 = all available cores)."),
+) -> None:
+    """BLEncrypt-K: encrypt a blacklist for the holder's public key (CIDR blocks are not expanded)."""
+    _need_fhe()
+    from ppcti.fhe.blacklist import encrypt_blacklist
+
+    with _progress("encrypting blacklist") as progress:
+        s = encrypt_blacklist(lists, public, out, name=name, threads=threads or None, progress=progress)
+    typer.echo(f"{s.entries} entries, {s.items} items, rows {s.rows}: {s.path} ({s.bytes / 1e6:.1f} MB)")
+
+
+@fhe_app.command("correlate")
+def correlate_cmd(
+    public: Path = typer.Option(..., "--public", help="The holder's public.key."),
+    query: Path = typer.Option(..., "--query", help="query.fhe from encrypt-cti."),
+    blacklist: Path = typer.Option(..., "--blacklist", help="File from encrypt-blacklist."),
+    out: Path = typer.Option(..., "--out", help="Encrypted result file to write (for the holder)."),
+    threads: int = typer.Option(0, "--threads", help="Worker processes (0 = all available cores)."),
+) -> None:
+    """The server: correlate an encrypted query with an encrypted blacklist; holds no secret key."""
+    _need_fhe()
+    from ppcti.fhe.server import correlate
+
+    with _progress("correlating") as progress:
+        s = correlate(public, query, blacklist, out, threads=threads or None, progress=progress)
+    typer.echo(
+        f"{s.batches} batches, {s.result_ciphertexts} result ciphertexts on {s.threads} cores: {s.path}"
+    )
+
+
+@fhe_app.command("decrypt")
+def decrypt_cmd(
+    result: Path = typer.Argument(..., help="Result file from correlate."),
+    secret: Path = typer.Option(..., "--secret", help="The holder's secret.key."),
+    mapping: Path = typer.Option(..., "--mapping", help="mapping.json from encrypt-cti."),
+    out: Path = typer.Option(..., "--out", help="Folder for fhe_matches.json."),
+    stix: Path | None = typer.Option(
+        None, "--stix", help="Bundles file or run folder to mark (default: the query's input, if STIX)."
+    ),
+) -> None:
+    """Decrypt-K: one found/not-found per queried address, mapped back to the CTI entries."""
+    _need_fhe()
+    from ppcti.fhe.decryption import decrypt
+
+    s = decrypt(result, secret, mapping, out, stix=stix)
+    marked = f"; marked {s.marked_objects} STIX objects in {s.stix_path}" if s.stix_path else ""
+    typer.echo(f"{s.found} of {s.addresses} addresses on blacklist {s.blacklist}: {s.matches_path}{marked}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this capability's commands to the main app."""
+    app.add_typer(fhe_app, name="fhe")
