@@ -1,0 +1,81 @@
+"""Expressions shared by the analyses: timestamps back to STIX text, capped lists, entry references."""
+
+from __future__ import annotations
+
+import polars as pl
+
+HOUR_US = 3_600_000_000
+DAY_US = 24 * HOUR_US
+
+
+def iso(col: str | pl.Expr) -> pl.Expr:
+    """Microseconds since the epoch as STIX timestamp text, keeping only the precision that is there."""
+    expr = pl.col(col) if isinstance(col, str) else col
+    dt = pl.from_epoch(expr, time_unit="us")
+    return (
+        pl.when(expr.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .when(expr % 1_000_000 == 0)
+        .then(dt.dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        .when(expr % 1_000 == 0)
+        .then(dt.dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
+        .otherwise(dt.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ"))
+    )
+
+
+def entry_refs(cap: int) -> list[pl.Expr]:
+    """Aggregations: ``entries`` (the first ``cap`` supporting entries by time, file, line, as
+    ``{file, line}``) and ``entries_count``. Picks the k smallest per group instead of sorting all rows;
+    call :func:`finish_entries` on the result.
+    """
+    order = ["t", "source_file", "line"]
+    return [
+        pl.struct(*order).bottom_k_by(order, k=cap).alias("entries"),
+        pl.len().alias("entries_count"),
+    ]
+
+
+def finish_entries() -> pl.Expr:
+    """Order the picked entries (bottom-k gives no order) and keep only file and line."""
+    element = pl.element().struct
+    return (
+        pl.col("entries")
+        .list.sort()
+        .list.eval(pl.struct(file=element.field("source_file"), line=element.field("line")))
+    )
+
+
+def counted(
+    frame: pl.DataFrame, keys: list[str], value: str, cap: int, name: str, *, value_id: str | None = None
+) -> pl.DataFrame:
+    """Per key, the ``cap`` most frequent values of ``value`` as ``[{value, count}]`` plus the distinct count.
+
+    Ties are broken by the value so the output is stable. ``value_id``: an integer id column of
+    ``value`` to group on instead of the (slower) strings.
+    """
+    present = frame.filter(pl.col(value).is_not_null())
+    if value_id is None:
+        counts = present.group_by(*keys, value).len("count")
+    else:
+        counts = present.group_by(*keys, value_id).agg(pl.col(value).first(), pl.len().alias("count"))
+    return (
+        counts.sort([*keys, "count", value], descending=[*([False] * len(keys)), True, False])
+        .group_by(keys, maintain_order=True)
+        .agg(
+            pl.struct(pl.col(value).alias("value"), "count").head(cap).alias(name),
+            pl.len().alias(f"{name}_count"),
+        )
+    )
+
+
+def timeline(frame: pl.DataFrame, keys: list[str], bucket_us: int, name: str) -> pl.DataFrame:
+    """Per key, ``[{t: bucket start, n: attacks}, ...]`` for the non-empty buckets, oldest first."""
+    return (
+        frame.filter(pl.col("t").is_not_null())
+        .with_columns(_b=(pl.col("t") // bucket_us) * bucket_us)
+        .group_by(*keys, "_b")
+        .len("n")
+        .sort(*keys, "_b")
+        .group_by(keys, maintain_order=True)
+        .agg(pl.struct(t=iso("_b"), n=pl.col("n")).alias(name))
+    )

@@ -1,0 +1,72 @@
+"""Analysis 3: attackers seen by several data holders, with each holder's supporting entries.
+
+Non-public source addresses are left out by default: 10.0.0.1 at two holders is two machines, and
+correlating them would invent links between unrelated networks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from ppcti.analysis.common import entry_refs, finish_entries, iso
+from ppcti.analysis.options import AnalysisOptions
+
+ATTACKER_KEY = ["attacker_kind", "attacker"]
+
+
+def correlatable(events: pl.DataFrame, options: AnalysisOptions) -> pl.DataFrame:
+    """Events whose attacker can be compared across holders."""
+    rows = events.filter(pl.col("attacker").is_not_null())
+    return rows if options.cross_include_private else rows.filter(~pl.col("attacker_private"))
+
+
+def cross_holder(events: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str, Any]], int]:
+    """Attackers seen by at least ``cross_min_holders`` holders, most holders then most entries first."""
+    rows = correlatable(events, options)
+    shared = (
+        rows.group_by("aid")
+        .agg(pl.col(ATTACKER_KEY).first(), holders_count=pl.col("hid").n_unique(), events=pl.len())
+        .filter(pl.col("holders_count") >= options.cross_min_holders)
+        .drop("aid")
+    )
+    total = shared.height
+    shared = shared.sort(
+        ["holders_count", "events", *ATTACKER_KEY], descending=[True, True, False, False]
+    ).head(options.max_cross)
+    rows = rows.join(shared.select(ATTACKER_KEY), on=ATTACKER_KEY, how="semi")
+    per_holder = (
+        rows.group_by(*ATTACKER_KEY, "holder")
+        .agg(
+            pl.len().alias("events"),
+            pl.col("t").min().alias("_first"),
+            pl.col("t").max().alias("_last"),
+            *entry_refs(options.entries_cap),
+        )
+        .with_columns(finish_entries())
+        .sort(*ATTACKER_KEY, "holder")
+        .group_by(ATTACKER_KEY, maintain_order=True)
+        .agg(
+            holders=pl.struct(
+                "holder",
+                "events",
+                iso("_first").alias("first_seen"),
+                iso("_last").alias("last_seen"),
+                "entries_count",
+                "entries",
+            ),
+            first_seen=iso(pl.col("_first").min()),
+            last_seen=iso(pl.col("_last").max()),
+        )
+    )
+    out = shared.join(per_holder, on=ATTACKER_KEY, how="left", maintain_order="left").select(
+        kind="attacker_kind",
+        attacker="attacker",
+        holders_count="holders_count",
+        events="events",
+        first_seen="first_seen",
+        last_seen="last_seen",
+        holders="holders",
+    )
+    return out.to_dicts(), total

@@ -1,0 +1,110 @@
+"""Analysis 2: sources acting together.
+
+* botnets: many distinct sources hitting one target and service within ``botnet_window``;
+* sweeps: one source hitting many distinct targets within ``sweep_window``.
+
+Both run :func:`ppcti.analysis.windows.dense_groups` on the per-target hits, then describe each group
+with its members, window, and the entries that support it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from ppcti.analysis.common import entry_refs, finish_entries, iso
+from ppcti.analysis.options import AnalysisOptions
+from ppcti.analysis.windows import dense_groups
+
+#: Integer ids of (holder, target, service) and (holder, attacker): see ``load._ids``.
+BOTNET_KEY = ["hid", "tid", "sid"]
+SWEEP_KEY = ["hid", "aid"]
+BOTNET_LABELS = ["holder", "target_kind", "target", "service"]
+SWEEP_LABELS = ["holder", "attacker_kind", "attacker"]
+
+
+def _assigned(hits: pl.DataFrame, keys: list[str], member: str, window_us: int, n: int) -> pl.DataFrame:
+    """The hits that belong to a group, with their ``group`` and ``peak``.
+
+    Only ids and times go through the window search; the few rows that qualify are then gathered
+    whole, so the millions of others never have their strings copied.
+    """
+    slim = hits.select(*keys, member, "t").with_row_index("_i")
+    groups, found = dense_groups(slim, keys, member, window_us=window_us, min_members=n)
+    rows = hits[found.get_column("_i")].with_columns(found.get_column("group"))
+    return rows.join(groups.select("group", "peak"), on="group")
+
+
+def _describe(
+    assigned: pl.DataFrame,
+    labels: list[str],
+    member: str,
+    extra: list[pl.Expr],
+    options: AnalysisOptions,
+) -> pl.DataFrame:
+    cap = options.members_cap
+    members = assigned.group_by("group").agg(
+        *[pl.col(c).first() for c in labels],
+        *extra,
+        peak=pl.col("peak").first(),
+        members=pl.col(member).unique().sort().head(cap),
+        members_count=pl.col(member).n_unique(),
+        window_start=pl.col("t").min(),
+        window_end=pl.col("t").max(),
+    )
+    entries = assigned.group_by("group").agg(entry_refs(options.entries_cap)).with_columns(finish_entries())
+    return members.join(entries, on="group").sort(
+        ["members_count", "window_start", *labels],
+        descending=[True, False, *([False] * len(labels))],
+    )
+
+
+def botnets(hits: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str, Any]], int]:
+    """Botnet groups (largest first, at most ``max_groups``) and how many were found in all."""
+    assigned = _assigned(hits, BOTNET_KEY, "aid", options.botnet_window_us, options.botnet_min_sources)
+    extra = [pl.col("private").first(), pl.col("range").first()]
+    found = _describe(assigned, BOTNET_LABELS, "attacker", extra, options)
+    total = found.height
+    found = found.head(options.max_groups).with_row_index("n", offset=1)
+    out = found.select(
+        id=pl.format("botnet-{}", pl.col("n")),
+        holder="holder",
+        target_kind="target_kind",
+        target="target",
+        target_private="private",
+        target_range="range",
+        service="service",
+        window_start=iso("window_start"),
+        window_end=iso("window_end"),
+        peak_sources_in_window="peak",
+        members_count="members_count",
+        members="members",
+        entries_count="entries_count",
+        entries="entries",
+    )
+    return out.to_dicts(), total
+
+
+def sweeps(hits: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str, Any]], int]:
+    """Sweeps (widest first, at most ``max_groups``) and how many were found in all."""
+    assigned = _assigned(hits, SWEEP_KEY, "tid", options.sweep_window_us, options.sweep_min_targets)
+    extra = [pl.col("service").unique().sort().head(options.members_cap).alias("services")]
+    found = _describe(assigned, SWEEP_LABELS, "target", extra, options)
+    total = found.height
+    found = found.head(options.max_groups).with_row_index("n", offset=1)
+    out = found.select(
+        id=pl.format("sweep-{}", pl.col("n")),
+        holder="holder",
+        source_kind="attacker_kind",
+        source="attacker",
+        window_start=iso("window_start"),
+        window_end=iso("window_end"),
+        peak_targets_in_window="peak",
+        targets_count="members_count",
+        targets="members",
+        services="services",
+        entries_count="entries_count",
+        entries="entries",
+    )
+    return out.to_dicts(), total

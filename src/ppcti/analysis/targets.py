@@ -1,0 +1,88 @@
+"""Analysis 1: the holders' own attacked infrastructure (non-public IPs and internal e-mail addresses).
+
+Targets are keyed by holder: 10.0.0.5 at one holder and 10.0.0.5 at another are different machines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from ppcti.analysis.common import DAY_US, HOUR_US, counted, iso, timeline
+from ppcti.analysis.options import AnalysisOptions
+
+TARGET_KEY = ["holder", "target_kind", "target"]
+
+
+def private_target_stats(hits: pl.DataFrame) -> pl.DataFrame:
+    """One row per attacked private target with its counts, most attacked first."""
+    return (
+        hits.filter(pl.col("private"))
+        .group_by("hid", "tid")
+        .agg(
+            *[pl.col(c).first() for c in TARGET_KEY],
+            range=pl.col("range").first(),
+            attacks=pl.len(),
+            first_seen=pl.col("t").min(),
+            last_seen=pl.col("t").max(),
+            attackers_count=pl.col("aid").drop_nulls().n_unique(),
+        )
+        .sort(["attacks", *TARGET_KEY], descending=[True, False, False, False])
+    )
+
+
+def analyse_targets(
+    hits: pl.DataFrame, stats: pl.DataFrame, options: AnalysisOptions
+) -> list[dict[str, Any]]:
+    """The ``targets`` section: the ``max_targets`` most attacked private targets in full detail."""
+    top = stats.head(options.max_targets)
+    ids = ["hid", "tid"]
+    rows = hits.filter(pl.col("private")).join(top.select(ids), on=ids, how="semi")
+    cap = options.members_cap
+    attackers = counted(rows, ids, "attacker", cap, "attackers", value_id="aid")
+    protocols = rows.group_by(ids).agg(protocols=pl.col("protocol").drop_nulls().unique().sort())
+    ports = counted(rows, ids, "dst_port", cap, "ports")
+    hourly = timeline(rows, ids, HOUR_US, "per_hour")
+    daily = timeline(rows, ids, DAY_US, "per_day")
+    out = top.with_columns(first_seen=iso("first_seen"), last_seen=iso("last_seen"))
+    for part in (attackers, protocols, ports, hourly, daily):
+        out = out.join(part, on=ids, how="left", maintain_order="left")
+    out = out.with_columns(
+        pl.col("attackers").fill_null([]),
+        pl.col("ports").fill_null([]),
+        pl.col("ports_count").fill_null(0),
+        pl.col("per_hour").fill_null([]),
+        pl.col("per_day").fill_null([]),
+    ).drop("attackers_count_right", strict=False)
+    out = out.rename({"target_kind": "kind"})
+    columns = [
+        "holder",
+        "kind",
+        "target",
+        "range",
+        "attacks",
+        "first_seen",
+        "last_seen",
+        "attackers_count",
+        "attackers",
+        "protocols",
+        "ports_count",
+        "ports",
+        "per_hour",
+        "per_day",
+    ]
+    return out.select(columns).to_dicts()
+
+
+def infrastructure(stats: pl.DataFrame, internal_domains: dict[str, list[str]]) -> dict[str, Any]:
+    """Per holder, every attacked private IP and internal e-mail address (this file stays private)."""
+    ordered = stats.sort("holder", "target_kind", "target")
+    holders: dict[str, Any] = {
+        h: {"internal_email_domains": internal_domains.get(h, []), "ips": [], "emails": []}
+        for h in sorted(set(internal_domains) | set(ordered.get_column("holder").to_list()))
+    }
+    for row in ordered.select("holder", "target_kind", "target", "range", "attacks").iter_rows(named=True):
+        entry = {"address": row["target"], "range": row["range"], "attacks": row["attacks"]}
+        holders[row["holder"]]["ips" if row["target_kind"] == "ip" else "emails"].append(entry)
+    return {"holders": holders}

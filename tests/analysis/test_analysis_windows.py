@@ -1,0 +1,69 @@
+"""The sliding-window detector against a brute-force definition of "n distinct members within w"."""
+
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ppcti.analysis.windows import dense_groups
+
+MIN = 60_000_000
+
+
+def _frame(rows: list[tuple[str, str, int]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows, schema={"k": pl.String, "m": pl.String, "t": pl.Int64}, orient="row"
+    ).with_row_index("id")
+
+
+def _reference(rows: list[tuple[str, str, int]], w: int, n: int) -> set[int]:
+    """Row ids inside some window (x - w, x] holding >= n distinct members of the row's key.
+
+    A window that qualifies can always be slid right to end on an event, so event times suffice as x.
+    """
+    chosen: set[int] = set()
+    for key in {k for k, _, _ in rows}:
+        mine = [(i, m, t) for i, (k, m, t) in enumerate(rows) if k == key]
+        for _, _, x in mine:
+            inside = [(i, m) for i, m, t in mine if x - w < t <= x]
+            if len({m for _, m in inside}) >= n:
+                chosen |= {i for i, _ in inside}
+    return chosen
+
+
+def test_six_sources_within_five_minutes() -> None:
+    rows = [("a", f"s{i}", i * MIN) for i in range(6)] + [("a", "late", 60 * MIN), ("b", "s1", 0)]
+    groups, assigned = dense_groups(_frame(rows), ["k"], "m", window_us=10 * MIN, min_members=6)
+    assert groups.select("k", "peak").rows() == [("a", 6)]
+    assert sorted(assigned["m"].to_list()) == [f"s{i}" for i in range(6)]
+
+
+def test_span_equal_to_window_does_not_count() -> None:
+    rows = [("a", "s0", 0), ("a", "s1", 10 * MIN)]
+    assert dense_groups(_frame(rows), ["k"], "m", window_us=10 * MIN, min_members=2)[0].is_empty()
+    assert dense_groups(_frame(rows), ["k"], "m", window_us=10 * MIN + 1, min_members=2)[0].height == 1
+
+
+def test_sustained_activity_is_one_group() -> None:
+    rows = [("a", f"s{i % 7}", i * MIN) for i in range(120)]  # 7 sources in rotation for two hours
+    groups, assigned = dense_groups(_frame(rows), ["k"], "m", window_us=10 * MIN, min_members=5)
+    assert groups.height == 1
+    assert assigned.height == 120
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("ab"), st.sampled_from(["m1", "m2", "m3", "m4", "m5"]), st.integers(0, 40)),
+        max_size=40,
+    ),
+    st.integers(1, 12),
+    st.integers(1, 4),
+)
+def test_matches_brute_force(raw: list[tuple[str, str, int]], w_min: int, n: int) -> None:
+    rows = [(k, m, t * MIN // 2) for k, m, t in raw]
+    groups, assigned = dense_groups(_frame(rows), ["k"], "m", window_us=w_min * MIN, min_members=n)
+    assert set(assigned["id"].to_list()) == _reference(rows, w_min * MIN, n)
+    # Groups of one key never overlap and every group has rows.
+    assert set(assigned["group"].unique().to_list()) == set(groups["group"].to_list())
