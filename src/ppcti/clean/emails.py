@@ -8,6 +8,7 @@ the domain is lower-cased because DNS is not.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import polars as pl
 
@@ -21,8 +22,12 @@ _FIND = re.compile(rf"(?<![A-Za-z0-9._%+-])({_LOCAL})@({_DOMAIN})")
 _STRAY = " \t\r\n<>\"'`;,.:()[]{}"
 
 
+@lru_cache(maxsize=1 << 16)
 def clean_email(value: str | None) -> str | None:
-    """The cleaned address, or ``None`` when ``value`` is not exactly one address after stripping."""
+    """The cleaned address, or ``None`` when ``value`` is not exactly one address after stripping.
+
+    Cached: exports repeat the same few thousand addresses over millions of rows.
+    """
     if value is None:
         return None
     text = value.strip()

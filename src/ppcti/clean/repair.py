@@ -14,10 +14,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 
 from ppcti.clean.emails import clean_email
-from ppcti.clean.timestamps import TimeContext, to_stix_timestamp
+from ppcti.clean.timestamps import TimeContext, cached_stix_timestamp
 
 
 class Role(Enum):
@@ -40,13 +40,14 @@ class Reading:
     repair: str | None  # None (row as it was), "merged" or "extra"
 
 
-def addresses_in(field: str) -> list[str] | None:
+@lru_cache(maxsize=1 << 16)
+def addresses_in(field: str) -> tuple[str, ...] | None:
     """The cleaned addresses of an address-list field; ``None`` if any part is not an address."""
     parts = [p for p in _SPLIT.split(field.strip()) if p]
     cleaned = [clean_email(p) for p in parts]
     if any(c is None for c in cleaned):
         return None
-    return [c for c in cleaned if c is not None]
+    return tuple(c for c in cleaned if c is not None)
 
 
 def _is_ip(field: str) -> bool:
@@ -61,7 +62,7 @@ def fits(role: Role, field: str, time: TimeContext) -> bool:
     """Whether one field can hold a value of ``role``."""
     text = field.strip()
     if role is Role.DATE:
-        return to_stix_timestamp(text, time) is not None
+        return cached_stix_timestamp(text, time) is not None
     if role is Role.ADDRESS:
         return text == "" or clean_email(text) is not None
     if role is Role.ADDRESSES:

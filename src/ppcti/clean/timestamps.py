@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
@@ -132,6 +133,12 @@ def to_stix_timestamp(text: str | float | int | None, ctx: TimeContext | None = 
     except (ValueError, TypeError, IndexError, OverflowError):
         return None
     return None
+
+
+@lru_cache(maxsize=1 << 16)
+def cached_stix_timestamp(text: str, ctx: TimeContext) -> str | None:
+    """:func:`to_stix_timestamp` for row-at-a-time parsers, where the same second recurs in many rows."""
+    return to_stix_timestamp(text, ctx)
 
 
 def _frac(frac: str | None) -> str | None:

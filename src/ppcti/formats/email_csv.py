@@ -23,7 +23,7 @@ import polars as pl
 
 from ppcti.clean.emails import clean_email
 from ppcti.clean.repair import Role, addresses_in, fits, read_row
-from ppcti.clean.timestamps import TimeContext, to_stix_timestamp
+from ppcti.clean.timestamps import TimeContext, cached_stix_timestamp
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
 from ppcti.formats.events_json import canonical_ip
 from ppcti.model import Reject
@@ -41,6 +41,9 @@ EXTRA_TYPE = pl.Struct(
     }
 )
 _BATCH_ROWS = 50_000
+_SEP = "\x1f"
+_COLUMNS = ("line", "timestamp", "src_ip", "emails", "sender", "recipients", "subject", "verdict", "repaired",
+            "raw", "cleaned")
 
 #: Normalised header names (lower-case, letters and digits only) and the role they give a column.
 HEADER_ROLES: dict[str, tuple[str, Role]] = {}
@@ -212,14 +215,14 @@ class _Rows:
         self.time = time
         self.keys = [HEADER_ROLES.get(normalise_header(h), (None, Role.TEXT))[0] for h in header]
         self.roles = [HEADER_ROLES.get(normalise_header(h), (None, Role.TOKEN))[1] for h in header]
-        self.rows: list[tuple[object, ...]] = []
+        self.columns: dict[str, list[object]] = {name: [] for name in _COLUMNS}
         self.rejects: list[Reject] = []
         self.notes: Counter[str] = Counter()
         self.cleaned_header = _csv_line(self.header, delimiter)
 
     @property
     def size(self) -> int:
-        return len(self.rows)
+        return len(self.columns["line"])
 
     def add(self, line: int, fields: list[str]) -> None:
         raw = _csv_line(fields, self.delimiter)
@@ -231,39 +234,38 @@ class _Rows:
             self.rejects.append(self._misfit(line, fields, raw))
             return
         if len(readings) > 1:
-            self.rejects.append(
-                Reject(
-                    self.path,
-                    line,
-                    f"{len(fields)} fields where the header has {len(self.header)}, "
-                    "and the repair is ambiguous",
-                    raw,
-                    "repair",
-                )
+            reason = (
+                f"{len(fields)} fields where the header has {len(self.header)}, and the repair is ambiguous"
             )
+            self.rejects.append(Reject(self.path, line, reason, raw, "repair"))
             return
         reading = readings[0]
-        if reading.repair:
-            self.notes[f"repaired_{reading.repair}"] += 1
-        values = dict.fromkeys(("date", "sender", "recipients", "cc", "subject", "verdict", "src_ip"))
+        values: dict[str, str | None] = {}
         emails: dict[str, None] = {}
-        recipients: list[str] = []
+        recipients: dict[str, None] = {}
         sender = None
+        cleaned: list[str] = []
         for key, role, value in zip(self.keys, self.roles, reading.values, strict=True):
             if role is Role.ADDRESS:
                 address = clean_email(value)
+                cleaned.append(address or "")
                 if address:
                     emails.setdefault(address)
                     if key == "sender" and sender is None:
                         sender = address
             elif role is Role.ADDRESSES:
-                for address in addresses_in(value) or []:
+                found = addresses_in(value) or ()
+                cleaned.append(";".join(found))
+                for address in found:
                     emails.setdefault(address)
                     if key == "recipients":
-                        recipients.append(address)
-            elif key is not None and values.get(key) is None:
-                values[key] = value.strip() or None
-        timestamp = to_stix_timestamp(values["date"], self.time) if values["date"] else None
+                        recipients.setdefault(address)
+            else:
+                cleaned.append(value)
+                if key is not None and values.get(key) is None:
+                    values[key] = value.strip() or None
+        date = values.get("date")
+        timestamp = cached_stix_timestamp(date, self.time) if date else None
         if timestamp is None:
             reason = "no date column" if "date" not in self.keys else "invalid or missing date"
             self.rejects.append(Reject(self.path, line, reason, raw))
@@ -271,33 +273,24 @@ class _Rows:
         if not emails:
             self.rejects.append(Reject(self.path, line, "no e-mail address", raw))
             return
-        cleaned = [
-            self._cleaned_value(role, value, timestamp)
-            for role, value in zip(self.roles, reading.values, strict=True)
-        ]
-        self.rows.append(
-            (
-                line,
-                timestamp,
-                canonical_ip(values["src_ip"]) if values["src_ip"] else None,
-                None,
-                None,
-                None,
-                None,
-                "SMTP",
-                None,
-                list(emails),
-                {
-                    "sender": sender,
-                    "recipients": list(dict.fromkeys(recipients)) or None,
-                    "subject": values["subject"],
-                    "verdict": values["verdict"],
-                    "repaired": reading.repair,
-                },
-                raw,
-                _csv_line(cleaned, self.delimiter),
-            )
-        )
+        if reading.repair:
+            self.notes[f"repaired_{reading.repair}"] += 1
+        for i, role in enumerate(self.roles):
+            if role is Role.DATE:
+                cleaned[i] = timestamp
+        src_ip = values.get("src_ip")
+        row = self.columns
+        row["line"].append(line)
+        row["timestamp"].append(timestamp)
+        row["src_ip"].append(canonical_ip(src_ip) if src_ip else None)
+        row["emails"].append(_SEP.join(emails))  # joined: building list columns from Python lists is slow
+        row["sender"].append(sender)
+        row["recipients"].append(_SEP.join(recipients) or None)
+        row["subject"].append(values.get("subject"))
+        row["verdict"].append(values.get("verdict"))
+        row["repaired"].append(reading.repair)
+        row["raw"].append(raw)
+        row["cleaned"].append(_csv_line(cleaned, self.delimiter))
 
     def _misfit(self, line: int, fields: list[str], raw: str) -> Reject:
         """Why a row has no reading: the first column whose value has the wrong type, or the field count."""
@@ -314,25 +307,36 @@ class _Rows:
             "repair",
         )
 
-    @staticmethod
-    def _cleaned_value(role: Role, value: str, timestamp: str) -> str:
-        if role is Role.DATE:
-            return timestamp
-        if role is Role.ADDRESS:
-            return clean_email(value) or ""
-        if role is Role.ADDRESSES:
-            return ";".join(addresses_in(value) or [])
-        return value
-
     def flush(self) -> ParsedBatch:
-        names = [*BATCH_COLUMNS, "extra", "raw", "cleaned"]
-        columns = list(zip(*self.rows, strict=True)) if self.rows else [[] for _ in names]
+        c = self.columns
+        n = len(c["line"])
         frame = pl.DataFrame(
-            {n: list(c) for n, c in zip(names, columns, strict=True)},
-            schema={**BATCH_COLUMNS, "extra": EXTRA_TYPE, "raw": pl.String(), "cleaned": pl.String()},
+            {
+                "line": pl.Series(c["line"], dtype=pl.Int64),
+                "timestamp": pl.Series(c["timestamp"], dtype=pl.String),
+                "src_ip": pl.Series(c["src_ip"], dtype=pl.String),
+                "src_port": pl.Series([None] * n, dtype=pl.Int32),
+                "dst_ip": pl.Series([None] * n, dtype=pl.String),
+                "dst_port": pl.Series([None] * n, dtype=pl.Int32),
+                "nat_ip": pl.Series([None] * n, dtype=pl.String),
+                "protocol": pl.Series(["SMTP"] * n, dtype=pl.String),
+                "src_mac": pl.Series([None] * n, dtype=pl.String),
+                "emails": pl.Series(c["emails"], dtype=pl.String).str.split(_SEP),
+                "extra": pl.DataFrame(
+                    {
+                        name: pl.Series(c[name], dtype=pl.String).str.split(_SEP)
+                        if name == "recipients"
+                        else pl.Series(c[name], dtype=dtype)
+                        for name, dtype in EXTRA_TYPE.to_schema().items()
+                    }
+                ).to_struct("extra"),
+                "raw": pl.Series(c["raw"], dtype=pl.String),
+                "cleaned": pl.Series(c["cleaned"], dtype=pl.String),
+            }
         )
         batch = ParsedBatch(frame, self.rejects, self.notes, cleaned_header=self.cleaned_header)
-        self.rows, self.rejects, self.notes = [], [], Counter()
+        self.columns = {name: [] for name in _COLUMNS}
+        self.rejects, self.notes = [], Counter()
         return batch
 
 
