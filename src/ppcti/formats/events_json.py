@@ -23,7 +23,7 @@ from ppcti.clean.emails import clean_email
 from ppcti.clean.mac import normalise_mac
 from ppcti.clean.timestamps import TimeContext, to_stix_timestamp
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
-from ppcti.formats.mapping import EXTRA_FIELDS, Mapping, builtin_mappings
+from ppcti.formats.mapping import EXTRA_FIELDS, Mapping, builtin_mappings, flatten
 from ppcti.model import Reject
 
 if TYPE_CHECKING:
@@ -168,6 +168,7 @@ class _Builder:
         self.rows: list[tuple[Any, ...]] = []
         self.rejects: list[Reject] = []
         self.notes: Counter[str] = Counter()
+        self._shapes: dict[frozenset[str], Mapping | None] = {}
 
     @property
     def size(self) -> int:
@@ -178,46 +179,47 @@ class _Builder:
         if not isinstance(record, dict):
             self.rejects.append(Reject(self.path, line, "record is not a JSON object", raw_text[:2000]))
             return
-        mapping = self._pick(record)
+        flat = flatten(record)
+        mapping = self._pick(frozenset(flat))
         if mapping is None:
             self.rejects.append(Reject(self.path, line, "no mapping recognises this record", raw_text[:2000]))
             return
-        src_ip = _ip(mapping.first(record, "src_ip"))
-        dst_ip = _ip(mapping.first(record, "dst_ip"))
+        src_ip = _ip(mapping.flat_first(flat, "src_ip"))
+        dst_ip = _ip(mapping.flat_first(flat, "dst_ip"))
         emails = list(
-            dict.fromkeys(e for e in (clean_email(str(v)) for v in mapping.all_values(record, "emails")) if e)
+            dict.fromkeys(e for e in (clean_email(str(v)) for v in mapping.flat_all(flat, "emails")) if e)
         )
         if src_ip is None and dst_ip is None and not emails:
             self.rejects.append(Reject(self.path, line, "no valid source or destination address", raw_text))
             return
-        raw_time = mapping.first(record, "timestamp")
+        raw_time = mapping.flat_first(flat, "timestamp")
         timestamp = to_stix_timestamp(raw_time, self.time) if raw_time is not None else None
         if timestamp is None:
             reason = "no timestamp" if raw_time is None else "invalid timestamp"
             self.rejects.append(Reject(self.path, line, reason, raw_text))
             return
-        mac_raw = mapping.first(record, "src_mac")
+        mac_raw = mapping.flat_first(flat, "src_mac")
         src_mac = _mac(str(mac_raw)) if mac_raw is not None else None
         if mac_raw is not None and src_mac is None:
             self.notes["malformed_mac"] += 1
-        dst_mac_raw = mapping.first(record, "dst_mac", extra=True)
+        dst_mac_raw = mapping.flat_first(flat, "dst_mac", extra=True)
         extra = {"mapping": mapping.name}
         for name in EXTRA_FIELDS:
-            value = mapping.first(record, name, extra=True)
+            value = mapping.flat_first(flat, name, extra=True)
             extra[name] = (
                 None if value is None else (value if isinstance(value, str) else orjson.dumps(value).decode())
             )
         extra["dst_mac"] = _mac(str(dst_mac_raw)) if dst_mac_raw is not None else None
         extra["mac_malformed"] = True if (mac_raw is not None and src_mac is None) else None
-        protocol = mapping.first(record, "protocol")
+        protocol = mapping.flat_first(flat, "protocol")
         self.rows.append(
             (
                 line,
                 timestamp,
                 src_ip,
-                _port(mapping.first(record, "src_port")),
+                _port(mapping.flat_first(flat, "src_port")),
                 dst_ip,
-                _port(mapping.first(record, "dst_port")),
+                _port(mapping.flat_first(flat, "dst_port")),
                 None,
                 str(protocol).upper() if protocol is not None else None,
                 src_mac,
@@ -227,13 +229,19 @@ class _Builder:
             )
         )
 
-    def _pick(self, record: dict[str, Any]) -> Mapping | None:
+    def _pick(self, keys: frozenset[str]) -> Mapping | None:
+        """The best mapping for a record shape; a feed repeats a few shapes, so choices are cached."""
+        if keys in self._shapes:
+            return self._shapes[keys]
         best, best_score = None, 0.0
         for mapping in self.mappings:
-            score = mapping.match_score(record)
+            score = mapping.flat_score(keys)
             if score > best_score:
                 best, best_score = mapping, score
-        return best if best_score >= _MIN_MATCH else None
+        choice = best if best_score >= _MIN_MATCH else None
+        if len(self._shapes) < 4096:
+            self._shapes[keys] = choice
+        return choice
 
     def flush(self) -> ParsedBatch:
         columns = list(zip(*self.rows, strict=True)) if self.rows else [[] for _ in range(12)]

@@ -36,6 +36,26 @@ class Mapping:
         found = sum(1 for path in self.signature if lookup(record, path) is not _MISSING)
         return found / len(self.signature)
 
+    def flat_score(self, keys: frozenset[str]) -> float:
+        """:meth:`match_score` for a record already flattened by :func:`flatten` (``keys`` are its paths)."""
+        return sum(1 for path in self.signature if path in keys) / len(self.signature)
+
+    def flat_first(self, flat: dict[str, Any], field: str, *, extra: bool = False) -> Any:
+        """:meth:`first` on a flattened record: one dictionary look-up per candidate path."""
+        for path in (self.extra if extra else self.fields).get(field, ()):
+            value = flat.get(path)
+            if value is not None and value != "":
+                return value
+        return None
+
+    def flat_all(self, flat: dict[str, Any], field: str) -> list[Any]:
+        out: list[Any] = []
+        for path in self.fields.get(field, ()):
+            value = flat.get(path)
+            if value is not None:
+                out.extend(value if isinstance(value, list) else [value])
+        return out
+
     def first(self, record: dict[str, Any], field: str, *, extra: bool = False) -> Any:
         for path in (self.extra if extra else self.fields).get(field, ()):
             value = lookup(record, path)
@@ -73,6 +93,24 @@ def lookup(record: dict[str, Any], path: str) -> Any:
         else:
             return _MISSING
     return node
+
+
+def flatten(record: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Nested objects to dotted paths (``{"source": {"ip": x}}`` → ``{"source.ip": x}``).
+
+    Feeds are matched and read through their flattened form: one pass per record instead of a walk per
+    candidate path, which is what keeps JSON parsing out of the profile.
+    """
+    if out is None:
+        out = {}
+    for key, value in record.items():
+        path = prefix + key
+        if isinstance(value, dict) and value:
+            out[path] = value
+            flatten(value, path + ".", out)
+        else:
+            out[path] = value
+    return out
 
 
 def load_mapping(path: Path | str, text: str | None = None) -> Mapping:
