@@ -53,9 +53,9 @@ _HEADER = (
 )
 #: The same without named groups: finding the header's extent is one cheap pass over whole lines; the
 #: named groups then run over the short header strings only (capturing ``(.*)`` costs 10x more).
-_HEADER_SPAN = "(" + re.sub(r"\(\?P<[a-z_]+>", "(?:", _HEADER) + r")\s*"
-_HOST = r"^(?P<tok1>[^\s,]+)\s+(?P<tok2>\S+)"
-_CHAIN = r"^[a-z]+(?:,\s?[a-z]+)*\s+(?:(?P<prefix>[^\s:,]+)\s+)?(?P<chain>[a-z][a-z0-9-]*):"
+_HEADER_SPAN = "(?P<span>" + re.sub(r"\(\?P<[a-z_]+>", "(?:", _HEADER) + r")\s*"
+#: The header and the first four tokens after it: relay host, topics, rule prefix and chain live there.
+_SPAN_HOST = _HEADER_SPAN + r"(?P<t1>\S+)?(?:\s+(?P<t2>\S+))?(?:\s+(?P<t3>\S+))?(?:\s+(?P<t4>\S+))?"
 
 _RECOGNISE = re.compile(
     r"(?:firewall|src-mac|proto (?:TCP|UDP|ICMP|[0-9]+)|connection-state:|in:\S+ out:|->)", re.IGNORECASE
@@ -130,50 +130,46 @@ def _parse_frame(frame: pl.DataFrame, path: str, carry: _Carry, max_line_bytes: 
     ]
     df = df.filter(pl.col("text").str.len_bytes() <= max_line_bytes)
 
-    df = df.with_columns(_span=pl.col("text").str.extract(_HEADER_SPAN, 0))
-    df = df.with_columns(
-        h=pl.col("_span").str.extract_groups(_HEADER),
-        rest=pl.col("text").str.slice(pl.col("_span").str.len_chars().fill_null(0)),
-    ).unnest("h")
-    host = pl.col("rest").str.extract_groups(_HOST)
+    # One pass finds the header's extent and the two tokens after it (relay host and topics).
+    df = df.with_columns(_head=pl.col("text").str.extract_groups(_SPAN_HOST)).unnest("_head")
+    df = df.with_columns(h=pl.col("span").str.extract_groups(_HEADER)).unnest("h")
     syslog_style = pl.col("i_clock").is_not_null() | pl.col("b_clock").is_not_null()
-    df = (
-        df.with_columns(
-            _tok1=host.struct.field("tok1"),
-            _tok2=host.struct.field("tok2"),
-        )
-        .with_columns(
-            host=pl.when(
-                syslog_style & pl.col("_tok2").str.contains(",") & ~pl.col("_tok1").str.contains(":")
-            ).then(pl.col("_tok1"))
-        )
-        .with_columns(
-            message=pl.when(pl.col("host").is_not_null())
-            .then(
-                pl.col("rest")
-                .str.strip_chars_start()
-                .str.slice(pl.col("host").str.len_chars())
-                .str.strip_chars_start()
-            )
-            .otherwise(pl.col("rest"))
-        )
+    t1, t2, t3, t4 = (pl.col(f"t{i}") for i in range(1, 5))
+    has_host = (
+        syslog_style
+        & t2.str.contains(",", literal=True).fill_null(False)
+        & ~t1.str.contains("[:,]").fill_null(True)
+    )
+    # after the topics (``firewall,info``): ``chain:`` or ``prefix chain:``
+    after1 = pl.when(has_host).then(t3).otherwise(t2)
+    after2 = pl.when(has_host).then(t4).otherwise(t3)
+    topics = pl.when(has_host).then(t2).otherwise(t1)
+    has_topics = topics.str.contains(",", literal=True).fill_null(False)
+    df = df.with_columns(
+        host=pl.when(has_host).then(t1),
+        _chain=pl.when(has_topics & after1.str.ends_with(":"))
+        .then(after1.str.strip_suffix(":"))
+        .when(has_topics & after2.str.ends_with(":"))
+        .then(after2.str.strip_suffix(":")),
+        _prefix=pl.when(has_topics & ~after1.str.ends_with(":") & after2.str.ends_with(":")).then(after1),
     )
 
     df = _timestamps(df, carry, notes)
 
-    ips = pl.col("message").str.extract_all(_IP_PORT)
-    chain = pl.col("message").str.extract_groups(_CHAIN)
+    # Features are read from the whole line: the header holds no address except a relay host, which
+    # is dropped from the address list (slicing the message off every line would copy it).
+    found = pl.col("text").str.extract_all(_IP_PORT)
+    host_is_ip = pl.col("host").str.contains(rf"^{IPV4}$").fill_null(False)
+    ips = pl.when(host_is_ip).then(found.list.slice(1)).otherwise(found)
     df = df.with_columns(
         _ips=ips,
-        _n=ips.list.len(),
-        _mac_raw=pl.col("message").str.extract(r"src-mac ([^\s,]+)"),
-        _proto=pl.col("message").str.extract_groups(
+        _mac_raw=pl.col("text").str.extract(r"src-mac ([^\s,]+)"),
+        _proto=pl.col("text").str.extract_groups(
             r"(?-u:\b)proto (?P<name>[^\s(,]+)(?: \((?P<detail>[^)]*)\))?"
         ),
-        _chain=chain.struct.field("chain"),
-        _prefix=chain.struct.field("prefix"),
     )
     df = df.with_columns(
+        _n=pl.col("_ips").list.len(),
         _mac_raw=_first_mac(df),
         protocol=pl.col("_proto").struct.field("name").str.to_uppercase(),
         _detail=pl.col("_proto").struct.field("detail"),
@@ -254,7 +250,7 @@ def _first_mac(df: pl.DataFrame) -> pl.Series:
     if missing.len() == 0:
         return found
     fallback = (
-        df.get_column("message")
+        df.get_column("text")
         .gather(missing)
         .str.extract(r"(?-u:\b)([0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5})(?-u:\b)")
     )
