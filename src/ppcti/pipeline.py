@@ -61,7 +61,8 @@ class RunOptions:
     pii_rules: Path | None = None
     kafka: str | None = None
     kafka_events: bool = False
-    batch_bytes: int = 32 * 1024 * 1024
+    #: Bytes of input per batch: peak memory is about 30x this for firewall text (see docs/benchmarks.md).
+    batch_bytes: int = 8 * 1024 * 1024
     json_mappings: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
