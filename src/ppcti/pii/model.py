@@ -25,6 +25,7 @@ class Finding:
     column: str | None = None
     start: int | None = None
     end: int | None = None
+    line: int | None = None  # free text: 1-based line of ``start`` (added for reading logs; optional)
     matched: int = 0
     sampled: int = 0
     match_rate: float | None = None

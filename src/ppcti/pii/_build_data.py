@@ -1,0 +1,54 @@
+"""Regenerate ``data/names.json`` from Faker (a development dependency, never needed at run time).
+
+Why a generated file: the first-name/surname heuristic, the closed vocabularies of language and
+country names, and the gazetteer of real places (German, Austrian, Italian and Dutch towns; states and
+provinces) need word lists in several languages, and the run-time install must not depend on Faker. Run::
+
+    .venv/bin/python -m ppcti.pii._build_data
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "it_IT", "es_ES", "nl_NL", "pt_BR")
+OUT = Path(__file__).parent / "data" / "names.json"
+
+
+def _words(provider: object, attr: str) -> set[str]:
+    values = getattr(provider, attr, ())
+    if isinstance(values, dict):
+        values = values.keys()
+    return {str(v).strip().lower() for v in values if str(v).strip()}
+
+
+def build() -> dict[str, list[str]]:
+    first: set[str] = set()
+    last: set[str] = set()
+    for loc in LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        for attr in ("first_names", "first_names_male", "first_names_female"):
+            first |= _words(provider, attr)
+        last |= _words(provider, "last_names")
+    languages = _words(importlib.import_module("faker.providers.person.en").Provider, "language_names")
+    places: set[str] = set()
+    countries: set[str] = set()
+    for loc in (*LOCALES, "de_AT", "de_CH", "fr_CH", "nl_BE", "pt_PT", "es_MX"):
+        try:
+            provider = importlib.import_module(f"faker.providers.address.{loc}").Provider
+        except ModuleNotFoundError:
+            continue
+        for attr in ("cities", "states", "provinces"):
+            places |= _words(provider, attr)
+        countries |= _words(provider, "countries")
+    return {
+        "first_names": sorted(first), "last_names": sorted(last), "language_names_en": sorted(languages),
+        "places": sorted(places), "countries": sorted(countries),
+    }  # fmt: skip
+
+
+if __name__ == "__main__":
+    OUT.write_text(json.dumps(build(), ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {OUT}")

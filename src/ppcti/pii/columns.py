@@ -1,0 +1,484 @@
+"""Column classification of tables (CSV, XLSX, flattened JSON) with Polars.
+
+Per column: profile it, sample distinct values, run every detector's vectorised prefilter over the
+sample and the exact Python check only where the prefilter could still reach ``min_match_rate``; weigh
+value evidence against the header's meaning from the knowledge-graph vocabulary; fall back to free-text
+analysis for long prose cells and to NER for string columns nothing else resolved. Only distinct values
+are validated, so cost grows with the sample size, not the row count.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ppcti.pii.detectors import DEFAULT_PHONE_REGIONS, DETECTORS, HEADER_ONLY_TYPES, Detector, phone_check
+from ppcti.pii.masking import mask
+from ppcti.pii.model import Finding
+from ppcti.pii.options import PiiOptions
+from ppcti.pii.rules import load_rules
+
+log = logging.getLogger(__name__)
+
+#: Header weight when combining with value evidence: conf = 1 - (1 - value) * (1 - HEADER_WEIGHT * header).
+HEADER_WEIGHT = 0.6
+#: Header score at which the header decides between types the values fit equally.
+STRONG_HEADER = 0.8
+#: Share of sampled values NER must label PERSON/LOCATION for an unresolved column.
+NER_MIN_RATE = 0.6
+#: Share of the sample strong detectors must have matched before a weak form of the same type joins.
+WEAK_JOINS_STRONG = 0.25
+#: Header support carried over between related types, and the factor it is scaled by.
+RELATED_HEADERS: tuple[tuple[str, str], ...] = (("DECEASED", "DECEASED_DATE"), ("DECEASED_DATE", "DECEASED"))
+RELATED_FACTOR = 0.9
+#: Specific types and the generic type they refine.
+SPECIALISES: dict[str, str] = {"BIRTH_DATE": "DATE_TIME", "DECEASED_DATE": "DATE_TIME"}
+#: Non-empty cells below which a type needs a checksum or header support (config files, one-row tables).
+MIN_VALUES = 3
+#: Cells of a free-text column analysed with the text recognisers.
+FREE_TEXT_CELLS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnProfile:
+    """What the column looks like, independent of any PII type (kept in the report's ``files`` list)."""
+
+    name: str
+    dtype: str
+    rows: int
+    nulls: int
+    distinct: int
+    sampled: int
+    min_len: int
+    max_len: int
+    mean_len: float
+    digit_share: float  # share of sampled values that are digits only
+    alpha_share: float  # share containing a letter
+    space_share: float  # share containing whitespace
+
+    @property
+    def distinct_ratio(self) -> float:
+        non_null = self.rows - self.nulls
+        return self.distinct / non_null if non_null else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.name,
+            "dtype": self.dtype,
+            "rows": self.rows,
+            "nulls": self.nulls,
+            "distinct": self.distinct,
+            "distinct_ratio": round(self.distinct_ratio, 4),
+            "sampled": self.sampled,
+            "min_len": self.min_len,
+            "max_len": self.max_len,
+            "mean_len": round(self.mean_len, 2),
+            "digit_share": round(self.digit_share, 3),
+            "alpha_share": round(self.alpha_share, 3),
+            "space_share": round(self.space_share, 3),
+        }
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything classification needs that is built once per rules file (vocabulary, detectors)."""
+
+    vocabulary: Any
+    detectors: tuple[Detector, ...]
+
+
+def build_context(options: PiiOptions) -> Context:
+    """Detectors (built-in plus custom rules) and the header vocabulary, taught the rules' keywords.
+    Built once per rules file, whatever the other options."""
+    return _context_for(options.rules_file)
+
+
+@lru_cache(maxsize=8)
+def _context_for(rules_file: Path | None) -> Context:
+    from ppcti.kg.vocabulary import load_vocabulary
+
+    vocabulary = load_vocabulary()
+    custom = load_rules(rules_file)
+    for rule in custom:
+        vocabulary.add_synonyms(rule.name, rule.header_keywords or (rule.name.replace("_", " "),))
+    detectors = tuple(r.detector() for r in custom) + DETECTORS
+    return Context(vocabulary=vocabulary, detectors=detectors)
+
+
+def profile_column(series: pl.Series, sample_size: int) -> tuple[ColumnProfile, list[str]]:
+    """Profile and a seeded sample of distinct, stripped, non-empty string values."""
+    rows = series.len()
+    nulls = series.null_count()
+    values = series.drop_nulls()
+    if values.dtype != pl.String:
+        values = values.cast(pl.String, strict=False).drop_nulls()
+    values = values.str.strip_chars()
+    values = values.filter(values.str.len_chars() > 0)
+    distinct = values.unique()
+    if series.dtype.is_integer():
+        distinct = _restore_leading_zeros(distinct)
+    n_distinct = distinct.len()
+    sample = distinct.sample(n=sample_size, seed=7) if n_distinct > sample_size else distinct.sort()
+    lengths = sample.str.len_chars()
+    n = sample.len()
+
+    def share(mask_series: pl.Series) -> float:
+        return float(mask_series.sum()) / n if n else 0.0
+
+    profile = ColumnProfile(
+        name=series.name,
+        dtype=str(series.dtype),
+        rows=rows,
+        nulls=nulls,
+        distinct=n_distinct,
+        sampled=n,
+        min_len=int(lengths.min() or 0) if n else 0,
+        max_len=int(lengths.max() or 0) if n else 0,
+        mean_len=float(lengths.mean() or 0.0) if n else 0.0,
+        digit_share=share(sample.str.contains(r"^\d+$")),
+        alpha_share=share(sample.str.contains(r"\p{L}")),
+        space_share=share(sample.str.contains(r"\s")),
+    )
+    return profile, sample.to_list()
+
+
+def _restore_leading_zeros(values: pl.Series) -> pl.Series:
+    """Fixed-width codes (postal codes, tax numbers) read as integers lost their leading zeros: when most
+    values have the same width L >= 4 and none is much shorter, pad back to L."""
+    if values.is_empty():
+        return values
+    lengths = values.str.len_chars()
+    width = int(lengths.max() or 0)
+    if width >= 4 and float((lengths == width).mean() or 0.0) >= 0.5 and int(lengths.min() or 0) >= width - 2:
+        return values.str.zfill(width)
+    return values
+
+
+def _region_hints(df: pl.DataFrame, ctx: Context) -> tuple[str, ...]:
+    """Regions of phone numbers, from a country or locale column when the table has one."""
+    from ppcti.pii.checks import vocabulary
+
+    hints: list[str] = []
+    for name in df.columns:
+        if (
+            not any(t == "COUNTRY" and s >= 0.8 for t, s in ctx.vocabulary.match_header(name))
+            and "locale" not in name.lower()
+        ):
+            continue
+        top = df[name].drop_nulls().cast(pl.String, strict=False).value_counts(sort=True).head(5)
+        for value in top[name].to_list():
+            code = str(value).strip().replace("-", "_").split("_")[-1].upper()
+            if len(code) == 2 and code.isalpha():
+                hints.append(code)
+            elif str(value).strip().lower() in vocabulary("country"):
+                hints.extend(_country_code(str(value)))
+    return tuple(dict.fromkeys(hints))
+
+
+@lru_cache(maxsize=512)
+def _country_code(name: str) -> tuple[str, ...]:
+    from phonenumbers.geodata.locale import LOCALE_DATA
+
+    wanted = name.strip().lower()
+    return tuple(
+        region
+        for region, by_lang in LOCALE_DATA.items()
+        if any(str(v).lower() == wanted for v in by_lang.values())
+    )
+
+
+def _evaluate(
+    det: Detector, sample: pl.Series, values: list[str], prune: int, check: Callable[[str], bool]
+) -> set[str]:
+    """The sampled values ``det`` validates; empty when the prefilter already shows fewer than ``prune``
+    could match (the Python check then never runs)."""
+    if det.prefilter is not None:
+        hits = sample.str.contains(det.prefilter)
+        if int(hits.sum()) < prune:
+            return set()
+        candidates = sample.filter(hits).to_list()
+    else:
+        candidates = values
+    return {v for v in candidates if check(v)}
+
+
+@lru_cache(maxsize=64)
+def _phone_check(regions: tuple[str, ...], bare_digits: bool) -> Callable[[str], bool]:
+    merged = regions + tuple(r for r in DEFAULT_PHONE_REGIONS if r not in regions)
+    return phone_check(merged, bare_digits=bare_digits)
+
+
+def classify_column(
+    series: pl.Series,
+    *,
+    file: str,
+    options: PiiOptions,
+    ctx: Context | None = None,
+    regions: tuple[str, ...] = (),
+    split: bool = True,
+) -> tuple[ColumnProfile, list[Finding]]:
+    """Classify one column; returns its profile and zero or one finding (per type for free text).
+
+    Value evidence is pooled per type (a column mixing Bitcoin and Ethereum addresses, or national IDs
+    of several countries, is one type); a type needs ``min_match_rate`` of the sample. A header that
+    names a type strongly (score >= 0.8) wins over a better value match of another type, since both
+    are consistent with the values and the header says which one the data holder meant. Cells holding
+    lists ("a@x.org; b@y.org") are classified by their items when the whole cells match nothing.
+    """
+    ctx = ctx or build_context(options)
+    profile, values = profile_column(series, options.sample_values)
+    n = len(values)
+    if not n:
+        return profile, []
+    header = _with_related(dict(ctx.vocabulary.match_header(series.name)))
+    sample = pl.Series(values, dtype=pl.String)
+    threshold = max(1, int(options.min_match_rate * n + 0.9999))
+    prune = max(1, n // 10)
+    pooled: dict[str, dict[str, Any]] = {}
+    for det in sorted(ctx.detectors, key=lambda d: -d.specificity):  # strongest evidence claims values first
+        if not det.in_columns:
+            continue
+        chosen = max(det.types, key=lambda t: (header.get(t, 0.0), -det.types.index(t)))
+        if det.weak and header.get(chosen, 0.0) < options.header_min_score:
+            # A weak form still counts where strong evidence has already established the type (a wallet
+            # column mixing checksummed Bitcoin and unverifiable all-lower-case Ethereum addresses).
+            strong = pooled.get(chosen)
+            if strong is None or len(strong["values"]) < WEAK_JOINS_STRONG * n:
+                continue
+        check = (
+            _phone_check(regions, det.name == "phone_digits")
+            if regions and det.name.startswith("phone")
+            else det.check
+        )
+        matched = _evaluate(det, sample, values, prune, check)
+        if not matched:
+            continue
+        entry = pooled.setdefault(chosen, {"values": set(), "weighted": 0.0, "detectors": {}})
+        new = matched - entry["values"]
+        entry["values"] |= new
+        entry["weighted"] += det.specificity * len(new)
+        entry["detectors"][det.name] = entry["detectors"].get(det.name, 0) + len(new)
+    few_rows = profile.rows - profile.nulls < MIN_VALUES
+    candidates: list[dict[str, Any]] = []
+    for t, entry in pooled.items():
+        count = len(entry["values"])
+        if count < threshold:
+            continue
+        hs = header.get(t, 0.0)
+        value_conf = entry["weighted"] / n
+        if few_rows and hs < options.header_min_score and value_conf / (count / n) < 0.95:
+            continue  # one or two cells say little unless checksummed or named by the header
+        candidates.append(
+            {
+                "type": t,
+                "confidence": 1 - (1 - value_conf) * (1 - HEADER_WEIGHT * hs),
+                "rate": count / n,
+                "matched": count,
+                "header": hs,
+                "examples": sorted(entry["values"])[:3],
+                "detector": max(entry["detectors"].items(), key=lambda kv: kv[1])[0],
+            }
+        )
+    if candidates:
+        return profile, [_finding(file, series.name, n, candidates, options)]
+    if split:
+        listed = _split_items(values)
+        if listed is not None:
+            _, found = classify_column(
+                listed.alias(series.name), file=file, options=options, ctx=ctx, regions=regions, split=False
+            )
+            for f in found:
+                f.detector += "+split"
+            if found and found[0].detector != "column:header+split":
+                return profile, found
+    named = _header_only(file, series.name, header, profile, n)
+    if named:
+        return profile, named
+    if profile.mean_len >= options.free_text_min_len and profile.space_share >= 0.5:
+        return profile, _free_text_findings(file, series.name, values, options)
+    return profile, _ner_finding(file, series.name, values, profile, options)
+
+
+_LIST_SEPARATOR = re.compile(r"\s*[;,|]\s*")
+
+
+def _split_items(values: list[str]) -> pl.Series | None:
+    """The items of list-valued cells, or None when the cells are not lists of single tokens."""
+    split = [[i for i in _LIST_SEPARATOR.split(v) if i] for v in values]
+    multi = sum(1 for items in split if len(items) > 1)
+    items = [i for its in split for i in its]
+    if multi < 0.3 * len(values) or not items or sum(" " in i for i in items) > 0.2 * len(items):
+        return None
+    return pl.Series(items, dtype=pl.String)
+
+
+def _with_related(header: dict[str, float]) -> dict[str, float]:
+    """A header naming the deceased flag also supports a date of death and vice versa ("date_deces")."""
+    for a, b in RELATED_HEADERS:
+        if a in header:
+            header[b] = max(header.get(b, 0.0), RELATED_FACTOR * header[a])
+    return header
+
+
+def _prefer_specific(candidates: list[dict[str, Any]], options: PiiOptions) -> None:
+    """A header-supported specialisation (BIRTH_DATE) beats the generic type (DATE_TIME) it refines."""
+    by_type = {c["type"]: c for c in candidates}
+    for specific, generic in SPECIALISES.items():
+        a, b = by_type.get(specific), by_type.get(generic)
+        if a and b and a["header"] >= options.header_min_score and a["confidence"] <= b["confidence"]:
+            a["confidence"] = min(1.0, b["confidence"] + 0.01)
+
+
+def _finding(
+    file: str, column: str, n: int, candidates: list[dict[str, Any]], options: PiiOptions
+) -> Finding:
+    _prefer_specific(candidates, options)
+    ranked = sorted(candidates, key=lambda c: (c["header"] < STRONG_HEADER, -c["confidence"], c["type"]))
+    best = ranked[0]
+    return Finding(
+        file=file,
+        column=column,
+        type=best["type"],
+        confidence=round(min(1.0, best["confidence"]), 4),
+        detector=f"column:{best['detector']}",
+        matched=best["matched"],
+        sampled=n,
+        match_rate=round(best["rate"], 4),
+        runner_up=[
+            {"type": c["type"], "confidence": round(c["confidence"], 4), "match_rate": round(c["rate"], 4)}
+            for c in ranked[1:4]
+        ],
+        examples=[mask(best["type"], v) for v in best["examples"][: options.max_examples]],
+    )
+
+
+def _free_text_findings(file: str, column: str, values: list[str], options: PiiOptions) -> list[Finding]:
+    """Prose cells: per type, how many sampled cells contain at least one span of it. The cells are
+    analysed as one text (blank-line separated), which costs one NLP pass instead of one per cell."""
+    import bisect
+
+    from ppcti.pii.text import analyze_text
+
+    cells = values[:FREE_TEXT_CELLS]
+    starts, pos = [], 0
+    for cell in cells:
+        starts.append(pos)
+        pos += len(cell) + 2
+    per_type: dict[str, dict[int, float]] = {}
+    examples: dict[str, list[str]] = {}
+    for f in analyze_text("\n\n".join(cells), file=file, options=options):
+        cell = bisect.bisect_right(starts, f.start or 0) - 1
+        hits = per_type.setdefault(f.type, {})
+        hits[cell] = max(hits.get(cell, 0.0), f.confidence)
+        if len(examples.setdefault(f.type, [])) < options.max_examples:
+            examples[f.type].extend(f.examples[:1])
+    n = len(cells)
+    return [
+        Finding(
+            file=file,
+            column=column,
+            type=t,
+            confidence=round(sum(h.values()) / len(h), 4),
+            detector="column:free-text",
+            matched=len(h),
+            sampled=n,
+            match_rate=round(len(h) / n, 4),
+            examples=examples.get(t, []),
+        )
+        for t, h in sorted(per_type.items(), key=lambda th: (-len(th[1]), th[0]))
+    ]
+
+
+def _ner_finding(
+    file: str, column: str, values: list[str], profile: ColumnProfile, options: PiiOptions
+) -> list[Finding]:
+    """spaCy NER over a few values of a still-unresolved string column (PERSON, LOCATION)."""
+    if profile.alpha_share < 0.9 or profile.digit_share > 0 or options.nlp == "regex":
+        return []
+    from ppcti.pii.text import ner_labels
+
+    subset = values[: options.ner_sample]
+    if len(subset) < MIN_VALUES:
+        return []
+    labels = ner_labels(subset, options)
+    if labels is None:
+        return []
+    counts: dict[str, int] = {}
+    for found in labels:
+        for t in set(found):
+            counts[t] = counts.get(t, 0) + 1
+    if not counts:
+        return []
+    t, c = max(counts.items(), key=lambda tc: tc[1])
+    rate = c / len(subset)
+    if rate < NER_MIN_RATE:
+        return []
+    ex = [v for v, found in zip(subset, labels, strict=True) if t in found][: options.max_examples]
+    return [
+        Finding(
+            file=file,
+            column=column,
+            type=t,
+            confidence=round(0.75 * rate, 4),
+            detector="column:ner",
+            matched=c,
+            sampled=len(subset),
+            match_rate=round(rate, 4),
+            examples=[mask(t, v) for v in ex],
+        )
+    ]
+
+
+def _header_only(
+    file: str, column: str, header: dict[str, float], profile: ColumnProfile, n: int
+) -> list[Finding]:
+    """Names, addresses and places have no value-level test: a clear header over text values suffices."""
+    if profile.alpha_share < 0.8:
+        return []
+    for t, s in sorted(header.items(), key=lambda ts: -ts[1]):
+        if t in HEADER_ONLY_TYPES and s >= 0.8:
+            return [
+                Finding(
+                    file=file,
+                    column=column,
+                    type=t,
+                    confidence=round(0.6 * s, 4),
+                    detector="column:header",
+                    matched=0,
+                    sampled=n,
+                    match_rate=0.0,
+                )
+            ]
+    return []
+
+
+def classify_table(df: pl.DataFrame, *, file: str, options: PiiOptions) -> list[Finding]:
+    """Findings for every column of ``df`` that holds PII (one per column; free-text columns may yield
+    several, one per type)."""
+    findings, _ = classify_table_with_profiles(df, file=file, options=options)
+    return findings
+
+
+def classify_table_with_profiles(
+    df: pl.DataFrame, *, file: str, options: PiiOptions
+) -> tuple[list[Finding], list[ColumnProfile]]:
+    ctx = build_context(options)
+    regions = _region_hints(df, ctx)
+    findings: list[Finding] = []
+    profiles: list[ColumnProfile] = []
+    for name in df.columns:
+        series = df.get_column(name)
+        if series.dtype in (pl.Null,) or isinstance(series.dtype, pl.List | pl.Struct | pl.Array):
+            continue
+        profile, found = classify_column(series, file=file, options=options, ctx=ctx, regions=regions)
+        profiles.append(profile)
+        findings.extend(found)
+    log.debug("classified %d columns of %s: %d findings", len(profiles), file, len(findings))
+    return findings, profiles
