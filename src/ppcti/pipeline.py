@@ -428,7 +428,7 @@ def _stage_pii(upload: Upload, options: RunOptions, summary: RunSummary) -> dict
         "findings": len(report.findings),
         "types": types,
         "use_case": report.use_case,
-        "flags": [f.get("kind", f.get("type")) for f in report.flags],
+        "flags": [f["flag"] for f in report.flags],
         "message": f"{len(report.findings)} findings of {len(types)} PII types → pii.json, kg.ttl",
     }
 
@@ -437,8 +437,8 @@ def _stage_cti(upload: Upload, options: RunOptions, summary: RunSummary) -> dict
     from ppcti.stix import CtiOptions, write_cti
 
     result = write_cti(options.out / "events.jsonl", options.out / "cti", options=CtiOptions(tlp=options.tlp))
-    data = result.to_dict() if hasattr(result, "to_dict") else dict(vars(result))
-    data["message"] = f"{data.get('bundles', '?')} STIX bundles → cti/bundles.jsonl, cti/aggregate.json"
+    data = result.to_dict()
+    data["message"] = f"{data['bundles']} STIX bundles → cti/bundles.jsonl, cti/aggregate.json"
     return data
 
 
@@ -446,17 +446,16 @@ def _stage_analysis(upload: Upload, options: RunOptions, summary: RunSummary) ->
     from ppcti.analysis import analyse
 
     insights = analyse(options.out / "events.jsonl", options.out)
-    counts = {
-        key: len(value) for key, value in insights.items() if isinstance(value, list)
-    }
-    return {**counts, "message": "insights.json, infrastructure.json"}
+    counts = {key: len(value) for key, value in insights.items() if isinstance(value, list)}
+    found = ", ".join(f"{n} {key.replace('_', ' ')}" for key, n in counts.items())
+    return {**counts, "message": f"{found} → insights.json, infrastructure.json"}
 
 
 def _stage_report(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
     from ppcti.analysis import write_report
 
     path = write_report(options.out)
-    return {"path": path.name, "message": f"{path.name}"}
+    return {"path": path.name, "message": f"{path.name}: open it in a browser"}
 
 
 def _stage_kafka(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
@@ -472,8 +471,8 @@ def _stage_kafka(upload: Upload, options: RunOptions, summary: RunSummary) -> di
         holder=options.holder,
         include_events=options.kafka_events,
     )
-    data = report.to_dict() if hasattr(report, "to_dict") else dict(vars(report))
-    data["message"] = f"published to {options.kafka}"
+    data = report.to_dict()
+    data["message"] = f"{report.delivered} messages delivered to {options.kafka}"
     return data
 
 
