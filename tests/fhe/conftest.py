@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -12,7 +10,6 @@ import pytest
 pytest.importorskip("tenseal")
 
 from ppcti.fhe import correlate, decrypt, encrypt_blacklist, encrypt_cti, keygen
-from ppcti.fhe.encoding import canonical_address
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +19,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-Pipeline = Callable[..., dict[str, bool]]
+from fhe_helpers import Pipeline  # noqa: E402
 
 
 @pytest.fixture
@@ -50,28 +47,3 @@ def pipeline(keys: Path, tmp_path: Path) -> Pipeline:
         return {m["value"]: m["found"] for m in data["matches"]}
 
     return run
-
-
-def plain_membership(values: list[str], blacklist: list[str]) -> dict[str, bool]:
-    """The reference: Python set / network membership on the same inputs."""
-    nets, emails = [], set()
-    for line in blacklist:
-        text = line.split("#", 1)[0].split(";", 1)[0].strip()
-        if not text:
-            continue
-        if "@" in text:
-            emails.add(text.lower())
-        else:
-            nets.append(ipaddress.ip_network(text, strict=False))
-    out = {}
-    for value in values:
-        found = canonical_address(value)
-        if found is None:
-            continue
-        kind, canon = found
-        if kind == "email":
-            out[canon] = canon in emails
-        else:
-            ip = ipaddress.ip_address(canon)
-            out[canon] = any(n.version == ip.version and ip in n for n in nets)
-    return out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import Pipeline, plain_membership
+from fhe_helpers import Pipeline, plain_membership
 
 from ppcti.fhe import FheParams, correlate, decrypt, encrypt_blacklist, encrypt_cti, keygen
 

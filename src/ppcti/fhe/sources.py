@@ -14,8 +14,9 @@ from typing import Any
 
 import orjson
 
-from ppcti.errors import FormatError, InputRefused
+from ppcti.errors import InputRefused
 from ppcti.fhe.encoding import canonical_address
+from ppcti.jsonl import iter_jsonl
 
 _PATTERN_VALUE = re.compile(r"(ipv4-addr|ipv6-addr|email-addr):value\s*=\s*'((?:[^'\\]|\\.)*)'")
 _SCO_TYPES = ("ipv4-addr", "ipv6-addr", "email-addr")
@@ -61,50 +62,36 @@ def _first_json(path: Path) -> dict[str, Any] | None:
 
 
 def _events(path: Path, sel: CtiSelection) -> None:
-    with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                event = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise FormatError("not a JSON event", file=str(path), line=number) from exc
-            src = {"source_file": event.get("source_file"), "line": event.get("line")}
-            sel.add(event.get("src_ip"), {**src, "role": "attacker"})
-            sel.add(event.get("dst_ip"), {**src, "role": "victim"})
-            sel.add(event.get("nat_ip"), {**src, "role": "victim"})
-            for email in event.get("emails") or []:
-                sel.add(email, {**src, "role": "email"})
-            extra = event.get("extra") or {}
-            sel.add(extra.get("sender"), {**src, "role": "sender"})
-            recipients = extra.get("recipients") or []
-            for rcpt in [recipients] if isinstance(recipients, str) else recipients:
-                sel.add(rcpt, {**src, "role": "recipient"})
+    for _number, event in iter_jsonl(path, what="a JSON event"):
+        src = {"source_file": event.get("source_file"), "line": event.get("line")}
+        sel.add(event.get("src_ip"), {**src, "role": "attacker"})
+        sel.add(event.get("dst_ip"), {**src, "role": "victim"})
+        sel.add(event.get("nat_ip"), {**src, "role": "victim"})
+        for email in event.get("emails") or []:
+            sel.add(email, {**src, "role": "email"})
+        extra = event.get("extra") or {}
+        sel.add(extra.get("sender"), {**src, "role": "sender"})
+        recipients = extra.get("recipients") or []
+        for rcpt in [recipients] if isinstance(recipients, str) else recipients:
+            sel.add(rcpt, {**src, "role": "recipient"})
 
 
 def _bundles(path: Path, sel: CtiSelection) -> None:
     sel.bundles_path = str(path)
-    with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                bundle = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise FormatError("not a JSON STIX bundle", file=str(path), line=number) from exc
-            for obj in bundle.get("objects") or []:
-                kind = obj.get("type")
-                if kind in _SCO_TYPES:
+    for number, bundle in iter_jsonl(path, what="a JSON STIX bundle"):
+        for obj in bundle.get("objects") or []:
+            kind = obj.get("type")
+            if kind in _SCO_TYPES:
+                sel.add(
+                    obj.get("value"),
+                    {"bundle_line": number, "stix_id": obj.get("id"), "role": "observable"},
+                )
+            elif kind == "indicator" and obj.get("pattern_type", "stix") == "stix":
+                for _, value in _PATTERN_VALUE.findall(obj.get("pattern") or ""):
                     sel.add(
-                        obj.get("value"),
-                        {"bundle_line": number, "stix_id": obj.get("id"), "role": "observable"},
+                        value.replace("\\'", "'"),
+                        {"bundle_line": number, "stix_id": obj.get("id"), "role": "indicator"},
                     )
-                elif kind == "indicator" and obj.get("pattern_type", "stix") == "stix":
-                    for _, value in _PATTERN_VALUE.findall(obj.get("pattern") or ""):
-                        sel.add(
-                            value.replace("\\'", "'"),
-                            {"bundle_line": number, "stix_id": obj.get("id"), "role": "indicator"},
-                        )
 
 
 def _plain(path: Path, sel: CtiSelection) -> None:

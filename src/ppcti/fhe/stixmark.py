@@ -21,6 +21,7 @@ import orjson
 from ppcti.errors import FHEError
 from ppcti.fhe.encoding import canonical_address
 from ppcti.fhe.sources import _PATTERN_VALUE, _SCO_TYPES
+from ppcti.jsonl import iter_jsonl
 
 LABEL = "blacklisted"
 MARKED_NAME = "bundles.fhe.jsonl"
@@ -119,17 +120,10 @@ def mark_bundles(
     target = source.with_name(MARKED_NAME)
     marked = 0
     lines = []
-    with source.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                bundle = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise FHEError("not a JSON STIX bundle", file=str(source), line=number) from exc
-            bundle, count = mark_bundle(bundle, found, blacklist, when)
-            marked += count
-            lines.append(orjson.dumps(bundle))
+    for _number, bundle in iter_jsonl(source, what="a JSON STIX bundle", error=FHEError):
+        bundle, count = mark_bundle(bundle, found, blacklist, when)
+        marked += count
+        lines.append(orjson.dumps(bundle))
     tmp = target.with_suffix(".part")
     tmp.write_bytes(b"\n".join(lines) + (b"\n" if lines else b""))
     os.replace(tmp, target)

@@ -15,24 +15,16 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import polars as pl
 
 from ppcti.clean.timestamps import TimeContext
-from ppcti.model import Reject
+from ppcti.model import EVENT_SCHEMA, Reject
 
 if TYPE_CHECKING:
     from ppcti.formats.mapping import Mapping
     from ppcti.ingest import Limits, SourceFile
 
-#: Columns of ``ParsedBatch.events`` besides ``extra`` (a format-specific struct) and ``raw``.
+#: Columns of ``ParsedBatch.events`` besides ``extra`` (a format-specific struct) and ``raw``: the event
+#: schema less what the pipeline adds itself (holder, format, source file).
 BATCH_COLUMNS: dict[str, pl.DataType] = {
-    "line": pl.Int64(),
-    "timestamp": pl.String(),
-    "src_ip": pl.String(),
-    "src_port": pl.Int32(),
-    "dst_ip": pl.String(),
-    "dst_port": pl.Int32(),
-    "nat_ip": pl.String(),
-    "protocol": pl.String(),
-    "src_mac": pl.String(),
-    "emails": pl.List(pl.String()),
+    name: dtype for name, dtype in EVENT_SCHEMA.items() if name not in ("holder", "format", "source_file")
 }
 
 

@@ -25,6 +25,7 @@ from typing import IO, Any
 import orjson
 
 from ppcti.errors import FormatError
+from ppcti.jsonl import iter_jsonl
 
 #: The STIX timestamp form every expected ``timestamp`` matches.
 STIX_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3}|\.\d{6})?Z$")
@@ -143,15 +144,8 @@ def load_ground_truth(path: Path | str) -> list[dict[str, Any]]:
     """
     path = Path(path)
     records: list[dict[str, Any]] = []
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                record = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise FormatError("not valid JSON", file=str(path), line=number) from exc
-            if not isinstance(record, dict) or record.get("expect") not in EXPECT_VALUES:
-                raise FormatError("not a ground-truth record", file=str(path), line=number)
-            records.append(record)
+    for number, record in iter_jsonl(path):
+        if not isinstance(record, dict) or record.get("expect") not in EXPECT_VALUES:
+            raise FormatError("not a ground-truth record", file=str(path), line=number)
+        records.append(record)
     return records
