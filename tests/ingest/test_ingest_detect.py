@@ -266,3 +266,14 @@ def test_mutated_workbook_raises_only_ppcti_errors(data, at):
             pass
     finally:
         shutil.rmtree(base)
+
+
+def test_ndjson_with_a_few_broken_lines_is_still_ndjson() -> None:
+    from ppcti.ingest.detect import detect_kind
+
+    good = '{"ts": 1678185483.1, "id.orig_h": "10.0.0.1", "id.resp_h": "10.0.0.2", "proto": "tcp"}'
+    lines = [good] * 18 + ['{"ts": 1678185483.1, "id.orig_h": "10.0', "not json, at all, here"]
+    kind, _ = detect_kind("\n".join(lines) + "\n", truncated=False, name="conn.log")
+    assert kind == "ndjson"
+    kind, _ = detect_kind("\n".join(["a,b,c", good, "d,e,f", "g,h,i"]) + "\n", truncated=False, name="x.csv")
+    assert kind != "ndjson"

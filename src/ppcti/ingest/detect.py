@@ -12,6 +12,7 @@ here ever quotes file content in a message.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import json
 import re
@@ -191,6 +192,18 @@ def _sample_lines(text: str, truncated: bool) -> list[str]:
     return out
 
 
+#: Share of sampled lines that must be JSON objects for a file to be NDJSON.
+_NDJSON_SHARE = 0.8
+
+
+def _object_lines(lines: list[str]) -> int:
+    count = 0
+    for line in lines:
+        with contextlib.suppress(orjson.JSONDecodeError):
+            count += isinstance(orjson.loads(line), dict)
+    return count
+
+
 def _json_kind(text: str, truncated: bool, suffix: str) -> str | None:
     """``"json"``, ``"ndjson"`` or ``None`` for a sample starting with ``{`` or ``[``."""
     lines = _sample_lines(text, truncated)
@@ -203,11 +216,9 @@ def _json_kind(text: str, truncated: bool, suffix: str) -> str | None:
             if isinstance(value, dict) and suffix in _NDJSON_EXTENSIONS:
                 return "ndjson"
             return "json" if isinstance(value, dict | list) else None
-    try:
-        if lines and all(isinstance(orjson.loads(line), dict) for line in lines):
-            return "ndjson"
-    except orjson.JSONDecodeError:
-        pass
+    if lines and _object_lines(lines) >= _NDJSON_SHARE * len(lines):
+        # a feed with a few broken records is still NDJSON: the parser rejects those lines one by one
+        return "ndjson"
     # A stream of concatenated documents (e.g. pretty-printed objects one after another), or the head of
     # one large document: parse value after value; running out of text is fine only when truncated.
     decoder = json.JSONDecoder()
