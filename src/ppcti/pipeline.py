@@ -295,7 +295,7 @@ def _parse_file(
     fmt = get(stats.format or "")
     cleaned_path = options.out / "cleaned" / fmt.cleaned_name(source)
     cleaned_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(cleaned_path, "w", encoding="utf-8", newline="\n") as cleaned:
+    with open(cleaned_path, "wb") as cleaned:
         batches = iter(fmt.parse(source, parse_options))
         header_written = False
         while True:
@@ -304,7 +304,7 @@ def _parse_file(
             if batch is None:
                 break
             if batch.cleaned_header and not header_written:
-                cleaned.write(batch.cleaned_header + "\n")
+                cleaned.write(batch.cleaned_header.encode("utf-8") + b"\n")
                 header_written = True
             with clock("clean"):
                 kept, dups = _clean_batch(batch, source.path, stats.format or "", options, dedup)
@@ -344,13 +344,26 @@ def _clean_batch(
 
 
 def _minimise(events: pl.DataFrame, profile: Profile) -> pl.DataFrame:
+    """The profile's fields only; columns and ``extra`` keys that are empty in the whole batch are
+    omitted too (absent values are omitted, never written as empty strings), which also spares the
+    JSON writer most of its work on sparse formats."""
+    height = events.height
+
+    def present(series: pl.Series) -> bool:
+        return series.null_count() < height
+
     columns: list[pl.Expr] = [
-        pl.col(c) for c in EVENT_FIELDS if c in events.columns and c in profile.fields and c != "extra"
+        pl.col(c)
+        for c in EVENT_FIELDS
+        if c in events.columns and c in profile.fields and c != "extra" and present(events.get_column(c))
     ]
     if "extra" in profile.fields and "extra" in events.columns:
-        struct = events.schema["extra"]
-        assert isinstance(struct, pl.Struct)
-        keep = [f.name for f in struct.fields if profile.keeps_extra(f.name)]
+        extra = events.get_column("extra")
+        keep = [
+            name
+            for name in extra.struct.fields
+            if profile.keeps_extra(name) and present(extra.struct.field(name))
+        ]
         if keep:
             columns.append(pl.struct([pl.col("extra").struct.field(k) for k in keep]).alias("extra"))
     return events.select(columns)
@@ -364,15 +377,16 @@ def _write_batch(
     stats: FileStats,
     events_out: IO[bytes],
     rejects_out: IO[bytes],
-    cleaned: IO[str],
+    cleaned: IO[bytes],
     summary: RunSummary,
     profile: Profile,
 ) -> None:
     profile_events = _minimise(kept, profile)
     if profile_events.height:
         profile_events.write_ndjson(events_out)
-        rows = kept.get_column("cleaned" if "cleaned" in kept.columns else "raw")
-        cleaned.write("\n".join(rows.to_list()) + "\n")
+        column = "cleaned" if "cleaned" in kept.columns else "raw"
+        # one column, never quoted: the lines exactly as they are, written by Polars
+        kept.select(column).write_csv(cleaned, include_header=False, quote_style="never")
     rejects = list(batch.rejects)
     for line, raw, of, kind in dups.select("line", "raw", "duplicate_of", "duplicate_kind").iter_rows():
         rejects.append(Reject(path, line, f"duplicate ({kind}) of {of}", raw, "dedup"))

@@ -5,9 +5,10 @@ seen before; it is *exact* when its raw text also equals the first one's, *norma
 same event written differently, e.g. another MAC spelling). Duplicates are not dropped silently: the
 pipeline writes them to ``rejects.jsonl`` with the line they repeat.
 
-Memory: one 64-bit hash pair and a reference per distinct event (about 40 bytes in a Polars frame), so
-10 million distinct events cost about 400 MB; the chance that two distinct events share a 64-bit hash
-is about n^2 / 2^65 (3e-6 for 10 million).
+Memory: per distinct event a 64-bit hash of the event, one of its raw text, a file number and a line
+(28 bytes in a Polars frame), so 10 million distinct events cost about 280 MB; the chance that two
+distinct events share a 64-bit hash is about n^2 / 2^65 (3e-6 for 10 million). Only duplicate rows pay
+for building the "file:line" reference they point to.
 """
 
 from __future__ import annotations
@@ -16,16 +17,24 @@ from collections.abc import Sequence
 
 import polars as pl
 
-_SEEN_SCHEMA = {"_h": pl.UInt64, "_first_ref": pl.String, "_first_raw": pl.UInt64}
+_SEEN_SCHEMA = {"_h": pl.UInt64, "_first_file": pl.UInt32, "_first_line": pl.Int64, "_first_raw": pl.UInt64}
 
 
 class Deduplicator:
     """Remembers what a run has seen; :meth:`split` partitions each new batch."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, pl.DataFrame] = {}
+        self._seen: dict[str, list[pl.DataFrame]] = {}
+        self._files: dict[str, int] = {}
+        self._names: list[str] = []
         self.exact = 0
         self.normalised = 0
+
+    def _file_id(self, name: str) -> int:
+        if name not in self._files:
+            self._files[name] = len(self._names)
+            self._names.append(name)
+        return self._files[name]
 
     def split(
         self, batch: pl.DataFrame, *, group: str, key_columns: Sequence[str], raw_column: str = "raw"
@@ -33,59 +42,56 @@ class Deduplicator:
         """Return ``(kept, duplicates)``; ``duplicates`` gains ``duplicate_of`` and ``duplicate_kind``.
 
         ``group`` separates event shapes that can never repeat each other (one per format), so their
-        different ``extra`` structures are never hashed together.
+        different ``extra`` structures are never hashed together. ``batch`` holds one file's rows.
         """
+        empty = pl.lit(None, pl.String)
         if batch.height == 0:
-            return batch, batch.with_columns(
-                duplicate_of=pl.lit(None, pl.String), duplicate_kind=pl.lit(None, pl.String)
-            )
-        marked = batch.with_columns(
+            return batch, batch.with_columns(duplicate_of=empty, duplicate_kind=empty)
+        file_id = self._file_id(batch.get_column("source_file")[0])
+        keys = batch.select(
             _h=pl.struct([pl.col(c) for c in key_columns]).hash(seed=7),
             _raw=pl.col(raw_column).hash(seed=11),
-            _ref=pl.format("{}:{}", pl.col("source_file"), pl.col("line")),
-        ).with_columns(
-            _batch_ref=pl.col("_ref").first().over("_h"),
-            _batch_raw=pl.col("_raw").first().over("_h"),
-            _is_first=pl.col("_h").is_first_distinct(),
+            _line=pl.col("line"),
         )
-        seen = self._seen.get(group, pl.DataFrame(schema=_SEEN_SCHEMA))
-        marked = marked.join(seen, on="_h", how="left")
-        earlier = pl.col("_first_ref").is_not_null()
-        marked = marked.with_columns(
-            duplicate_of=pl.when(earlier)
-            .then(pl.col("_first_ref"))
-            .when(~pl.col("_is_first"))
-            .then(pl.col("_batch_ref")),
-            _match_raw=pl.when(earlier).then(pl.col("_first_raw")).otherwise(pl.col("_batch_raw")),
-        ).with_columns(
-            duplicate_kind=pl.when(pl.col("duplicate_of").is_null())
-            .then(None)
-            .when(pl.col("_match_raw") == pl.col("_raw"))
+        seen = pl.concat(self._seen.get(group, []) or [pl.DataFrame(schema=_SEEN_SCHEMA)], rechunk=False)
+        # probe the (small) batch's hashes with the (large) history, not the other way round: building a
+        # hash table of the whole history for every batch would make the run quadratic
+        hits = seen.filter(pl.col("_h").is_in(keys.get_column("_h").implode()))
+        earlier = keys.get_column("_h").is_in(hits.get_column("_h").implode())
+        repeated = ~keys.get_column("_h").is_first_distinct()
+        dup_mask = earlier | repeated
+        kept = batch.filter(~dup_mask)
+        firsts = keys.filter(~dup_mask)
+        self._seen.setdefault(group, []).append(
+            firsts.select(
+                pl.col("_h"),
+                pl.lit(file_id, pl.UInt32).alias("_first_file"),
+                pl.col("_line").alias("_first_line"),
+                pl.col("_raw").alias("_first_raw"),
+            )
+        )
+        if not dup_mask.any():
+            return kept, batch.clear().with_columns(duplicate_of=empty, duplicate_kind=empty)
+        # where each duplicate's first occurrence is: an earlier batch, or earlier in this one
+        origin = pl.concat([hits, self._seen[group][-1]], rechunk=False).unique(
+            subset="_h", keep="first", maintain_order=True
+        )
+        dups = pl.concat(
+            [batch.filter(dup_mask), keys.filter(dup_mask).select("_h", "_raw")], how="horizontal"
+        )
+        dups = dups.join(origin, on="_h", how="left", maintain_order="left")
+        names = dict(enumerate(self._names))
+        dups = dups.with_columns(
+            duplicate_of=pl.format(
+                "{}:{}",
+                pl.col("_first_file").replace_strict(names, return_dtype=pl.String),
+                pl.col("_first_line"),
+            ),
+            duplicate_kind=pl.when(pl.col("_first_raw") == pl.col("_raw"))
             .then(pl.lit("exact"))
-            .otherwise(pl.lit("normalised"))
-        )
-        is_dup = pl.col("duplicate_of").is_not_null()
-        new_seen = marked.filter(~is_dup).select(
-            pl.col("_h"), pl.col("_ref").alias("_first_ref"), pl.col("_raw").alias("_first_raw")
-        )
-        self._seen[group] = pl.concat([seen, new_seen], how="vertical") if seen.height else new_seen
-        helper = [
-            "_h",
-            "_raw",
-            "_ref",
-            "_batch_ref",
-            "_batch_raw",
-            "_is_first",
-            "_first_ref",
-            "_first_raw",
-            "_match_raw",
-        ]
-        dups = marked.filter(is_dup).drop(helper)
-        kept = marked.filter(~is_dup).drop([*helper, "duplicate_of", "duplicate_kind"])
-        counts = dups.get_column("duplicate_kind").value_counts()
-        for kind, n in counts.iter_rows():
-            if kind == "exact":
-                self.exact += n
-            else:
-                self.normalised += n
+            .otherwise(pl.lit("normalised")),
+        ).drop("_h", "_raw", "_first_file", "_first_line", "_first_raw")
+        exact = int((dups.get_column("duplicate_kind") == "exact").sum())
+        self.exact += exact
+        self.normalised += dups.height - exact
         return kept, dups

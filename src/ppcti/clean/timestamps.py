@@ -178,11 +178,18 @@ def stix_timestamp_expr(
         clock,
     )
     naive = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
-    local = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").dt.convert_time_zone(
-        "UTC"
-    )
-    written = (naive - pl.duration(minutes=offset_minutes)).dt.replace_time_zone("UTC")
-    utc = pl.when(offset_minutes.is_null()).then(local).otherwise(written)
+    if zone == "UTC":  # the default: local time is UTC already, no zone arithmetic per row
+        utc = (
+            pl.when(offset_minutes.is_null())
+            .then(naive)
+            .otherwise(naive - pl.duration(minutes=offset_minutes))
+        )
+    else:
+        local = naive.dt.replace_time_zone(
+            zone, ambiguous="earliest", non_existent="null"
+        ).dt.convert_time_zone("UTC")
+        written = (naive - pl.duration(minutes=offset_minutes)).dt.replace_time_zone("UTC")
+        utc = pl.when(offset_minutes.is_null()).then(local).otherwise(written)
     base = utc.dt.strftime("%Y-%m-%dT%H:%M:%S")
     return (
         pl.when(fraction.is_null())

@@ -140,18 +140,29 @@ def _parse_frame(frame: pl.DataFrame, path: str, carry: _Carry, max_line_bytes: 
         & t2.str.contains(",", literal=True).fill_null(False)
         & ~t1.str.contains("[:,]").fill_null(True)
     )
-    # after the topics (``firewall,info``): ``chain:`` or ``prefix chain:``
-    after1 = pl.when(has_host).then(t3).otherwise(t2)
-    after2 = pl.when(has_host).then(t4).otherwise(t3)
-    topics = pl.when(has_host).then(t2).otherwise(t1)
-    has_topics = topics.str.contains(",", literal=True).fill_null(False)
+    # after the topics (``firewall,info``): ``chain:`` or ``prefix chain:``; masks first, so that only
+    # the chosen token is copied
     df = df.with_columns(
-        host=pl.when(has_host).then(t1),
-        _chain=pl.when(has_topics & after1.str.ends_with(":"))
-        .then(after1.str.strip_suffix(":"))
-        .when(has_topics & after2.str.ends_with(":"))
-        .then(after2.str.strip_suffix(":")),
-        _prefix=pl.when(has_topics & ~after1.str.ends_with(":") & after2.str.ends_with(":")).then(after1),
+        _host=has_host,
+        _t1c=t1.str.contains(",", literal=True).fill_null(False),
+        _t2c=t2.str.contains(",", literal=True).fill_null(False),
+        _e2=t2.str.ends_with(":").fill_null(False),
+        _e3=t3.str.ends_with(":").fill_null(False),
+        _e4=t4.str.ends_with(":").fill_null(False),
+    )
+    host, t1c, t2c, e2, e3, e4 = (pl.col(c) for c in ("_host", "_t1c", "_t2c", "_e2", "_e3", "_e4"))
+    direct = ~host & t1c
+    relayed = host & t2c
+    df = df.with_columns(
+        host=pl.when(host).then(t1),
+        _chain=pl.when(direct & e2)
+        .then(t2)
+        .when((direct & e3) | (relayed & e3))
+        .then(t3)
+        .when(relayed & e4)
+        .then(t4)
+        .str.strip_suffix(":"),
+        _prefix=pl.when(direct & ~e2 & e3).then(t2).when(relayed & ~e3 & e4).then(t3),
     )
 
     df = _timestamps(df, carry, notes)
@@ -192,7 +203,7 @@ def _parse_frame(frame: pl.DataFrame, path: str, carry: _Carry, max_line_bytes: 
         dst_port=_port(pl.col("_dst").struct.field("field_1")),
         nat_ip=pl.col("_nat").struct.field("field_0"),
     )
-    notes["malformed_mac"] += df.filter(pl.col("_mac_raw").is_not_null() & pl.col("src_mac").is_null()).height
+    notes["malformed_mac"] += _count(df, pl.col("_mac_raw").is_not_null() & pl.col("src_mac").is_null())
 
     reason = (
         pl.when(pl.col("_n") == 0)
@@ -204,13 +215,8 @@ def _parse_frame(frame: pl.DataFrame, path: str, carry: _Carry, max_line_bytes: 
         .when(pl.col("timestamp").is_null())
         .then(pl.lit("invalid timestamp"))
     )
-    df = df.with_columns(_reason=reason)
-    bad = df.filter(pl.col("_reason").is_not_null())
-    rejects.extend(
-        Reject(path, line, why, text) for line, why, text in bad.select("line", "_reason", "text").iter_rows()
-    )
-    good = df.filter(pl.col("_reason").is_null())
-    events = good.select(
+    # Narrow first, then split: filtering the wide working frame would copy every helper column.
+    events = df.select(
         "line",
         "timestamp",
         "src_ip",
@@ -234,8 +240,19 @@ def _parse_frame(frame: pl.DataFrame, path: str, carry: _Carry, max_line_bytes: 
         .cast(EXTRA_TYPE)
         .alias("extra"),
         pl.col("text").alias("raw"),
+        reason.alias("_reason"),
     )
+    failed = pl.col("_reason").is_not_null()
+    rejects.extend(
+        Reject(path, line, why, text)
+        for line, why, text in events.filter(failed).select("line", "_reason", "raw").iter_rows()
+    )
+    events = events.filter(~failed).drop("_reason")
     return ParsedBatch(events=events, rejects=rejects, notes=notes)
+
+
+def _count(df: pl.DataFrame, condition: pl.Expr) -> int:
+    return int(df.select(condition.sum()).item() or 0)
 
 
 def _port(col: pl.Expr) -> pl.Expr:
@@ -287,16 +304,16 @@ def _timestamps(df: pl.DataFrame, carry: _Carry, notes: Counter[str]) -> pl.Data
     is_bsd = pl.col("b_clock").is_not_null()
     is_time_only = pl.col("t_clock").is_not_null()
     if ctx.year is None:
-        notes["year_from_context"] += df.filter(is_bsd & pl.col("_known").is_not_null()).height
-        notes["year_from_run_date"] += df.filter(is_bsd & pl.col("_known").is_null()).height
+        notes["year_from_context"] += _count(df, is_bsd & pl.col("_known").is_not_null())
+        notes["year_from_run_date"] += _count(df, is_bsd & pl.col("_known").is_null())
     else:
-        notes["year_from_settings"] += df.filter(is_bsd).height
+        notes["year_from_settings"] += _count(df, is_bsd)
     given_date = ctx.date.isoformat() if ctx.date is not None else None
     day_for_time = pl.lit(given_date) if given_date else pl.col("_known")
     if given_date:
-        notes["date_from_settings"] += df.filter(is_time_only).height
+        notes["date_from_settings"] += _count(df, is_time_only)
     else:
-        notes["date_from_context"] += df.filter(is_time_only & pl.col("_known").is_not_null()).height
+        notes["date_from_context"] += _count(df, is_time_only & pl.col("_known").is_not_null())
 
     year = (
         pl.when(pl.col("r_year").is_not_null())
