@@ -31,8 +31,48 @@ def formats() -> None:
     Console().print(table)
 
 
+#: Config-file keys that differ from the parameter they set (the rest are the option names with "_").
+_CONFIG_ALIASES = {"date": "day", "format": "log_format", "json_mappings": "json_mapping"}
+
+
+def _load_config(ctx: typer.Context, value: Path | None) -> Path | None:
+    """``--config FILE``: a YAML mapping of option names to values, used as defaults for this run.
+
+    Flags on the command line still win; settings come from here or the environment, never from code.
+    """
+    if value is None:
+        return None
+    import yaml
+
+    from ppcti.errors import ConfigError
+
+    try:
+        data = yaml.safe_load(value.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the configuration: {exc}", file=str(value)) from exc
+    if not isinstance(data, dict):
+        raise ConfigError("the configuration must be a mapping of option names to values", file=str(value))
+    known = {p.name for p in ctx.command.params if p.name}
+    defaults: dict[str, object] = {}
+    for key, setting in data.items():
+        name = _CONFIG_ALIASES.get(str(key), str(key).replace("-", "_"))
+        if name not in known or name in ("inputs", "config"):
+            raise ConfigError(f"unknown setting {key!r}", file=str(value))
+        defaults[name] = setting
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+    return value
+
+
 def run(
     inputs: list[Path] = typer.Argument(..., help="ZIP archives, folders or files (JSON, CSV, TXT, XLSX)."),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        envvar="PPCTI_CONFIG",
+        is_eager=True,
+        callback=_load_config,
+        help="YAML file of defaults for these options (e.g. timezone, year, profile, tlp, kafka).",
+    ),
     holder: str = typer.Option(..., "--holder", help="The data holder (organisation) these logs belong to."),
     out: Path = typer.Option(Path("out/run"), "--out", help="Run folder to write."),
     log_format: str | None = typer.Option(
@@ -65,6 +105,7 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
 ) -> None:
     """Turn security logs into normalised events, PII findings, STIX 2.1 CTI and an analyst report."""
+    del config  # applied by its callback, as defaults of the other options
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 

@@ -201,3 +201,37 @@ def test_repaired_row_repeating_a_clean_one_is_a_duplicate(tmp_path: Path) -> No
     assert summary.events == 1
     (dup,) = read_jsonl(out / "rejects.jsonl")
     assert (dup["line"], dup["reason"]) == (3, "duplicate (normalised) of mail.csv:2")
+
+
+def test_config_file_sets_defaults_and_flags_win(tmp_path: Path) -> None:
+    upload = make_upload(tmp_path)
+    config = tmp_path / "ppcti.yaml"
+    config.write_text("timezone: Europe/Berlin\nprofile: network\nskip: [pii, cti, analysis, report]\n")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(upload),
+            "--holder",
+            "a",
+            "--out",
+            str(out),
+            "-q",
+            "--config",
+            str(config),
+            "--profile",
+            "full",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    events = read_jsonl(out / "events.jsonl")
+    fw = next(e for e in events if e["format"] == "firewall-text")
+    assert fw["timestamp"] == "2023-03-07T09:38:03Z"  # Berlin local time, from the file
+    assert any("emails" in e for e in events)  # --profile full on the command line beat the file's network
+    assert not (out / "cti").exists()
+    config.write_text("tiemzone: UTC\n")
+    result = CliRunner().invoke(
+        app, ["run", str(upload), "--holder", "a", "--out", str(out), "--config", str(config)]
+    )
+    assert result.exit_code != 0
