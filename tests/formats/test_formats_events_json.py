@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from ppcti.formats import detect
 from ppcti.formats.mapping import load_mapping, lookup
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "suricata"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpora" / "suricata"
 
 EVE = {
     "timestamp": "2017-03-25T16:49:58.856335-0600",

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from ppcti.clean.timestamps import TimeContext
 from ppcti.formats import ParseOptions, detect
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "mikrotik" / "mikrotik-logs.log"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpora" / "mikrotik" / "mikrotik-logs.log"
 
 LINES = {
     "routeros-nat": (
