@@ -9,10 +9,12 @@ memory stays bounded by the batch size plus the deduplication index (see ``docs/
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -187,8 +189,6 @@ def run_pipeline(
 
 
 def _run_id(holder: str, started: datetime) -> str:
-    import hashlib
-
     digest = hashlib.sha256(f"{holder}\x00{started.isoformat()}".encode()).hexdigest()[:8]
     return f"{started.strftime('%Y%m%dT%H%M%SZ')}-{digest}"
 
@@ -211,24 +211,18 @@ def _prepare_out(out: Path) -> None:
 
 
 class _Clock:
-    """Adds elapsed seconds per stage to the summary."""
+    """Adds the elapsed seconds of each ``with clock(stage):`` block to the summary's stage times."""
 
     def __init__(self, summary: RunSummary) -> None:
-        self.summary = summary
+        self.seconds = summary.stage_seconds
 
-    def __call__(self, stage: str) -> _Timer:
-        return _Timer(self.summary.stage_seconds, stage)
-
-
-class _Timer:
-    def __init__(self, into: dict[str, float], stage: str) -> None:
-        self.into, self.stage = into, stage
-
-    def __enter__(self) -> None:
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.into[self.stage] = self.into.get(self.stage, 0.0) + time.perf_counter() - self.start
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
 
 
 def _core(

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ppcti.pipeline import OPTIONAL_STAGES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ppcti.pipeline import RunSummary
 
 
 def register(app: typer.Typer) -> None:
@@ -154,7 +160,7 @@ def run(
         _print_summary(console, summary, out)
 
 
-def _print_summary(console, summary, out: Path) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(console: Console, summary: RunSummary, out: Path) -> None:
     from rich.table import Table
 
     table = Table(title=f"ppcti run {summary.run_id} — {summary.holder}", show_lines=False)
