@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ppcti.formats import detect
-from ppcti.formats.mapping import load_mapping, lookup
+from ppcti.formats.mapping import flatten, load_mapping
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpora" / "suricata"
 
@@ -132,10 +132,12 @@ def test_real_suricata_corpus_is_recognised_and_parsed() -> None:
         assert events.get_column("timestamp").str.ends_with("Z").all()
 
 
-def test_lookup_literal_dotted_and_nested_keys() -> None:
-    assert lookup({"id.orig_h": "a"}, "id.orig_h") == "a"
-    assert lookup({"id": {"orig_h": "b"}}, "id.orig_h") == "b"
-    assert lookup({"a": {"b.c": {"d": 1}}}, "a.b.c.d") == 1
+def test_flatten_literal_dotted_and_nested_keys() -> None:
+    assert flatten({"id.orig_h": "a"})["id.orig_h"] == "a"
+    assert flatten({"id": {"orig_h": "b"}})["id.orig_h"] == "b"
+    assert flatten({"a": {"b.c": {"d": 1}}})["a.b.c.d"] == 1
+    assert flatten({"id.orig_h": "literal", "id": {"orig_h": "nested"}})["id.orig_h"] == "literal"
+    assert flatten({"id": {"orig_h": "nested"}, "id.orig_h": "literal"})["id.orig_h"] == "literal"
 
 
 def test_user_mapping_file(tmp_path: Path) -> None:
@@ -145,7 +147,7 @@ def test_user_mapping_file(tmp_path: Path) -> None:
         "  timestamp: [time]\n"
     )
     mapping = load_mapping(spec)
-    assert mapping.first({"srcaddr": "1.2.3.4"}, "src_ip") == "1.2.3.4"
+    assert mapping.first(flatten({"srcaddr": "1.2.3.4"}), "src_ip") == "1.2.3.4"
 
 
 json_value = st.recursive(

@@ -74,11 +74,3 @@ class LogFormat(Protocol):
     def parse(self, source: SourceFile, options: ParseOptions) -> Iterator[ParsedBatch]:
         """All entries of ``source``, streamed in bounded batches."""
         ...
-
-
-def empty_events(extra: pl.DataType | None = None) -> pl.DataFrame:
-    """An empty events frame with the batch schema."""
-    schema: dict[str, pl.DataType] = dict(BATCH_COLUMNS)
-    schema["extra"] = extra or pl.Struct({"_": pl.String()})
-    schema["raw"] = pl.String()
-    return pl.DataFrame(schema=schema)

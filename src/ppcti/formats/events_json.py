@@ -186,42 +186,42 @@ class _Builder:
         if mapping is None:
             self.rejects.append(Reject(self.path, line, "no mapping recognises this record", raw_text[:2000]))
             return
-        src_ip = _ip(mapping.flat_first(flat, "src_ip"))
-        dst_ip = _ip(mapping.flat_first(flat, "dst_ip"))
+        src_ip = _ip(mapping.first(flat, "src_ip"))
+        dst_ip = _ip(mapping.first(flat, "dst_ip"))
         emails = list(
-            dict.fromkeys(e for e in (clean_email(str(v)) for v in mapping.flat_all(flat, "emails")) if e)
+            dict.fromkeys(e for e in (clean_email(str(v)) for v in mapping.values(flat, "emails")) if e)
         )
         if src_ip is None and dst_ip is None and not emails:
             self.rejects.append(Reject(self.path, line, "no valid source or destination address", raw_text))
             return
-        raw_time = mapping.flat_first(flat, "timestamp")
+        raw_time = mapping.first(flat, "timestamp")
         timestamp = to_stix_timestamp(raw_time, self.time) if raw_time is not None else None
         if timestamp is None:
             reason = "no timestamp" if raw_time is None else "invalid timestamp"
             self.rejects.append(Reject(self.path, line, reason, raw_text))
             return
-        mac_raw = mapping.flat_first(flat, "src_mac")
+        mac_raw = mapping.first(flat, "src_mac")
         src_mac = _mac(str(mac_raw)) if mac_raw is not None else None
         if mac_raw is not None and src_mac is None:
             self.notes["malformed_mac"] += 1
-        dst_mac_raw = mapping.flat_first(flat, "dst_mac", extra=True)
+        dst_mac_raw = mapping.first(flat, "dst_mac", extra=True)
         extra = {"mapping": mapping.name}
         for name in EXTRA_FIELDS:
-            value = mapping.flat_first(flat, name, extra=True)
+            value = mapping.first(flat, name, extra=True)
             extra[name] = (
                 None if value is None else (value if isinstance(value, str) else orjson.dumps(value).decode())
             )
         extra["dst_mac"] = _mac(str(dst_mac_raw)) if dst_mac_raw is not None else None
         extra["mac_malformed"] = True if (mac_raw is not None and src_mac is None) else None
-        protocol = mapping.flat_first(flat, "protocol")
+        protocol = mapping.first(flat, "protocol")
         self.rows.append(
             (
                 line,
                 timestamp,
                 src_ip,
-                _port(mapping.flat_first(flat, "src_port")),
+                _port(mapping.first(flat, "src_port")),
                 dst_ip,
-                _port(mapping.flat_first(flat, "dst_port")),
+                _port(mapping.first(flat, "dst_port")),
                 None,
                 str(protocol).upper() if protocol is not None else None,
                 src_mac,
@@ -237,7 +237,7 @@ class _Builder:
             return self._shapes[keys]
         best, best_score = None, 0.0
         for mapping in self.mappings:
-            score = mapping.flat_score(keys)
+            score = mapping.score(keys)
             if score > best_score:
                 best, best_score = mapping, score
         choice = best if best_score >= _MIN_MATCH else None

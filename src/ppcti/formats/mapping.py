@@ -2,8 +2,9 @@
 
 A mapping (a YAML file in ``mappings/`` or given by the user) lists, for each event field, the paths
 that may hold it, first match wins. A path is dotted (``alert.signature``); a key that itself contains
-dots (Zeek's ``id.orig_h``) is matched literally first. ``signature`` names the keys that identify the
-shape; each record goes to the mapping whose signature it matches best.
+dots (Zeek's ``id.orig_h``) wins over the same path reached by nesting. Records are flattened once
+(:func:`flatten`) and read by path. ``signature`` names the keys that identify the shape; each record
+goes to the mapping whose signature it matches best.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from ppcti.errors import ConfigError
 
 FIELDS = ("timestamp", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "src_mac", "emails")
 EXTRA_FIELDS = ("event_type", "signature", "category", "severity", "action", "dst_mac", "app_proto", "uid")
-_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,68 +31,26 @@ class Mapping:
     fields: dict[str, tuple[str, ...]]
     extra: dict[str, tuple[str, ...]]
 
-    def match_score(self, record: dict[str, Any]) -> float:
-        """Share of signature paths present in ``record``."""
-        found = sum(1 for path in self.signature if lookup(record, path) is not _MISSING)
-        return found / len(self.signature)
-
-    def flat_score(self, keys: frozenset[str]) -> float:
-        """:meth:`match_score` for a record already flattened by :func:`flatten` (``keys`` are its paths)."""
+    def score(self, keys: frozenset[str]) -> float:
+        """Share of signature paths among ``keys``, the paths of a record flattened by :func:`flatten`."""
         return sum(1 for path in self.signature if path in keys) / len(self.signature)
 
-    def flat_first(self, flat: dict[str, Any], field: str, *, extra: bool = False) -> Any:
-        """:meth:`first` on a flattened record: one dictionary look-up per candidate path."""
+    def first(self, flat: dict[str, Any], field: str, *, extra: bool = False) -> Any:
+        """The first non-empty value of ``field`` in a flattened record: one look-up per candidate path."""
         for path in (self.extra if extra else self.fields).get(field, ()):
             value = flat.get(path)
             if value is not None and value != "":
                 return value
         return None
 
-    def flat_all(self, flat: dict[str, Any], field: str) -> list[Any]:
+    def values(self, flat: dict[str, Any], field: str) -> list[Any]:
+        """Every value of ``field`` in a flattened record, lists spread out."""
         out: list[Any] = []
         for path in self.fields.get(field, ()):
             value = flat.get(path)
             if value is not None:
                 out.extend(value if isinstance(value, list) else [value])
         return out
-
-    def first(self, record: dict[str, Any], field: str, *, extra: bool = False) -> Any:
-        for path in (self.extra if extra else self.fields).get(field, ()):
-            value = lookup(record, path)
-            if value is not _MISSING and value is not None and value != "":
-                return value
-        return None
-
-    def all_values(self, record: dict[str, Any], field: str) -> list[Any]:
-        out: list[Any] = []
-        for path in self.fields.get(field, ()):
-            value = lookup(record, path)
-            if value is _MISSING or value is None:
-                continue
-            out.extend(value if isinstance(value, list) else [value])
-        return out
-
-
-def lookup(record: dict[str, Any], path: str) -> Any:
-    """The value at ``path``; literal dotted keys win over nesting. ``_MISSING`` when absent."""
-    if path in record:
-        return record[path]
-    node: Any = record
-    parts = path.split(".")
-    i = 0
-    while i < len(parts):
-        if not isinstance(node, dict):
-            return _MISSING
-        # allow partially flattened keys: {"id": {"orig_h": ..}} and {"id.orig_h": ..}
-        for j in range(len(parts), i, -1):
-            key = ".".join(parts[i:j])
-            if key in node:
-                node = node[key]
-                i = j
-                break
-        else:
-            return _MISSING
-    return node
 
 
 def flatten(record: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -105,11 +63,11 @@ def flatten(record: dict[str, Any], prefix: str = "", out: dict[str, Any] | None
         out = {}
     for key, value in record.items():
         path = prefix + key
+        # a key written with dots (Zeek's "id.orig_h") wins over the same path reached by nesting
+        if "." in key or path not in out:
+            out[path] = value
         if isinstance(value, dict) and value:
-            out[path] = value
             flatten(value, path + ".", out)
-        else:
-            out[path] = value
     return out
 
 
