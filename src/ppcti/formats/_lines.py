@@ -23,6 +23,16 @@ _UTF8 = frozenset({None, "utf-8", "utf8", "ascii", "us-ascii", "utf-8-sig"})
 
 
 @dataclass(slots=True)
+class LineChunk:
+    """``data`` holds whole lines (UTF-8, the last one possibly without newline), the first of which is
+    line ``first_line``; ``oversized`` lists cut lines as (line, prefix)."""
+
+    data: bytes
+    first_line: int
+    oversized: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class LineFrame:
     """``frame`` has ``line`` (1-based) and ``text``; ``oversized`` lists cut lines as (line, prefix)."""
 
@@ -32,6 +42,20 @@ class LineFrame:
 
 def iter_line_frames(source: SourceFile, *, batch_bytes: int, max_line_bytes: int) -> Iterator[LineFrame]:
     """Every line of ``source`` exactly once, in order, as frames of bounded size."""
+    for chunk in iter_line_chunks(source, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes):
+        if chunk.data:
+            yield LineFrame(_frame(chunk.data, chunk.first_line), chunk.oversized)
+        else:
+            yield LineFrame(pl.DataFrame(schema={"line": pl.Int64, "text": pl.String}), chunk.oversized)
+
+
+def line_count(data: bytes) -> int:
+    """Lines in ``data``: newlines, plus one for a last line without its newline."""
+    return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+
+
+def iter_line_chunks(source: SourceFile, *, batch_bytes: int, max_line_bytes: int) -> Iterator[LineChunk]:
+    """Every line of ``source`` exactly once, in order, as UTF-8 byte chunks of bounded size."""
     encoding = (source.encoding or "utf-8").lower()
     decoder = None if encoding in _UTF8 else codecs.getincrementaldecoder(encoding)(errors="replace")
     next_line = 1
@@ -83,14 +107,14 @@ def iter_line_frames(source: SourceFile, *, batch_bytes: int, max_line_bytes: in
                     skipping_from = next_line + data.count(b"\n")
                     pending = b""
             if data:
-                frame = _frame(data, next_line)
-                next_line += frame.height
+                first_line = next_line
+                next_line += line_count(data)
                 if skipping_from is not None:
                     skipping_from = next_line
-                yield LineFrame(frame, oversized)
+                yield LineChunk(data, first_line, oversized)
                 oversized = []
             elif oversized:
-                yield LineFrame(pl.DataFrame(schema={"line": pl.Int64, "text": pl.String}), oversized)
+                yield LineChunk(b"", next_line, oversized)
                 oversized = []
             if eof:
                 return
@@ -98,7 +122,7 @@ def iter_line_frames(source: SourceFile, *, batch_bytes: int, max_line_bytes: in
 
 def _frame(data: bytes, first_line: int) -> pl.DataFrame:
     """Split ``data`` (complete lines, the last one possibly without newline) into a frame."""
-    count = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    count = line_count(data)
     if b"\x00" in data:  # NUL is the reader's separator: such rare chunks take the plain path
         return _python_frame(data, first_line)
     frame = pl.read_csv(

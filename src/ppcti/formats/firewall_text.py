@@ -19,17 +19,18 @@ makes the 300,000 lines/s target reachable; see ``bench/ingest.py``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from ppcti.clean.mac import normalise_mac_series
 from ppcti.clean.timestamps import MONTH_NUMBER, stix_timestamp_expr, utc_parts_expr
-from ppcti.formats._lines import iter_line_frames
+from ppcti.formats._lines import iter_line_chunks, iter_line_frames
 from ppcti.formats.base import ParsedBatch, ParseOptions
 from ppcti.ingest import Limits
 from ppcti.model import Reject
@@ -54,6 +55,19 @@ _HEADER = (
 #: The header's parts and the first four tokens after it (relay host, topics, rule prefix, chain), in
 #: one anchored pass that stops where the tokens end: capturing the rest of the line costs 10x more.
 _HEAD = _HEADER + r"\s*(?P<t1>\S+)?(?:\s+(?P<t2>\S+))?(?:\s+(?P<t3>\S+))?(?:\s+(?P<t4>\S+))?"
+
+_MAC_SRC = r"src-mac ([^\s,]+)"
+_MAC_ANY = r"(?-u:\b)([0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5})(?-u:\b)"
+_PROTO = r"(?-u:\b)proto (?P<name>[^\s(,]+)(?: \((?P<detail>[^)]*)\))?"
+#: Every pattern of the hot path, shared by the Polars path and the compiled scanner.
+PATTERNS = {
+    "head": _HEAD,
+    "ip_port": _IP_PORT,
+    "host_ip": rf"^{IPV4}$",
+    "mac_src": _MAC_SRC,
+    "mac_any": _MAC_ANY,
+    "proto": _PROTO,
+}
 
 _RECOGNISE = re.compile(
     r"(?:firewall|src-mac|proto (?:TCP|UDP|ICMP|[0-9]+)|connection-state:|in:\S+ out:|->)", re.IGNORECASE
@@ -94,6 +108,10 @@ class FirewallText:
         return round(0.4 * timed / n + 0.4 * shaped / n + 0.2 * with_ip / n, 3)
 
     def parse(self, source: SourceFile, options: ParseOptions) -> Iterator[ParsedBatch]:
+        scanner = native_scanner(options)
+        if scanner is not None:
+            yield from _parse_native(source, options, scanner)
+            return
         limits = options.limits or Limits()
         context = _Carry(options)
         for chunk in iter_line_frames(
@@ -106,6 +124,67 @@ class FirewallText:
             batch = _parse_frame(chunk.frame, source.path, context, limits.max_line_bytes)
             batch.rejects[:0] = rejects
             yield batch
+
+
+def native_scanner(options: ParseOptions) -> Any | None:
+    """The compiled scanner (package ``ppcti-native``) for these options, or None for the Polars path.
+
+    The scanner covers the default source zone, UTC; another zone needs Polars' time-zone database, and
+    ``PPCTI_NATIVE=0`` forces the Polars path (the reference the scanner is tested against).
+    """
+    if os.environ.get("PPCTI_NATIVE", "1") == "0" or options.time.timezone != "UTC":
+        return None
+    try:
+        from ppcti_native import FirewallScanner
+    except ImportError:
+        return None
+    ctx = options.time
+    return FirewallScanner(
+        PATTERNS,
+        max_line_bytes=(options.limits or Limits()).max_line_bytes,
+        year=ctx.year,
+        date=ctx.date.isoformat() if ctx.date is not None else None,
+        run_year=datetime.now(UTC).year,
+    )
+
+
+def _parse_native(source: SourceFile, options: ParseOptions, scanner: Any) -> Iterator[ParsedBatch]:
+    limits = options.limits or Limits()
+    too_long = f"line longer than {limits.max_line_bytes} bytes"
+    for chunk in iter_line_chunks(
+        source, batch_bytes=options.batch_bytes, max_line_bytes=limits.max_line_bytes
+    ):
+        rejects = [Reject(source.path, line, too_long, prefix, "ingest") for line, prefix in chunk.oversized]
+        notes: Counter[str] = Counter()
+        table, counts, oversized = scanner.scan(chunk.data, chunk.first_line)
+        notes.update(dict(counts))
+        rejects.extend(Reject(source.path, line, too_long, prefix, "ingest") for line, prefix in oversized)
+        frame = pl.DataFrame(table)
+        failed = pl.col("_reason").is_not_null()
+        rejects.extend(
+            Reject(source.path, line, why, text)
+            for line, why, text in frame.filter(failed).select("line", "_reason", "raw").iter_rows()
+        )
+        yield ParsedBatch(events=frame.filter(~failed).select(_NATIVE_EVENT), rejects=rejects, notes=notes)
+
+
+#: The scanner's columns in the shape of the Polars path's events.
+_NATIVE_EVENT = [
+    "line",
+    "timestamp",
+    "src_ip",
+    "src_port",
+    "dst_ip",
+    "dst_port",
+    "nat_ip",
+    "protocol",
+    "src_mac",
+    pl.lit(None, pl.List(pl.String)).alias("emails"),
+    pl.struct("host", "chain", "prefix", "tcp_flags", "icmp", "mac_malformed")
+    .cast(EXTRA_TYPE)
+    .alias("extra"),
+    "raw",
+]
 
 
 class _Carry:
@@ -167,14 +246,12 @@ def _parse_frame(frame: pl.DataFrame, path: str, carry: _Carry, max_line_bytes: 
     # Features are read from the whole line: the header holds no address except a relay host, which
     # is dropped from the address list (slicing the message off every line would copy it).
     found = pl.col("text").str.extract_all(_IP_PORT)
-    host_is_ip = pl.col("host").str.contains(rf"^{IPV4}$").fill_null(False)
+    host_is_ip = pl.col("host").str.contains(PATTERNS["host_ip"]).fill_null(False)
     ips = pl.when(host_is_ip).then(found.list.slice(1)).otherwise(found)
     df = df.with_columns(
         _ips=ips,
-        _mac_raw=pl.col("text").str.extract(r"src-mac ([^\s,]+)"),
-        _proto=pl.col("text").str.extract_groups(
-            r"(?-u:\b)proto (?P<name>[^\s(,]+)(?: \((?P<detail>[^)]*)\))?"
-        ),
+        _mac_raw=pl.col("text").str.extract(_MAC_SRC),
+        _proto=pl.col("text").str.extract_groups(_PROTO),
     )
     df = df.with_columns(
         _n=pl.col("_ips").list.len(),
@@ -263,11 +340,7 @@ def _first_mac(df: pl.DataFrame) -> pl.Series:
     missing = found.is_null().arg_true()
     if missing.len() == 0:
         return found
-    fallback = (
-        df.get_column("text")
-        .gather(missing)
-        .str.extract(r"(?-u:\b)([0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5})(?-u:\b)")
-    )
+    fallback = df.get_column("text").gather(missing).str.extract(_MAC_ANY)
     return found.scatter(missing, fallback)
 
 
