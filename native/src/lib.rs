@@ -182,8 +182,16 @@ fn parse_head(text: &str) -> Option<Head<'_>> {
     } else {
         return None;
     }
-    let mut tokens = text[end..].split_whitespace();
-    head.t = [tokens.next(), tokens.next(), tokens.next(), tokens.next()];
+    let mut rest = &text[end..];
+    for slot in &mut head.t {
+        rest = &rest[space_end(rest)..];
+        if rest.is_empty() {
+            break;
+        }
+        let len = run_end(rest, b"");
+        *slot = Some(&rest[..len]);
+        rest = &rest[len..];
+    }
     Some(head)
 }
 
@@ -191,75 +199,128 @@ fn is_word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
+fn is_digit(c: u8) -> bool {
+    c.wrapping_sub(b'0') < 10
+}
+
 /// The next `IPV4(:port)?` match at or after `from`, as the pattern `_IP_PORT` finds it: an address
 /// starts at a digit run not preceded by a word character, its first three octets are whole digit runs
 /// followed by a dot, the last one a whole digit run followed by no word character (each of 0-255
 /// without a leading zero); a port is the up to five digits after a colon.
-fn next_ip(b: &[u8], mut from: usize) -> Option<(usize, usize)> {
-    while from < b.len() {
-        let start = from + b[from..].iter().position(u8::is_ascii_digit)?;
-        let run = b[start..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if start == 0 || !is_word(b[start - 1]) {
-            let mut pos = start;
-            let mut ok = true;
-            for octet in 0..4 {
-                let n = b[pos..]
-                    .iter()
-                    .take(4)
-                    .take_while(|c| c.is_ascii_digit())
-                    .count();
-                let valid = match n {
-                    1 => true,
-                    2 => b[pos] != b'0',
-                    3 => {
-                        b[pos] != b'0'
-                            && (u32::from(b[pos] - b'0') * 100
-                                + u32::from(b[pos + 1] - b'0') * 10
-                                + u32::from(b[pos + 2] - b'0'))
-                                <= 255
-                    }
-                    _ => false,
-                };
-                pos += n;
-                let follows = if octet < 3 {
-                    b.get(pos) == Some(&b'.')
-                } else {
-                    b.get(pos).is_none_or(|c| !is_word(*c))
-                };
-                if !valid || !follows {
-                    ok = false;
-                    break;
-                }
-                if octet < 3 {
-                    pos += 1;
-                }
-            }
-            if ok {
-                if b.get(pos) == Some(&b':') {
-                    let port = b[pos + 1..]
-                        .iter()
-                        .take(5)
-                        .take_while(|c| c.is_ascii_digit())
-                        .count();
-                    if port > 0 {
-                        pos += 1 + port;
-                    }
-                }
-                return Some((start, pos));
+fn next_ip(b: &[u8], from: usize) -> Option<(usize, usize)> {
+    let n = b.len();
+    let mut i = from;
+    loop {
+        while i < n && !is_digit(b[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return None;
+        }
+        let start = i;
+        while i < n && is_digit(b[i]) {
+            i += 1;
+        }
+        // most digit runs (clocks, ports, lengths) are no first octet: no dot right after them
+        if i - start <= 3 && i < n && b[i] == b'.' && (start == 0 || !is_word(b[start - 1])) {
+            if let Some(end) = address_at(b, start) {
+                return Some((start, end));
             }
         }
-        from = start + run;
     }
-    None
+}
+
+/// The end of the address (and port) starting at `start`, if one does.
+fn address_at(b: &[u8], start: usize) -> Option<usize> {
+    let n = b.len();
+    let mut pos = start;
+    for octet in 0..4 {
+        let mut len = 0;
+        let mut value = 0u32;
+        while len < 4 && pos + len < n && is_digit(b[pos + len]) {
+            value = value * 10 + u32::from(b[pos + len] - b'0');
+            len += 1;
+        }
+        let valid = match len {
+            1 => true,
+            2 => b[pos] != b'0',
+            3 => b[pos] != b'0' && value <= 255,
+            _ => false,
+        };
+        if !valid {
+            return None;
+        }
+        pos += len;
+        if octet < 3 {
+            if pos >= n || b[pos] != b'.' {
+                return None;
+            }
+            pos += 1;
+        } else if pos < n && is_word(b[pos]) {
+            return None;
+        }
+    }
+    if pos < n && b[pos] == b':' {
+        let mut port = 0;
+        while port < 5 && pos + 1 + port < n && is_digit(b[pos + 1 + port]) {
+            port += 1;
+        }
+        if port > 0 {
+            pos += 1 + port;
+        }
+    }
+    Some(pos)
+}
+
+/// Where a run of whitespace (`\s*`) ends.
+fn space_end(text: &str) -> usize {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            if !(c == b' ' || (0x09..=0x0d).contains(&c)) {
+                return i;
+            }
+            i += 1;
+        } else {
+            let ch = text[i..].chars().next().unwrap_or('x');
+            if !ch.is_whitespace() {
+                return i;
+            }
+            i += ch.len_utf8();
+        }
+    }
+    b.len()
+}
+
+/// Where a run of characters that are neither whitespace nor one of `stop` ends (`[^\s<stop>]+`).
+fn run_end(text: &str, stop: &[u8]) -> usize {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            if c == b' ' || (0x09..=0x0d).contains(&c) || stop.contains(&c) {
+                return i;
+            }
+            i += 1;
+        } else {
+            let ch = text[i..].chars().next().unwrap_or(' ');
+            if ch.is_whitespace() {
+                return i;
+            }
+            i += ch.len_utf8();
+        }
+    }
+    b.len()
 }
 
 /// The first `src-mac VALUE` (`_MAC_SRC`): VALUE runs to whitespace or a comma.
 fn mac_src<'a>(finder: &memmem::Finder<'_>, text: &'a str) -> Option<&'a str> {
     for at in finder.find_iter(text.as_bytes()) {
         let rest = &text[at + 8..];
-        let len = rest
-            .find(|c: char| c.is_whitespace() || c == ',')
-            .unwrap_or(rest.len());
+        let len = run_end(rest, b",");
         if len > 0 {
             return Some(&rest[..len]);
         }
@@ -275,15 +336,13 @@ fn proto<'a>(finder: &memmem::Finder<'_>, text: &'a str) -> Option<(&'a str, Opt
             continue;
         }
         let rest = &text[at + 6..];
-        let len = rest
-            .find(|c: char| c.is_whitespace() || c == '(' || c == ',')
-            .unwrap_or(rest.len());
+        let len = run_end(rest, b"(,");
         if len == 0 {
             continue;
         }
         let detail = rest[len..]
             .strip_prefix(" (")
-            .and_then(|d| d.find(')').map(|close| &d[..close]));
+            .and_then(|d| memchr::memchr(b')', d.as_bytes()).map(|close| &d[..close]));
         return Some((&rest[..len], detail));
     }
     None
@@ -355,12 +414,7 @@ impl FirewallScanner {
     /// Returns `(table, notes, oversized)`: the table has one row per non-blank line within the size
     /// limit, with the event columns, `raw` and `_reason` (null for events); `oversized` lists the lines
     /// over the limit as `(line, first 200 characters)`.
-    fn scan(
-        &mut self,
-        py: Python<'_>,
-        data: &[u8],
-        first_line: i64,
-    ) -> PyResult<ScanResult> {
+    fn scan(&mut self, py: Python<'_>, data: &[u8], first_line: i64) -> PyResult<ScanResult> {
         let (batch, notes, oversized) = py.detach(|| self.scan_batch(data, first_line));
         let schema = batch.schema();
         let table = PyTable::try_new(vec![batch], schema)?;
@@ -545,6 +599,11 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 fn push_digits(out: &mut String, value: i64, width: usize) {
+    if width == 2 && (0..100).contains(&value) {
+        out.push(char::from(b'0' + (value / 10) as u8));
+        out.push(char::from(b'0' + (value % 10) as u8));
+        return;
+    }
     let mut digits = [b'0'; 20];
     let mut v = value.unsigned_abs();
     let mut n = 0;
@@ -693,8 +752,14 @@ fn normalise_mac(raw: &str) -> Option<String> {
 }
 
 fn split_port(found: &str) -> (&str, Option<i32>) {
-    match found.split_once(':') {
-        Some((ip, port)) => (ip, port.parse::<i32>().ok().filter(|p| *p <= 65_535)),
+    match memchr::memchr(b':', found.as_bytes()) {
+        // the port is 1-5 ASCII digits (see `address_at`)
+        Some(at) => {
+            let port = found.as_bytes()[at + 1..]
+                .iter()
+                .fold(0i32, |v, d| v * 10 + i32::from(d - b'0'));
+            (&found[..at], (port <= 65_535).then_some(port))
+        }
         None => (found, None),
     }
 }
@@ -713,7 +778,15 @@ impl FirewallScanner {
             return (cols.finish(), notes, oversized);
         }
         // a newline never belongs to an invalid sequence, so decoding the chunk once equals per line
-        let all: Cow<str> = String::from_utf8_lossy(body);
+        let all: Cow<str> = match simdutf8::basic::from_utf8(body) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(body),
+        };
+        // the raw lines are views into one copy of the chunk rather than copied line by line
+        let block = (all.len() < u32::MAX as usize).then(|| {
+            cols.raw
+                .append_block(arrow_buffer::Buffer::from(all.as_bytes()))
+        });
         let mut start = 0;
         let ends = memchr::memchr_iter(b'\n', all.as_bytes()).chain(std::iter::once(all.len()));
         for (index, end) in ends.enumerate() {
@@ -730,6 +803,16 @@ impl FirewallScanner {
                 continue;
             }
             self.scan_line(number, text, &mut cols, &mut notes);
+            match block {
+                // SAFETY: the block holds `all`'s bytes and `text` is a slice of `all`: the range is
+                // within the block, and valid UTF-8 on character boundaries
+                Some(id) => unsafe {
+                    let offset = text.as_ptr() as usize - all.as_ptr() as usize;
+                    cols.raw
+                        .append_view_unchecked(id, offset as u32, text.len() as u32);
+                },
+                None => cols.raw.append_value(text),
+            }
         }
         (cols.finish(), notes, oversized)
     }
@@ -826,14 +909,15 @@ impl FirewallScanner {
         );
 
         // tokens after the header: relay host, topics, rule prefix, chain
-        let contains = |t: Option<&str>, c: &[char]| t.map(|t| t.contains(c));
+        // ':' and ',' are ASCII, so a byte test is a character test
+        let contains = |t: Option<&str>, c: &[u8]| t.map(|t| t.bytes().any(|b| c.contains(&b)));
         let ends = |t: Option<&str>| t.is_some_and(|t| t.ends_with(':'));
         let has_host = (i_clock.is_some() || is_bsd)
-            && contains(t2, &[',']).unwrap_or(false)
-            && !contains(t1, &[':', ',']).unwrap_or(true);
+            && contains(t2, b",").unwrap_or(false)
+            && !contains(t1, b":,").unwrap_or(true);
         let (t1c, t2c) = (
-            contains(t1, &[',']).unwrap_or(false),
-            contains(t2, &[',']).unwrap_or(false),
+            contains(t1, b",").unwrap_or(false),
+            contains(t2, b",").unwrap_or(false),
         );
         let (e2, e3, e4) = (ends(t2), ends(t3), ends(t4));
         let host = if has_host { t1 } else { None };
@@ -865,8 +949,10 @@ impl FirewallScanner {
             self.ips.push((start, end));
             from = end;
         }
-        let host_is_ip = host
-            .is_some_and(|h| next_ip(h.as_bytes(), 0) == Some((0, h.len())) && !h.contains(':'));
+        let host_is_ip = host.is_some_and(|h| {
+            next_ip(h.as_bytes(), 0) == Some((0, h.len()))
+                && memchr::memchr(b':', h.as_bytes()).is_none()
+        });
         let ips = &self.ips[usize::from(host_is_ip).min(self.ips.len())..];
         let address = |i: Option<&(usize, usize)>| i.map(|(a, b)| split_port(&text[*a..*b]));
         let (src_ip, src_port) =
@@ -917,7 +1003,7 @@ impl FirewallScanner {
         });
         let tcp_flags: Option<Cow<str>> = match protocol {
             Some("TCP") => detail.map(|d| {
-                if d.contains(' ') {
+                if memchr::memchr(b' ', d.as_bytes()).is_some() {
                     Cow::Owned(d.replace(' ', ""))
                 } else {
                     Cow::Borrowed(d)
@@ -959,7 +1045,6 @@ impl FirewallScanner {
         cols.icmp.append_option(icmp);
         cols.mac_malformed
             .append_option(mac_malformed.then_some(true));
-        cols.raw.append_value(text);
         cols.reason.append_option(reason);
     }
 }

@@ -202,3 +202,12 @@ def test_same_as_reference_on_generated_lines(
         time=TimeContext(year=year, date=day), batch_bytes=batch, limits=Limits(max_line_bytes=400)
     )
     assert_same(path, options)
+
+
+def test_switch_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ppcti.native import native_module
+
+    assert native_module() is not None
+    monkeypatch.setenv("PPCTI_NATIVE", "0")
+    assert native_module() is None
+    assert native_scanner(ParseOptions()) is None

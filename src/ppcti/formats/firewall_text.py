@@ -19,7 +19,6 @@ makes the 300,000 lines/s target reachable; see ``bench/ingest.py``.
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from ppcti.formats._lines import iter_line_chunks, iter_line_frames
 from ppcti.formats.base import ParsedBatch, ParseOptions
 from ppcti.ingest import Limits
 from ppcti.model import Reject
+from ppcti.native import native_module
 
 if TYPE_CHECKING:
     from ppcti.ingest import SourceFile
@@ -132,14 +132,11 @@ def native_scanner(options: ParseOptions) -> Any | None:
     The scanner covers the default source zone, UTC; another zone needs Polars' time-zone database, and
     ``PPCTI_NATIVE=0`` forces the Polars path (the reference the scanner is tested against).
     """
-    if os.environ.get("PPCTI_NATIVE", "1") == "0" or options.time.timezone != "UTC":
-        return None
-    try:
-        from ppcti_native import FirewallScanner
-    except ImportError:
+    module = native_module()
+    if module is None or options.time.timezone != "UTC":
         return None
     ctx = options.time
-    return FirewallScanner(
+    return module.FirewallScanner(
         PATTERNS,
         max_line_bytes=(options.limits or Limits()).max_line_bytes,
         year=ctx.year,
