@@ -8,8 +8,15 @@
 //! functions use the `regex` crate too); `tests/formats/test_firewall_native.py` checks that the two
 //! paths give identical frames, rejects and notes on generated and on random input.
 
+mod ndjson;
+
 use std::borrow::Cow;
+use std::fs::File;
+use std::io::Write;
+use std::mem::ManuallyDrop;
+use std::os::fd::{FromRawFd, RawFd};
 use std::sync::Arc;
+use std::sync::Mutex;
 
 use arrow_array::builder::{BooleanBuilder, Int32Builder, Int64Builder, StringViewBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
@@ -1049,8 +1056,57 @@ impl FirewallScanner {
     }
 }
 
+/// A buffer kept from one write to the next: a fresh one per batch costs a page fault per 4 KiB.
+static OUTPUT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// Write `bytes` to the open file descriptor `fd` (the caller has flushed its own buffer).
+fn write_fd(fd: RawFd, bytes: &[u8]) -> std::io::Result<()> {
+    // SAFETY: `fd` is an open descriptor the caller owns; ManuallyDrop leaves it open
+    let mut file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
+    file.write_all(bytes)
+}
+
+/// Append the rows of an Arrow table (a Polars frame, through its C stream) to the file `fd` as JSON
+/// lines with absent values omitted (see `ndjson`). False, with nothing written, when a column has a
+/// type the writer does not cover.
+#[pyfunction]
+fn write_ndjson(py: Python<'_>, table: PyTable, fd: RawFd) -> PyResult<bool> {
+    let (batches, _) = table.into_inner();
+    py.detach(|| {
+        let mut out = OUTPUT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        out.clear();
+        if !ndjson::encode(&batches, &mut out) {
+            return Ok(false);
+        }
+        write_fd(fd, &out)?;
+        Ok(true)
+    })
+}
+
+/// Append the values of a table's only column, strings without newlines, to the file `fd`, one per line:
+/// the cleaned copy of a text file. False, with nothing written, when the column is not strings.
+#[pyfunction]
+fn write_lines(py: Python<'_>, table: PyTable, fd: RawFd) -> PyResult<bool> {
+    let (batches, _) = table.into_inner();
+    py.detach(|| {
+        let mut out = OUTPUT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        out.clear();
+        if !ndjson::lines(&batches, &mut out) {
+            return Ok(false);
+        }
+        write_fd(fd, &out)?;
+        Ok(true)
+    })
+}
+
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(write_ndjson, m)?)?;
+    m.add_function(wrap_pyfunction!(write_lines, m)?)?;
     m.add_class::<FirewallScanner>()?;
     m.add_class::<PyTable>()?;
     Ok(())

@@ -33,6 +33,7 @@ from ppcti.formats.base import ParsedBatch
 from ppcti.formats.mapping import load_mapping
 from ppcti.ingest import Limits, SourceFile, Upload, open_upload
 from ppcti.model import EVENT_FIELDS, Reject
+from ppcti.outputs import write_frame, write_lines
 
 #: Post-processing stages that can be switched off with ``--skip``.
 OPTIONAL_STAGES = ("pii", "cti", "analysis", "report")
@@ -325,7 +326,8 @@ def _clean_batch(
         format=pl.lit(fmt),
         source_file=pl.lit(path),
     )
-    keys = [c for c in DEDUP_KEYS if c in events.columns and c != "extra"]
+    # the holder and the format are the same for every row a deduplicator compares: not hashed
+    keys = [c for c in DEDUP_KEYS if c in events.columns and c not in ("extra", "holder", "format")]
     extra = events.schema.get("extra")
     if isinstance(extra, pl.Struct):
         # annotations about how an entry was read (a repair, a malformed MAC) do not make it another event
@@ -377,10 +379,10 @@ def _write_batch(
 ) -> None:
     profile_events = _minimise(kept, profile)
     if profile_events.height:
-        profile_events.write_ndjson(events_out)
+        write_frame(profile_events, events_out)
         column = "cleaned" if "cleaned" in kept.columns else "raw"
-        # one column, never quoted: the lines exactly as they are, written by Polars
-        kept.select(column).write_csv(cleaned, include_header=False, quote_style="never")
+        # one column, never quoted: the lines exactly as they are
+        write_lines(kept.select(column), cleaned)
     rejects = list(batch.rejects)
     for line, raw, of, kind in dups.select("line", "raw", "duplicate_of", "duplicate_kind").iter_rows():
         rejects.append(Reject(path, line, f"duplicate ({kind}) of {of}", raw, "dedup"))

@@ -60,8 +60,10 @@ class Deduplicator:
         earlier = keys.get_column("_h").is_in(hits.get_column("_h").implode())
         repeated = ~keys.get_column("_h").is_first_distinct()
         dup_mask = earlier | repeated
-        kept = batch.filter(~dup_mask)
-        firsts = keys.filter(~dup_mask)
+        any_dup = bool(dup_mask.any())
+        # most batches repeat nothing: no filtering (a copy of every column) for them
+        kept = batch.filter(~dup_mask) if any_dup else batch
+        firsts = keys.filter(~dup_mask) if any_dup else keys
         self._seen.setdefault(group, []).append(
             firsts.select(
                 pl.col("_h"),
@@ -70,12 +72,13 @@ class Deduplicator:
                 pl.col("_raw").alias("_first_raw"),
             )
         )
-        if not dup_mask.any():
+        if not any_dup:
             return kept, batch.clear().with_columns(duplicate_of=empty, duplicate_kind=empty)
         # where each duplicate's first occurrence is: an earlier batch, or earlier in this one
-        origin = pl.concat([hits, self._seen[group][-1]], rechunk=False).unique(
-            subset="_h", keep="first", maintain_order=True
-        )
+        repeats = keys.get_column("_h").filter(repeated).implode()
+        origin = pl.concat(
+            [hits, self._seen[group][-1].filter(pl.col("_h").is_in(repeats))], rechunk=False
+        ).unique(subset="_h", keep="first", maintain_order=True)
         dups = pl.concat(
             [batch.filter(dup_mask), keys.filter(dup_mask).select("_h", "_raw")], how="horizontal"
         )

@@ -1,0 +1,144 @@
+"""Run outputs: the compiled writers and their orjson / Polars fallbacks give the same bytes."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import orjson
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ppcti.native import native_module
+from ppcti.outputs import write_frame, write_lines
+
+if os.environ.get("PPCTI_REQUIRE_NATIVE") == "1":
+    import ppcti_native as native
+else:
+    native = pytest.importorskip("ppcti_native")
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+_COLUMNS = {
+    "text": (st.none() | _TEXT, pl.String),
+    "int32": (st.none() | st.integers(-(2**31), 2**31 - 1), pl.Int32),
+    "int64": (st.none() | st.integers(-(2**63), 2**63 - 1), pl.Int64),
+    "uint64": (st.none() | st.integers(0, 2**64 - 1), pl.UInt64),
+    "int8": (st.none() | st.integers(-128, 127), pl.Int8),
+    "flag": (st.none() | st.booleans(), pl.Boolean),
+    "emails": (st.none() | st.lists(st.none() | _TEXT, max_size=3), pl.List(pl.String)),
+    "ports": (st.none() | st.lists(st.integers(0, 65535), max_size=3), pl.List(pl.Int32)),
+}
+
+
+def written(
+    frame: pl.DataFrame, *, native_on: bool, writer: Callable[[pl.DataFrame, IO[bytes]], None] = write_frame
+) -> bytes:
+    """What ``writer`` puts in a real file after a line written by the caller's own buffer."""
+    old = os.environ.get("PPCTI_NATIVE")
+    os.environ["PPCTI_NATIVE"] = "1" if native_on else "0"
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "out"
+            with open(path, "wb") as handle:
+                handle.write(b"first\n")  # still in the handle's buffer when the writer starts
+                writer(frame, handle)
+                writer(frame, handle)
+            data = path.read_bytes()
+        assert data.startswith(b"first\n")
+        half = (len(data) - 6) // 2
+        assert data[6 : 6 + half] == data[6 + half :]
+        return data[6 : 6 + half]
+    finally:
+        if old is None:
+            del os.environ["PPCTI_NATIVE"]
+        else:
+            os.environ["PPCTI_NATIVE"] = old
+
+
+@st.composite
+def frames(draw: st.DrawFn) -> pl.DataFrame:
+    names = draw(st.lists(st.sampled_from(sorted(_COLUMNS)), min_size=1, max_size=6, unique=True))
+    rows = draw(st.integers(1, 8))
+    data = {
+        name: pl.Series(name, [draw(_COLUMNS[name][0]) for _ in range(rows)], dtype=_COLUMNS[name][1])
+        for name in names
+    }
+    frame = pl.DataFrame(data)
+    if draw(st.booleans()) and len(names) > 1:
+        # a struct of some columns, some of its rows null as a whole, as events' ``extra``
+        inner = names[: draw(st.integers(1, len(names) - 1))]
+        nulls = pl.Series([draw(st.booleans()) for _ in range(rows)])
+        frame = frame.with_columns(extra=pl.when(nulls).then(None).otherwise(pl.struct(inner))).drop(inner)
+        if draw(st.booleans()):  # a list of structs
+            frame = frame.with_columns(items=pl.concat_list(pl.col("extra"), pl.col("extra")))
+    if draw(st.booleans()):
+        frame = frame.with_columns(nothing=pl.lit(None))
+    if draw(st.booleans()):  # several chunks, as frames concatenated from batches are
+        frame = pl.concat([frame, frame.reverse()], rechunk=False)
+    return frame
+
+
+def expected(value: object) -> object:
+    """The row as it should read back: absent values (null, [], no field present) left out of objects."""
+    if isinstance(value, dict):
+        kept = {k: expected(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in (None, [], {})}
+    if isinstance(value, list):
+        return [expected(v) for v in value]
+    return value
+
+
+@given(frames())
+def test_compiled_and_orjson_write_the_same_bytes(frame: pl.DataFrame) -> None:
+    compiled = written(frame, native_on=True)
+    assert compiled == written(frame, native_on=False)
+    if pl.Null not in frame.schema.values():  # written by the compiled writer, not declined
+        with tempfile.TemporaryFile() as handle:
+            assert native.write_ndjson(frame, handle.fileno())
+    # every line is the row with its absent values left out, and nothing else
+    lines = [orjson.loads(line) for line in compiled.splitlines()]
+    assert lines == [expected(row) for row in frame.iter_rows(named=True)]
+
+
+def test_escapes_like_orjson() -> None:
+    text = 'a"b\\c/d\n\r\t\x08\x0c\x01\x1f\x7f é \u2028 \U0001f600'
+    frame = pl.DataFrame({"s": [text, None], 'k"ey': [1, 2]})
+    assert written(frame, native_on=True) == written(frame, native_on=False)
+    assert orjson.loads(written(frame, native_on=True).splitlines()[0]) == {"s": text, 'k"ey': 1}
+
+
+def test_other_types_go_through_orjson() -> None:
+    frame = pl.DataFrame({"x": [1.5, None], "s": ["a", None]})
+    with tempfile.TemporaryFile() as handle:
+        assert not native.write_ndjson(frame, handle.fileno())
+        handle.seek(0)
+        assert handle.read() == b""
+    assert written(frame, native_on=True) == b'{"x":1.5,"s":"a"}\n{}\n'
+
+    buffer = io.BytesIO()  # no file descriptor: orjson
+    write_frame(frame, buffer)
+    assert buffer.getvalue() == b'{"x":1.5,"s":"a"}\n{}\n'
+
+
+def test_switch_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert native_module() is native
+    monkeypatch.setenv("PPCTI_NATIVE", "0")
+    assert native_module() is None
+
+
+_LINE = st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=20)
+
+
+@given(st.lists(st.none() | _LINE, min_size=1))
+def test_lines_as_polars_writes_them(values: list[str | None]) -> None:
+    frame = pl.DataFrame({"raw": values}, schema={"raw": pl.String})
+    reference = io.BytesIO()
+    frame.write_csv(reference, include_header=False, quote_style="never")
+    assert written(frame, native_on=True, writer=write_lines) == reference.getvalue()
+    assert written(frame, native_on=False, writer=write_lines) == reference.getvalue()
