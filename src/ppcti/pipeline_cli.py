@@ -34,7 +34,14 @@ def formats() -> None:
         table.add_column(col)
     for name, fmt in sorted(available().items()):
         table.add_row(name, ", ".join(sorted(fmt.kinds)), fmt.description)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    from ppcti.native import native_module
+
+    if native_module() is not None:
+        console.print("compiled scanner (ppcti-native): on for firewall-text in UTC; event writer: on")
+    else:
+        console.print("compiled scanner (ppcti-native): off, using the Polars path (see docs/formats.md)")
 
 
 #: Config-file keys that differ from the parameter they set (the rest are the option names with "_").

@@ -211,3 +211,16 @@ def test_switch_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PPCTI_NATIVE", "0")
     assert native_module() is None
     assert native_scanner(ParseOptions()) is None
+
+
+def test_formats_command_says_which_path_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from ppcti.cli import app
+
+    result = CliRunner().invoke(app, ["formats"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "compiled scanner (ppcti-native): on" in result.output
+    monkeypatch.setenv("PPCTI_NATIVE", "0")
+    result = CliRunner().invoke(app, ["formats"], terminal_width=200)
+    assert "compiled scanner (ppcti-native): off" in result.output
