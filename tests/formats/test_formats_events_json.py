@@ -114,6 +114,36 @@ def test_mixed_feed_array_and_rejects(tmp_path: Path) -> None:
     ]
 
 
+def test_array_streams_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ppcti.formats.events_json as events_json
+    from ppcti.formats import ParseOptions, get
+
+    records = [{**EVE, "src_port": 1000 + i, "flow_id": i} for i in range(25)]
+    records.insert(7, "not an object")
+    path = tmp_path / "feed.json"
+    path.write_bytes(json.dumps(records, indent=2).encode("utf-16"))  # pretty, and not UTF-8
+    monkeypatch.setattr(events_json, "_BATCH_RECORDS", 10)
+    with source_for(path) as source:
+        assert source.kind == "json"
+        batches = list(get("events-json").parse(source, ParseOptions()))
+    assert len(batches) >= 3  # three batches of records plus the last flush: never the whole array at once
+    lines = [line for b in batches for line in b.events.get_column("line").to_list()]
+    assert lines == [i for i in range(1, 27) if i != 8]  # positions in the array
+    assert [(r.line, r.reason) for b in batches for r in b.rejects] == [(8, "record is not a JSON object")]
+    ports = [p for b in batches for p in b.events.get_column("src_port").to_list()]
+    assert ports == [1000 + i for i in range(25)]
+
+
+def test_broken_array_is_read_line_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "feed.json"
+    path.write_text("[\n" + json.dumps(EVE) + ",\n{broken,\n" + json.dumps(ZEEK) + "\n]\n")
+    events, rejects = parse_file(path, "events-json")
+    # every line is accounted for: the record that is a whole line is an event, the rest are rejects
+    # with their line (a record followed by a comma is not valid JSON on its own)
+    assert events.get_column("line").to_list() == [4]
+    assert [r.line for r in rejects] == [1, 2, 3, 5]
+
+
 def test_broken_ndjson_line_is_rejected_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "feed.jsonl"
     path.write_text(json.dumps(EVE) + "\n{broken\n\n" + json.dumps(ZEEK) + "\n")

@@ -4,18 +4,23 @@ Fields are pulled out with declarative mappings (:mod:`ppcti.formats.mapping`); 
 Common Schema and Zeek ship built in, and each record is matched to the mapping whose identifying keys it
 carries, so a feed that mixes shapes still parses. For NDJSON ``line`` is the file's line number; for a
 JSON array or document it is the record's 1-based position, since a parsed array keeps no line numbers.
-A JSON array is read whole (bounded by the archive limits); NDJSON streams.
+NDJSON and JSON arrays stream in batches (an array through ijson's C parser, after a first streaming
+pass has found it well-formed: a broken array is read line by line instead, so one broken record costs
+one reject, not the file); a single JSON document is one record and is read whole.
 """
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+import ijson
 import orjson
 import polars as pl
 
@@ -89,6 +94,12 @@ class EventsJson:
         if source.kind != "json":
             yield from self._parse_ndjson(source, options, builder)
             return
+        if _first_byte(source) == b"[":
+            if _well_formed(source):
+                yield from self._parse_array(source, builder)
+            else:  # not one document: one broken record costs one reject, not the file
+                yield from self._parse_ndjson(source, options, builder)
+            return
         with open(source.local_path, "rb") as handle:
             data = handle.read()
         try:
@@ -103,6 +114,15 @@ class EventsJson:
             for index, record in enumerate(records[start : start + _BATCH_RECORDS], start=start + 1):
                 builder.add(index, record)
             yield builder.flush()
+
+    def _parse_array(self, source: SourceFile, builder: _Builder) -> Iterator[ParsedBatch]:
+        """The records of a top-level array, streamed: memory holds one batch, not the document."""
+        with _utf8_stream(source) as stream:
+            for index, record in enumerate(ijson.items(stream, "item", use_float=True), start=1):
+                builder.add(index, record)
+                if builder.size >= _BATCH_RECORDS:
+                    yield builder.flush()
+        yield builder.flush()
 
     def _parse_ndjson(
         self, source: SourceFile, options: ParseOptions, builder: _Builder
@@ -147,6 +167,60 @@ def _to_utf8(data: bytes, encoding: str | None) -> bytes:
     if encoding == "utf-8-sig":
         return data.removeprefix(b"\xef\xbb\xbf")
     return data.decode(encoding, "replace").encode("utf-8")
+
+
+class _Utf8Reader:
+    """A binary stream of another encoding, read as UTF-8 bytes (what ijson parses)."""
+
+    def __init__(self, raw: Any, encoding: str) -> None:
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._start = True
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson probes the stream's type with read(0)
+            return b""
+        while True:
+            chunk = self._raw.read(size if size > 0 else -1)
+            text = self._decoder.decode(chunk, final=not chunk)
+            if self._start and text:
+                text = text.removeprefix("\ufeff")  # a byte-order mark the codec kept
+                self._start = False
+            if text or not chunk:
+                return text.encode("utf-8")
+
+
+@contextmanager
+def _utf8_stream(source: SourceFile) -> Iterator[Any]:
+    """The file as a stream of UTF-8 bytes without a byte-order mark."""
+    encoding = (source.encoding or "utf-8").lower()
+    with open(source.local_path, "rb") as handle:
+        if encoding in ("utf-8", "utf8", "ascii", "utf-8-sig"):
+            if handle.read(3) != codecs.BOM_UTF8:
+                handle.seek(0)
+            yield handle
+        else:
+            yield _Utf8Reader(handle, encoding)
+
+
+def _first_byte(source: SourceFile) -> bytes:
+    """The first character that is not white space, as UTF-8 (``[`` for an array)."""
+    with _utf8_stream(source) as stream:
+        head = stream.read(4096)
+        while head and not head.strip():
+            head = stream.read(4096)
+    return head.lstrip()[:1]
+
+
+def _well_formed(source: SourceFile) -> bool:
+    """Whether the whole file is one valid JSON document: a streaming pass, so memory stays flat."""
+    try:
+        with _utf8_stream(source) as stream:
+            for _ in ijson.items(stream, "item", use_float=True):
+                pass
+    except (ijson.JSONError, ValueError):
+        return False
+    return True
 
 
 def _where(exc: orjson.JSONDecodeError) -> str:
