@@ -142,3 +142,19 @@ def test_lines_as_polars_writes_them(values: list[str | None]) -> None:
     frame.write_csv(reference, include_header=False, quote_style="never")
     assert written(frame, native_on=True, writer=write_lines) == reference.getvalue()
     assert written(frame, native_on=False, writer=write_lines) == reference.getvalue()
+
+
+def test_types_arrow_cannot_carry_and_handles_without_a_plain_file(tmp_path: Path) -> None:
+    import gzip
+
+    frame = pl.DataFrame({"i": pl.Series([1, None], dtype=pl.Int128), "s": ["a", None]})
+    assert written(frame, native_on=True) == b'{"i":1,"s":"a"}\n{}\n'
+    nulls = pl.DataFrame({"s": [None, None]})
+    assert written(nulls, native_on=True, writer=write_lines) == b"\n\n"
+    # a gzip file has a descriptor too, but of its compressed bytes: the writers must not use it
+    path = tmp_path / "events.jsonl.gz"
+    events = pl.DataFrame({"s": ["a", "b"]})
+    with gzip.open(path, "wb") as handle:
+        write_frame(events, handle)
+        write_lines(events, handle)
+    assert gzip.decompress(path.read_bytes()) == b'{"s":"a"}\n{"s":"b"}\na\nb\n'

@@ -1,12 +1,12 @@
-//! Compiled hot path of ppcti's `firewall-text` format.
+//! Compiled hot paths of ppcti: the `firewall-text` line scanner and the events writer.
 //!
 //! The Polars path in `ppcti.formats.firewall_text` is the reference: it reads a batch into a column of
-//! lines and derives every feature with a dozen column passes. This scanner does the same work in one
-//! pass per line and hands Polars finished columns through the Arrow C stream interface, which is what
-//! takes the format past 300,000 lines/s on one core (`bench/ingest.py`). The regular expressions are
-//! passed in from Python, so both paths match with the same patterns on the same engine (Polars' string
-//! functions use the `regex` crate too); `tests/formats/test_firewall_native.py` checks that the two
-//! paths give identical frames, rejects and notes on generated and on random input.
+//! lines and derives every feature with a dozen column passes over the patterns in `PATTERNS`. This
+//! scanner does the same work in one pass per line, with hand-written matchers that implement those
+//! patterns (it refuses to start if Python hands it different ones), and hands Polars finished columns
+//! through the Arrow C stream interface. `tests/formats/test_firewall_native.py` checks that the two
+//! paths give identical frames, rejects and notes on the real corpus, generated samples and random
+//! lines.
 
 mod ndjson;
 
@@ -215,26 +215,22 @@ fn is_digit(c: u8) -> bool {
 /// followed by a dot, the last one a whole digit run followed by no word character (each of 0-255
 /// without a leading zero); a port is the up to five digits after a colon.
 fn next_ip(b: &[u8], from: usize) -> Option<(usize, usize)> {
-    let n = b.len();
-    let mut i = from;
-    loop {
-        while i < n && !is_digit(b[i]) {
-            i += 1;
+    // A first octet is a whole digit run with a dot right after it, so candidates are found from the
+    // dots (a few per line) rather than by looking at every byte.
+    for dot in memchr::memchr_iter(b'.', b.get(from..)?).map(|d| from + d) {
+        let mut start = dot;
+        while start > from && dot - start < 4 && is_digit(b[start - 1]) {
+            start -= 1;
         }
-        if i >= n {
-            return None;
+        let run = dot - start;
+        if run == 0 || run > 3 || (start > 0 && is_word(b[start - 1])) {
+            continue;
         }
-        let start = i;
-        while i < n && is_digit(b[i]) {
-            i += 1;
-        }
-        // most digit runs (clocks, ports, lengths) are no first octet: no dot right after them
-        if i - start <= 3 && i < n && b[i] == b'.' && (start == 0 || !is_word(b[start - 1])) {
-            if let Some(end) = address_at(b, start) {
-                return Some((start, end));
-            }
+        if let Some(end) = address_at(b, start) {
+            return Some((start, end));
         }
     }
+    None
 }
 
 /// The end of the address (and port) starting at `start`, if one does.
@@ -355,6 +351,29 @@ fn proto<'a>(finder: &memmem::Finder<'_>, text: &'a str) -> Option<(&'a str, Opt
     None
 }
 
+/// The patterns of `ppcti.formats.firewall_text.PATTERNS` that the hand-written matchers implement. The
+/// scanner refuses to start when Python passes others (someone changed a pattern): the format then
+/// falls back to its Polars path instead of silently parsing by the old rules.
+const IMPLEMENTED: [(&str, &str); 5] = [
+    (
+        "head",
+        r#"^(?:<(?P<pri>[0-9]{1,3})>)?\s*(?:(?P<r_mon>[A-Za-z]{3})/(?P<r_day>[0-9]{2})/(?P<r_year>[0-9]{4}) (?P<r_clock>[0-9]{2}:[0-9]{2}:[0-9]{2})|(?P<i_year>[0-9]{4})-(?P<i_mon>[0-9]{2})-(?P<i_day>[0-9]{2})[T ](?P<i_clock>[0-9]{2}:[0-9]{2}:[0-9]{2})(?:[.,](?P<i_frac>[0-9]{1,9}))?(?P<i_off>Z|[+-][0-9]{2}:?[0-9]{2})?|(?P<b_mon>[A-Za-z]{3}) {1,2}(?P<b_day>[0-9]{1,2}) (?P<b_clock>[0-9]{2}:[0-9]{2}:[0-9]{2})|(?P<t_clock>[0-9]{2}:[0-9]{2}:[0-9]{2}))\s*(?P<t1>\S+)?(?:\s+(?P<t2>\S+))?(?:\s+(?P<t3>\S+))?(?:\s+(?P<t4>\S+))?"#,
+    ),
+    (
+        "ip_port",
+        r#"(?-u:\b)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?-u:\b)(?::[0-9]{1,5})?"#,
+    ),
+    (
+        "host_ip",
+        r#"^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"#,
+    ),
+    ("mac_src", r#"src-mac ([^\s,]+)"#),
+    (
+        "proto",
+        r#"(?-u:\b)proto (?P<name>[^\s(,]+)(?: \((?P<detail>[^)]*)\))?"#,
+    ),
+];
+
 /// What a scan hands back: the table, the note counters by name, and the oversized lines.
 type ScanResult = (PyTable, Vec<(&'static str, i64)>, Vec<(i64, String)>);
 
@@ -401,6 +420,13 @@ impl FirewallScanner {
                     .ok_or_else(|| PyValueError::new_err(format!("missing pattern {key}")))?,
             )
         };
+        for (key, implemented) in IMPLEMENTED {
+            if patterns.get(key).map(String::as_str) != Some(implemented) {
+                return Err(PyValueError::new_err(format!(
+                    "pattern {key} differs from the one the compiled scanner implements"
+                )));
+            }
+        }
         Ok(Self {
             mac_any: get("mac_any")?,
             src_mac_finder: memmem::Finder::new(b"src-mac ").into_owned(),

@@ -17,13 +17,23 @@ from ppcti.native import native_module
 
 
 def _fd(handle: IO[bytes]) -> int | None:
-    """The file descriptor under ``handle``, flushed so that bytes written to it land in order."""
+    """The file descriptor under a plain file ``handle``, flushed so that bytes written to it land in
+    order; None for anything else (a gzip file has a descriptor too, but of the compressed bytes)."""
+    if not isinstance(handle, io.BufferedWriter | io.BufferedRandom | io.FileIO):
+        return None
     try:
         fd = handle.fileno()
-    except (AttributeError, io.UnsupportedOperation, OSError):
+    except (io.UnsupportedOperation, OSError):
         return None
     handle.flush()
     return fd
+
+
+def _nulls_dropped(frame: pl.DataFrame) -> pl.DataFrame:
+    """Without columns of the Null type, which Arrow's C interface cannot carry (Polars exports them
+    with a buffer all the same); all-null columns are absent values, so nothing is lost."""
+    nulls = [name for name, dtype in frame.schema.items() if dtype == pl.Null]
+    return frame.drop(nulls) if nulls else frame
 
 
 def write_frame(frame: pl.DataFrame, handle: IO[bytes]) -> None:
@@ -38,12 +48,10 @@ def write_frame(frame: pl.DataFrame, handle: IO[bytes]) -> None:
     module = native_module()
     fd = _fd(handle) if module is not None else None
     if module is not None and fd is not None:
-        # Arrow's C interface has no buffers for the Null type, which Polars exports all the same
-        nulls = [name for name, dtype in frame.schema.items() if dtype == pl.Null]
         try:
-            if module.write_ndjson(frame.drop(nulls) if nulls else frame, fd):
+            if module.write_ndjson(_nulls_dropped(frame), fd):
                 return
-        except TypeError:  # a type the C interface cannot carry, such as a Null field inside a struct
+        except (TypeError, ValueError):  # a type Arrow's C interface cannot carry (Null in a struct, Int128)
             pass
     handle.write(b"".join(orjson.dumps(_present_object(row)) + b"\n" for row in frame.iter_rows(named=True)))
 
@@ -54,7 +62,8 @@ def write_lines(column: pl.DataFrame, handle: IO[bytes]) -> None:
         return
     module = native_module()
     fd = _fd(handle) if module is not None else None
-    if module is not None and fd is not None and module.write_lines(column, fd):
+    strings = column.dtypes == [pl.String]
+    if module is not None and fd is not None and strings and module.write_lines(column, fd):
         return
     column.write_csv(handle, include_header=False, quote_style="never")
 

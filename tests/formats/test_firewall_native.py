@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "data" / "corpora" / "mikrotik" / "mikrotik-logs.log"
 
 try:
-    import ppcti_native  # noqa: F401
+    import ppcti_native
 
     HAVE_NATIVE = True
 except ImportError:
@@ -108,6 +108,10 @@ _HEADERS = st.sampled_from(
         "2023-03-18T20:35:05.1234567890+01:00",
         "2023-03-18T20:35:05+01:0",
         "2023-13-45T20:35:05",
+        "2023-03-18T12:30:60+01:00",
+        "2023-03-18T23:59:60Z",
+        "9999-12-31T23:30:00-01:00",
+        "0000-01-01T00:10:00+01:00",
         "<134>Mar  2 08:14:23",
         "<134> Mar 12 08:14:23",
         "<1345>Mar  2 08:14:23",
@@ -224,3 +228,31 @@ def test_formats_command_says_which_path_runs(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("PPCTI_NATIVE", "0")
     result = CliRunner().invoke(app, ["formats"], terminal_width=200)
     assert "compiled scanner (ppcti-native): off" in result.output
+
+
+def test_byte_order_mark_inside_a_file_is_kept_and_rejected_alike(tmp_path: Path) -> None:
+    line = "Mar/07/2023 10:38:03 firewall,info forward: 10.0.0.1:1->10.0.0.2:2"
+    path = tmp_path / "joined.log"
+    path.write_text(line + "\n\ufeff" + line, encoding="utf-8")  # the last line is a chunk of its own
+    for batch in (64, 1 << 20):
+        events = assert_same(path, ParseOptions(batch_bytes=batch))
+        assert events is not None and events.get_column("line").to_list() == [1]
+    _, rejects, _ = _parse(path, ParseOptions(batch_bytes=64), native=True)
+    assert rejects == [(2, "no timestamp at the start of the line", "\ufeff" + line, "parse")]
+
+
+def test_year_out_of_range_is_a_configuration_error() -> None:
+    from ppcti.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="year"):
+        TimeContext(year=2**31)
+
+
+def test_changed_pattern_falls_back_to_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ppcti.formats.firewall_text as firewall_text
+
+    changed = {**firewall_text.PATTERNS, "proto": firewall_text.PATTERNS["proto"].replace("proto ", "prot ")}
+    with pytest.raises(ValueError, match="proto"):
+        ppcti_native.FirewallScanner(changed, max_line_bytes=100, year=None, date=None, run_year=2026)
+    monkeypatch.setattr(firewall_text, "PATTERNS", changed)
+    assert native_scanner(ParseOptions()) is None

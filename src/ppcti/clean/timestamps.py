@@ -52,6 +52,8 @@ class TimeContext:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"unknown time zone {self.timezone!r}") from exc
+        if self.year is not None and not 1 <= self.year <= 9999:
+            raise ConfigError(f"year must be between 1 and 9999, not {self.year}")
         if self.date_order not in ("DMY", "MDY"):
             raise ConfigError(f"date order must be DMY or MDY, not {self.date_order!r}")
 
@@ -155,6 +157,10 @@ def _from_epoch(value: str) -> str | None:
     return format_stix(moment, frac[:6] or None)
 
 
+#: A clock within a day, leap seconds excluded.
+_CLOCK = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
+
+
 def stix_timestamp_expr(
     *,
     year: pl.Expr,
@@ -191,11 +197,15 @@ def stix_timestamp_expr(
         written = (naive - pl.duration(minutes=offset_minutes)).dt.replace_time_zone("UTC")
         utc = pl.when(offset_minutes.is_null()).then(local).otherwise(written)
     base = utc.dt.strftime("%Y-%m-%dT%H:%M:%S")
-    return (
+    text = (
         pl.when(fraction.is_null())
         .then(pl.concat_str([base, pl.lit("Z")]))
         .otherwise(pl.concat_str([base, pl.lit("."), fraction, pl.lit("Z")]))
     )
+    # strptime reads second 60 as the next minute, and an offset can push the year out of four digits;
+    # both are invalid timestamps, as they are for rows without an offset (utc_parts_expr)
+    valid = clock.str.contains(_CLOCK) & utc.dt.year().is_between(0, 9999)
+    return pl.when(valid.fill_null(False)).then(text)
 
 
 def utc_parts_expr(
@@ -221,7 +231,7 @@ def utc_parts_expr(
         & month.is_between(1, 12)
         & (day >= 1)
         & (day <= month_days)
-        & clock.str.contains(r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")
+        & clock.str.contains(_CLOCK)
     )
     base = pl.format(
         "{}-{}-{}T{}",

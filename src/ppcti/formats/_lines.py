@@ -123,7 +123,9 @@ def iter_line_chunks(source: SourceFile, *, batch_bytes: int, max_line_bytes: in
 def _frame(data: bytes, first_line: int) -> pl.DataFrame:
     """Split ``data`` (complete lines, the last one possibly without newline) into a frame."""
     count = line_count(data)
-    if b"\x00" in data:  # NUL is the reader's separator: such rare chunks take the plain path
+    # NUL is the reader's separator, and the reader drops a byte-order mark at the start of its input
+    # (one left inside a file, where concatenated logs meet): such rare chunks take the plain path
+    if b"\x00" in data or data.startswith(codecs.BOM_UTF8):
         return _python_frame(data, first_line)
     frame = pl.read_csv(
         io.BytesIO(data),

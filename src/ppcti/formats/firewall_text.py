@@ -19,6 +19,7 @@ makes the 300,000 lines/s target reachable; see ``bench/ingest.py``.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ from ppcti.native import native_module
 
 if TYPE_CHECKING:
     from ppcti.ingest import SourceFile
+
+_log = logging.getLogger(__name__)
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
@@ -130,19 +133,24 @@ def native_scanner(options: ParseOptions) -> Any | None:
     """The compiled scanner (package ``ppcti-native``) for these options, or None for the Polars path.
 
     The scanner covers the default source zone, UTC; another zone needs Polars' time-zone database, and
-    ``PPCTI_NATIVE=0`` forces the Polars path (the reference the scanner is tested against).
+    ``PPCTI_NATIVE=0`` forces the Polars path (the reference the scanner is tested against). The scanner
+    implements ``PATTERNS`` by hand and refuses others, so a changed pattern falls back to the reference.
     """
     module = native_module()
     if module is None or options.time.timezone != "UTC":
         return None
     ctx = options.time
-    return module.FirewallScanner(
-        PATTERNS,
-        max_line_bytes=(options.limits or Limits()).max_line_bytes,
-        year=ctx.year,
-        date=ctx.date.isoformat() if ctx.date is not None else None,
-        run_year=datetime.now(UTC).year,
-    )
+    try:
+        return module.FirewallScanner(
+            PATTERNS,
+            max_line_bytes=(options.limits or Limits()).max_line_bytes,
+            year=ctx.year,
+            date=ctx.date.isoformat() if ctx.date is not None else None,
+            run_year=datetime.now(UTC).year,
+        )
+    except ValueError as exc:  # PATTERNS changed since the scanner was written: the reference path
+        _log.warning("compiled firewall-text scanner not used: %s", exc)
+        return None
 
 
 def _parse_native(source: SourceFile, options: ParseOptions, scanner: Any) -> Iterator[ParsedBatch]:
