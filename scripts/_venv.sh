@@ -19,6 +19,10 @@ ensure_venv() {
 # The compiled firewall-text scanner (native/, Rust): built once per change of its sources. Without a
 # Rust toolchain ppcti still works, on the slower Polars path.
 ensure_native() {
+    # rustup installs into ~/.cargo/bin, which a non-login shell may not have on its PATH
+    if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+        export PATH="$HOME/.cargo/bin:$PATH"
+    fi
     local stamp="$VENV/.ppcti-native-stamp" sum
     sum="$(cat "$ROOT"/native/Cargo.toml "$ROOT"/native/Cargo.lock "$ROOT"/native/pyproject.toml \
         "$ROOT"/native/src/*.rs | sha256sum | cut -d' ' -f1)"
@@ -27,6 +31,7 @@ ensure_native() {
     fi
     if ! command -v cargo >/dev/null 2>&1; then
         echo "note: no Rust toolchain (cargo): ppcti-native not built; firewall-text uses the Polars path" >&2
+        "$VENV/bin/python" -m pip uninstall -q -y ppcti-native >/dev/null 2>&1 || true  # no stale build
         return
     fi
     echo "building ppcti-native (Rust, about two minutes the first time) ..." >&2

@@ -1129,8 +1129,13 @@ fn write_lines(py: Python<'_>, table: PyTable, fd: RawFd) -> PyResult<bool> {
     })
 }
 
+/// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
+/// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
+const INTERFACE: u32 = 1;
+
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("INTERFACE", INTERFACE)?;
     m.add_function(wrap_pyfunction!(write_ndjson, m)?)?;
     m.add_function(wrap_pyfunction!(write_lines, m)?)?;
     m.add_class::<FirewallScanner>()?;

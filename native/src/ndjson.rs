@@ -4,7 +4,7 @@
 //! (so an `extra` with nothing in it disappears too). Strings are escaped as serde_json and orjson
 //! escape them. The writer walks the Arrow columns once per row with an encoder chosen per column up
 //! front; it covers the types events have (strings, integers, booleans, nulls, lists and structs of
-//! those) and declines any other, which the caller then writes with orjson. `tests/test_jsonl.py`
+//! those) and declines any other, which the caller then writes with orjson. `tests/test_outputs.py`
 //! checks that both give the same bytes.
 
 use arrow_array::cast::AsArray;

@@ -32,4 +32,3 @@ def iter_jsonl(
             except orjson.JSONDecodeError as exc:
                 raise error(f"not {what}", file=str(path), line=number) from exc
             yield number, value
-

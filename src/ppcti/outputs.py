@@ -72,7 +72,8 @@ def _json_lines(frame: pl.DataFrame) -> pl.DataFrame | None:
     times faster than orjson row by row); None when a column type is not covered."""
     fields = [(name, pl.col(name), dtype) for name, dtype in frame.schema.items()]
     line = _object(fields)
-    return None if line is None else frame.select(line.alias("json"))
+    # with_columns, not select: a row with nothing present is the literal "{}", once per row
+    return None if line is None else frame.with_columns(line.alias("_json")).select(json="_json")
 
 
 def _object(fields: list[tuple[str, pl.Expr, pl.DataType]]) -> pl.Expr | None:

@@ -39,6 +39,13 @@ def test_to_stix_timestamp(raw: str, ctx: TimeContext, expected: str | None) -> 
     assert to_stix_timestamp(raw, ctx) == expected
 
 
+def test_year_out_of_range_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="year"):
+        TimeContext(year=2**31)
+    with pytest.raises(ConfigError, match="year"):
+        TimeContext(year=0)
+
+
 def test_unknown_zone_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="time zone"):
         TimeContext(timezone="Mars/Olympus")

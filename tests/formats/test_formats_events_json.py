@@ -123,6 +123,11 @@ def test_array_streams_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     path = tmp_path / "feed.json"
     path.write_bytes(json.dumps(records, indent=2).encode("utf-16"))  # pretty, and not UTF-8
     monkeypatch.setattr(events_json, "_BATCH_RECORDS", 10)
+
+    def whole_document(data: bytes) -> object:
+        raise AssertionError("a well-formed array must stream, not be parsed whole")
+
+    monkeypatch.setattr(events_json.orjson, "loads", whole_document)
     with source_for(path) as source:
         assert source.kind == "json"
         batches = list(get("events-json").parse(source, ParseOptions()))
@@ -132,6 +137,15 @@ def test_array_streams_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert [(r.line, r.reason) for b in batches for r in b.rejects] == [(8, "record is not a JSON object")]
     ports = [p for b in batches for p in b.events.get_column("src_port").to_list()]
     assert ports == [1000 + i for i in range(25)]
+
+
+def test_array_with_integers_beyond_63_bits_is_read_whole(tmp_path: Path) -> None:
+    # ijson's parser stops at 2**63; such values (Windows event keywords, for one) must not cost the file
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps([{**EVE, "keywords": 0x8020000000000000}, ZEEK]))
+    events, rejects = parse_file(path, "events-json")
+    assert events.get_column("line").to_list() == [1, 2]
+    assert rejects == []
 
 
 def test_broken_array_is_read_line_by_line(tmp_path: Path) -> None:

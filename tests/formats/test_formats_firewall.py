@@ -181,3 +181,32 @@ def test_every_line_is_an_event_a_reject_or_blank(
     seen = sorted(events.get_column("line").to_list() + [r.line for r in rejects])
     expected = [i for i, ln in enumerate(lines, start=1) if ln.strip()]
     assert seen == expected
+
+
+@pytest.mark.parametrize("native", ["1", "0"], ids=["compiled-if-built", "polars"])
+@pytest.mark.parametrize(
+    ("header", "timestamp", "reason"),
+    [
+        ("2023-12-31T23:30:00-01:00", "2024-01-01T00:30:00Z", None),  # the offset crosses a year
+        ("2024-02-29T23:30:00.5-01:00", "2024-03-01T00:30:00.5Z", None),
+        ("2023-03-18T12:30:60+01:00", None, "invalid timestamp"),  # leap seconds are not kept
+        ("2023-03-18T23:59:60Z", None, "invalid timestamp"),
+        ("9999-12-31T23:30:00-01:00", None, "invalid timestamp"),  # beyond four-digit years
+        ("2023-02-29T10:00:00", None, "invalid timestamp"),
+    ],
+)
+def test_timestamp_edges(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    native: str,
+    header: str,
+    timestamp: str | None,
+    reason: str | None,
+) -> None:
+    monkeypatch.setenv("PPCTI_NATIVE", native)
+    path = write(tmp_path, [f"{header} firewall,info forward: 10.0.0.1:1->10.0.0.2:2"])
+    events, rejects = parse_file(path, "firewall-text")
+    if reason is None:
+        assert events.get_column("timestamp").to_list() == [timestamp]
+    else:
+        assert [(r.line, r.reason) for r in rejects] == [(1, reason)]

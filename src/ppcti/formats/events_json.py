@@ -5,8 +5,8 @@ Common Schema and Zeek ship built in, and each record is matched to the mapping 
 carries, so a feed that mixes shapes still parses. For NDJSON ``line`` is the file's line number; for a
 JSON array or document it is the record's 1-based position, since a parsed array keeps no line numbers.
 NDJSON and JSON arrays stream in batches (an array through ijson's C parser, after a first streaming
-pass has found it well-formed: a broken array is read line by line instead, so one broken record costs
-one reject, not the file); a single JSON document is one record and is read whole.
+pass has found it well-formed). A single JSON document, or an array ijson refuses, is read whole; one
+that orjson refuses too is read line by line, so one broken record costs one reject, not the file.
 """
 
 from __future__ import annotations
@@ -94,12 +94,11 @@ class EventsJson:
         if source.kind != "json":
             yield from self._parse_ndjson(source, options, builder)
             return
-        if _first_byte(source) == b"[":
-            if _well_formed(source):
-                yield from self._parse_array(source, builder)
-            else:  # not one document: one broken record costs one reject, not the file
-                yield from self._parse_ndjson(source, options, builder)
+        if _first_byte(source) == b"[" and _well_formed(source):
+            yield from self._parse_array(source, builder)
             return
+        # a single document, or an array ijson refuses (an integer of 2**63 or more, which orjson still
+        # reads up to 2**64 - 1, or a broken record): read whole, and line by line if orjson refuses too
         with open(source.local_path, "rb") as handle:
             data = handle.read()
         try:
