@@ -148,6 +148,18 @@ def test_array_with_integers_beyond_63_bits_is_read_whole(tmp_path: Path) -> Non
     assert rejects == []
 
 
+def test_records_nested_deeper_than_orjson_writes_do_not_stop_the_run(tmp_path: Path) -> None:
+    deep: dict = {"x": 1}
+    for _ in range(300):  # orjson reads 1,024 levels but writes only 255
+        deep = {"a": deep}
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps([EVE, {**EVE, "alert": deep}, {"unrelated": deep}]))
+    events, rejects = parse_file(path, "events-json")
+    assert events.get_column("line").to_list() == [1, 2]
+    assert [(r.line, r.reason) for r in rejects] == [(3, "no mapping recognises this record")]
+    assert json.loads(rejects[0].raw) == {"unrelated": deep}  # the raw record is kept all the same
+
+
 def test_broken_array_is_read_line_by_line(tmp_path: Path) -> None:
     path = tmp_path / "feed.json"
     path.write_text("[\n" + json.dumps(EVE) + ",\n{broken,\n" + json.dumps(ZEEK) + "\n]\n")

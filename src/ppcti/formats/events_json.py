@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import ipaddress
+import json
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -222,6 +223,18 @@ def _well_formed(source: SourceFile) -> bool:
     return True
 
 
+def _json_text(value: Any) -> str:
+    """``value`` as JSON text. orjson writes 255 levels of nesting at most, and a record from a parsed
+    array can be deeper: Python's encoder takes over, and past its recursion limit a marker stands in."""
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        try:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        except RecursionError:
+            return '"(nested too deeply to write back)"'
+
+
 def _where(exc: orjson.JSONDecodeError) -> str:
     """The parser's complaint without its position: the reject already names the line, and reasons
     that differ only by column would scatter the summary's rejects-by-reason table."""
@@ -250,7 +263,7 @@ class _Builder:
         return len(self.rows)
 
     def add(self, line: int, record: Any, raw: str | None = None) -> None:
-        raw_text = raw if raw is not None else orjson.dumps(record).decode()
+        raw_text = raw if raw is not None else _json_text(record)
         if not isinstance(record, dict):
             self.rejects.append(Reject(self.path, line, "record is not a JSON object", raw_text[:2000]))
             return
@@ -282,7 +295,7 @@ class _Builder:
         for name in EXTRA_FIELDS:
             value = mapping.first(flat, name, extra=True)
             extra[name] = (
-                None if value is None else (value if isinstance(value, str) else orjson.dumps(value).decode())
+                None if value is None else (value if isinstance(value, str) else _json_text(value))
             )
         extra["dst_mac"] = _mac(str(dst_mac_raw)) if dst_mac_raw is not None else None
         extra["mac_malformed"] = True if (mac_raw is not None and src_mac is None) else None
