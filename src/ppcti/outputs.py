@@ -68,8 +68,8 @@ _SCALARS += (pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
 
 
 def _json_lines(frame: pl.DataFrame) -> pl.DataFrame | None:
-    """Each row as a JSON object with absent values left out, built column-wise in Polars (about ten
-    times faster than orjson row by row); None when a column type is not covered."""
+    """Each row as a JSON object with absent values left out, built column-wise in Polars (about three
+    times faster than orjson row by row on firewall events); None when a column type is not covered."""
     fields = [(name, pl.col(name), dtype) for name, dtype in frame.schema.items()]
     line = _object(fields)
     # with_columns, not select: a row with nothing present is the literal "{}", once per row
