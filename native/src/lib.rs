@@ -1092,18 +1092,21 @@ fn write_fd(fd: RawFd, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)
 }
 
-/// Append the rows of an Arrow table (a Polars frame, through its C stream) to the file `fd` as JSON
-/// lines with absent values omitted (see `ndjson`). False, with nothing written, when a column has a
-/// type the writer does not cover.
-#[pyfunction]
-fn write_ndjson(py: Python<'_>, table: PyTable, fd: RawFd) -> PyResult<bool> {
+/// Encode a table with `encode` into the kept buffer and write it to the file `fd`; false, with nothing
+/// written, when the encoder declines the table.
+fn write_encoded(
+    py: Python<'_>,
+    table: PyTable,
+    fd: RawFd,
+    encode: fn(&[RecordBatch], &mut Vec<u8>) -> bool,
+) -> PyResult<bool> {
     let (batches, _) = table.into_inner();
     py.detach(|| {
         let mut out = OUTPUT
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         out.clear();
-        if !ndjson::encode(&batches, &mut out) {
+        if !encode(&batches, &mut out) {
             return Ok(false);
         }
         write_fd(fd, &out)?;
@@ -1111,22 +1114,19 @@ fn write_ndjson(py: Python<'_>, table: PyTable, fd: RawFd) -> PyResult<bool> {
     })
 }
 
+/// Append the rows of an Arrow table (a Polars frame, through its C stream) to the file `fd` as JSON
+/// lines with absent values omitted (see `ndjson`). False, with nothing written, when a column has a
+/// type the writer does not cover.
+#[pyfunction]
+fn write_ndjson(py: Python<'_>, table: PyTable, fd: RawFd) -> PyResult<bool> {
+    write_encoded(py, table, fd, ndjson::encode)
+}
+
 /// Append the values of a table's only column, strings without newlines, to the file `fd`, one per line:
 /// the cleaned copy of a text file. False, with nothing written, when the column is not strings.
 #[pyfunction]
 fn write_lines(py: Python<'_>, table: PyTable, fd: RawFd) -> PyResult<bool> {
-    let (batches, _) = table.into_inner();
-    py.detach(|| {
-        let mut out = OUTPUT
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        out.clear();
-        if !ndjson::lines(&batches, &mut out) {
-            return Ok(false);
-        }
-        write_fd(fd, &out)?;
-        Ok(true)
-    })
+    write_encoded(py, table, fd, ndjson::lines)
 }
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the

@@ -32,7 +32,7 @@ import polars as pl
 from ppcti.clean.mac import normalise_mac_series
 from ppcti.clean.timestamps import MONTH_NUMBER, stix_timestamp_expr, utc_parts_expr
 from ppcti.formats._lines import iter_line_chunks, iter_line_frames
-from ppcti.formats.base import ParsedBatch, ParseOptions
+from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
 from ppcti.ingest import Limits
 from ppcti.model import Reject
 from ppcti.native import native_module
@@ -174,23 +174,20 @@ def _parse_native(source: SourceFile, options: ParseOptions, scanner: Any) -> It
         yield ParsedBatch(events=frame.filter(~failed).select(_NATIVE_EVENT), rejects=rejects, notes=notes)
 
 
-#: The scanner's columns in the shape of the Polars path's events.
-_NATIVE_EVENT = [
-    "line",
-    "timestamp",
-    "src_ip",
-    "src_port",
-    "dst_ip",
-    "dst_port",
-    "nat_ip",
-    "protocol",
-    "src_mac",
-    pl.lit(None, pl.List(pl.String)).alias("emails"),
-    pl.struct("host", "chain", "prefix", "tcp_flags", "icmp", "mac_malformed")
-    .cast(EXTRA_TYPE)
-    .alias("extra"),
-    "raw",
-]
+def _event_columns(extra: pl.Expr, raw: pl.Expr) -> list[pl.Expr]:
+    """The batch columns (:data:`BATCH_COLUMNS`; firewall logs hold no e-mails), ``extra`` and ``raw``:
+    the shape both paths hand on."""
+    columns = [
+        pl.lit(None, dtype).alias(name) if name == "emails" else pl.col(name)
+        for name, dtype in BATCH_COLUMNS.items()
+    ]
+    return [*columns, extra.cast(EXTRA_TYPE).alias("extra"), raw.alias("raw")]
+
+
+#: The compiled scanner's columns in the shape of the Polars path's events.
+_NATIVE_EVENT = _event_columns(
+    pl.struct("host", "chain", "prefix", "tcp_flags", "icmp", "mac_malformed"), pl.col("raw")
+)
 
 
 class _Carry:
@@ -296,32 +293,17 @@ def _parse_frame(frame: pl.DataFrame, path: str, carry: _Carry, max_line_bytes: 
         .then(pl.lit("invalid timestamp"))
     )
     # Narrow first, then split: filtering the wide working frame would copy every helper column.
-    events = df.select(
-        "line",
-        "timestamp",
-        "src_ip",
-        "src_port",
-        "dst_ip",
-        "dst_port",
-        "nat_ip",
-        "protocol",
-        "src_mac",
-        pl.lit(None, pl.List(pl.String)).alias("emails"),
-        pl.struct(
-            pl.col("host"),
-            pl.col("_chain").alias("chain"),
-            pl.col("_prefix").alias("prefix"),
-            pl.col("_tcp").str.replace_all(" ", "").alias("tcp_flags"),
-            pl.col("_icmp").alias("icmp"),
-            pl.when(pl.col("_mac_raw").is_not_null() & pl.col("src_mac").is_null())
-            .then(True)
-            .alias("mac_malformed"),
-        )
-        .cast(EXTRA_TYPE)
-        .alias("extra"),
-        pl.col("text").alias("raw"),
-        reason.alias("_reason"),
+    extra = pl.struct(
+        pl.col("host"),
+        pl.col("_chain").alias("chain"),
+        pl.col("_prefix").alias("prefix"),
+        pl.col("_tcp").str.replace_all(" ", "").alias("tcp_flags"),
+        pl.col("_icmp").alias("icmp"),
+        pl.when(pl.col("_mac_raw").is_not_null() & pl.col("src_mac").is_null())
+        .then(True)
+        .alias("mac_malformed"),
     )
+    events = df.select(*_event_columns(extra, pl.col("text")), reason.alias("_reason"))
     failed = pl.col("_reason").is_not_null()
     rejects.extend(
         Reject(path, line, why, text)
