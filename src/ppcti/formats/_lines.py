@@ -16,37 +16,76 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from ppcti.ingest.detect import CONTROL_BYTES, MAX_CONTROL_SHARE, control_share
+
 if TYPE_CHECKING:
     from ppcti.ingest import SourceFile
 
 _UTF8 = frozenset({None, "utf-8", "utf8", "ascii", "us-ascii", "utf-8-sig"})
 
 
+#: Why a line emptied by :func:`blank_binary_lines` is rejected.
+BINARY_LINE = "binary content in the line (NUL or control bytes)"
+
+
 @dataclass(slots=True)
 class LineChunk:
     """``data`` holds whole lines (UTF-8, the last one possibly without newline), the first of which is
-    line ``first_line``; ``oversized`` lists cut lines as (line, prefix)."""
+    line ``first_line``; ``oversized`` lists cut lines as (line, prefix); ``binary`` lists lines that
+    held binary content as (line, prefix): they are left empty in ``data``, so numbering stays exact."""
 
     data: bytes
     first_line: int
     oversized: list[tuple[int, str]] = field(default_factory=list)
+    binary: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class LineFrame:
-    """``frame`` has ``line`` (1-based) and ``text``; ``oversized`` lists cut lines as (line, prefix)."""
+    """``frame`` has ``line`` (1-based) and ``text``; ``oversized`` and ``binary`` as in
+    :class:`LineChunk`."""
 
     frame: pl.DataFrame
     oversized: list[tuple[int, str]] = field(default_factory=list)
+    binary: list[tuple[int, str]] = field(default_factory=list)
+
+
+def is_binary_line(line: bytes) -> bool:
+    """A NUL byte, or more than :data:`~ppcti.ingest.detect.MAX_CONTROL_SHARE` control bytes."""
+    if b"\x00" in line:
+        return True
+    return control_share(line) > MAX_CONTROL_SHARE
+
+
+def blank_binary_lines(data: bytes, first_line: int) -> tuple[bytes, list[tuple[int, str]]]:
+    """``data`` with binary lines emptied, and those lines as (line number, first 200 characters).
+
+    A file was accepted as text as a whole (:func:`ppcti.ingest.detect.detect_encoding`); the few lines
+    in it that are not (what an unclean shutdown leaves in a syslog file) are rejected one by one. One
+    C-speed ``translate`` per chunk finds whether there is anything to do.
+    """
+    if len(data.translate(None, CONTROL_BYTES)) == len(data):
+        return data, []
+    lines = data.split(b"\n")
+    found: list[tuple[int, str]] = []
+    for i, line in enumerate(lines):
+        if is_binary_line(line):
+            found.append((first_line + i, line.rstrip(b"\r")[:200].decode("utf-8", "replace")))
+            lines[i] = b""
+    if not found:
+        return data, []
+    return b"\n".join(lines), found
 
 
 def iter_line_frames(source: SourceFile, *, batch_bytes: int, max_line_bytes: int) -> Iterator[LineFrame]:
     """Every line of ``source`` exactly once, in order, as frames of bounded size."""
     for chunk in iter_line_chunks(source, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes):
         if chunk.data:
-            yield LineFrame(_frame(chunk.data, chunk.first_line), chunk.oversized)
+            yield LineFrame(_frame(chunk.data, chunk.first_line), chunk.oversized, chunk.binary)
         else:
-            yield LineFrame(pl.DataFrame(schema={"line": pl.Int64, "text": pl.String}), chunk.oversized)
+            yield LineFrame(
+                pl.DataFrame(schema={"line": pl.Int64, "text": pl.String}), chunk.oversized, chunk.binary
+            )
 
 
 def line_count(data: bytes) -> int:
@@ -111,7 +150,8 @@ def iter_line_chunks(source: SourceFile, *, batch_bytes: int, max_line_bytes: in
                 next_line += line_count(data)
                 if skipping_from is not None:
                     skipping_from = next_line
-                yield LineChunk(data, first_line, oversized)
+                data, binary = blank_binary_lines(data, first_line)
+                yield LineChunk(data, first_line, oversized, binary)
                 oversized = []
             elif oversized:
                 yield LineChunk(b"", next_line, oversized)

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -24,8 +24,10 @@ import polars as pl
 from ppcti.clean.emails import clean_email
 from ppcti.clean.repair import Role, addresses_in, fits, read_row
 from ppcti.clean.timestamps import TimeContext, cached_stix_timestamp
+from ppcti.formats._csvrecords import BadSpan, CsvRecords
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
 from ppcti.formats.events_json import canonical_ip
+from ppcti.ingest.limits import Limits
 from ppcti.model import Reject
 
 if TYPE_CHECKING:
@@ -140,16 +142,31 @@ class EmailCsv:
         return round(min(1.0, header_score + 0.3 * with_address), 3)
 
     def parse(self, source: SourceFile, options: ParseOptions) -> Iterator[ParsedBatch]:
-        rows = _xlsx_rows(source) if source.kind == "xlsx" else _csv_rows(source)
-        delimiter = "," if source.kind == "xlsx" else _dialect(source)[0]
+        records: CsvRecords | None = None
+        if source.kind == "xlsx":
+            rows: Iterable[tuple[int, list[str]] | BadSpan] = _xlsx_rows(source)
+            delimiter = ","
+        else:
+            delimiter, quotechar = _dialect(source)
+            records = CsvRecords(
+                source, options.limits or Limits(), delimiter=delimiter, quotechar=quotechar
+            )
+            rows = records
         header: list[str] | None = None
         builder: _Rows | None = None
         pending_rejects: list[Reject] = []
-        for line, fields in rows:
+        for row in rows:
+            if isinstance(row, BadSpan):
+                reject = Reject(source.path, row.line, row.reason, row.raw, row.stage)
+                (builder.rejects if builder is not None else pending_rejects).append(reject)
+                continue
+            line, fields = row
             if header is None:
                 if not any(f.strip() for f in fields):
                     continue
                 header = fields
+                if records is not None:
+                    records.expected_fields = len(header)
                 builder = _Rows(source.path, header, delimiter, options.time)
                 builder.rejects.extend(pending_rejects)
                 continue
@@ -158,7 +175,8 @@ class EmailCsv:
             if builder.size >= _BATCH_ROWS:
                 yield builder.flush()
         if builder is None:
-            yield ParsedBatch(events=_empty(), rejects=[Reject(source.path, None, "no header row", "")])
+            pending_rejects.append(Reject(source.path, None, "no header row", ""))
+            yield ParsedBatch(events=_empty(), rejects=pending_rejects)
             return
         yield builder.flush()
 
@@ -166,20 +184,6 @@ class EmailCsv:
 def _dialect(source: SourceFile) -> tuple[str, str]:
     dialect = getattr(source, "csv_dialect", None)
     return (getattr(dialect, "delimiter", ",") or ","), (getattr(dialect, "quotechar", '"') or '"')
-
-
-def _csv_rows(source: SourceFile) -> Iterator[tuple[int, list[str]]]:
-    delimiter, quotechar = _dialect(source)
-    encoding = source.encoding or "utf-8"
-    with open(source.local_path, encoding=encoding, errors="replace", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter, quotechar=quotechar, strict=False)
-        start = 1
-        try:
-            for fields in reader:
-                yield start, fields
-                start = reader.line_num + 1
-        except csv.Error:
-            return
 
 
 def _xlsx_rows(source: SourceFile) -> Iterator[tuple[int, list[str]]]:

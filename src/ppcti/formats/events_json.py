@@ -127,13 +127,16 @@ class EventsJson:
     def _parse_ndjson(
         self, source: SourceFile, options: ParseOptions, builder: _Builder
     ) -> Iterator[ParsedBatch]:
-        from ppcti.formats._lines import iter_line_frames
+        from ppcti.formats._lines import BINARY_LINE, iter_line_frames
         from ppcti.ingest import Limits
 
         limits = options.limits or Limits()
         for chunk in iter_line_frames(
             source, batch_bytes=options.batch_bytes, max_line_bytes=limits.max_line_bytes
         ):
+            for line, prefix in chunk.binary:
+                builder.rejects.append(Reject(source.path, line, BINARY_LINE, prefix, "ingest"))
+                builder.notes["blank_lines"] -= 1  # emptied by the reader, rejected here
             for line, prefix in chunk.oversized:
                 builder.rejects.append(
                     Reject(

@@ -31,7 +31,7 @@ import polars as pl
 
 from ppcti.clean.mac import normalise_mac_series
 from ppcti.clean.timestamps import MONTH_NUMBER, stix_timestamp_expr, utc_parts_expr
-from ppcti.formats._lines import iter_line_chunks, iter_line_frames
+from ppcti.formats._lines import BINARY_LINE, iter_line_chunks, iter_line_frames
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
 from ppcti.ingest import Limits
 from ppcti.model import Reject
@@ -125,8 +125,10 @@ class FirewallText:
                 Reject(source.path, line, f"line longer than {limits.max_line_bytes} bytes", prefix, "ingest")
                 for line, prefix in chunk.oversized
             ]
+            rejects += _binary_rejects(source.path, chunk.binary)
             batch = _parse_frame(chunk.frame, source.path, context, limits.max_line_bytes)
             batch.rejects[:0] = rejects
+            batch.notes["blank_lines"] -= len(chunk.binary)  # emptied by the reader, rejected above
             yield batch
 
 
@@ -164,6 +166,8 @@ def _parse_native(source: SourceFile, options: ParseOptions, scanner: Any) -> It
         notes: Counter[str] = Counter()
         table, counts, oversized = scanner.scan(chunk.data, chunk.first_line)
         notes.update(dict(counts))
+        notes["blank_lines"] -= len(chunk.binary)  # emptied by the reader, rejected here
+        rejects += _binary_rejects(source.path, chunk.binary)
         rejects.extend(Reject(source.path, line, too_long, prefix, "ingest") for line, prefix in oversized)
         frame = pl.DataFrame(table)
         failed = pl.col("_reason").is_not_null()
@@ -172,6 +176,10 @@ def _parse_native(source: SourceFile, options: ParseOptions, scanner: Any) -> It
             for line, why, text in frame.filter(failed).select("line", "_reason", "raw").iter_rows()
         )
         yield ParsedBatch(events=frame.filter(~failed).select(_NATIVE_EVENT), rejects=rejects, notes=notes)
+
+
+def _binary_rejects(path: str, lines: list[tuple[int, str]]) -> list[Reject]:
+    return [Reject(path, line, BINARY_LINE, prefix, "ingest") for line, prefix in lines]
 
 
 def _event_columns(extra: pl.Expr, raw: pl.Expr) -> list[pl.Expr]:

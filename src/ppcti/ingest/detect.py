@@ -5,8 +5,10 @@ Extensions lie (exports named ``.txt`` that are CSV, ``.json`` files that are ND
 checked over the *whole* file, not a sample: a cp1252 export whose first accented name is on line
 50,000 would otherwise be decoded as UTF-8 with replacement characters and lose data silently.
 
-A file that is not text is refused (:class:`~ppcti.errors.FormatError` carrying the reason); nothing
-here ever quotes file content in a message.
+Text versus binary is decided here only (:func:`detect_encoding`), on the share of control bytes over
+a sample of the whole file; a mostly-text file is read as text and its few bad lines are rejected by
+the line readers. A file that is not text is refused (:class:`~ppcti.errors.FormatError` carrying
+the reason); nothing here ever quotes file content in a message.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path, PurePosixPath
 import orjson
 
 from ppcti.errors import FormatError
+from ppcti.ingest import textcodec as _textcodec
 
 #: Bytes of a file read to judge its kind (the encoding check reads everything).
 SAMPLE_BYTES = 65536
@@ -30,8 +33,21 @@ SAMPLE_BYTES = 65536
 #: Chunk size of the whole-file encoding check.
 _CHUNK = 8 * 1024**2
 
-#: More than this share of control characters in the sample means binary, not text.
-_MAX_CONTROL_SHARE = 0.05
+#: More than this share of control bytes over a sample of the whole file means binary, not text.
+#: Random or compressed bytes hold about 10.5 %; a log with a few lines of NULs far less.
+MAX_CONTROL_SHARE = 0.05
+
+#: Bytes that text never holds: C0 controls except tab, LF, VT, FF, CR, ESC and the separators
+#: 0x1c-0x1e (which real log fields use), and DEL.
+CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), 0x1F, 0x7F])
+
+_CONTROL_CHARS = dict.fromkeys(CONTROL_BYTES)
+
+#: A file up to this size is sampled whole; a larger one at :data:`_PROBES` places of
+#: :data:`_PROBE_BYTES` each, besides its head.
+_WHOLE_SAMPLE_BYTES = 1024**2
+_PROBES = 16
+_PROBE_BYTES = 16384
 
 #: Lines of the sample used for NDJSON and CSV sniffing.
 _SNIFF_LINES = 200
@@ -61,9 +77,6 @@ _BOMS: tuple[tuple[bytes, str, int], ...] = (
     (b"\xff\xfe", "utf-16-le", 2),
     (b"\xfe\xff", "utf-16-be", 2),
 )
-
-#: Control characters that do not occur in text (tab, LF, VT, FF, CR and ESC do).
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 
 _DATA_LIKE = re.compile(r"@|^[\d\s.:/+-]*\d[\d\s.:/+-]*$")
 
@@ -131,12 +144,62 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
-def detect_encoding(path: Path, head: bytes | None = None) -> TextEncoding:
+def spread_sample(path: Path, head: bytes, size: int | None = None) -> bytes:
+    """The head plus :data:`_PROBES` slices spread evenly over the rest of the file.
+
+    Judging a file by its first bytes alone refuses a 2,000-line log whose first line holds the NUL
+    bytes an unclean shutdown leaves, and accepts a text header glued onto a binary blob.
+    """
+    size = path.stat().st_size if size is None else size
+    if size <= len(head):
+        return head
+    if size <= _WHOLE_SAMPLE_BYTES:
+        return path.read_bytes()
+    parts = [head]
+    step = (size - len(head)) // _PROBES
+    with path.open("rb") as fh:
+        for i in range(1, _PROBES + 1):
+            fh.seek(min(len(head) + i * step, size) - _PROBE_BYTES)
+            parts.append(fh.read(_PROBE_BYTES))
+    return b"".join(parts)
+
+
+def control_share(data: bytes) -> float:
+    """Share of bytes in ``data`` that text never holds (see :data:`CONTROL_BYTES`)."""
+    if not data:
+        return 0.0
+    return (len(data) - len(data.translate(None, CONTROL_BYTES))) / len(data)
+
+
+def _scan_lines(path: Path, skip_bytes: int = 0) -> _textcodec.LineCounts:
+    """Read the whole file once (in chunks of whole lines) and count UTF-8 and non-UTF-8 lines."""
+    counts = _textcodec.LineCounts()
+    rest = b""
+    with path.open("rb") as fh:
+        fh.seek(skip_bytes)
+        while chunk := fh.read(_CHUNK):
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0 and len(data) < _CHUNK:
+                rest = data
+                continue
+            cut = cut or len(data)  # a line longer than a chunk: judged in pieces
+            _textcodec.count_lines(data[:cut], counts)
+            rest = data[cut:]
+    _textcodec.count_lines(rest, counts)
+    return counts
+
+
+def detect_encoding(path: Path, head: bytes | None = None, size: int | None = None) -> TextEncoding:
     """Pick the codec of a text file, or raise :class:`FormatError` when it is not text.
 
-    Order: BOM; known binary magic; NUL bytes (UTF-16 without BOM, else binary); whole-file strict
-    UTF-8; cp1252 (Windows exports); latin-1, which decodes any byte. The last two carry a warning; the
-    original bytes stay untouched on disk either way.
+    This is the one place that decides text versus binary. Order: BOM; known binary magic; UTF-16
+    without BOM (a NUL in every other byte); the share of control bytes over a sample spread across the
+    whole file (over :data:`MAX_CONTROL_SHARE` is binary; below, the file is text and the readers reject
+    the few lines that hold such bytes); then a whole-file pass over the lines: all UTF-8 is
+    ``utf-8``; no UTF-8 beyond ASCII at all is cp1252 (Windows exports), else latin-1, which decodes
+    any byte; both kinds of line is the per-line codec :data:`ppcti.ingest.textcodec.NAME`. The last
+    three carry a warning; the original bytes stay untouched on disk either way.
     """
     if head is None:
         head = read_head(path)
@@ -151,14 +214,28 @@ def detect_encoding(path: Path, head: bytes | None = None) -> TextEncoding:
             raise FormatError(f"unrecognised binary content: {what}")
     if b"\x00" in head:
         encoding16 = _utf16_without_bom(head)
-        if encoding16 is None:
-            raise FormatError("unrecognised binary content")
-        warning = f"UTF-16 without byte-order mark: read as {encoding16}"
-        if not _decodes(path, encoding16, 0):
-            warning += f"; invalid sequences replaced with U+FFFD; original bytes kept at {path}"
-        return TextEncoding(encoding16, 0, warning)
-    if _decodes(path, "utf-8", 0):
+        if encoding16 is not None:
+            text = codecs.decode(head[: len(head) // 2 * 2], encoding16, "replace")
+            text_share = 1 - len(text.translate(_CONTROL_CHARS)) / max(len(text), 1)
+            if text_share > MAX_CONTROL_SHARE:
+                raise FormatError("unrecognised binary content")
+            warning = f"UTF-16 without byte-order mark: read as {encoding16}"
+            if not _decodes(path, encoding16, 0):
+                warning += f"; invalid sequences replaced with U+FFFD; original bytes kept at {path}"
+            return TextEncoding(encoding16, 0, warning)
+    share = control_share(spread_sample(path, head, size))
+    if share > MAX_CONTROL_SHARE:
+        raise FormatError("unrecognised binary content")
+    counts = _scan_lines(path)
+    if not counts.fallback_lines:
         return TextEncoding("utf-8")
+    if counts.utf8_seen:
+        return TextEncoding(
+            _textcodec.NAME,
+            0,
+            f"mixed encodings: {counts.fallback_lines} lines not valid UTF-8 decoded as cp1252 (else "
+            f"latin-1), the others as UTF-8; original bytes kept at {path}",
+        )
     fallback = "cp1252" if _decodes(path, "cp1252", 0) else "latin-1"
     return TextEncoding(
         fallback, 0, f"not valid UTF-8/UTF-16: decoded as {fallback}; original bytes kept at {path}"
@@ -169,13 +246,6 @@ def decode_head(head: bytes, encoding: TextEncoding) -> str:
     """Decode a file's first bytes, dropping a character cut in half at the end of the sample."""
     decoder = codecs.getincrementaldecoder(encoding.encoding)(errors="replace")
     return decoder.decode(head[encoding.skip_bytes :], False)
-
-
-def looks_binary(text: str) -> bool:
-    """Whether a decoded sample has too many control characters to be a log."""
-    if not text:
-        return False
-    return len(_CONTROL.findall(text)) > _MAX_CONTROL_SHARE * len(text)
 
 
 def _sample_lines(text: str, truncated: bool) -> list[str]:

@@ -273,10 +273,8 @@ class _Session:
     # -- text files ----------------------------------------------------------------------------------
     def _classify_text(self, local: Path, logical: str, *, head: bytes, size: int) -> None:
         try:
-            encoding = _detect.detect_encoding(local, head)
+            encoding = _detect.detect_encoding(local, head, size)
             text = _detect.decode_head(head, encoding)
-            if _detect.looks_binary(text):
-                raise FormatError("unrecognised binary content")
             kind, dialect = _detect.detect_kind(text, truncated=size > len(head), name=logical)
         except FormatError as exc:
             self.refuse(logical, exc.message)

@@ -1,0 +1,165 @@
+"""CSV records that survive a bad row: resynchronisation on the next line after a broken record.
+
+:func:`csv.reader` reads a quoted field across line breaks until its closing quote. One stray ``"``
+early in an export therefore swallows the rows after it into one field until the reader gives up
+(``field larger than field limit``) -- and a reader that stops there silently loses every later row.
+Here the physical lines come from the line reader (exact numbers, per-line decoding, over-long and
+binary lines already cut out), the csv module parses them, and a record is checked as it completes:
+
+* a record that runs over :data:`MAX_RECORD_LINES` lines or ``max_record_bytes`` bytes, or that the csv
+  module refuses, is broken;
+* a record spread over several lines whose field count differs from the header's is an unbalanced
+  quote, not a multi-line field.
+
+A broken record costs its first line only: that line is rejected with the reason, and reading starts
+again at the line after it, which is where the next record begins when the quote was the defect.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ppcti.formats._lines import BINARY_LINE
+from ppcti.ingest.detect import MAX_CONTROL_SHARE
+
+if TYPE_CHECKING:
+    from ppcti.ingest import Limits, SourceFile
+
+#: A quoted field may span this many lines at most before the record counts as broken.
+MAX_RECORD_LINES = 1000
+
+#: Characters of a rejected line kept when it is cut (an over-long record).
+_PREFIX = 200
+
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class BadSpan:
+    """A line that could not be read as (the start of) a record, and why."""
+
+    line: int
+    reason: str
+    raw: str
+    stage: str = "ingest"
+
+
+class _Overrun(Exception):
+    """Internal: the record being read is longer than a record may be."""
+
+
+def _is_binary(line: str) -> bool:
+    if "\x00" in line:
+        return True
+    return len(_CONTROL.findall(line)) > MAX_CONTROL_SHARE * len(line)
+
+
+class CsvRecords:
+    """``(line, fields)`` or :class:`BadSpan` for every record of a CSV file, in order.
+
+    Set :attr:`expected_fields` once the header is known: only then can a multi-line record be told
+    from an unbalanced quote.
+    """
+
+    def __init__(
+        self, source: SourceFile, limits: Limits, *, delimiter: str, quotechar: str = '"'
+    ) -> None:
+        self.source = source
+        self.limits = limits
+        self.delimiter = delimiter
+        self.quotechar = quotechar
+        self.expected_fields: int | None = None
+        self.max_record_bytes = limits.max_line_bytes
+        self._spans: deque[BadSpan] = deque()
+        self._replay: deque[tuple[int, str]] = deque()
+        self._current: list[tuple[int, str]] = []
+        self._size = 0
+
+    def _physical(self) -> Iterator[tuple[int, str]]:
+        """Numbered lines; over-long and binary ones become spans instead."""
+        too_long = f"line longer than {self.limits.max_line_bytes} bytes"
+        for batch in self.source.iter_line_batches(self.limits):
+            lines = batch.lines
+            suspect = bool(_CONTROL.search("\n".join(lines))) if lines else False
+            for number, text in enumerate(lines, batch.start_line):
+                if suspect and _is_binary(text):
+                    self._spans.append(BadSpan(number, BINARY_LINE, text[:_PREFIX]))
+                    continue
+                yield number, text
+            for number, prefix in batch.oversized:
+                self._spans.append(BadSpan(number, too_long, prefix))
+
+    def _feed(self, lines: Iterator[tuple[int, str]]) -> Iterator[str]:
+        while True:
+            if self._replay:
+                item = self._replay.popleft()
+            else:
+                found = next(lines, None)
+                if found is None:
+                    return
+                item = found
+            self._current.append(item)
+            self._size += len(item[1])
+            if len(self._current) > 1 and (
+                len(self._current) > MAX_RECORD_LINES or self._size > self.max_record_bytes
+            ):
+                raise _Overrun
+            yield item[1] + "\n"
+
+    def _resync(self, reason: str, *, cut: bool = False) -> BadSpan:
+        """Reject the first line of the record being read; read its other lines again."""
+        (first, text), rest = self._current[0], self._current[1:]
+        self._replay.extendleft(reversed(rest))
+        self._current, self._size = [], 0
+        return BadSpan(first, reason, text[:_PREFIX] if cut else text)
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]] | BadSpan]:
+        lines = self._physical()
+        while True:
+            feed = self._feed(lines)
+            reader = csv.reader(
+                feed, delimiter=self.delimiter, quotechar=self.quotechar, doublequote=True, strict=False
+            )
+            try:
+                for fields in reader:
+                    yield from self._drain()
+                    current = self._current
+                    expected = self.expected_fields
+                    if len(current) > 1 and expected is not None and len(fields) != expected:
+                        yield self._resync(
+                            f"unbalanced quote: a record over {len(current)} lines does not fit the header"
+                        )
+                        break  # a fresh reader: the replayed lines start a new record
+                    self._current, self._size = [], 0
+                    yield current[0][0], fields
+                else:
+                    yield from self._drain()
+                    if not self._replay:
+                        return
+            except _Overrun:
+                yield from self._drain()
+                yield self._resync(
+                    f"unbalanced quote: record longer than {MAX_RECORD_LINES} lines or "
+                    f"{self.max_record_bytes} bytes",
+                    cut=True,
+                )
+            except csv.Error as exc:
+                yield from self._drain()
+                if not self._current:
+                    return
+                yield self._resync(f"unreadable CSV record ({_csv_reason(exc)})", cut=True)
+
+    def _drain(self) -> Iterator[BadSpan]:
+        while self._spans:
+            yield self._spans.popleft()
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    """The csv module's complaint without numbers from the data (``field larger than field limit``)."""
+    text = str(exc)
+    return text.split(" (", 1)[0] if text else "csv error"
