@@ -27,7 +27,7 @@ from ppcti import __version__
 from ppcti.clean.dedup import Deduplicator
 from ppcti.clean.minimise import Profile, load_profile
 from ppcti.clean.timestamps import TimeContext
-from ppcti.errors import ConfigError, InputRefused
+from ppcti.errors import ConfigError, FormatError, InputRefused
 from ppcti.formats import ParseOptions, detect, get
 from ppcti.formats.base import ParsedBatch
 from ppcti.formats.mapping import load_mapping
@@ -240,20 +240,41 @@ def _core(
     total_bytes = sum(f.size for f in upload.files) or 1
     done_bytes = 0
     with open(out / "events.jsonl", "wb") as events_out, open(out / "rejects.jsonl", "wb") as rejects_out:
+        unreadable: list[SourceFile] = []
         for source in upload.files:
-            with clock("detect"):
-                stats = _detect(source, options)
+            try:
+                with clock("detect"):
+                    stats = _detect(source, options)
+            except FormatError as exc:  # e.g. a workbook whose later sheet openpyxl cannot read
+                summary.refused.append({"member": source.path, "reason": exc.message})
+                unreadable.append(source)
+                continue
             summary.files.append(stats)
             if stats.format is None:
                 summary.unrecognised.append(source.path)
             else:
-                _parse_file(
-                    source, stats, parse_options, options, dedup, events_out, rejects_out, summary, clock
-                )
+                try:
+                    _parse_file(
+                        source, stats, parse_options, options, dedup, events_out, rejects_out, summary, clock
+                    )
+                except FormatError as exc:
+                    # what was read before the error stays; the rest of the file is one reject
+                    reject = Reject(
+                        source.path, exc.line, f"rest of the file unreadable: {exc.message}", "", "ingest"
+                    )
+                    rejects_out.write(orjson.dumps(reject.to_dict()) + b"\n")
+                    summary.rejects_by_reason[reject.reason] += 1
+                    stats.rejects += 1
+                    stats.entries += 1
+                    summary.rejects += 1
+                    stats.warnings.append(reject.reason)
+                    unreadable.append(source)
             done_bytes += source.size
             if progress:
                 progress("parse and clean", done_bytes, total_bytes)
     summary.duplicates = {"exact": dedup.exact, "normalised": dedup.normalised}
+    # later stages (PII) read the files again: not those that could not be read
+    upload.files[:] = [f for f in upload.files if f not in unreadable]
 
 
 def _detect(source: SourceFile, options: RunOptions) -> FileStats:

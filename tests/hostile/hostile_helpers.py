@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -59,3 +62,29 @@ def assert_accounted(out: Path) -> None:
         assert f["entries"] == f["events"] + f["rejects"] + f["duplicates"], f
         assert f["events"] == sum(e["source_file"] == f["path"] for e in events)
         assert f["rejects"] + f["duplicates"] == sum(r["file"] == f["path"] for r in rejects)
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``ppcti ARGS`` in a child process, as a user runs it: exit code and both streams as text."""
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.run(
+        [sys.executable, "-c", "from ppcti.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+        check=False,
+    )
+
+
+def run_cli(inputs: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``ppcti run`` without the later stages; checks the invariants every run must keep."""
+    result = cli("run", str(inputs), "--holder", "acme", "--out", str(out), "-q", *SKIP_ARGS, *extra)
+    assert result.returncode in (0, 2, 3, 130), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    return result
+
+
+SKIP_ARGS = tuple(arg for stage in sorted(SKIP_LATER) for arg in ("--skip", stage))

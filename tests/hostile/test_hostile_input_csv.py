@@ -73,9 +73,7 @@ def test_a_real_multi_line_field_is_kept(tmp_path: Path) -> None:
 
 @settings(max_examples=25)
 @given(
-    spots=st.lists(
-        st.tuples(st.integers(1, 199), st.integers(0, 60)), max_size=6, unique_by=lambda t: t[0]
-    )
+    spots=st.lists(st.tuples(st.integers(1, 199), st.integers(0, 60)), max_size=6, unique_by=lambda t: t[0])
 )
 def test_stray_quotes_anywhere_lose_at_most_their_own_rows(tmp_path_factory, spots) -> None:
     tmp_path = tmp_path_factory.mktemp("q")

@@ -66,9 +66,7 @@ class CsvRecords:
     from an unbalanced quote.
     """
 
-    def __init__(
-        self, source: SourceFile, limits: Limits, *, delimiter: str, quotechar: str = '"'
-    ) -> None:
+    def __init__(self, source: SourceFile, limits: Limits, *, delimiter: str, quotechar: str = '"') -> None:
         self.source = source
         self.limits = limits
         self.delimiter = delimiter

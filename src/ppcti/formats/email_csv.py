@@ -24,6 +24,7 @@ import polars as pl
 from ppcti.clean.emails import clean_email
 from ppcti.clean.repair import Role, addresses_in, fits, read_row
 from ppcti.clean.timestamps import TimeContext, cached_stix_timestamp
+from ppcti.errors import FormatError
 from ppcti.formats._csvrecords import BadSpan, CsvRecords
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
 from ppcti.formats.events_json import canonical_ip
@@ -155,25 +156,31 @@ class EmailCsv:
         header: list[str] | None = None
         builder: _Rows | None = None
         pending_rejects: list[Reject] = []
-        for row in rows:
-            if isinstance(row, BadSpan):
-                reject = Reject(source.path, row.line, row.reason, row.raw, row.stage)
-                (builder.rejects if builder is not None else pending_rejects).append(reject)
-                continue
-            line, fields = row
-            if header is None:
-                if not any(f.strip() for f in fields):
+        try:
+            for row in rows:
+                if isinstance(row, BadSpan):
+                    reject = Reject(source.path, row.line, row.reason, row.raw, row.stage)
+                    (builder.rejects if builder is not None else pending_rejects).append(reject)
                     continue
-                header = fields
-                if records is not None:
-                    records.expected_fields = len(header)
-                builder = _Rows(source.path, header, delimiter, options.time)
-                builder.rejects.extend(pending_rejects)
-                continue
-            assert builder is not None
-            builder.add(line, fields)
-            if builder.size >= _BATCH_ROWS:
+                line, fields = row
+                if header is None:
+                    if not any(f.strip() for f in fields):
+                        continue
+                    header = fields
+                    if records is not None:
+                        records.expected_fields = len(header)
+                    builder = _Rows(source.path, header, delimiter, options.time)
+                    builder.rejects.extend(pending_rejects)
+                    continue
+                assert builder is not None
+                builder.add(line, fields)
+                if builder.size >= _BATCH_ROWS:
+                    yield builder.flush()
+        except FormatError:
+            # a workbook sheet openpyxl cannot read: keep the rows read so far, then report it
+            if builder is not None:
                 yield builder.flush()
+            raise
         if builder is None:
             pending_rejects.append(Reject(source.path, None, "no header row", ""))
             yield ParsedBatch(events=_empty(), rejects=pending_rejects)

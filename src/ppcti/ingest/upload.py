@@ -170,6 +170,8 @@ class _Session:
                 raise InputRefused("corrupt ZIP archive", file=logical) from None
             self.refuse(logical, "corrupt ZIP archive")
             return True
+        if reason is None:
+            reason = _xlsx.unreadable_reason(local)
         if reason is not None:
             self.refuse(logical, reason)
             return True

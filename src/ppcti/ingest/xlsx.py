@@ -115,3 +115,20 @@ def sample_text(path: Path, max_bytes: int) -> str:
             if out.tell() >= max_bytes:
                 break
     return out.getvalue()[:max_bytes]
+
+
+#: Bytes of rows read from a workbook when it is accepted, to refuse one openpyxl cannot read.
+PROBE_BYTES = 4096
+
+
+def unreadable_reason(path: Path) -> str | None:
+    """Why openpyxl cannot read the start of this workbook (``None`` when it can).
+
+    A broken part or an entity bomb in the first sheet is found when the upload is opened, so the
+    workbook is refused as a member with its reason instead of failing later stages.
+    """
+    try:
+        sample_text(path, PROBE_BYTES)
+    except FormatError as exc:
+        return exc.message
+    return None
