@@ -18,6 +18,7 @@ from ingest_helpers import FIREWALL_LINE, zip_bytes
 from ppcti.errors import FormatError, PpctiError
 from ppcti.ingest import open_upload
 from ppcti.ingest.detect import SAMPLE_BYTES, detect_kind, sniff_csv
+from ppcti.ingest.xlsx import iter_rows
 
 TEXT = "Zoë from Zürich — naïve café\nsecond line\n"
 
@@ -233,17 +234,22 @@ def test_xlsx_inside_zip_is_a_file_not_an_archive(make_zip, workdir):
         assert next(up.files[0].iter_xlsx_rows())[2] == ["date", "sender", "count"]
 
 
-def test_unreadable_workbook_raises_format_error_without_content(make_zip, workdir):
+def test_unreadable_workbook_is_refused_without_content(make_zip, workdir, tmp_path):
     parts = [
         ("[Content_Types].xml", b"<Types/>"),
         ("xl/workbook.xml", b"<not-closed secret@example.com"),
     ]
     path = make_zip([("book.xlsx", zip_bytes(parts))])
     with open_upload(path, holder="acme", workdir=workdir) as up:
-        (source,) = up.files
-        with pytest.raises(FormatError, match="unreadable XLSX workbook") as exc:
-            list(source.iter_xlsx_rows())
-        assert "secret" not in str(exc.value)
+        assert up.files == []
+        [refusal] = up.refused
+        assert refusal.member == "book.xlsx" and "unreadable XLSX workbook" in refusal.reason
+        assert "secret" not in refusal.reason
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(zip_bytes(parts))
+    with pytest.raises(FormatError, match="unreadable XLSX workbook") as exc:
+        list(iter_rows(book))
+    assert "secret" not in str(exc.value)
 
 
 @settings(max_examples=40, deadline=None)

@@ -6,7 +6,8 @@ carries, so a feed that mixes shapes still parses. For NDJSON ``line`` is the fi
 JSON array or document it is the record's 1-based position, since a parsed array keeps no line numbers.
 NDJSON and JSON arrays stream in batches (an array through ijson's C parser, after a first streaming
 pass has found it well-formed). A single JSON document, or an array ijson refuses, is read whole; one
-that orjson refuses too is read line by line, so one broken record costs one reject, not the file.
+that orjson refuses too is read record by record (:mod:`ppcti.ingest.jsonrecords`: a truncated
+record, documents one after another, a ``NaN``), so one broken record costs one reject, not the file.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ppcti.clean.mac import normalise_mac
 from ppcti.clean.timestamps import TimeContext, to_stix_timestamp
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
 from ppcti.formats.mapping import EXTRA_FIELDS, Mapping, builtin_mappings, flatten
+from ppcti.ingest.jsonrecords import BadRecord, iter_json_records
 from ppcti.model import Reject
 
 if TYPE_CHECKING:
@@ -99,21 +101,33 @@ class EventsJson:
             yield from self._parse_array(source, builder)
             return
         # a single document, or an array ijson refuses (an integer of 2**63 or more, which orjson still
-        # reads up to 2**64 - 1, or a broken record): read whole, and line by line if orjson refuses too
+        # reads up to 2**64 - 1, or a broken record): read whole, and record by record if orjson refuses
         with open(source.local_path, "rb") as handle:
-            data = handle.read()
+            data = _to_utf8(handle.read(), source.encoding)
         try:
-            document = orjson.loads(_to_utf8(data, source.encoding))
+            document = orjson.loads(data)
         except orjson.JSONDecodeError:
-            # not one document: read it line by line, so one broken record costs one reject, not the file
+            # not one document: a truncated record, documents one after another, a NaN... each broken
+            # record costs one reject, and the records around it are read
+            text = data.decode("utf-8", "replace").removeprefix("\ufeff")
             del data
-            yield from self._parse_ndjson(source, options, builder)
+            yield from self._parse_records(text, builder)
             return
         records = document if isinstance(document, list) else [document]
         for start in range(0, len(records), _BATCH_RECORDS):
             for index, record in enumerate(records[start : start + _BATCH_RECORDS], start=start + 1):
                 builder.add(index, record)
             yield builder.flush()
+
+    def _parse_records(self, text: str, builder: _Builder) -> Iterator[ParsedBatch]:
+        for item in iter_json_records(text):
+            if isinstance(item, BadRecord):
+                builder.rejects.append(Reject(builder.path, item.index, item.reason, item.raw))
+            else:
+                builder.add(*item)
+            if builder.size >= _BATCH_RECORDS:
+                yield builder.flush()
+        yield builder.flush()
 
     def _parse_array(self, source: SourceFile, builder: _Builder) -> Iterator[ParsedBatch]:
         """The records of a top-level array, streamed: memory holds one batch, not the document."""

@@ -26,6 +26,7 @@ import orjson
 
 from ppcti.errors import FormatError
 from ppcti.ingest import textcodec as _textcodec
+from ppcti.ingest.jsonrecords import BadRecord, iter_json_records
 
 #: Bytes of a file read to judge its kind (the encoding check reads everything).
 SAMPLE_BYTES = 65536
@@ -263,7 +264,7 @@ def _sample_lines(text: str, truncated: bool) -> list[str]:
 
 
 #: Share of sampled lines that must be JSON objects for a file to be NDJSON.
-_NDJSON_SHARE = 0.8
+_NDJSON_SHARE = 0.5
 
 
 def _object_lines(lines: list[str]) -> int:
@@ -289,22 +290,24 @@ def _json_kind(text: str, truncated: bool, suffix: str) -> str | None:
     if lines and _object_lines(lines) >= _NDJSON_SHARE * len(lines):
         # a feed with a few broken records is still NDJSON: the parser rejects those lines one by one
         return "ndjson"
-    # A stream of concatenated documents (e.g. pretty-printed objects one after another), or the head of
-    # one large document: parse value after value; running out of text is fine only when truncated.
-    decoder = json.JSONDecoder()
-    pos, end = 0, len(text.rstrip())
-    while True:
-        while pos < end and text[pos].isspace():
-            pos += 1
-        if pos >= end:
-            return "json"
-        if text[pos] not in "{[":
+    # Documents one after another (e.g. pretty-printed objects), the head of one large document, or a
+    # feed with a broken record: read record by record; most records must decode (the last one may be
+    # cut when the sample is)
+    good = bad = 0
+    last_bad = False
+    for item in iter_json_records(text):
+        last_bad = isinstance(item, BadRecord)
+        if last_bad:
+            bad += 1
+        elif isinstance(item[1], dict | list):
+            good += 1
+        else:
             return None
-        try:
-            _, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            ran_out = exc.msg.startswith("Unterminated string") or exc.pos >= end - 16
-            return "json" if truncated and ran_out else None
+        if good + bad >= _SNIFF_LINES:
+            break
+    if truncated and last_bad:
+        bad -= 1
+    return "json" if good and good >= bad else None
 
 
 def _looks_like_data(field: str) -> bool:
