@@ -15,8 +15,8 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +24,7 @@ import orjson
 import polars as pl
 
 from ppcti import __version__
+from ppcti.clean.datesource import MEMBER_TIME, UPLOAD, file_dates, latest_date, rename_notes
 from ppcti.clean.dedup import Deduplicator
 from ppcti.clean.minimise import Profile, load_profile
 from ppcti.clean.timestamps import TimeContext
@@ -92,6 +93,9 @@ class FileStats:
     duplicates: int = 0
     notes: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    #: Where a missing year or date came from (:mod:`ppcti.clean.datesource`), when a line needed one.
+    date_source: str | None = None
+    assumed_date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +111,8 @@ class FileStats:
             "duplicates": self.duplicates,
             "notes": {k: v for k, v in sorted(self.notes.items()) if v},
             "warnings": self.warnings,
+            **({"date_source": self.date_source} if self.date_source else {}),
+            **({"assumed_date": self.assumed_date} if self.assumed_date else {}),
         }
 
 
@@ -241,21 +247,38 @@ def _core(
     done_bytes = 0
     with open(out / "events.jsonl", "wb") as events_out, open(out / "rejects.jsonl", "wb") as rejects_out:
         unreadable: list[SourceFile] = []
+        detected: list[tuple[SourceFile, FileStats]] = []
+        own_dates: dict[str, date] = {}
         for source in upload.files:
             try:
                 with clock("detect"):
-                    stats = _detect(source, options)
+                    sample = source.sample_text()
+                    stats = _detect(source, options, sample)
+                    found = latest_date(sample)
             except FormatError as exc:  # e.g. a workbook whose later sheet openpyxl cannot read
                 summary.refused.append({"member": source.path, "reason": exc.message})
                 unreadable.append(source)
                 continue
+            if found is not None:
+                own_dates[source.path] = found
             summary.files.append(stats)
+            detected.append((source, stats))
+        # the two latest dates: the latest of the *other* files is one of them, for every file
+        latest_two = sorted(own_dates.items(), key=lambda kv: kv[1], reverse=True)[:2]
+        for source, stats in detected:
             if stats.format is None:
                 summary.unrecognised.append(source.path)
             else:
+                dates = file_dates(
+                    options.time,
+                    own=own_dates.get(source.path),
+                    others=next((d for path, d in latest_two if path != source.path), None),
+                    member_time=source.modified,
+                )
+                file_options = replace(parse_options, time=dates.time)
                 try:
                     _parse_file(
-                        source, stats, parse_options, options, dedup, events_out, rejects_out, summary, clock
+                        source, stats, file_options, options, dedup, events_out, rejects_out, summary, clock
                     )
                 except FormatError as exc:
                     # what was read before the error stays; the rest of the file is one reject
@@ -269,6 +292,10 @@ def _core(
                     summary.rejects += 1
                     stats.warnings.append(reject.reason)
                     unreadable.append(source)
+                notes, stats.date_source = rename_notes(stats.notes, dates)
+                stats.notes = Counter(notes)
+                if stats.date_source in (UPLOAD, MEMBER_TIME) and dates.assumed is not None:
+                    stats.assumed_date = dates.assumed.isoformat()
             done_bytes += source.size
             if progress:
                 progress("parse and clean", done_bytes, total_bytes)
@@ -277,14 +304,14 @@ def _core(
     upload.files[:] = [f for f in upload.files if f not in unreadable]
 
 
-def _detect(source: SourceFile, options: RunOptions) -> FileStats:
+def _detect(source: SourceFile, options: RunOptions, sample: str) -> FileStats:
     if options.format:
         fmt = get(options.format)
         name, score, scores = fmt.name, 1.0, {fmt.name: 1.0}
         if source.kind not in fmt.kinds:
             name = None
     else:
-        detection = detect(source)
+        detection = detect(source, sample)
         name, score, scores = detection.format, detection.score, detection.scores
     return FileStats(
         path=source.path,

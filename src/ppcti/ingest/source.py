@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from ppcti.ingest import lines as _lines
@@ -30,7 +31,8 @@ class SourceFile:
     ``path`` is a safe relative POSIX path (no empty, ``.`` or ``..`` parts), so it can name outputs
     such as ``cleaned/<path>``. ``local_path`` is the bytes on disk: an extracted copy inside the
     upload's working directory for archive members, the original file for directory and single-file
-    inputs (only ever read). ``encoding`` is the codec every reader must use; ``warnings`` explain any
+    inputs (only ever read). ``modified`` is the member's time recorded in its ZIP, a hint for
+timestamps that lack a date. ``encoding`` is the codec every reader must use; ``warnings`` explain any
     doubt about it.
     """
 
@@ -41,6 +43,8 @@ class SourceFile:
     warnings: tuple[str, ...]
     local_path: Path
     csv_dialect: CsvDialect | None = None
+    #: When the archive says the file was last modified (naive, as ZIP stores it); None outside ZIPs.
+    modified: datetime | None = None
 
     def _skip_bytes(self) -> int:
         bom = _BOMS.get(self.encoding or "")

@@ -8,6 +8,7 @@ corrupt outer ZIP, a missing path) raises :class:`~ppcti.errors.InputRefused`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
@@ -271,6 +273,8 @@ class _Session:
             self._classify_text(local, logical, head=head, size=size)
         if not (self.files and self.files[-1].local_path == local):
             local.unlink(missing_ok=True)  # refused after extraction: keep no unused bytes on disk
+        else:
+            self.files[-1] = dataclasses.replace(self.files[-1], modified=_member_time(info))
 
     # -- text files ----------------------------------------------------------------------------------
     def _classify_text(self, local: Path, logical: str, *, head: bytes, size: int) -> None:
@@ -285,6 +289,13 @@ class _Session:
         if "\n" not in text and text.count("\r") > 1:
             warnings += ("line breaks are lone CR (classic Mac OS): lines are split on LF only",)
         self.files.append(SourceFile(logical, kind, encoding.encoding, size, warnings, local, dialect))
+
+
+def _member_time(info: zipfile.ZipInfo) -> datetime | None:
+    try:
+        return datetime(*info.date_time)
+    except (TypeError, ValueError):  # a damaged header can hold any numbers
+        return None
 
 
 def _input_names(paths: list[Path]) -> list[str]:
