@@ -8,10 +8,12 @@ Example::
 Header styles: RouterOS ``Mar/07/2023 10:38:03``; RFC 3339 with the relaying host
 (``2023-03-18T20:35:05.734011+01:00 10.120.127.1``); BSD syslog ``<134>Mar  2 08:14:23 router1``;
 and time only ``10:38:03``. Feature rules, applied to the message after the header: source IP = first
-IPv4 address, destination = second, NAT IP = last when there are more than two; a port follows an IP
-after a colon; source MAC = the ``src-mac`` value (else the first MAC); protocol = the word after
-``proto`` up to ``(``, space or comma. A line without any IP address or without a usable timestamp is
-rejected with the reason.
+address, destination = second, NAT IP = last when there are more than two; a port follows an IP
+after a colon (IPv6: ``[2001:db8::1]:443``, or bare without a port); source MAC = the ``src-mac``
+value (else the first MAC); protocol = the word after ``proto`` up to ``(``, space or comma. A line
+without any IP address or without a usable timestamp is rejected with the reason. Both paths below
+read IPv4; lines that may hold IPv6 are read by :func:`ppcti.formats._addresses.addresses`, and a
+file with IPv6 in its head is read by the reference path as a whole.
 
 Two paths give the same result. By default a compiled scanner (``ppcti_native``, built from ``native/``)
 does one pass per line; the reference path parses column-wise in Polars, one regex pass per feature over
@@ -31,6 +33,7 @@ import polars as pl
 
 from ppcti.clean.mac import normalise_mac_series
 from ppcti.clean.timestamps import MONTH_NUMBER, stix_timestamp_expr, utc_parts_expr
+from ppcti.formats._addresses import IPV4, IPV6_HINT, IPV6_HINT_PY, addresses
 from ppcti.formats._lines import BINARY_LINE, iter_line_chunks, iter_line_frames
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
 from ppcti.ingest import Limits
@@ -42,8 +45,6 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
 _IP_PORT = rf"(?-u:\b){IPV4}(?-u:\b)(?::[0-9]{{1,5}})?"
 
 _HEADER = (
@@ -59,6 +60,9 @@ _HEADER = (
 #: The header's parts and the first four tokens after it (relay host, topics, rule prefix, chain), in
 #: one anchored pass that stops where the tokens end: capturing the rest of the line costs 10x more.
 _HEAD = _HEADER + r"\s*(?P<t1>\S+)?(?:\s+(?P<t2>\S+))?(?:\s+(?P<t3>\S+))?(?:\s+(?P<t4>\S+))?"
+
+#: A relay host written as an IPv6 address (the header's other tokens never are one).
+_HOST_V6 = r"^\[?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}\]?$"
 
 _MAC_SRC = r"src-mac ([^\s,]+)"
 _MAC_ANY = r"(?-u:\b)([0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5})(?-u:\b)"
@@ -113,6 +117,8 @@ class FirewallText:
 
     def parse(self, source: SourceFile, options: ParseOptions) -> Iterator[ParsedBatch]:
         scanner = native_scanner(options)
+        if scanner is not None and IPV6_HINT_PY.search(source.sample_text()):
+            scanner = None  # IPv6 from the start: the reference path reads it (the scanner is IPv4-only)
         if scanner is not None:
             yield from _parse_native(source, options, scanner)
             return
@@ -158,6 +164,7 @@ def native_scanner(options: ParseOptions) -> Any | None:
 
 def _parse_native(source: SourceFile, options: ParseOptions, scanner: Any) -> Iterator[ParsedBatch]:
     limits = options.limits or Limits()
+    carry = _Carry(options)
     too_long = f"line longer than {limits.max_line_bytes} bytes"
     for chunk in iter_line_chunks(
         source, batch_bytes=options.batch_bytes, max_line_bytes=limits.max_line_bytes
@@ -171,11 +178,27 @@ def _parse_native(source: SourceFile, options: ParseOptions, scanner: Any) -> It
         rejects.extend(Reject(source.path, line, too_long, prefix, "ingest") for line, prefix in oversized)
         frame = pl.DataFrame(table)
         failed = pl.col("_reason").is_not_null()
+        # a line the scanner found no IPv4 address in may hold IPv6 ones: the reference path reads it
+        v6 = failed & (pl.col("_reason") == "no IP address") & pl.col("raw").str.contains(IPV6_HINT)
+        rerouted = frame.filter(v6)
+        if rerouted.height:
+            frame = frame.filter(~v6)
+            carry.last_date = _last_date_before(frame, int(rerouted.get_column("line")[0]))
+            redo = _parse_frame(
+                rerouted.select("line", pl.col("raw").alias("text")),
+                source.path,
+                carry,
+                limits.max_line_bytes,
+            )
+            rejects.extend(redo.rejects)
         rejects.extend(
             Reject(source.path, line, why, text)
             for line, why, text in frame.filter(failed).select("line", "_reason", "raw").iter_rows()
         )
-        yield ParsedBatch(events=frame.filter(~failed).select(_NATIVE_EVENT), rejects=rejects, notes=notes)
+        events = frame.filter(~failed).select(_NATIVE_EVENT)
+        if rerouted.height:
+            events = pl.concat([events, redo.events], how="vertical_relaxed").sort("line")
+        yield ParsedBatch(events=events, rejects=rejects, notes=notes)
 
 
 def _binary_rejects(path: str, lines: list[tuple[int, str]]) -> list[Reject]:
@@ -225,7 +248,8 @@ def _parse_frame(frame: pl.DataFrame, path: str, carry: _Carry, max_line_bytes: 
     has_host = (
         syslog_style
         & t2.str.contains(",", literal=True).fill_null(False)
-        & ~t1.str.contains("[:,]").fill_null(True)
+        & ~t1.str.contains(",", literal=True).fill_null(True)
+        & (~t1.str.contains(":", literal=True) | t1.str.contains(_HOST_V6)).fill_null(True)
     )
     # after the topics (``firewall,info``): ``chain:`` or ``prefix chain:``; masks first, so that only
     # the chosen token is copied
@@ -257,7 +281,7 @@ def _parse_frame(frame: pl.DataFrame, path: str, carry: _Carry, max_line_bytes: 
     # Features are read from the whole line: the header holds no address except a relay host, which
     # is dropped from the address list (slicing the message off every line would copy it).
     found = pl.col("text").str.extract_all(_IP_PORT)
-    host_is_ip = pl.col("host").str.contains(PATTERNS["host_ip"]).fill_null(False)
+    host_is_ip = pl.col("host").str.contains(PATTERNS["host_ip"]).fill_null(False)  # IPv4: see addresses()
     ips = pl.when(host_is_ip).then(found.list.slice(1)).otherwise(found)
     df = df.with_columns(
         _ips=ips,
@@ -288,6 +312,7 @@ def _parse_frame(frame: pl.DataFrame, path: str, carry: _Carry, max_line_bytes: 
         dst_port=_port(pl.col("_dst").struct.field("field_1")),
         nat_ip=pl.col("_nat").struct.field("field_0"),
     )
+    df = _ipv6_rows(df)
     notes["malformed_mac"] += _count(df, pl.col("_mac_raw").is_not_null() & pl.col("src_mac").is_null())
 
     reason = (
@@ -319,6 +344,40 @@ def _parse_frame(frame: pl.DataFrame, path: str, carry: _Carry, max_line_bytes: 
     )
     events = events.filter(~failed).drop("_reason")
     return ParsedBatch(events=events, rejects=rejects, notes=notes)
+
+
+def _ipv6_rows(df: pl.DataFrame) -> pl.DataFrame:
+    """Address columns of the rows that may hold IPv6, read by :func:`addresses`."""
+    hinted = df.get_column("text").str.contains(IPV6_HINT).fill_null(False)
+    rows = hinted.arg_true()
+    if rows.len() == 0:
+        return df
+    texts = df.get_column("text").gather(rows).to_list()
+    hosts = df.get_column("host").gather(rows).to_list()
+    cols: dict[str, list[object]] = {
+        k: [] for k in ("src_ip", "src_port", "dst_ip", "dst_port", "nat_ip", "_n")
+    }
+    for text, host in zip(texts, hosts, strict=True):
+        found = addresses(text, host)
+        src = found[0] if found else (None, None)
+        dst = found[1] if len(found) > 1 else (None, None)
+        cols["src_ip"].append(src[0])
+        cols["src_port"].append(src[1])
+        cols["dst_ip"].append(dst[0])
+        cols["dst_port"].append(dst[1])
+        cols["nat_ip"].append(found[-1][0] if len(found) > 2 else None)
+        cols["_n"].append(len(found))
+    updates = []
+    for name, values in cols.items():
+        column = df.get_column(name)
+        updates.append(column.scatter(rows, pl.Series(values, dtype=column.dtype)))
+    return df.with_columns(updates)
+
+
+def _last_date_before(frame: pl.DataFrame, line: int) -> str | None:
+    """The date of the last event the scanner read before ``line`` (what the reference path carries)."""
+    before = frame.filter((pl.col("line") < line) & pl.col("timestamp").is_not_null())
+    return before.get_column("timestamp")[-1][:10] if before.height else None
 
 
 def _count(df: pl.DataFrame, condition: pl.Expr) -> int:
