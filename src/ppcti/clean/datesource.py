@@ -42,7 +42,7 @@ _FULL_DATE = re.compile(
 _ZIP_NO_DATE_YEAR = 1980
 
 
-def latest_date(sample: str, *, max_matches: int = 2000) -> date | None:
+def latest_date(sample: str, *, max_matches: int = 100) -> date | None:
     """The latest plausible complete date (ISO or RouterOS style) written in ``sample``."""
     best: date | None = None
     ceiling = datetime.now(UTC).year + 1

@@ -15,16 +15,57 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 _SEEN_SCHEMA = {"_h": pl.UInt64, "_first_file": pl.UInt32, "_first_line": pl.Int64, "_first_raw": pl.UInt64}
+
+
+class _History:
+    """The first occurrences of one group: sorted runs whose sizes at least double from newest to oldest.
+
+    Probing a batch costs one binary search per run (``O(batch x log history)``) instead of a scan of
+    the whole history, and keeping the runs costs each row ``O(log n)`` merges: without this, a run of
+    thousands of small files scanned (and concatenated) its whole history per file, quadratic in the
+    number of files. The searches run on NumPy views of the hash columns (no copy): a Polars call per
+    run costs ~20x more fixed overhead, which is what a small file pays (``bench/many_files.py``).
+    """
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[pl.DataFrame, np.ndarray]] = []
+
+    def add(self, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        self._push(frame.sort("_h"))
+        while len(self.runs) > 1 and self.runs[-2][0].height <= 2 * self.runs[-1][0].height:
+            newer, _ = self.runs.pop()
+            older, _ = self.runs.pop()
+            self._push(pl.concat([older, newer]).sort("_h"))
+
+    def _push(self, run: pl.DataFrame) -> None:
+        run = run.rechunk()
+        self.runs.append((run, run.get_column("_h").to_numpy()))
+
+    def probe(self, hashes: pl.Series) -> pl.DataFrame:
+        """The history rows whose hash is one of ``hashes`` (each hash is in the history at most once)."""
+        wanted = hashes.to_numpy()
+        found = []
+        for run, column in self.runs:
+            at = np.searchsorted(column, wanted).clip(0, len(column) - 1)
+            hit = column[at] == wanted
+            if hit.any():
+                found.append(run[at[hit]])
+        if not found:
+            return pl.DataFrame(schema=_SEEN_SCHEMA)
+        return pl.concat(found) if len(found) > 1 else found[0]
 
 
 class Deduplicator:
     """Remembers what a run has seen; :meth:`split` partitions each new batch."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, list[pl.DataFrame]] = {}
+        self._seen: dict[str, _History] = {}
         self._files: dict[str, int] = {}
         self._names: list[str] = []
         self.exact = 0
@@ -53,10 +94,9 @@ class Deduplicator:
             _raw=pl.col(raw_column).hash(seed=11),
             _line=pl.col("line"),
         )
-        seen = pl.concat(self._seen.get(group, []) or [pl.DataFrame(schema=_SEEN_SCHEMA)], rechunk=False)
-        # probe the (small) batch's hashes with the (large) history, not the other way round: building a
-        # hash table of the whole history for every batch would make the run quadratic
-        hits = seen.filter(pl.col("_h").is_in(keys.get_column("_h").implode()))
+        history = self._seen.setdefault(group, _History())
+        # probe the (small) batch's hashes in the (large, sorted) history, never scan the history
+        hits = history.probe(keys.get_column("_h"))
         earlier = keys.get_column("_h").is_in(hits.get_column("_h").implode())
         repeated = ~keys.get_column("_h").is_first_distinct()
         dup_mask = earlier | repeated
@@ -64,20 +104,19 @@ class Deduplicator:
         # most batches repeat nothing: no filtering (a copy of every column) for them
         kept = batch.filter(~dup_mask) if any_dup else batch
         firsts = keys.filter(~dup_mask) if any_dup else keys
-        self._seen.setdefault(group, []).append(
-            firsts.select(
-                pl.col("_h"),
-                pl.lit(file_id, pl.UInt32).alias("_first_file"),
-                pl.col("_line").alias("_first_line"),
-                pl.col("_raw").alias("_first_raw"),
-            )
+        added = firsts.select(
+            pl.col("_h"),
+            pl.lit(file_id, pl.UInt32).alias("_first_file"),
+            pl.col("_line").alias("_first_line"),
+            pl.col("_raw").alias("_first_raw"),
         )
+        history.add(added)
         if not any_dup:
             return kept, batch.clear().with_columns(duplicate_of=empty, duplicate_kind=empty)
         # where each duplicate's first occurrence is: an earlier batch, or earlier in this one
         repeats = keys.get_column("_h").filter(repeated).implode()
         origin = pl.concat(
-            [hits, self._seen[group][-1].filter(pl.col("_h").is_in(repeats))], rechunk=False
+            [hits, added.filter(pl.col("_h").is_in(repeats))], rechunk=False
         ).unique(subset="_h", keep="first", maintain_order=True)
         dups = pl.concat(
             [batch.filter(dup_mask), keys.filter(dup_mask).select("_h", "_raw")], how="horizontal"
