@@ -18,14 +18,12 @@ again at the line after it, which is where the next record begins when the quote
 from __future__ import annotations
 
 import csv
-import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ppcti.formats._lines import BINARY_LINE
-from ppcti.ingest.detect import MAX_CONTROL_SHARE
 
 if TYPE_CHECKING:
     from ppcti.ingest import Limits, SourceFile
@@ -36,7 +34,6 @@ MAX_RECORD_LINES = 1000
 #: Characters of a rejected line kept when it is cut (an over-long record).
 _PREFIX = 200
 
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +48,6 @@ class BadSpan:
 
 class _Overrun(Exception):
     """Internal: the record being read is longer than a record may be."""
-
-
-def _is_binary(line: str) -> bool:
-    if "\x00" in line:
-        return True
-    return len(_CONTROL.findall(line)) > MAX_CONTROL_SHARE * len(line)
 
 
 class CsvRecords:
@@ -82,10 +73,8 @@ class CsvRecords:
         """Numbered lines; over-long and binary ones become spans instead."""
         too_long = f"line longer than {self.limits.max_line_bytes} bytes"
         for batch in self.source.iter_line_batches(self.limits):
-            lines = batch.lines
-            suspect = bool(_CONTROL.search("\n".join(lines))) if lines else False
-            for number, text in enumerate(lines, batch.start_line):
-                if suspect and _is_binary(text):
+            for number, text in enumerate(batch.lines, batch.start_line):
+                if "\x00" in text:  # text never holds NUL
                     self._spans.append(BadSpan(number, BINARY_LINE, text[:_PREFIX]))
                     continue
                 yield number, text

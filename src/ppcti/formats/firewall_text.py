@@ -179,10 +179,12 @@ def _parse_native(source: SourceFile, options: ParseOptions, scanner: Any) -> It
         frame = pl.DataFrame(table)
         failed = pl.col("_reason").is_not_null()
         # a line the scanner found no IPv4 address in may hold IPv6 ones: the reference path reads it
-        v6 = failed & (pl.col("_reason") == "no IP address") & pl.col("raw").str.contains(IPV6_HINT)
-        rerouted = frame.filter(v6)
+        # (the regex runs on those few rows only, never on the whole chunk)
+        rerouted = frame.filter(pl.col("_reason") == "no IP address")
         if rerouted.height:
-            frame = frame.filter(~v6)
+            rerouted = rerouted.filter(pl.col("raw").str.contains(IPV6_HINT))
+        if rerouted.height:
+            frame = frame.filter(~pl.col("line").is_in(rerouted.get_column("line").implode()))
             carry.last_date = _last_date_before(frame, int(rerouted.get_column("line")[0]))
             redo = _parse_frame(
                 rerouted.select("line", pl.col("raw").alias("text")),
