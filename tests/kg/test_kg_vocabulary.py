@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from rdflib.namespace import SKOS
 
 from ppcti.errors import ConfigError
-from ppcti.kg.vocabulary import (
+from ppcti.pii.vocabulary import (
     DPV_PD,
     FIXED_TYPE_IDS,
     PPII,

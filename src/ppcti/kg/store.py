@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ppcti.errors import FormatError
-from ppcti.kg.vocabulary import PPII, ontology_path
+from ppcti.pii.vocabulary import PPII, ontology_path
 
 if TYPE_CHECKING:
     from ppcti.pii.model import PiiReport

@@ -14,16 +14,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from ppcti.pii.detectors import DEFAULT_PHONE_REGIONS, DETECTORS, HEADER_ONLY_TYPES, Detector, phone_check
+from ppcti.pii.context import Context, build_context
+from ppcti.pii.detectors import DEFAULT_PHONE_REGIONS, HEADER_ONLY_TYPES, Detector, phone_check
 from ppcti.pii.masking import mask
 from ppcti.pii.model import Finding
 from ppcti.pii.options import PiiOptions
-from ppcti.pii.rules import load_rules
 
 log = logging.getLogger(__name__)
 
@@ -84,32 +83,6 @@ class ColumnProfile:
             "alpha_share": round(self.alpha_share, 3),
             "space_share": round(self.space_share, 3),
         }
-
-
-@dataclass(slots=True)
-class Context:
-    """Everything classification needs that is built once per rules file (vocabulary, detectors)."""
-
-    vocabulary: Any
-    detectors: tuple[Detector, ...]
-
-
-def build_context(options: PiiOptions) -> Context:
-    """Detectors (built-in plus custom rules) and the header vocabulary, taught the rules' keywords.
-    Built once per rules file, whatever the other options."""
-    return _context_for(options.rules_file)
-
-
-@lru_cache(maxsize=8)
-def _context_for(rules_file: Path | None) -> Context:
-    from ppcti.kg.vocabulary import load_vocabulary
-
-    vocabulary = load_vocabulary()
-    custom = load_rules(rules_file)
-    for rule in custom:
-        vocabulary.add_synonyms(rule.name, rule.header_keywords or (rule.name.replace("_", " "),))
-    detectors = tuple(r.detector() for r in custom) + DETECTORS
-    return Context(vocabulary=vocabulary, detectors=detectors)
 
 
 def profile_column(series: pl.Series, sample_size: int) -> tuple[ColumnProfile, list[str]]:
@@ -355,7 +328,7 @@ def _finding(
             {"type": c["type"], "confidence": round(c["confidence"], 4), "match_rate": round(c["rate"], 4)}
             for c in ranked[1:4]
         ],
-        examples=[mask(best["type"], v) for v in best["examples"][: options.max_examples]],
+        examples=[mask(best["type"], v, options.examples) for v in best["examples"][: options.max_examples]],
     )
 
 
@@ -431,7 +404,7 @@ def _ner_finding(
             matched=c,
             sampled=len(subset),
             match_rate=round(rate, 4),
-            examples=[mask(t, v) for v in ex],
+            examples=[mask(t, v, options.examples) for v in ex],
         )
     ]
 

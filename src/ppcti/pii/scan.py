@@ -191,7 +191,8 @@ def scan_upload(
     limits: Any = None,
 ) -> PiiReport:
     """Scan every accepted file of ``upload``; refused members are listed, unreadable files skipped with
-    a reason. Fills ``flags`` and ``use_case`` from the knowledge graph's inference."""
+    a reason. ``flags`` and ``use_case`` stay empty: the caller (pipeline, CLI) asks ``ppcti.kg`` for
+    them (:func:`ppcti.kg.annotate`), so detection never depends on the graph."""
     from ppcti.ingest import Limits
 
     limits = limits or Limits()
@@ -223,15 +224,7 @@ def scan_upload(
         report.findings.extend(findings)
     for refusal in upload.refused:
         report.files.append({"path": refusal.member, "status": "refused", "reason": refusal.reason})
-    apply_inference(report)
     return report
-
-
-def apply_inference(report: PiiReport) -> None:
-    """Quasi-identifier / special-category flags and the use case, from ``ppcti.kg``."""
-    from ppcti.kg.graph import infer_flags
-
-    report.flags, report.use_case = infer_flags(report)
 
 
 def scan_paths(

@@ -114,7 +114,7 @@ def _analyzer_for(lang: str, rules_file: Path | None) -> Any:
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_analyzer.predefined_recognizers import DateRecognizer, EmailRecognizer, SpacyRecognizer
 
-    from ppcti.pii.columns import build_context
+    from ppcti.pii.context import build_context
 
     ctx = build_context(PiiOptions(rules_file=rules_file, language=lang))
     conf = {"nlp_engine_name": "spacy", "models": [{"lang_code": lang, "model_name": SPACY_MODEL}]}
@@ -192,8 +192,8 @@ CONTEXT_WINDOW = 48
 @lru_cache(maxsize=4)
 def _context_index(options: PiiOptions) -> dict[str, frozenset[str]]:
     """Context words per type: the knowledge graph's header synonyms and the rules' keywords."""
-    from ppcti.kg.vocabulary import normalise_header
-    from ppcti.pii.columns import build_context
+    from ppcti.pii.vocabulary import normalise_header
+    from ppcti.pii.context import build_context
 
     ctx = build_context(options)
     index: dict[str, set[str]] = {}
@@ -207,7 +207,7 @@ def _context_index(options: PiiOptions) -> dict[str, frozenset[str]]:
 def boost_with_context(text: str, spans: list[Span], options: PiiOptions) -> list[Span]:
     """Raise the score of spans preceded by a word naming their type ("SSN 536-22-1234", "tel. 030 …"):
     one short window per span, so the cost is linear in the number of spans."""
-    from ppcti.kg.vocabulary import header_tokens
+    from ppcti.pii.vocabulary import header_tokens
 
     index = _context_index(options)
     out = []
@@ -226,7 +226,7 @@ def boost_with_context(text: str, spans: list[Span], options: PiiOptions) -> lis
 
 @lru_cache(maxsize=4)
 def _custom_types(options: PiiOptions) -> frozenset[str]:
-    from ppcti.pii.columns import build_context
+    from ppcti.pii.context import build_context
 
     return frozenset(d.type_id for d in build_context(options).detectors if d.name.startswith("rule:"))
 
@@ -240,7 +240,7 @@ def _known_types(options: PiiOptions) -> frozenset[str]:
 
 @lru_cache(maxsize=4)
 def _compiled(options: PiiOptions) -> tuple[tuple[Any, re.Pattern[str]], ...]:
-    from ppcti.pii.columns import build_context
+    from ppcti.pii.context import build_context
 
     return tuple(
         (d, re.compile(d.text_regex, re.MULTILINE)) for d in build_context(options).detectors if d.text_regex
@@ -357,7 +357,7 @@ def analyze_text(text: str, *, file: str, options: PiiOptions) -> list[Finding]:
                 start=s.start,
                 end=s.end,
                 matched=1,
-                examples=[mask(s.type, text[s.start : s.end])],
+                examples=[mask(s.type, text[s.start : s.end], options.examples)],
             )
         )
     return out

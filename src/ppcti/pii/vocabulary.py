@@ -192,7 +192,7 @@ def _local_name(type_id: str) -> str:
 
 def ontology_path() -> Path:
     """The packaged ontology file (also what ``export`` and the docs point users at)."""
-    return Path(str(resources.files("ppcti.kg").joinpath("data/ontology.ttl")))
+    return Path(str(resources.files("ppcti.pii").joinpath("data/ontology.ttl")))
 
 
 @lru_cache(maxsize=8)
