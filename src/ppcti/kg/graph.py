@@ -32,12 +32,11 @@ from ppcti.kg.iris import (
     OWL,
     PREFIXES,
     PROV,
-    XSD,
     category_iri,
     dpv_pd_iri,
     node_iri,
 )
-from ppcti.pii.vocabulary import DPV_PD, PPII
+from ppcti.pii.vocabulary import PPII
 
 if TYPE_CHECKING:
     import rdflib

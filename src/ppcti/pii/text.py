@@ -192,8 +192,8 @@ CONTEXT_WINDOW = 48
 @lru_cache(maxsize=4)
 def _context_index(options: PiiOptions) -> dict[str, frozenset[str]]:
     """Context words per type: the knowledge graph's header synonyms and the rules' keywords."""
-    from ppcti.pii.vocabulary import normalise_header
     from ppcti.pii.context import build_context
+    from ppcti.pii.vocabulary import normalise_header
 
     ctx = build_context(options)
     index: dict[str, set[str]] = {}
