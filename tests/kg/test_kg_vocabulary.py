@@ -32,7 +32,9 @@ KNOWN_DPV_PD_TERMS = {
 }  # fmt: skip
 
 #: Synonyms deliberately shared by two categories (documented in docs/kg.md). None today.
-SHARED_SYNONYMS: set[str] = set()
+#: Words two categories share on purpose: Polish "kraj" is a country, Czech, Slovak and Slovene "kraj" a
+#: region or place; the values decide.
+SHARED_SYNONYMS: set[str] = {"kraj"}
 
 LANGUAGES = {"en", "de", "fr", "it", "es", "nl", "pt"}
 

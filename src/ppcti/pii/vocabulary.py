@@ -47,9 +47,11 @@ NOISE_TOKENS: frozenset[str] = frozenset({
 
 #: Synonyms shorter than this only match whole tokens, never as a substring ("age" in "message").
 MIN_CONTAINS_LEN = 5
+#: Longest synonym looked for inside a header (longer ones only match as whole tokens).
+MAX_SYNONYM_LEN = 40
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_NON_ALNUM = re.compile(r"[\W_]+")
 _TRAILING_DIGITS = re.compile(r"(?<=[a-z])\d+$")
 
 
@@ -70,7 +72,8 @@ class Category:
 
 
 def header_tokens(header: str) -> tuple[str, ...]:
-    """Split a header into lower-case ASCII tokens: camelCase, accents, ``_ - . /`` and spaces."""
+    """Split a header into lower-case tokens: camelCase, accents, ``_ - . /`` and spaces; letters of any
+    script stay (Greek and Cyrillic headers match their synonyms)."""
     text = _CAMEL.sub(" ", header.strip())
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
@@ -152,10 +155,17 @@ class Vocabulary:
                         coverage = min(1.0, (span_len[event] + span_len["DATE_TIME"]) / content_len)
                         offer([date_type], 0.5 + 0.45 * coverage)
             content_joined = "".join(content)
-            for syn, type_ids in self._index.items():
-                if len(syn) >= MIN_CONTAINS_LEN and syn not in matched_spans and syn in content_joined:
-                    coverage = min(1.0, len(syn) / content_len)
-                    offer(type_ids, 0.3 + 0.4 * coverage)
+            # Every substring of the header is looked up (quadratic in the header's length, which is
+            # short), rather than every synonym searched in the header (linear in a vocabulary of
+            # thousands): a 10,000-column table stays cheap.
+            n = len(content_joined)
+            for i in range(n - MIN_CONTAINS_LEN + 1):
+                for j in range(i + MIN_CONTAINS_LEN, min(n, i + MAX_SYNONYM_LEN) + 1):
+                    syn = content_joined[i:j]
+                    type_ids = self._index.get(syn)
+                    if type_ids is not None and syn not in matched_spans:
+                        coverage = min(1.0, len(syn) / content_len)
+                        offer(type_ids, 0.3 + 0.4 * coverage)
         return sorted(((t, round(s, 4)) for t, s in best.items()), key=lambda ts: (-ts[1], ts[0]))
 
     def add_synonyms(self, type_id: str, synonyms: Iterable[str]) -> None:
@@ -263,7 +273,12 @@ def _categories(extra_ttl: Path | None) -> tuple[Category, ...]:
                 iri=str(subject),
                 dpv_iri=str(dpv) if dpv is not None else None,
                 parent=str(parent).removeprefix(DPV_PD) if parent is not None else None,
-                synonyms=tuple(sorted({n for n in (normalise_header(str(lbl)) for lbl in labels) if n})),
+                synonyms=tuple(
+                    sorted(
+                        {n for n in (normalise_header(str(lbl)) for lbl in labels) if n}
+                        | set(header_terms().get(tid, ()))
+                    )
+                ),
                 header_required=flag(subject, p["headerRequired"]),
                 special_category=flag(subject, p["specialCategory"]),
                 validators=tuple(sorted(str(v) for v in graph.objects(subject, p["validator"]))),
@@ -271,6 +286,21 @@ def _categories(extra_ttl: Path | None) -> tuple[Category, ...]:
             )
         )
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def header_terms() -> dict[str, tuple[str, ...]]:
+    """Normalised header words per type from ``data/headers.yaml`` (24 EU languages), merged into the
+    ontology's labels: the ontology keeps its few labels per language, the data file the long tail."""
+    import yaml
+
+    text = resources.files("ppcti.pii").joinpath("data/headers.yaml").read_text(encoding="utf-8")
+    out: dict[str, set[str]] = {}
+    for type_id, by_lang in (yaml.safe_load(text) or {}).items():
+        words = out.setdefault(str(type_id), set())
+        for terms in (by_lang or {}).values():
+            words.update(n for n in (normalise_header(t) for t in str(terms).split("|")) if n)
+    return {t: tuple(sorted(w)) for t, w in out.items()}
 
 
 def load_vocabulary(extra_ttl: Path | None = None) -> Vocabulary:
