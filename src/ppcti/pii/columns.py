@@ -233,14 +233,19 @@ def classify_column(
         matched = _evaluate(det, sample, values, prune, check)
         if not matched:
             continue
-        entry = pooled.setdefault(chosen, {"values": set(), "weighted": 0.0, "detectors": {}})
+        if det.set_check is not None and header.get(chosen, 0.0) < options.header_min_score:
+            if not det.set_check(matched):
+                continue
+        key = chosen if det.pool else f"{chosen}{_KEY_SEP}{det.name}"
+        entry = pooled.setdefault(key, {"values": set(), "weighted": 0.0, "detectors": {}})
         new = matched - entry["values"]
         entry["values"] |= new
         entry["weighted"] += det.specificity * len(new)
         entry["detectors"][det.name] = entry["detectors"].get(det.name, 0) + len(new)
     few_rows = profile.rows - profile.nulls < MIN_VALUES
     candidates: list[dict[str, Any]] = []
-    for t, entry in pooled.items():
+    for key, entry in pooled.items():
+        t = key.split(_KEY_SEP)[0]
         count = len(entry["values"])
         if count < threshold:
             continue
@@ -260,6 +265,7 @@ def classify_column(
             }
         )
     if candidates:
+        _birth_dates_by_range(candidates, values, header)
         return profile, [_finding(file, series.name, n, candidates, options)]
     if split:
         listed = _split_items(values)
@@ -279,6 +285,7 @@ def classify_column(
     return profile, _ner_finding(file, series.name, values, profile, options)
 
 
+_KEY_SEP = "\x00"
 _LIST_SEPARATOR = re.compile(r"\s*[;,|]\s*")
 
 
@@ -309,6 +316,42 @@ def _prefer_specific(candidates: list[dict[str, Any]], options: PiiOptions) -> N
             a["confidence"] = min(1.0, b["confidence"] + 0.01)
 
 
+def _distinct_types(ranked: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    return [c for c in ranked if not (c["type"] in seen or seen.add(c["type"]))]
+
+
+#: Dates of birth, told from event dates by their values when no header says which: most at least this
+#: many years ago, and spread over at least BIRTH_SPREAD years (registrations, visits and logins
+#: cluster in the recent past).
+BIRTH_MIN_AGE = 18
+BIRTH_SPREAD = 20
+
+
+def _birth_dates_by_range(candidates: list[dict[str, Any]], values: list[str], header: dict[str, float]) -> None:
+    """Turn a DATE_TIME candidate into BIRTH_DATE when the value range says so and no header names a
+    date type (a header "registration date" keeps DATE_TIME whatever the range)."""
+    from datetime import date
+
+    from ppcti.pii.checks import parse_date
+
+    date_header = max(header.get(t, 0.0) for t in ("DATE_TIME", "BIRTH_DATE", "DECEASED_DATE"))
+    if date_header >= STRONG_HEADER:
+        return
+    for c in candidates:
+        if c["type"] != "DATE_TIME":
+            continue
+        days = [d for d in (parse_date(v) for v in values) if d is not None]
+        if len(days) < MIN_VALUES:
+            return
+        today = date.today()
+        years = sorted(d.year for d in days)
+        old = sum(1 for d in days if d <= today and today.year - d.year >= BIRTH_MIN_AGE)
+        if old >= 0.9 * len(days) and years[-1] - years[0] >= BIRTH_SPREAD and years[0] >= today.year - 120:
+            c["type"] = "BIRTH_DATE"
+            c["detector"] = "birth_date_range"
+
+
 def _finding(
     file: str, column: str, n: int, candidates: list[dict[str, Any]], options: PiiOptions
 ) -> Finding:
@@ -326,7 +369,7 @@ def _finding(
         match_rate=round(best["rate"], 4),
         runner_up=[
             {"type": c["type"], "confidence": round(c["confidence"], 4), "match_rate": round(c["rate"], 4)}
-            for c in ranked[1:4]
+            for c in _distinct_types(ranked)[1:4]
         ],
         examples=[mask(best["type"], v, options.examples) for v in best["examples"][: options.max_examples]],
     )
