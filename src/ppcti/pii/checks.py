@@ -584,17 +584,26 @@ def in_vocabulary(name: str) -> Check:
     return check
 
 
+#: Lower-case name particles ("Matthijs de Vries", "Ludwig van Beethoven", "Leonardo da Vinci").
+NAME_PARTICLES = frozenset({
+    "van", "von", "der", "den", "de", "del", "della", "di", "da", "das", "dos", "do", "du", "la", "le",
+    "ten", "ter", "te", "zu", "af", "av", "y", "e", "bin", "al", "mac", "st",
+})  # fmt: skip
+
+
 def person_name(value: str) -> bool:
-    """Two to four capitalised words, with a known first name first or a known surname last."""
+    """Two to five words, capitalised or upper-case (particles like "van" or "de" aside), with a known
+    first name at either end or a known surname at either end ("Maria Rossi", "ROSSI Maria",
+    "Rossi, Maria", "Matthijs de Vries")."""
     parts = value.strip().replace(",", " ").split()
-    if not 2 <= len(parts) <= 4 or not all(
-        p[:1].isupper() and p.replace("-", "").replace("'", "").replace(".", "").isalpha() for p in parts
-    ):
+    words = [p for p in parts if p.lower() not in NAME_PARTICLES or p[:1].isupper()]
+    if not 2 <= len(words) <= 4 or len(parts) > 5:
+        return False
+    if not all(p[:1].isupper() and p.replace("-", "").replace("'", "").replace(".", "").isalpha() for p in words):
         return False
     first, last = vocabulary("first_names"), vocabulary("last_names")
-    return (
-        parts[0].lower() in first or parts[-1].lower() in last or ("," in value and parts[0].lower() in last)
-    )
+    a, b = words[0].lower(), words[-1].lower()
+    return a in first or b in last or b in first or (a in last and a not in _NOT_SURNAMES)
 
 
 def person_name_text(value: str) -> bool:

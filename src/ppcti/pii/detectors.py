@@ -101,15 +101,29 @@ _STREET_WORDS = (
     r"straße|strasse|str|weg|gasse|platz|allee|ring|damm|"
     r"rue|avenue|boulevard|chemin|impasse|allée|place|quai|"
     r"via|viale|piazza|corso|vicolo|largo|"
-    r"calle|avenida|plaza|paseo|camino|carrer|ronda|"
+    r"calle|avenida|avda|plaza|paseo|camino|carrer|ronda|"
     r"rua|travessa|praça|alameda|rodovia|"
-    r"straat|laan|plein|gracht|kade|steeg|singel|dreef|hof|pad"
+    r"straat|laan|plein|gracht|kade|steeg|singel|dreef|hof|pad|"
+    # the other EU languages (street types written before the name)
+    r"ulica|ul|aleja|al|plac|osiedle|os|rondo|skwer|ulice|náměstí|nám|třída|tř|námestie|"
+    r"utca|út|tér|körút|krt|strada|bulevardul|bd|calea|aleea|piața|șoseaua|"
+    r"ул|улица|бул|булевард|пл|площад|οδός|οδ|λεωφόρος|λεωφ|πλατεία|"
+    r"trg|cesta|gatvė|g|prospektas|pr|aikštė|iela|prospekts|bulvāris|laukums|"
+    r"tänav|mnt|maantee|puiestee|väljak|sráid|bóthar|triq|pjazza"
 )
+#: Street types written as a suffix of the name (German, Dutch, Nordic, Finnish, Estonian, Hungarian).
+_STREET_SUFFIXES = (
+    r"straße|strasse|str\.|weg|gasse|platz|allee|straat|laan|plein|gracht|steeg|pad|baan|boulevard"
+    r"|dijk|kade|singel|dreef|hof|markt|park|ring|damm|ufer|chaussee"
+    r"|gatan|gata|vägen|väg|gränd|torget|gade|vej|stræde|plads|veien|gaten|katu|tie|kuja|polku|väylä"
+    r"|tänav|utca|út"
+)
+
+
 _ADDRESS = re.compile(
     rf"(?:\d+[a-z]?,?\s+(?:\w+\.?\s+){{0,4}}(?:{_STREET_WORDS})\b"
     rf"|\b(?:{_STREET_WORDS})\.?\s+(?:[\w'-]+\.?,?\s+){{0,4}}\d+"
-    rf"|\w*(?:straße|strasse|str\.|weg|gasse|platz|allee|straat|laan|plein|gracht|steeg|pad|baan|boulevard"
-    rf"|dijk|kade|singel|dreef|hof|markt|park|ring|damm|ufer|chaussee)\s+\d+)",
+    rf"|\w*(?:{_STREET_SUFFIXES})\s+\d+)",
     re.IGNORECASE | re.UNICODE,
 )
 
@@ -486,7 +500,7 @@ DETECTORS: tuple[Detector, ...] = (
         "date",
         ("DATE_TIME",),
         checks.date_value,
-        r"^\d{1,4}[-./]\d{1,2}[-./]\d{1,4}|^\d{8}$|^\d{1,2} [A-Za-z]+ \d{4}$|^[A-Za-z]+ \d{1,2}, \d{4}$"
+        r"^\d{1,4}[-./] ?\d{1,2}[-./] ?\d{1,4}|^\d{8}$|^\d{1,2}\.? \p{L}+\.? \d{4}|^\p{L}+ \d{1,2}, \d{4}$"
         r"|^[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4}",
         specificity=0.8,
         text_regex=r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
@@ -499,7 +513,7 @@ DETECTORS: tuple[Detector, ...] = (
         "birth_date",
         ("BIRTH_DATE",),
         checks.birth_date,
-        r"^\d{1,4}[-./]\d{1,2}[-./]\d{1,4}|^\d{8}$|[A-Za-z]",
+        r"^\d{1,4}[-./] ?\d{1,2}[-./] ?\d{1,4}|^\d{8}$|\p{L}",
         weak=True,
         specificity=0.8,
     ),
@@ -507,7 +521,7 @@ DETECTORS: tuple[Detector, ...] = (
         "deceased_date",
         ("DECEASED_DATE",),
         checks.deceased_date,
-        r"^\d{1,4}[-./]\d{1,2}[-./]\d{1,4}|^\d{8}$|[A-Za-z]",
+        r"^\d{1,4}[-./] ?\d{1,2}[-./] ?\d{1,4}|^\d{8}$|\p{L}",
         weak=True,
         specificity=0.8,
     ),

@@ -139,6 +139,7 @@ class Vocabulary:
                 continue
             matched_spans: set[str] = set()
             span_len: dict[str, int] = {}  # longest whole-token synonym per type
+            covered: dict[str, set[int]] = {}  # token positions synonyms of a type explain
             for i in range(len(tokens)):
                 for j in range(i + 1, len(tokens) + 1):
                     span = "".join(tokens[i:j])
@@ -148,6 +149,13 @@ class Vocabulary:
                         offer(self._index[span], 0.5 + 0.4 * coverage)
                         for t in self._index[span]:
                             span_len[t] = max(span_len.get(t, 0), len(span))
+                            covered.setdefault(t, set()).update(range(i, j))
+            # "adres_ulica", "street_address_line": several words of the same type explain the header
+            # together as much as one synonym for all of it would.
+            for t, positions in covered.items():
+                explained = sum(len(tokens[k]) for k in positions if tokens[k] not in NOISE_TOKENS)
+                if explained > span_len[t]:
+                    offer([t], 0.5 + 0.4 * min(1.0, explained / content_len))
             # "fecha_defuncion", "death_dt": an event word plus a date word name the event's date
             if "DATE_TIME" in span_len:
                 for event, date_type in self.date_of.items():
