@@ -49,7 +49,8 @@ class Counts:
     def per_type(self) -> dict[str, tuple[float, float, float, int]]:
         types = set(self.tp) | set(self.fp) | set(self.fn)
         return {
-            t: (*self._prf(self.tp[t], self.fp[t], self.fn[t]), self.tp[t] + self.fn[t]) for t in sorted(types)
+            t: (*self._prf(self.tp[t], self.fp[t], self.fn[t]), self.tp[t] + self.fn[t])
+            for t in sorted(types)
         }
 
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from ppcti.pii.model import Finding, PiiReport
 
+
 def _file_path(entry: dict[str, Any]) -> str | None:
     for key in ("path", "file", "name"):
         value = entry.get(key)

@@ -289,7 +289,6 @@ def add_conclusions(graph: rdflib.Graph, flags: list[dict[str, Any]], use_case: 
     """Record flags and use case in the upload graph (``ppii:hasFlag``, ``ppii:useCase``)."""
     from rdflib import RDF, RDFS, Literal
 
-
     dataset = next(graph.subjects(RDF.type, uri("http://www.w3.org/ns/dcat#Dataset")))
     files = {str(url): file for file, url in graph.subject_objects(uri("http://www.w3.org/ns/csvw#url"))}
     uc_node = {"threat-intelligence-logs": "ThreatIntelligenceLogs", "personal-records": "PersonalRecords"}

@@ -10,6 +10,7 @@ are validated, so cost grows with the sample size, not the row count.
 from __future__ import annotations
 
 import logging
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,8 +86,15 @@ class ColumnProfile:
         }
 
 
+#: Columns of at most this many rows are sampled in Python (no Polars call per column): a table of
+#: 10,000 short columns costs what its values cost, not 10,000 times a query's fixed overhead.
+SMALL_COLUMN_ROWS = 4096
+
+
 def profile_column(series: pl.Series, sample_size: int) -> tuple[ColumnProfile, list[str]]:
     """Profile and a seeded sample of distinct, stripped, non-empty string values."""
+    if series.dtype == pl.String and series.len() <= SMALL_COLUMN_ROWS:
+        return _profile_small(series, sample_size)
     rows = series.len()
     nulls = series.null_count()
     values = series.drop_nulls()
@@ -99,27 +107,70 @@ def profile_column(series: pl.Series, sample_size: int) -> tuple[ColumnProfile, 
         distinct = _restore_leading_zeros(distinct)
     n_distinct = distinct.len()
     sample = distinct.sample(n=sample_size, seed=7) if n_distinct > sample_size else distinct.sort()
-    lengths = sample.str.len_chars()
-    n = sample.len()
+    return _profile(series.name, str(series.dtype), rows, nulls, n_distinct, sample.sort().to_list())
 
-    def share(mask_series: pl.Series) -> float:
-        return float(mask_series.sum()) / n if n else 0.0
 
+def _profile_small(series: pl.Series, sample_size: int) -> tuple[ColumnProfile, list[str]]:
+    raw = series.to_list()
+    present = [v for v in raw if v is not None]
+    distinct = sorted({t for t in (v.strip() for v in present) if t})
+    sample = (
+        sorted(random.Random(7).sample(distinct, sample_size)) if len(distinct) > sample_size else distinct
+    )
+    return _profile(series.name, str(series.dtype), len(raw), len(raw) - len(present), len(distinct), sample)
+
+
+def _profile(
+    name: str, dtype: str, rows: int, nulls: int, n_distinct: int, sample: list[str]
+) -> tuple[ColumnProfile, list[str]]:
+    n = len(sample)
+    lengths = [len(v) for v in sample]
     profile = ColumnProfile(
-        name=series.name,
-        dtype=str(series.dtype),
+        name=name,
+        dtype=dtype,
         rows=rows,
         nulls=nulls,
         distinct=n_distinct,
         sampled=n,
-        min_len=int(lengths.min() or 0) if n else 0,
-        max_len=int(lengths.max() or 0) if n else 0,
-        mean_len=float(lengths.mean() or 0.0) if n else 0.0,
-        digit_share=share(sample.str.contains(r"^\d+$")),
-        alpha_share=share(sample.str.contains(r"\p{L}")),
-        space_share=share(sample.str.contains(r"\s")),
+        min_len=min(lengths, default=0),
+        max_len=max(lengths, default=0),
+        mean_len=sum(lengths) / n if n else 0.0,
+        digit_share=sum(v.isdigit() for v in sample) / n if n else 0.0,
+        alpha_share=sum(any(ch.isalpha() for ch in v) for v in sample) / n if n else 0.0,
+        space_share=sum(any(ch.isspace() for ch in v) for v in sample) / n if n else 0.0,
     )
-    return profile, sample.to_list()
+    return profile, sample
+
+
+def prefilter_hits(samples: list[list[str]], patterns: list[str]) -> list[dict[str, list[str]]]:
+    """For every column's sample, the values each prefilter pattern matches: all columns and all
+    patterns in one Polars query, then one filter per pattern that matched anything, so the number of
+    queries does not grow with the number of columns."""
+    out: list[dict[str, list[str]]] = [{} for _ in samples]
+    if not patterns or not any(samples):
+        return out
+    frame = pl.DataFrame(
+        {
+            "c": [i for i, vals in enumerate(samples) for _ in vals],
+            "v": [v for vals in samples for v in vals],
+        },
+        schema={"c": pl.UInt32, "v": pl.String},
+    )
+    flags = frame.with_columns(pl.col("v").str.contains(p).alias(f"p{k}") for k, p in enumerate(patterns))
+    counts = flags.select(pl.col(f"p{k}").sum() for k in range(len(patterns))).row(0)
+    cols = flags.get_column("c").to_list()
+    vals = flags.get_column("v").to_list()
+    for k, p in enumerate(patterns):
+        if not counts[k]:
+            continue
+        for c, v, hit in zip(cols, vals, flags.get_column(f"p{k}").to_list(), strict=True):
+            if hit:
+                out[c].setdefault(p, []).append(v)
+    return out
+
+
+def _patterns(ctx: Context) -> list[str]:
+    return sorted({d.prefilter for d in ctx.detectors if d.in_columns and d.prefilter is not None})
 
 
 def _restore_leading_zeros(values: pl.Series) -> pl.Series:
@@ -168,15 +219,14 @@ def _country_code(name: str) -> tuple[str, ...]:
 
 
 def _evaluate(
-    det: Detector, sample: pl.Series, values: list[str], prune: int, check: Callable[[str], bool]
+    det: Detector, hits: dict[str, list[str]], values: list[str], prune: int, check: Callable[[str], bool]
 ) -> set[str]:
     """The sampled values ``det`` validates; empty when the prefilter already shows fewer than ``prune``
     could match (the Python check then never runs)."""
     if det.prefilter is not None:
-        hits = sample.str.contains(det.prefilter)
-        if int(hits.sum()) < prune:
+        candidates = hits.get(det.prefilter, [])
+        if len(candidates) < prune:
             return set()
-        candidates = sample.filter(hits).to_list()
     else:
         candidates = values
     return {v for v in candidates if check(v)}
@@ -207,11 +257,27 @@ def classify_column(
     """
     ctx = ctx or build_context(options)
     profile, values = profile_column(series, options.sample_values)
+    hits = prefilter_hits([values], _patterns(ctx))[0]
+    return _classify(series.name, profile, values, hits, file=file, options=options, ctx=ctx, regions=regions,
+                     split=split)  # fmt: skip
+
+
+def _classify(
+    name: str,
+    profile: ColumnProfile,
+    values: list[str],
+    hits: dict[str, list[str]],
+    *,
+    file: str,
+    options: PiiOptions,
+    ctx: Context,
+    regions: tuple[str, ...],
+    split: bool,
+) -> tuple[ColumnProfile, list[Finding]]:
     n = len(values)
     if not n:
         return profile, []
-    header = _with_related(dict(ctx.vocabulary.match_header(series.name)))
-    sample = pl.Series(values, dtype=pl.String)
+    header = _with_related(dict(ctx.vocabulary.match_header(name)))
     threshold = max(1, int(options.min_match_rate * n + 0.9999))
     prune = max(1, n // 10)
     pooled: dict[str, dict[str, Any]] = {}
@@ -230,12 +296,15 @@ def classify_column(
             if regions and det.name.startswith("phone")
             else det.check
         )
-        matched = _evaluate(det, sample, values, prune, check)
+        matched = _evaluate(det, hits, values, prune, check)
         if not matched:
             continue
-        if det.set_check is not None and header.get(chosen, 0.0) < options.header_min_score:
-            if not det.set_check(matched):
-                continue
+        if (
+            det.set_check is not None
+            and header.get(chosen, 0.0) < options.header_min_score
+            and not det.set_check(matched)
+        ):
+            continue
         key = chosen if det.pool else f"{chosen}{_KEY_SEP}{det.name}"
         entry = pooled.setdefault(key, {"values": set(), "weighted": 0.0, "detectors": {}})
         new = matched - entry["values"]
@@ -266,23 +335,23 @@ def classify_column(
         )
     if candidates:
         _birth_dates_by_range(candidates, values, header)
-        return profile, [_finding(file, series.name, n, candidates, options)]
+        return profile, [_finding(file, name, n, candidates, options)]
     if split:
         listed = _split_items(values)
         if listed is not None:
             _, found = classify_column(
-                listed.alias(series.name), file=file, options=options, ctx=ctx, regions=regions, split=False
+                listed.alias(name), file=file, options=options, ctx=ctx, regions=regions, split=False
             )
             for f in found:
                 f.detector += "+split"
             if found and found[0].detector != "column:header+split":
                 return profile, found
-    named = _header_only(file, series.name, header, profile, n)
+    named = _header_only(file, name, header, profile, n)
     if named:
         return profile, named
     if profile.mean_len >= options.free_text_min_len and profile.space_share >= 0.5:
-        return profile, _free_text_findings(file, series.name, values, options)
-    return profile, _ner_finding(file, series.name, values, profile, options)
+        return profile, _free_text_findings(file, name, values, options)
+    return profile, _ner_finding(file, name, values, profile, options)
 
 
 _KEY_SEP = "\x00"
@@ -328,7 +397,9 @@ BIRTH_MIN_AGE = 18
 BIRTH_SPREAD = 20
 
 
-def _birth_dates_by_range(candidates: list[dict[str, Any]], values: list[str], header: dict[str, float]) -> None:
+def _birth_dates_by_range(
+    candidates: list[dict[str, Any]], values: list[str], header: dict[str, float]
+) -> None:
     """Turn a DATE_TIME candidate into BIRTH_DATE when the value range says so and no header names a
     date type (a header "registration date" keeps DATE_TIME whatever the range)."""
     from datetime import date
@@ -487,13 +558,19 @@ def classify_table_with_profiles(
 ) -> tuple[list[Finding], list[ColumnProfile]]:
     ctx = build_context(options)
     regions = _region_hints(df, ctx)
+    names = [
+        name
+        for name in df.columns
+        if df.schema[name] != pl.Null and not isinstance(df.schema[name], pl.List | pl.Struct | pl.Array)
+    ]
+    sampled = [profile_column(df.get_column(name), options.sample_values) for name in names]
+    all_hits = prefilter_hits([values for _, values in sampled], _patterns(ctx))
     findings: list[Finding] = []
     profiles: list[ColumnProfile] = []
-    for name in df.columns:
-        series = df.get_column(name)
-        if series.dtype in (pl.Null,) or isinstance(series.dtype, pl.List | pl.Struct | pl.Array):
-            continue
-        profile, found = classify_column(series, file=file, options=options, ctx=ctx, regions=regions)
+    for name, (profile, values), hits in zip(names, sampled, all_hits, strict=True):
+        _, found = _classify(
+            name, profile, values, hits, file=file, options=options, ctx=ctx, regions=regions, split=True
+        )
         profiles.append(profile)
         findings.extend(found)
     log.debug("classified %d columns of %s: %d findings", len(profiles), file, len(findings))

@@ -198,6 +198,7 @@ def _gender_pair(values: set[str]) -> bool:
     return any(f"{a} {b}" in pairs for i, a in enumerate(codes) for b in codes[i + 1 :])
 
 
+_EU_VAT_PREFIX = r"^(?i:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
 #: National identity, social-security and tax numbers of the EU/EEA (and a few others) that
 #: python-stdnum validates with their checksums: (name, types, stdnum module, prefilter, specificity).
 #: Each is scored on its own (``pool=False``): a column must validate under one country's scheme, so a
@@ -224,7 +225,7 @@ _STDNUM_IDS: tuple[tuple[str, tuple[str, ...], str, str, float], ...] = (
     ("is_kennitala", ("NATIONAL_ID",), "is_.kennitala", r"^\d{6}-?\d{4}$", 0.85),
     ("ch_ssn", ("NATIONAL_ID",), "ch.ssn", r"^756\.?\d{4}\.?\d{4}\.?\d{2}$", 1.0),
     ("gb_nhs", ("NATIONAL_ID",), "gb.nhs", r"^\d{3}[ -]?\d{3}[ -]?\d{4}$", 0.8),
-    ("eu_vat", ("TAX_ID",), "eu.vat", r"^(?i:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)[ -]?[0-9A-Za-z+*. -]{7,14}$", 1.0),
+    ("eu_vat", ("TAX_ID",), "eu.vat", _EU_VAT_PREFIX + r"[ -]?[0-9A-Za-z+*. -]{7,14}$", 1.0),
     ("pl_nip", ("TAX_ID",), "pl.nip", r"^\d{3}-?\d{3}-?\d{2}-?\d{2}$|^\d{3}-\d{2}-\d{2}-\d{3}$", 0.8),
     ("pt_nif", ("TAX_ID",), "pt.nif", r"^\d{9}$", 0.75),
     ("it_iva", ("TAX_ID",), "it.iva", r"^\d{11}$", 0.75),
@@ -252,7 +253,8 @@ def _stdnum_detectors() -> tuple[Detector, ...]:
 #: addressing systems. Bare 4- or 5-digit codes stay weak (a header must support them).
 _POSTAL_SHAPED = (
     r"^(\d{2}-\d{3}|\d{4}-\d{3}|[1-9]\d{3} ?[A-Za-z]{2}|\d{3} \d{2}|(?i:LV)-\d{4}|(?i:LT)-\d{5}"
-    r"|[A-Za-z]{3} ?\d{4}|[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}|[AC-FHKNPRTV-Ya-y]\d{2}[A-Za-z\d]? ?[0-9AC-FHKNPRTV-Yac-fhknprtv-y]{4})$"
+    r"|[A-Za-z]{3} ?\d{4}|[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}"
+    r"|[AC-FHKNPRTV-Ya-y]\d{2}[A-Za-z\d]? ?[0-9AC-FHKNPRTV-Yac-fhknprtv-y]{4})$"
 )
 
 
@@ -525,7 +527,9 @@ DETECTORS: tuple[Detector, ...] = (
         weak=True,
         specificity=0.8,
     ),
-    Detector("hu_taj", ("NATIONAL_ID",), checks.hu_taj, r"^\d{3} ?\d{3} ?\d{3}$", specificity=0.85, pool=False),
+    Detector(
+        "hu_taj", ("NATIONAL_ID",), checks.hu_taj, r"^\d{3} ?\d{3} ?\d{3}$", specificity=0.85, pool=False
+    ),
     Detector("hu_tax_id", ("TAX_ID",), checks.hu_tax_id, r"^8\d{9}$", specificity=0.9, pool=False),
     *_stdnum_detectors(),
     Detector("age", ("AGE",), checks.age, r"^\d{1,3}$", weak=True, specificity=0.6),

@@ -90,8 +90,11 @@ def _variants(tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
     add to repeated columns."""
     out = [tokens]
     words = tuple(t for t in tokens if not t.isdigit())
-    for candidate in (words, tuple(_TRAILING_DIGITS.sub("", t) for t in words),
-                      (*words[:-1], words[-1][:-1]) if words and words[-1][-1:].isdigit() else words):
+    for candidate in (
+        words,
+        tuple(_TRAILING_DIGITS.sub("", t) for t in words),
+        (*words[:-1], words[-1][:-1]) if words and words[-1][-1:].isdigit() else words,
+    ):
         candidate = tuple(t for t in candidate if t)
         if candidate and candidate not in out:
             out.append(candidate)
@@ -106,10 +109,12 @@ class Vocabulary:
         #: event type -> its date type (DECEASED -> DECEASED_DATE), from ``ppii:dateOf``
         self.date_of: dict[str, str] = dict(date_of or {})
         self._index: dict[str, set[str]] = {}
+        self._matches: dict[str, list[tuple[str, float]]] = {}  # header -> match_header result
         for cat in self.categories.values():
             self._add_to_index(cat.type_id, cat.synonyms)
 
     def _add_to_index(self, type_id: str, synonyms: Iterable[str]) -> None:
+        self._matches.clear()
         for syn in synonyms:
             self._index.setdefault(syn, set()).add(type_id)
 
@@ -119,7 +124,16 @@ class Vocabulary:
         1.0 for an exact synonym; 0.5-0.9 when a run of whole tokens is a synonym (scaled by how much of
         the meaningful header it explains, so ``fld_dob_x`` scores 0.9 and ``host_name`` less); 0.3-0.7
         when a long synonym is only a substring. The detector weighs this against value evidence.
+        Results are remembered per header (tables repeat headers across files and members).
         """
+        cached = self._matches.get(header)
+        if cached is None:
+            if len(self._matches) > 100_000:
+                self._matches.clear()
+            cached = self._matches[header] = self._match_header(header)
+        return list(cached)
+
+    def _match_header(self, header: str) -> list[tuple[str, float]]:
         best: dict[str, float] = {}
 
         def offer(type_ids: Iterable[str], score: float) -> None:
