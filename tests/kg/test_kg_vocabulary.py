@@ -113,7 +113,7 @@ def test_hierarchy_and_flags(vocab):
         ("date_naissance", "BIRTH_DATE"), ("dateOfBirth", "BIRTH_DATE"), ("fld_dob_x", "BIRTH_DATE"),
         ("Fecha de nacimiento", "BIRTH_DATE"), ("patient_birth_date", "BIRTH_DATE"),
         ("PLZ", "POSTAL_CODE"), ("zip_code", "POSTAL_CODE"), ("CAP", "POSTAL_CODE"),
-        ("tin", "TAX_ID"), ("SteuerID", "TAX_ID"), ("codice_fiscale", "TAX_ID"), ("CPF", "TAX_ID"),
+        ("tin", "TAX_ID"), ("SteuerID", "TAX_ID"), ("codice_fiscale", "NATIONAL_ID"), ("CPF", "TAX_ID"),
         ("ssn", "NATIONAL_ID"), ("SSN_2", "NATIONAL_ID"), ("bsn", "NATIONAL_ID"),
         ("numéro de sécurité sociale", "NATIONAL_ID"),
         ("email2", "EMAIL_ADDRESS"), ("E-Mail", "EMAIL_ADDRESS"), ("e_mail_address", "EMAIL_ADDRESS"),

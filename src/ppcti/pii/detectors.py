@@ -366,7 +366,7 @@ DETECTORS: tuple[Detector, ...] = (
     ),
     Detector(
         "it_codicefiscale",
-        ("TAX_ID", "NATIONAL_ID"),
+        ("NATIONAL_ID", "TAX_ID"),
         _std("it.codicefiscale"),
         rf"^[A-Za-z]{{6}}{_CF}{{2}}[A-Za-z]{_CF}{{2}}[A-Za-z]{_CF}{{3}}[A-Za-z]$",
         specificity=1.0,
