@@ -50,9 +50,16 @@ def build() -> dict[str, list[str]]:
         for attr in ("cities", "states", "provinces", "city_names", "regions", "departments"):
             places |= _words(provider, attr)
         countries |= _words(provider, "countries")
+    suffixes: set[str] = set()
+    for loc in ("en_US", "en_GB", "en_AU", "en_CA", "en_IE", "en_IN", "en_NZ"):
+        try:
+            provider = importlib.import_module(f"faker.providers.address.{loc}").Provider
+        except ModuleNotFoundError:
+            continue
+        suffixes |= {str(v).strip() for v in getattr(provider, "street_suffixes", ()) if str(v).strip()}
     return {
         "first_names": sorted(first), "last_names": sorted(last), "language_names_en": sorted(languages),
-        "places": sorted(places), "countries": sorted(countries),
+        "places": sorted(places), "countries": sorted(countries), "street_suffixes_en": sorted(suffixes),
     }  # fmt: skip
 
 

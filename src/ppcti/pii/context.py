@@ -36,5 +36,7 @@ def _context_for(rules_file: Path | None) -> Context:
     custom = load_rules(rules_file)
     for rule in custom:
         vocabulary.add_synonyms(rule.name, rule.header_keywords or (rule.name.replace("_", " "),))
-    detectors = tuple(r.detector() for r in custom) + DETECTORS
+    from ppcti.pii.text_rules import TEXT_DETECTORS, address_detector
+
+    detectors = tuple(r.detector() for r in custom) + DETECTORS + TEXT_DETECTORS + (address_detector(),)
     return Context(vocabulary=vocabulary, detectors=detectors)

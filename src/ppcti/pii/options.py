@@ -26,6 +26,7 @@ class PiiOptions:
     ``min_match_rate``: share of sampled distinct values that must validate before a column gets a type.
     ``header_min_score``: header match score from the vocabulary that counts as support for a weak pattern.
     ``text_min_score``: Presidio score below which a free-text span is dropped.
+    ``language``: of free text, ``auto`` (guessed per file) or a code; NER runs on English text only.
     ``examples``: how much of a value a masked example keeps: ``shape`` (default; the format only) or
     ``partial`` (IP prefix, MAC vendor, initials, last card digits).
     """
@@ -42,7 +43,7 @@ class PiiOptions:
     max_text_findings_per_file: int = 10_000
     max_examples: int = 3
     ner_sample: int = 40
-    language: str = "en"
+    language: str = "auto"
     examples: str = "shape"
 
     def __post_init__(self) -> None:
