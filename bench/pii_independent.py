@@ -206,8 +206,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("  ", *e)
     if args.part in ("text", "both"):
         res = eval_text(args.split, PiiOptions(nlp=args.nlp), args.root)
-        print(f"text {res['split']}: {res['records']} records; P {res['precision']:.3f} R {res['recall']:.3f} "
-              f"F1 {res['f1']:.3f} ({res['seconds']:.1f} s)")  # fmt: skip
+        print(f"text {res['split']}: {res['records']} records; P {res['precision']:.3f} "
+              f"R {res['recall']:.3f} F1 {res['f1']:.3f} ({res['seconds']:.1f} s)")  # fmt: skip
         for lang, (p, r, f1) in res["per_language"].items():
             print(f"  [{lang}] P {p:.3f} R {r:.3f} F1 {f1:.3f}")
         for t, (p, r, f1, n) in res["per_type"].items():

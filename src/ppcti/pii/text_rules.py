@@ -97,7 +97,8 @@ POSTAL_TEXT = (
     # continental codes written before the town: 10115 Berlin, 1010 Wien, 00-950 Warszawa, D-80331
     r"|(?:(?<=\b[ADF]-)|(?<=\bCH-))?\b(?:\d{5}|\d{4}|\d{2}-\d{3})(?=,? [A-ZÄÖÜŁŚŻ][a-zäöüßéèłśżźćńó]+)"
     # after a label
-    r"|(?:(?<=\bZIP )|(?<=\bzip )|(?<=\bpostcode )|(?<=\bPLZ )|(?<=\bPLZ: )|(?<=\bZIP: ))[A-Z0-9][A-Z0-9 -]{2,8}[A-Z0-9]\b"
+    r"|(?:(?<=\bZIP )|(?<=\bzip )|(?<=\bpostcode )|(?<=\bPLZ )|(?<=\bPLZ: )|(?<=\bZIP: ))"
+    r"[A-Z0-9][A-Z0-9 -]{2,8}[A-Z0-9]\b"
     # Indian PIN after a town and a dash
     r"|(?<=[a-z] - )\d{6}\b|(?<=[a-z] )\d{3} \d{3}\b(?=[,.]|$)"
 )
