@@ -189,7 +189,7 @@ _MONTHS = (
     r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|Januar|Februar|März|Mai|Juni|Juli|Oktober|Dezember"
     r"|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)"
 )
-_AT_TIME = r"(?:,? (?:at )?\d{1,2}:\d{2}(?::\d{2})?)?"
+_AT_TIME = r"(?:,? \d{1,2}:\d{2}(?::\d{2})?)?"
 
 def _gender_pair(values: set[str]) -> bool:
     """Single-letter codes say "gender" only as a known pair (F/M, K/M, Ž/M ...): S/M/L sizes do not."""
@@ -508,8 +508,8 @@ DETECTORS: tuple[Detector, ...] = (
         text_regex=r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
         r"(?:Z|[+-]\d{2}:?\d{2})?)?(?![\w-])|\b\d{1,2}[./]\d{1,2}[./]\d{4}\b"
         rf"|\b\d{{1,2}}\.? {_MONTHS} \d{{4}}{_AT_TIME}"
-        rf"|\b{_MONTHS} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}{_AT_TIME}",
-        text_score=0.6,
+        rf"|\b{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}{_AT_TIME}",
+        text_score=0.9,
     ),
     Detector(
         "birth_date",

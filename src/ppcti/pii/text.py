@@ -295,10 +295,9 @@ PLACE_SCORE = 0.6
 #: The language of the installed NER model.
 MODEL_LANGUAGE = "en"
 _STOPWORDS = {
-    "en": frozenset("the and is are was were of to in for with on at this that you your please from have".split()),
-    "de": frozenset("der die das und ist sind war nicht mit von zu im für auf bitte ich sie ein eine den dem"
-                    .split()),
-    "fr": frozenset("le la les et est sont de des du pour avec dans une un vous nous sur pas".split()),
+    "en": frozenset(["the", "and", "is", "are", "was", "were", "of", "to", "in", "for", "with", "on", "at", "this", "that", "you", "your", "please", "from", "have"]),
+    "de": frozenset(["der", "die", "das", "und", "ist", "sind", "war", "nicht", "mit", "von", "zu", "im", "für", "auf", "bitte", "ich", "sie", "ein", "eine", "den", "dem"]),
+    "fr": frozenset(["le", "la", "les", "et", "est", "sont", "de", "des", "du", "pour", "avec", "dans", "une", "un", "vous", "nous", "sur", "pas"]),
 }  # fmt: skip
 
 

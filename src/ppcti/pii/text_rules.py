@@ -50,25 +50,32 @@ _MONTH_WORDS = (
     r"(?:Jan(?:uary|uar)?|Feb(?:ruary|ruar)?|Mar(?:ch)?|März|Apr(?:il)?|May|Mai|June?|Juni|July?|Juli"
     r"|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Okt(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|Dez(?:ember)?)"
 )
+_ZONE = r"(?: ?(?:UTC|GMT|CET|CEST|MEZ|MESZ|BST|EST|PST))?"
+#: Times: with a colon ("14:45", "9:45 pm"), or with a dot only before am/pm/Uhr ("12.20pm",
+#: "20.15 Uhr"; "8.12" alone is a version or an amount).
 _TIME = (
-    r"\d{1,2}[:.]\d{2}(?::\d{2})?(?: ?(?:[ap]\.?m\.?|Uhr|h))?(?: ?(?:UTC|GMT|CET|CEST|MEZ|MESZ|BST|EST|PST))?"
+    rf"\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?: ?(?:[ap]\.?m\.?|Uhr|h)(?!\w))?{_ZONE}"
+    rf"|\d{{1,2}}\.\d{{2}} ?(?:[ap]\.?m\.?|Uhr|h)(?!\w){_ZONE}"
 )
-TIME_TEXT = rf"(?<![\w.:/-])(?:{_TIME}|\d{{1,2}} ?(?:[ap]\.?m\.?)(?!\w)|\d{{1,2}} Uhr\b)(?![\w:/-]|\.\d)"
+TIME_TEXT = (
+    rf"(?<![\w.:/-])(?:{_TIME}|\d{{1,2}} ?(?:[ap]\.?m\.?)(?!\w)|\d{{1,2}} Uhr\b)(?![\w/-]|:\d|\.\d)"
+)
 #: Weekday used as a date, optionally with its date ("Friday", "Fri 3 May", "Montag, 3. März 2024").
 WEEKDAY_TEXT = (
     rf"\b{_WEEKDAYS}\b(?:,? (?:the )?\d{{1,2}}(?:st|nd|rd|th|\.)? {_MONTH_WORDS}\.?(?: \d{{4}})?"
     rf"|,? {_MONTH_WORDS} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?"
-    rf"|,? \d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}})?(?!\w)"
+    rf"|,? \d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}|,? den \d{{1,2}}\.\d{{1,2}}\.(?:\d{{2,4}})?)?(?!\w)"
 )
 #: Month and year ("March 2024", "im März 2023"), day and month without year ("3 March", "March 3rd").
 MONTH_TEXT = (
-    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th|\.)? {_MONTH_WORDS}\b\.?|{_MONTH_WORDS} \d{{1,2}}(?:st|nd|rd|th)?\b"
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th|\.)? {_MONTH_WORDS}\b\.?|{_MONTH_WORDS}\.? \d{{1,2}}(?:st|nd|rd|th)?\b"
     rf"|{_MONTH_WORDS} \d{{4}}\b)(?!,? \d{{4}})"
 )
 #: A year as a point in time: after "in", "since", "born", "seit", "im Jahr", or a range "(2016–2019)".
 YEAR_TEXT = (
     r"(?:(?<=\bin )|(?<=\bIn )|(?<=\bsince )|(?<=\bborn )|(?<=\bseit )|(?<=\bSeit )|(?<=\bJahr )"
-    r"|(?<=\bJahre )|(?<=\bbis )|(?<=\buntil )|(?<=\()|(?<=[–-]))(?:19|20)\d{2}(?=[)–-]|\b)(?![.,]\d)"
+    r"|(?<=\bgeboren )|(?<=\bgeb\. )|(?<=\bbis )|(?<=\buntil )|(?<=\()|(?<=\d{4}–)|(?<=\(\d{4}-))"
+    r"(?:19|20)\d{2}(?=[)–]|\b)(?![.,]\d|-\d)"
 )
 #: Numeric dates, also with a time ("05.03.2024, 14:22 Uhr", "2024-03-05 14:22", "3/5/24").
 NUMERIC_DATE_TEXT = (
@@ -152,29 +159,36 @@ def address_text(value: str) -> bool:
 
 # ----------------------------------------------------------------------------------- named people
 
-#: Titles, salutations and kinship words a name follows ("Mr Smith", "Tochter Jane", "Dear Ayesha").
-_NAME_CUES = (
-    "Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Dear", "Hi", "Hello", "Herr", "Frau", "Hallo",
-    "Liebe", "Lieber", "Tochter", "Sohn", "Mutter", "Vater", "Ehemann", "Ehefrau", "Patient", "Patientin",
-    "Kollege", "Kollegin", "Kunde", "Kundin", "Mme", "Mlle", "Monsieur", "Madame", "Sr", "Sra", "Dhr",
-    "Mevr", "Pan", "Pani", "daughter", "son", "wife", "husband", "mother", "father", "by", "from", "von",
-    "cc", "Cc", "To", "An", "sister", "brother", "Schwester", "Bruder", "colleague", "manager", "Nurse",
-    "nurse", "Officer", "officer", "Agent", "agent", "Ms.", "Mr.", "Dr.", "Mrs.", "signed", "Regards",
-    "regards", "Grüße", "Gruß", "Thanks", "Danke", "Best", "Cheers",
+#: Titles, salutations and kinship words a name follows ("Mr Smith", "Tochter Jane", "Dear Ayesha"):
+#: after these any capitalised word is taken as a name.
+_STRONG_CUES = (
+    "Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Dear", "Herr", "Frau", "Hallo", "Hi", "Hello",
+    "Liebe", "Lieber", "Tochter", "Sohn", "Mutter", "Vater", "Ehemann", "Ehefrau", "Patientin", "Kundin",
+    "Kollegin", "Mme", "Mlle", "Monsieur", "Madame", "Sra", "Dhr", "Mevr", "Pani", "daughter", "son",
+    "wife", "husband", "mother", "father", "sister", "brother", "Schwester", "Bruder", "patient",
+    "nurse", "officer", "Regards", "Grüße", "Gruß", "Cheers", "Thanks", "Danke",
 )  # fmt: skip
-NAME_IN_CONTEXT = (
-    "(?:"
-    + "|".join(
-        rf"(?<=\b{re.escape(c)} )|(?<=\b{re.escape(c)}\. )|(?<=\b{re.escape(c)},\n)" for c in _NAME_CUES
-    )
-    + ")"
-    rf"(?:{_CAP}(?:-{_CAP})?)(?: (?:van der|van den|van|von|de la|de|del|da|di|le|la|bin|al|O'|Mc)?"
-    rf" ?{_CAP}(?:-{_CAP})?)?"
-)
+#: Words a name often follows but other capitalised words too ("by Ren", "from Glasgow"): the word must
+#: then be a known first name or surname.
+_WEAK_CUES = ("by", "from", "von", "for", "für", "with", "mit", "cc", "to", "an", "und", "and")
+
+
+def _cues(words: tuple[str, ...]) -> str:
+    forms = sorted({f for w in words for f in (w, w[:1].upper() + w[1:])})
+    return "(?:" + "|".join(rf"(?<=\b{re.escape(c)} )|(?<=\b{re.escape(c)}\. )" for c in forms) + ")"
+
+
+_UP = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĲĴĶĹĻĽĿŁŃŅŇŊŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ"
+#: A capitalised name word in any Latin script ("Jeżyk", "Hayrioğlu", "O'Brien", "Min-jun").
+NAME_WORD = rf"[{_UP}](?:[^\W\d_]|['’])*(?:-[{_UP}a-z](?:[^\W\d_]|['’])*)?"
+_PARTICLE = r"(?:van der|van den|van de|von der|van|von|de la|de|del|della|da|di|du|le|la|bin|al|ten|ter) "
+_FULL_NAME = rf"{NAME_WORD}(?: {_PARTICLE}?{NAME_WORD}){{0,2}}(?![\w'’-])"
+NAME_AFTER_TITLE = _cues(_STRONG_CUES) + _FULL_NAME
+NAME_IN_CONTEXT = _cues(_WEAK_CUES) + _FULL_NAME
 
 
 def name_in_context(value: str) -> bool:
-    """A known first name or surname, or two capitalised words of which one is known."""
+    """A known first name or surname among capitalised words."""
     parts = [p for p in re.split(r"[ -]", value.strip()) if p and p[:1].isupper()]
     if not parts or any(p.lower() in _NOT_NAMES for p in parts):
         return False
@@ -182,11 +196,19 @@ def name_in_context(value: str) -> bool:
     return any(p.lower() in first or p.lower() in last for p in parts)
 
 
+def name_after_title(value: str) -> bool:
+    """Any capitalised words after a title or kinship word, unless they are common non-names."""
+    parts = [p for p in re.split(r"[ -]", value.strip()) if p and p[:1].isupper()]
+    return bool(parts) and not any(p.lower() in _NOT_NAMES for p in parts) and not value.isupper()
+
+
 _NOT_NAMES = frozenset(
     {"the", "team", "support", "customer", "service", "admin", "monday", "tuesday", "wednesday", "thursday",
      "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july",
      "august", "september", "october", "november", "december", "street", "road", "avenue", "bank", "hospital",
-     "police", "ticket", "order", "invoice", "account", "ihre", "ihr", "bitte", "danke", "sehr", "geehrte"}
+     "police", "ticket", "order", "invoice", "account", "ihre", "ihr", "bitte", "danke", "sehr", "geehrte",
+     "madam", "sir", "team", "all", "everyone", "kollegen", "damen", "herren", "und", "and", "note", "notiz",
+     "informed", "informiert", "wird", "is", "was", "hat", "has", "ist"}
 )  # fmt: skip
 
 # ------------------------------------------------------------------------------- national numbers
@@ -225,6 +247,8 @@ TEXT_DETECTORS: tuple[Detector, ...] = (
              text_score=0.8),
     Detector("name_in_context", ("PERSON",), name_in_context, None, in_columns=False,
              text_regex=NAME_IN_CONTEXT, text_score=0.75),
+    Detector("name_after_title", ("PERSON",), name_after_title, None, in_columns=False,
+             text_regex=NAME_AFTER_TITLE, text_score=0.8),
     Detector("nhs_text", ("NATIONAL_ID",), checks.stdnum_check("gb.nhs"), None, in_columns=False,
              text_regex=NHS_TEXT, text_score=0.7),
     Detector("de_idnr_text", ("NATIONAL_ID",), checks.stdnum_check("de.idnr"), None, in_columns=False,
