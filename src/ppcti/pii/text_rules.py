@@ -182,7 +182,7 @@ _UP = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĲĴĶĹĻ
 #: A capitalised name word in any Latin script ("Jeżyk", "Hayrioğlu", "O'Brien", "Min-jun").
 NAME_WORD = rf"[{_UP}](?:[^\W\d_]|['’])*(?:-[{_UP}a-z](?:[^\W\d_]|['’])*)?"
 _PARTICLE = r"(?:van der|van den|van de|von der|van|von|de la|de|del|della|da|di|du|le|la|bin|al|ten|ter) "
-_FULL_NAME = rf"{NAME_WORD}(?: {_PARTICLE}?{NAME_WORD}){{0,2}}(?![\w'’-])"
+_FULL_NAME = rf"{NAME_WORD}(?: (?:{_PARTICLE})?{NAME_WORD}){{0,2}}(?![\w'’-])"
 NAME_AFTER_TITLE = _cues(_STRONG_CUES) + _FULL_NAME
 NAME_IN_CONTEXT = _cues(_WEAK_CUES) + _FULL_NAME
 
