@@ -28,9 +28,17 @@ _AGE_BEFORE = (
     r"(?=[- ]years?[- ]old\b|[- ]yrs?\.?[- ]old\b|-year\b| ?y/?o\b|yo\b| Jahre alt\b| Jahren\b|-?j[äa]hrig"
     r"|[- ]J\.(?!\w)| ans\b| años\b|[MFmf]\b(?![.'-]))"
 )
+#: "turned 85", "I'm 50 and", "Ich bin 67 und", "wird heute 44": the number after these is an age when a
+#: conjunction, punctuation or the line's end follows.
+_AGE_SAYING = (
+    r"(?:(?<=\bturned )|(?<=\bturns )|(?<=\bturning )|(?<=\bwird heute )|(?<=\bwurde )|(?<=\bwird )"
+    r"|(?<=\bI'm )|(?<=\bI’m )|(?<=\bI am )|(?<=\bIch bin )|(?<=\bich bin )|(?<=\bis now )|(?<=\bist jetzt ))"
+    r"\d{1,3}(?= and\b| und\b|[,.!;)]| 🎉| today| heute|\s*$)"
+)
 AGE_TEXT = (
-    rf"{_AGE_AFTER}\d{{1,3}}\b|\b\d{{1,3}}{_AGE_BEFORE}"
+    rf"{_AGE_AFTER}\d{{1,3}}\b|\b\d{{1,3}}{_AGE_BEFORE}|{_AGE_SAYING}"
     r"|(?<=[a-zà-ÿ] \()\d{1,2}(?=\))"  # "Maria Rossi (42)"
+    r"|(?<=[a-zà-ÿ], )\d{2}(?=, )"  # "Candidate Jamie de Haan, 50, currently"
 )
 
 
