@@ -214,10 +214,10 @@ def value_maker(type_id: str, fake: Any, rng: random.Random, locale: str, iso: b
         return makers[type_id]
     if type_id == "TAX_ID":
         return {"en_US": fake.itin if hasattr(fake, "itin") else None, "de_DE": lambda: de_idnr(rng),
-                "it_IT": fake.ssn, "pt_BR": getattr(fake, "cpf", None),
+                "pt_BR": getattr(fake, "cpf", None),
                 "fr_FR": lambda: fr_nif(rng)}.get(locale)
     if type_id == "NATIONAL_ID":
-        return {"en_US": fake.ssn, "fr_FR": fake.ssn, "nl_NL": fake.ssn,
+        return {"en_US": fake.ssn, "fr_FR": fake.ssn, "nl_NL": fake.ssn, "it_IT": fake.ssn,
                 "es_ES": lambda: fake.nie() if rng.random() < 0.5 else fake.nif()}.get(locale)
     raise KeyError(type_id)
 
@@ -865,8 +865,9 @@ _METHOD = [
     "- Header styles: `clear` (English), `foreign` (the locale's language), `obfuscated` (half `c_07`-style "
     "opaque names, half abbreviations such as `dob`, `tel_no`, `wgt_kg`, `dcsd`), `headerless`. The "
     "abbreviation list was written independently of the ontology's synonyms and is mostly absent from it.",
-    "- Labels: TAX_ID vs NATIONAL_ID follows the ontology's validator split (DE IdNr, IT codice fiscale, "
-    "BR CPF, FR SPI, US ITIN are tax ids; US SSN, FR NIR, ES DNI/NIE, NL BSN national ids). Crypto: "
+    "- Labels: TAX_ID vs NATIONAL_ID follows the ontology's split (DE IdNr, BR CPF, FR SPI, US ITIN are "
+    "tax ids; US SSN, FR NIR, ES DNI/NIE, NL BSN and the IT codice fiscale, one number for both, national "
+    "ids). Crypto: "
     "Bitcoin base58check and bech32 plus Ethereum addresses in lower case (valid, unchecksummed per "
     "EIP-55). Medical licences are US DEA numbers with a valid check digit.",
     "- Scoring: a column is right when the top finding's type equals the label; a negative column with "

@@ -473,12 +473,13 @@ def _later_stages(
 
 
 def _stage_pii(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
-    from ppcti.kg import export_turtle
+    from ppcti.kg import annotate, export_turtle
     from ppcti.pii import PiiOptions, scan_upload, write_pii_json
 
     report = scan_upload(
         upload, options=PiiOptions(nlp=options.nlp, rules_file=options.pii_rules), limits=options.limits
     )
+    annotate(report)
     write_pii_json(report, options.out / "pii.json")
     export_turtle(report, options.out / "kg.ttl")
     types = sorted({f.type for f in report.findings})

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from rdflib.compare import isomorphic
 
 from ppcti.kg.graph import CSVW, DPV, PROV, build_graph, export_turtle, infer_flags
-from ppcti.kg.vocabulary import FIXED_TYPE_IDS, PPII
 from ppcti.pii.model import Finding, PiiReport
+from ppcti.pii.vocabulary import FIXED_TYPE_IDS, PPII
 
 RAW = "alice.secret@example.org"
 

@@ -12,6 +12,7 @@ import pytest
 from faker import Faker
 from typer.testing import CliRunner
 
+from ppcti.kg import annotate
 from ppcti.pii import PiiOptions, scan_paths, write_pii_json
 from ppcti.pii.scan import flatten, records_frame
 
@@ -68,7 +69,7 @@ def _raw_values(people: list[dict[str, str]]) -> set[str]:
 
 def test_scan_paths_finds_types_per_file(tmp_path: Path) -> None:
     _upload(tmp_path / "up")
-    report = scan_paths([tmp_path / "up"], holder="acme", options=REGEX)
+    report = annotate(scan_paths([tmp_path / "up"], holder="acme", options=REGEX))
     by_file: dict[str, dict[str, str]] = {}
     for f in report.findings:
         by_file.setdefault(f.file, {})[f.column or f"{f.start}"] = f.type
@@ -97,7 +98,7 @@ def test_scan_paths_finds_types_per_file(tmp_path: Path) -> None:
 def test_no_raw_pii_in_report_logs_or_errors(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     people = _upload(tmp_path / "up")
     with caplog.at_level(logging.DEBUG):
-        report = scan_paths([tmp_path / "up"], holder="acme", options=REGEX)
+        report = annotate(scan_paths([tmp_path / "up"], holder="acme", options=REGEX))
     out = tmp_path / "pii.json"
     write_pii_json(report, out)
     written = out.read_text(encoding="utf-8")

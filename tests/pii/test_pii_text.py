@@ -34,7 +34,7 @@ SENTENCES = [
         "https://intranet.example.com/tickets/42",
     ),
     ("His SSN is 536-22-1234.", "NATIONAL_ID", "536-22-1234"),
-    ("codice fiscale RSSMRA85T10A562S registrato", "TAX_ID", "RSSMRA85T10A562S"),
+    ("codice fiscale RSSMRA85T10A562S registrato", "NATIONAL_ID", "RSSMRA85T10A562S"),
     ("DNI 18034063Q del cliente", "NATIONAL_ID", "18034063Q"),
     ("CPF 187.244.670-14 cadastrado", "TAX_ID", "187.244.670-14"),
     ("Call +49 30 901820 tomorrow", "PHONE_NUMBER", "+49 30 901820"),

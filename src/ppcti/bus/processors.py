@@ -92,6 +92,8 @@ def pii_scan_fn() -> ScanFn:
         raise InputRefused("the PII worker needs ppcti.pii.scan_paths, which this install lacks") from None
 
     def scan(path: Path, holder: str | None) -> dict[str, Any]:
-        return scan_paths([path], holder=holder).to_dict()
+        from ppcti.kg import annotate
+
+        return annotate(scan_paths([path], holder=holder)).to_dict()
 
     return scan

@@ -14,42 +14,34 @@ in a store (:mod:`ppcti.kg.store`).
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ppcti import __version__
-from ppcti.kg.vocabulary import DPV_PD, PPII, _local_name, load_vocabulary
+from ppcti.kg.iris import (
+    AGENT_IRI,
+    CSVW,
+    DCAT,
+    DCT,
+    DPV,
+    DPV_VERSION,
+    ONTOLOGY_IRI,
+    OWL,
+    PREFIXES,
+    PROV,
+    category_iri,
+    dpv_pd_iri,
+    node_iri,
+)
+from ppcti.pii.vocabulary import PPII
 
 if TYPE_CHECKING:
     import rdflib
 
     from ppcti.pii.model import Finding, PiiReport
-
-CSVW = "http://www.w3.org/ns/csvw#"
-DCAT = "http://www.w3.org/ns/dcat#"
-DCT = "http://purl.org/dc/terms/"
-PROV = "http://www.w3.org/ns/prov#"
-DPV = "https://w3id.org/dpv#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-
-#: Root of the v5 UUIDs; changing it changes every IRI ppcti has ever exported.
-IRI_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://w3id.org/ppcti/kg")
-#: The software agent every activity is associated with.
-AGENT_IRI = f"https://w3id.org/ppcti/agent/ppcti/{__version__}"
-
-PREFIXES = {
-    "ppii": PPII, "pd": DPV_PD, "dpv": DPV, "csvw": CSVW, "dcat": DCAT, "dct": DCT, "prov": PROV,
-    "xsd": XSD,
-}  # fmt: skip
-
-
-def _iri(*parts: str) -> str:
-    return "urn:uuid:" + str(uuid.uuid5(IRI_NAMESPACE, "\x1f".join(parts)))
 
 
 def _file_path(entry: dict[str, Any]) -> str | None:
@@ -66,16 +58,6 @@ def _is_datetime(text: str) -> bool:
     except ValueError:
         return False
     return "T" in text
-
-
-@lru_cache(maxsize=1)
-def _known_iris() -> dict[str, str]:
-    return {t: c.iri for t, c in load_vocabulary().categories.items()}
-
-
-def _category_iri(type_id: str) -> str:
-    """The ontology class of a type; custom types (from user rules) get a class in the same namespace."""
-    return _known_iris().get(type_id) or PPII + _local_name(type_id)
 
 
 def _group_findings(findings: Iterable[Finding]) -> dict[tuple[str, str | None, str], list[Finding]]:
@@ -100,7 +82,14 @@ def base_graph(report: PiiReport) -> rdflib.Graph:
         return URIRef(iri)
 
     holder = report.holder or ""
-    dataset = u(_iri("dataset", holder, report.upload))
+    # The document stands on its own: it names the ontology its ppii: classes come from and the DPV
+    # release its dpv:/pd: IRIs follow, and states each used class's DPV-PD concept itself (below).
+    doc = u(node_iri("document", holder, report.upload))
+    g.add((doc, RDF.type, u(OWL + "Ontology")))
+    g.add((doc, u(OWL + "imports"), u(ONTOLOGY_IRI)))
+    g.add((doc, u(DCT + "conformsTo"), u(DPV)))
+    g.add((doc, RDFS.comment, Literal(f"dpv: and pd: IRIs follow DPV {DPV_VERSION}", lang="en")))
+    dataset = u(node_iri("dataset", holder, report.upload))
     g.add((dataset, RDF.type, u(DCAT + "Dataset")))
     g.add((dataset, RDF.type, u(CSVW + "TableGroup")))
     g.add((dataset, u(DCT + "title"), Literal(report.upload)))
@@ -108,7 +97,7 @@ def base_graph(report: PiiReport) -> rdflib.Graph:
     agent = u(AGENT_IRI)
     g.add((agent, RDF.type, u(PROV + "SoftwareAgent")))
     g.add((agent, RDFS.label, Literal(f"ppcti {__version__}")))
-    activity = u(_iri("activity", holder, report.upload, report.generated_at or ""))
+    activity = u(node_iri("activity", holder, report.upload, report.generated_at or ""))
     g.add((activity, RDF.type, u(PROV + "Activity")))
     g.add((activity, RDFS.label, Literal("ppcti PII identification")))
     g.add((activity, u(PROV + "wasAssociatedWith"), agent))
@@ -119,7 +108,7 @@ def base_graph(report: PiiReport) -> rdflib.Graph:
         else:  # keep what we were given, untyped: an ill-typed xsd:dateTime breaks strict consumers
             g.add((activity, u(PPII + "generatedAt"), Literal(report.generated_at)))
     if report.holder:
-        holder_node = u(_iri("holder", holder))
+        holder_node = u(node_iri("holder", holder))
         g.add((holder_node, RDF.type, u(PROV + "Agent")))
         g.add((holder_node, RDFS.label, Literal(report.holder)))
         g.add((dataset, u(DCT + "publisher"), holder_node))
@@ -131,7 +120,7 @@ def base_graph(report: PiiReport) -> rdflib.Graph:
     def file_node(path: str, fmt: str | None = None) -> URIRef:
         node = files.get(path)
         if node is None:
-            node = files[path] = u(_iri("file", holder, report.upload, path))
+            node = files[path] = u(node_iri("file", holder, report.upload, path))
             g.add((node, RDF.type, u(DCAT + "Distribution")))
             g.add((node, u(CSVW + "url"), Literal(path)))
             g.add((node, u(DCT + "isPartOf"), dataset))
@@ -144,12 +133,12 @@ def base_graph(report: PiiReport) -> rdflib.Graph:
         node = columns.get((path, name))
         if node is None:
             table = file_node(path)
-            schema = u(_iri("schema", holder, report.upload, path))
+            schema = u(node_iri("schema", holder, report.upload, path))
             g.add((table, RDF.type, u(CSVW + "Table")))
             g.add((dataset, u(CSVW + "table"), table))
             g.add((table, u(CSVW + "tableSchema"), schema))
             g.add((schema, RDF.type, u(CSVW + "Schema")))
-            node = columns[(path, name)] = u(_iri("column", holder, report.upload, path, name))
+            node = columns[(path, name)] = u(node_iri("column", holder, report.upload, path, name))
             g.add((node, RDF.type, u(CSVW + "Column")))
             g.add((node, u(CSVW + "name"), Literal(name)))
             g.add((node, u(CSVW + "titles"), Literal(name)))
@@ -169,15 +158,21 @@ def base_graph(report: PiiReport) -> rdflib.Graph:
     for (path, column, type_id), group in sorted(
         _group_findings(report.findings).items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
     ):
-        category = u(_category_iri(type_id))
+        category = u(category_iri(type_id))
+        pd_term = dpv_pd_iri(type_id)
+        if pd_term is not None:
+            g.add((category, RDFS.subClassOf, u(pd_term)))
+        g.add((category, u(PPII + "typeId"), Literal(type_id)))
         file = file_node(path)
         subject = column_node(path, column) if column is not None else file
-        finding = u(_iri("finding", holder, report.upload, path, column or "", type_id))
+        finding = u(node_iri("finding", holder, report.upload, path, column or "", type_id))
         best = max(group, key=lambda f: f.confidence)
         g.add((subject, u(DPV + "hasPersonalData"), category))
         g.add((dataset, u(DPV + "hasPersonalData"), category))
         g.add((finding, RDF.type, u(PPII + "Finding")))
         g.add((finding, u(PPII + "category"), category))
+        if pd_term is not None:
+            g.add((finding, u(PPII + "dpvCategory"), u(pd_term)))
         g.add((finding, u(PPII + "typeId"), Literal(type_id)))
         g.add((finding, u(PPII + "inFile"), file))
         if column is not None:
@@ -211,6 +206,12 @@ def infer_flags(report: PiiReport) -> tuple[list[dict[str, Any]], str]:
     from ppcti.kg.inference import infer
 
     return infer(base_graph(report))
+
+
+def annotate(report: PiiReport) -> PiiReport:
+    """Fill ``report.flags`` and ``report.use_case`` from :func:`infer_flags`; returns the report."""
+    report.flags, report.use_case = infer_flags(report)
+    return report
 
 
 def build_graph(report: PiiReport) -> rdflib.Graph:

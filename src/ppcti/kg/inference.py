@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ppcti.kg.vocabulary import PPII, ontology_graph
+from ppcti.kg.iris import category_iri, node_iri, uri
+from ppcti.pii.vocabulary import PPII, ontology_graph
 
 if TYPE_CHECKING:
     import rdflib
@@ -259,11 +260,11 @@ def _use_case(g: rdflib.Graph) -> str:
     found or a file is a parsed log; personal records when record evidence wins with at least two
     findings; otherwise "other" (including uploads without PII).
     """
-    from ppcti.kg.vocabulary import normalise_header
+    from ppcti.pii.vocabulary import normalise_header
 
     evidence = {str(ucid): int(n) for ucid, n in g.query(_q(Q_EVIDENCE))}
     pattern_lit = next(
-        iter(g.objects(_uri(PPII + "ThreatIntelligenceLogs"), _uri(PPII + "eventColumnPattern"))), None
+        iter(g.objects(uri(PPII + "ThreatIntelligenceLogs"), uri(PPII + "eventColumnPattern"))), None
     )
     events = 0
     if pattern_lit is not None:
@@ -284,35 +285,27 @@ def _use_case(g: rdflib.Graph) -> str:
     return "other"
 
 
-def _uri(iri: str):
-    from rdflib import URIRef
-
-    return URIRef(iri)
-
-
 def add_conclusions(graph: rdflib.Graph, flags: list[dict[str, Any]], use_case: str) -> None:
     """Record flags and use case in the upload graph (``ppii:hasFlag``, ``ppii:useCase``)."""
     from rdflib import RDF, RDFS, Literal
 
-    from ppcti.kg.graph import _category_iri, _iri
-
-    dataset = next(graph.subjects(RDF.type, _uri("http://www.w3.org/ns/dcat#Dataset")))
-    files = {str(url): file for file, url in graph.subject_objects(_uri("http://www.w3.org/ns/csvw#url"))}
+    dataset = next(graph.subjects(RDF.type, uri("http://www.w3.org/ns/dcat#Dataset")))
+    files = {str(url): file for file, url in graph.subject_objects(uri("http://www.w3.org/ns/csvw#url"))}
     uc_node = {"threat-intelligence-logs": "ThreatIntelligenceLogs", "personal-records": "PersonalRecords"}
-    graph.add((dataset, _uri(PPII + "useCase"), _uri(PPII + uc_node.get(use_case, "Other"))))
+    graph.add((dataset, uri(PPII + "useCase"), uri(PPII + uc_node.get(use_case, "Other"))))
     for flag in flags:
-        node = _uri(
-            _iri("flag", str(dataset), flag["flag"], flag["rule"], flag.get("file") or "", *flag["types"])
+        node = uri(
+            node_iri("flag", str(dataset), flag["flag"], flag["rule"], flag.get("file") or "", *flag["types"])
         )
-        graph.add((node, RDF.type, _uri(PPII + "Flag")))
-        graph.add((dataset, _uri(PPII + "hasFlag"), node))
-        graph.add((node, _uri(PPII + "flagId"), Literal(flag["flag"])))
-        graph.add((node, _uri(PPII + "severity"), Literal(flag["severity"])))
-        graph.add((node, _uri(PPII + "scope"), Literal(flag["scope"])))
-        graph.add((node, _uri(PPII + "rule"), Literal(flag["rule"])))
+        graph.add((node, RDF.type, uri(PPII + "Flag")))
+        graph.add((dataset, uri(PPII + "hasFlag"), node))
+        graph.add((node, uri(PPII + "flagId"), Literal(flag["flag"])))
+        graph.add((node, uri(PPII + "severity"), Literal(flag["severity"])))
+        graph.add((node, uri(PPII + "scope"), Literal(flag["scope"])))
+        graph.add((node, uri(PPII + "rule"), Literal(flag["rule"])))
         graph.add((node, RDFS.comment, Literal(flag["reason"], lang="en")))
         for tid in flag["types"]:
-            graph.add((node, _uri(PPII + "involves"), _uri(_category_iri(tid))))
+            graph.add((node, uri(PPII + "involves"), uri(category_iri(tid))))
         for path in [flag.get("file"), *flag.get("files", [])]:
             if path and path in files:
-                graph.add((node, _uri(PPII + "concerns"), files[path]))
+                graph.add((node, uri(PPII + "concerns"), files[path]))

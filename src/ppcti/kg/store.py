@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ppcti.errors import FormatError
-from ppcti.kg.vocabulary import PPII, ontology_path
+from ppcti.pii.vocabulary import PPII, ontology_path
 
 if TYPE_CHECKING:
     from ppcti.pii.model import PiiReport
@@ -75,8 +75,10 @@ class KgStore:
         ox = self._ox
         scratch = ox.Store()
         scratch.load(data, fmt)
-        datasets = {q.subject.value for q in scratch.quads_for_pattern(
-            None, ox.NamedNode(_RDF_TYPE), ox.NamedNode(_DCAT_DATASET))}
+        datasets = {
+            q.subject.value
+            for q in scratch.quads_for_pattern(None, ox.NamedNode(_RDF_TYPE), ox.NamedNode(_DCAT_DATASET))
+        }
         if len(datasets) != 1:
             raise FormatError(f"an upload graph describes exactly one dataset, found {len(datasets)}")
         name = datasets.pop()

@@ -13,7 +13,13 @@ import importlib
 import json
 from pathlib import Path
 
-LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "it_IT", "es_ES", "nl_NL", "pt_BR")
+LOCALES = (
+    "en_US", "en_GB", "de_DE", "fr_FR", "it_IT", "es_ES", "nl_NL", "pt_BR",
+    # the other official EU languages (and neighbours) Faker has names for
+    "bg_BG", "cs_CZ", "da_DK", "de_AT", "de_CH", "el_GR", "en_IE", "et_EE", "fi_FI", "fr_BE", "fr_CH",
+    "ga_IE", "hr_HR", "hu_HU", "lt_LT", "lv_LV", "nl_BE", "pl_PL", "pt_PT", "ro_RO", "sk_SK", "sl_SI",
+    "sv_SE", "no_NO", "is_IS",
+)  # fmt: skip
 OUT = Path(__file__).parent / "data" / "names.json"
 
 
@@ -31,21 +37,29 @@ def build() -> dict[str, list[str]]:
         provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
         for attr in ("first_names", "first_names_male", "first_names_female"):
             first |= _words(provider, attr)
-        last |= _words(provider, "last_names")
+        for attr in ("last_names", "last_names_male", "last_names_female"):
+            last |= _words(provider, attr)
     languages = _words(importlib.import_module("faker.providers.person.en").Provider, "language_names")
     places: set[str] = set()
     countries: set[str] = set()
-    for loc in (*LOCALES, "de_AT", "de_CH", "fr_CH", "nl_BE", "pt_PT", "es_MX"):
+    for loc in (*LOCALES, "es_MX"):
         try:
             provider = importlib.import_module(f"faker.providers.address.{loc}").Provider
         except ModuleNotFoundError:
             continue
-        for attr in ("cities", "states", "provinces"):
+        for attr in ("cities", "states", "provinces", "city_names", "regions", "departments"):
             places |= _words(provider, attr)
         countries |= _words(provider, "countries")
+    suffixes: set[str] = set()
+    for loc in ("en_US", "en_GB", "en_AU", "en_CA", "en_IE", "en_IN", "en_NZ"):
+        try:
+            provider = importlib.import_module(f"faker.providers.address.{loc}").Provider
+        except ModuleNotFoundError:
+            continue
+        suffixes |= {str(v).strip() for v in getattr(provider, "street_suffixes", ()) if str(v).strip()}
     return {
         "first_names": sorted(first), "last_names": sorted(last), "language_names_en": sorted(languages),
-        "places": sorted(places), "countries": sorted(countries),
+        "places": sorted(places), "countries": sorted(countries), "street_suffixes_en": sorted(suffixes),
     }  # fmt: skip
 
 

@@ -96,7 +96,7 @@ def mod97(value: str) -> bool:
 @cache
 def stdnum_module(name: str) -> Any:
     """Import ``stdnum.<name>`` (e.g. ``"de.idnr"``); names are checked against a pattern first."""
-    if not re.fullmatch(r"[a-z]{2,4}(\.[a-z0-9_]+)?", name):
+    if not re.fullmatch(r"[a-z]{2,4}_?(\.[a-z0-9_]+)?", name):
         raise ValueError("not a python-stdnum module name")
     return importlib.import_module(f"stdnum.{name}")
 
@@ -137,6 +137,24 @@ _NINO = re.compile(r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]
 
 def gb_nino(value: str) -> bool:
     return bool(_NINO.fullmatch(re.sub(r"\s", "", value.upper())))
+
+
+def hu_taj(value: str) -> bool:
+    """Hungarian social-security number (TAJ): nine digits, the last the weighted (3, 7, ...) sum of
+    the first eight mod 10. Not in python-stdnum."""
+    d = [ord(c) - 48 for c in value if c.isdigit()]
+    if len(d) != 9 or any(c.isalpha() for c in value):
+        return False
+    return sum(x * (3 if i % 2 == 0 else 7) for i, x in enumerate(d[:8])) % 10 == d[8]
+
+
+def hu_tax_id(value: str) -> bool:
+    """Hungarian personal tax identifier (adóazonosító jel): ten digits starting with 8, check digit the
+    position-weighted sum of the first nine mod 11. Not in python-stdnum (which has the VAT number)."""
+    v = value.strip()
+    if not (len(v) == 10 and v.isdigit() and v[0] == "8"):
+        return False
+    return sum(int(x) * (i + 1) for i, x in enumerate(v[:9])) % 11 == int(v[9])
 
 
 _DEA = re.compile(r"[ABCDEFGHJKLMPRSTUX][A-Z9]\d{7}")
@@ -315,25 +333,16 @@ def phone_number(value: str, region: str | None = None) -> bool:
 
 # --- dates ----------------------------------------------------------------------------------------
 
-_DATE_FORMATS = (
-    "%d.%m.%Y",
-    "%d/%m/%Y",
-    "%m/%d/%Y",
-    "%Y/%m/%d",
-    "%d-%m-%Y",
-    "%Y%m%d",
-    "%d %B %Y",
-    "%B %d, %Y",
-    "%d %b %Y",
-    "%b %d, %Y",
-    "%B %d %Y",
-    "%b %d %Y",
-)
+
+_DATE_SUFFIX = re.compile(r"\s*(?:г\.?|r\.?|god\.?|m\.?|\.)$", re.IGNORECASE)
+_DOT_SPACE = re.compile(r"(?<=\d)\.\s+(?=\d)")
 
 
-def parse_date(value: str) -> date | None:
-    """Parse the common date and date-time notations; ``None`` when none fits."""
-    v = value.strip()
+def parse_date(value: str, today: date | None = None) -> date | None:
+    """Parse the common date and date-time notations; ``None`` when none fits. Written as European
+    forms write them too: "1975. 01. 29." (hu), "11. 10. 2016" (cs), "06.07.1973." (lv), "03.08.2023 г."
+    (bg), two-digit years (a year not yet reached is in the previous century)."""
+    v = _DOT_SPACE.sub(".", _DATE_SUFFIX.sub("", value.strip()))
     if not 6 <= len(v) <= 35:
         return None
     try:
@@ -348,12 +357,37 @@ def parse_date(value: str) -> date | None:
         except (TypeError, ValueError, IndexError):
             return None
     head = v.split(" ")[0] if ":" in v else v
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(head, fmt).date()
-        except ValueError:
-            continue
-    return None
+    m = _NUMERIC_DATE.fullmatch(head)
+    if m:
+        return _numeric_date(*m.groups(), today=today)
+    if len(head) == 8 and head.isdigit():
+        return _ymd(int(head[:4]), int(head[4:6]), int(head[6:]))
+    return _word_date(value) if any(ch.isalpha() for ch in v) else None
+
+
+_NUMERIC_DATE = re.compile(r"(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})")
+
+
+def _ymd(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _numeric_date(a: str, b: str, c: str, today: date | None = None) -> date | None:
+    """Year first when the first group has four digits; otherwise day first ("17.03.2024"), and month
+    first only where day first cannot be ("03/17/2024"). Two-digit years: a year not yet reached is in
+    the previous century. Read from the digits directly: ``strptime`` per candidate format costs ~15x."""
+    if len(a) == 4:
+        return _ymd(int(a), int(b), int(c)) if len(c) <= 2 else None
+    if len(c) not in (2, 4) or len(a) > 2:
+        return None
+    year = int(c)
+    if len(c) == 2:
+        now = today or date.today()
+        year += 2000 if 2000 + year <= now.year else 1900
+    return _ymd(year, int(b), int(a)) or _ymd(year, int(a), int(b))
 
 
 _TIME_SUFFIX = re.compile(r",? (?:at )?\d{1,2}:\d{2}(?::\d{2})?$")
@@ -374,23 +408,42 @@ _MONTH_NUMBERS = {
     )
     for name in names
 }  # fmt: skip
+
+
+@cache
+def month_numbers() -> dict[str, int]:
+    """Month names and abbreviations of every language in ``data/cldr.json`` (and the English, German
+    and French ones above) to their number; the first language listing a word keeps it."""
+    out = dict(_MONTH_NUMBERS)
+    for lang in ("en", "de", "fr", "it", "es", "pt", "nl", "pl", *sorted(cldr()["months"])):
+        for number, names in enumerate(cldr()["months"].get(lang, ()), start=1):
+            for name in names:
+                if len(name) >= 3:
+                    out.setdefault(name, number)
+    return out
+
+
 _WORD_DATE = re.compile(r"(\d{1,2})\.? ([^\W\d_]+),? (\d{4})|([^\W\d_]+) (\d{1,2}),? (\d{4})")
 
 
+def _word_date(value: str) -> date | None:
+    m = _WORD_DATE.fullmatch(_ORDINAL.sub("", _TIME_SUFFIX.sub("", _DATE_SUFFIX.sub("", value.strip()))))
+    if not m:
+        return None
+    day, month, year = (m.group(1), m.group(2), m.group(3)) if m.group(1) else m.group(5, 4, 6)
+    number = month_numbers().get(month.lower().rstrip("."))
+    if number is None:
+        return None
+    try:
+        return date(int(year), number, int(day))
+    except ValueError:
+        return None
+
+
 def date_value(value: str) -> bool:
-    """A parseable date or date-time between 1800 and 2200, also with English, German or French month
-    names ("July 6, 2026 at 10:15", "3. März 2024", "12 juillet 2023")."""
+    """A parseable date or date-time between 1800 and 2200, also with month names in the European
+    languages ("July 6, 2026 at 10:15", "3. März 2024", "12 juillet 2023", "5 stycznia 2021")."""
     d = parse_date(value)
-    if d is None:
-        m = _WORD_DATE.fullmatch(_ORDINAL.sub("", _TIME_SUFFIX.sub("", value.strip())))
-        if m:
-            day, month, year = (m.group(1), m.group(2), m.group(3)) if m.group(1) else m.group(5, 4, 6)
-            number = _MONTH_NUMBERS.get(month.lower())
-            if number is not None:
-                try:
-                    d = date(int(year), number, int(day))
-                except ValueError:
-                    d = None
     return d is not None and 1800 <= d.year <= 2200
 
 
@@ -439,22 +492,49 @@ def _names_file() -> dict[str, list[str]]:
 
 
 @cache
+def cldr() -> dict[str, Any]:
+    """Country and language names in the European languages and month names, from the Unicode CLDR
+    (``data/cldr.json``, generated by :mod:`ppcti.pii._build_cldr`)."""
+    return json.loads(resources.files("ppcti.pii").joinpath("data/cldr.json").read_text(encoding="utf-8"))
+
+
+def _cldr_names(kind: str) -> frozenset[str]:
+    return frozenset(
+        name.lower() for by_lang in cldr()[kind].values() for names in by_lang.values() for name in names
+    )
+
+
+@cache
 def vocabulary(name: str) -> frozenset[str]:
     """Lower-case words of a closed vocabulary: gender, marital_status, smoking_status, nationality,
-    language, country, boolean, gender_codes, language_codes, first_names, last_names, places."""
+    nationality_cldr, language, country, boolean, gender_codes, language_codes, first_names, last_names,
+    places."""
     data = _vocab_file()
     if name in ("gender", "marital_status", "smoking_status", "nationality"):
         return frozenset(str(w).lower() for w in data[name]["words"])
     if name == "language":
-        return frozenset(str(w).lower() for w in data["language"]["words"]) | frozenset(
-            _names_file()["language_names_en"]
+        return (
+            frozenset(str(w).lower() for w in data["language"]["words"])
+            | frozenset(_names_file()["language_names_en"])
+            | _cldr_names("languages")
         )
+    if name == "nationality_cldr":
+        # In many languages the nationality adjective is the language's name (hu "magyar", "román"):
+        # a weaker form of nationality evidence that the header or the stronger list decides.
+        return _cldr_names("languages") - vocabulary("country")
     if name in ("gender_codes", "language_codes"):
-        return frozenset(str(w).lower() for w in data[name.split("_")[0]]["codes"])
+        return frozenset(str(w).lower() for w in data[name.split("_")[0]]["codes"]) | frozenset(
+            str(w).lower() + "." for w in data[name.split("_")[0]]["codes"] if name == "gender_codes"
+        )
     if name == "boolean":
         return frozenset(str(w).lower() for w in data["boolean"]["true"] + data["boolean"]["false"] if w)
     if name == "country":
-        return _country_names() | frozenset(_names_file()["countries"])
+        return (
+            _country_names()
+            | frozenset(_names_file()["countries"])
+            | _cldr_names("countries")
+            | frozenset(str(w).lower() for w in data.get("country", {}).get("words", ()))
+        )
     if name in ("first_names", "last_names", "places"):
         return frozenset(_names_file()[name])
     raise KeyError(name)
@@ -477,27 +557,57 @@ def _country_names() -> frozenset[str]:
     return frozenset(names)
 
 
+@cache
+def vocab_pairs(name: str) -> frozenset[str]:
+    """Code pairs of a vocabulary ("f m"), sorted within each pair."""
+    return frozenset(
+        " ".join(sorted(str(p).lower().split())) for p in _vocab_file()[name].get("code_pairs", ())
+    )
+
+
+_VARIANT = re.compile(r"\s*(?:/|\().*$")
+
+
+def vocab_key(value: str) -> tuple[str, ...]:
+    """The forms of a cell looked up in a vocabulary: as written, and without a gender-variant suffix
+    ("coniugato/a", "verheiratet (in)", "Né(e)")."""
+    v = value.strip().lower()
+    base = _VARIANT.sub("", v)
+    return (v, base) if base and base != v else (v,)
+
+
 def in_vocabulary(name: str) -> Check:
     words = vocabulary(name)
 
     def check(value: str) -> bool:
-        return value.strip().lower() in words
+        return any(k in words for k in vocab_key(value))
 
     check.__name__ = f"vocab_{name}"
     return check
 
 
+#: Lower-case name particles ("Matthijs de Vries", "Ludwig van Beethoven", "Leonardo da Vinci").
+NAME_PARTICLES = frozenset({
+    "van", "von", "der", "den", "de", "del", "della", "di", "da", "das", "dos", "do", "du", "la", "le",
+    "ten", "ter", "te", "zu", "af", "av", "y", "e", "bin", "al", "mac", "st",
+})  # fmt: skip
+
+
 def person_name(value: str) -> bool:
-    """Two to four capitalised words, with a known first name first or a known surname last."""
+    """Two to five words, capitalised or upper-case (particles like "van" or "de" aside), with a known
+    first name at either end or a known surname at either end ("Maria Rossi", "ROSSI Maria",
+    "Rossi, Maria", "Matthijs de Vries")."""
     parts = value.strip().replace(",", " ").split()
-    if not 2 <= len(parts) <= 4 or not all(
-        p[:1].isupper() and p.replace("-", "").replace("'", "").replace(".", "").isalpha() for p in parts
+    words = [p for p in parts if p.lower() not in NAME_PARTICLES or p[:1].isupper()]
+    if not 2 <= len(words) <= 4 or len(parts) > 5:
+        return False
+    if not all(
+        p[:1].isupper() and p.replace("-", "").replace("'", "").replace(".", "").isalpha() for p in words
     ):
         return False
     first, last = vocabulary("first_names"), vocabulary("last_names")
-    return (
-        parts[0].lower() in first or parts[-1].lower() in last or ("," in value and parts[0].lower() in last)
-    )
+    a, b = words[0].lower(), words[-1].lower()
+    return a in first or b in last or b in first or (a in last and a not in _NOT_SURNAMES)
 
 
 def person_name_text(value: str) -> bool:

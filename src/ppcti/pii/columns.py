@@ -10,20 +10,20 @@ are validated, so cost grows with the sample size, not the row count.
 from __future__ import annotations
 
 import logging
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from ppcti.pii.detectors import DEFAULT_PHONE_REGIONS, DETECTORS, HEADER_ONLY_TYPES, Detector, phone_check
+from ppcti.pii.context import Context, build_context
+from ppcti.pii.detectors import DEFAULT_PHONE_REGIONS, HEADER_ONLY_TYPES, Detector, phone_check
 from ppcti.pii.masking import mask
 from ppcti.pii.model import Finding
 from ppcti.pii.options import PiiOptions
-from ppcti.pii.rules import load_rules
 
 log = logging.getLogger(__name__)
 
@@ -86,34 +86,15 @@ class ColumnProfile:
         }
 
 
-@dataclass(slots=True)
-class Context:
-    """Everything classification needs that is built once per rules file (vocabulary, detectors)."""
-
-    vocabulary: Any
-    detectors: tuple[Detector, ...]
-
-
-def build_context(options: PiiOptions) -> Context:
-    """Detectors (built-in plus custom rules) and the header vocabulary, taught the rules' keywords.
-    Built once per rules file, whatever the other options."""
-    return _context_for(options.rules_file)
-
-
-@lru_cache(maxsize=8)
-def _context_for(rules_file: Path | None) -> Context:
-    from ppcti.kg.vocabulary import load_vocabulary
-
-    vocabulary = load_vocabulary()
-    custom = load_rules(rules_file)
-    for rule in custom:
-        vocabulary.add_synonyms(rule.name, rule.header_keywords or (rule.name.replace("_", " "),))
-    detectors = tuple(r.detector() for r in custom) + DETECTORS
-    return Context(vocabulary=vocabulary, detectors=detectors)
+#: Columns of at most this many rows are sampled in Python (no Polars call per column): a table of
+#: 10,000 short columns costs what its values cost, not 10,000 times a query's fixed overhead.
+SMALL_COLUMN_ROWS = 4096
 
 
 def profile_column(series: pl.Series, sample_size: int) -> tuple[ColumnProfile, list[str]]:
     """Profile and a seeded sample of distinct, stripped, non-empty string values."""
+    if series.dtype == pl.String and series.len() <= SMALL_COLUMN_ROWS:
+        return _profile_small(series, sample_size)
     rows = series.len()
     nulls = series.null_count()
     values = series.drop_nulls()
@@ -126,27 +107,70 @@ def profile_column(series: pl.Series, sample_size: int) -> tuple[ColumnProfile, 
         distinct = _restore_leading_zeros(distinct)
     n_distinct = distinct.len()
     sample = distinct.sample(n=sample_size, seed=7) if n_distinct > sample_size else distinct.sort()
-    lengths = sample.str.len_chars()
-    n = sample.len()
+    return _profile(series.name, str(series.dtype), rows, nulls, n_distinct, sample.sort().to_list())
 
-    def share(mask_series: pl.Series) -> float:
-        return float(mask_series.sum()) / n if n else 0.0
 
+def _profile_small(series: pl.Series, sample_size: int) -> tuple[ColumnProfile, list[str]]:
+    raw = series.to_list()
+    present = [v for v in raw if v is not None]
+    distinct = sorted({t for t in (v.strip() for v in present) if t})
+    sample = (
+        sorted(random.Random(7).sample(distinct, sample_size)) if len(distinct) > sample_size else distinct
+    )
+    return _profile(series.name, str(series.dtype), len(raw), len(raw) - len(present), len(distinct), sample)
+
+
+def _profile(
+    name: str, dtype: str, rows: int, nulls: int, n_distinct: int, sample: list[str]
+) -> tuple[ColumnProfile, list[str]]:
+    n = len(sample)
+    lengths = [len(v) for v in sample]
     profile = ColumnProfile(
-        name=series.name,
-        dtype=str(series.dtype),
+        name=name,
+        dtype=dtype,
         rows=rows,
         nulls=nulls,
         distinct=n_distinct,
         sampled=n,
-        min_len=int(lengths.min() or 0) if n else 0,
-        max_len=int(lengths.max() or 0) if n else 0,
-        mean_len=float(lengths.mean() or 0.0) if n else 0.0,
-        digit_share=share(sample.str.contains(r"^\d+$")),
-        alpha_share=share(sample.str.contains(r"\p{L}")),
-        space_share=share(sample.str.contains(r"\s")),
+        min_len=min(lengths, default=0),
+        max_len=max(lengths, default=0),
+        mean_len=sum(lengths) / n if n else 0.0,
+        digit_share=sum(v.isdigit() for v in sample) / n if n else 0.0,
+        alpha_share=sum(any(ch.isalpha() for ch in v) for v in sample) / n if n else 0.0,
+        space_share=sum(any(ch.isspace() for ch in v) for v in sample) / n if n else 0.0,
     )
-    return profile, sample.to_list()
+    return profile, sample
+
+
+def prefilter_hits(samples: list[list[str]], patterns: list[str]) -> list[dict[str, list[str]]]:
+    """For every column's sample, the values each prefilter pattern matches: all columns and all
+    patterns in one Polars query, then one filter per pattern that matched anything, so the number of
+    queries does not grow with the number of columns."""
+    out: list[dict[str, list[str]]] = [{} for _ in samples]
+    if not patterns or not any(samples):
+        return out
+    frame = pl.DataFrame(
+        {
+            "c": [i for i, vals in enumerate(samples) for _ in vals],
+            "v": [v for vals in samples for v in vals],
+        },
+        schema={"c": pl.UInt32, "v": pl.String},
+    )
+    flags = frame.with_columns(pl.col("v").str.contains(p).alias(f"p{k}") for k, p in enumerate(patterns))
+    counts = flags.select(pl.col(f"p{k}").sum() for k in range(len(patterns))).row(0)
+    cols = flags.get_column("c").to_list()
+    vals = flags.get_column("v").to_list()
+    for k, p in enumerate(patterns):
+        if not counts[k]:
+            continue
+        for c, v, hit in zip(cols, vals, flags.get_column(f"p{k}").to_list(), strict=True):
+            if hit:
+                out[c].setdefault(p, []).append(v)
+    return out
+
+
+def _patterns(ctx: Context) -> list[str]:
+    return sorted({d.prefilter for d in ctx.detectors if d.in_columns and d.prefilter is not None})
 
 
 def _restore_leading_zeros(values: pl.Series) -> pl.Series:
@@ -195,15 +219,14 @@ def _country_code(name: str) -> tuple[str, ...]:
 
 
 def _evaluate(
-    det: Detector, sample: pl.Series, values: list[str], prune: int, check: Callable[[str], bool]
+    det: Detector, hits: dict[str, list[str]], values: list[str], prune: int, check: Callable[[str], bool]
 ) -> set[str]:
     """The sampled values ``det`` validates; empty when the prefilter already shows fewer than ``prune``
     could match (the Python check then never runs)."""
     if det.prefilter is not None:
-        hits = sample.str.contains(det.prefilter)
-        if int(hits.sum()) < prune:
+        candidates = hits.get(det.prefilter, [])
+        if len(candidates) < prune:
             return set()
-        candidates = sample.filter(hits).to_list()
     else:
         candidates = values
     return {v for v in candidates if check(v)}
@@ -234,11 +257,27 @@ def classify_column(
     """
     ctx = ctx or build_context(options)
     profile, values = profile_column(series, options.sample_values)
+    hits = prefilter_hits([values], _patterns(ctx))[0]
+    return _classify(series.name, profile, values, hits, file=file, options=options, ctx=ctx, regions=regions,
+                     split=split)  # fmt: skip
+
+
+def _classify(
+    name: str,
+    profile: ColumnProfile,
+    values: list[str],
+    hits: dict[str, list[str]],
+    *,
+    file: str,
+    options: PiiOptions,
+    ctx: Context,
+    regions: tuple[str, ...],
+    split: bool,
+) -> tuple[ColumnProfile, list[Finding]]:
     n = len(values)
     if not n:
         return profile, []
-    header = _with_related(dict(ctx.vocabulary.match_header(series.name)))
-    sample = pl.Series(values, dtype=pl.String)
+    header = _with_related(dict(ctx.vocabulary.match_header(name)))
     threshold = max(1, int(options.min_match_rate * n + 0.9999))
     prune = max(1, n // 10)
     pooled: dict[str, dict[str, Any]] = {}
@@ -257,17 +296,25 @@ def classify_column(
             if regions and det.name.startswith("phone")
             else det.check
         )
-        matched = _evaluate(det, sample, values, prune, check)
+        matched = _evaluate(det, hits, values, prune, check)
         if not matched:
             continue
-        entry = pooled.setdefault(chosen, {"values": set(), "weighted": 0.0, "detectors": {}})
+        if (
+            det.set_check is not None
+            and header.get(chosen, 0.0) < options.header_min_score
+            and not det.set_check(matched)
+        ):
+            continue
+        key = chosen if det.pool else f"{chosen}{_KEY_SEP}{det.name}"
+        entry = pooled.setdefault(key, {"values": set(), "weighted": 0.0, "detectors": {}})
         new = matched - entry["values"]
         entry["values"] |= new
         entry["weighted"] += det.specificity * len(new)
         entry["detectors"][det.name] = entry["detectors"].get(det.name, 0) + len(new)
     few_rows = profile.rows - profile.nulls < MIN_VALUES
     candidates: list[dict[str, Any]] = []
-    for t, entry in pooled.items():
+    for key, entry in pooled.items():
+        t = key.split(_KEY_SEP)[0]
         count = len(entry["values"])
         if count < threshold:
             continue
@@ -287,25 +334,27 @@ def classify_column(
             }
         )
     if candidates:
-        return profile, [_finding(file, series.name, n, candidates, options)]
+        _birth_dates_by_range(candidates, values, header)
+        return profile, [_finding(file, name, n, candidates, options)]
     if split:
         listed = _split_items(values)
         if listed is not None:
             _, found = classify_column(
-                listed.alias(series.name), file=file, options=options, ctx=ctx, regions=regions, split=False
+                listed.alias(name), file=file, options=options, ctx=ctx, regions=regions, split=False
             )
             for f in found:
                 f.detector += "+split"
             if found and found[0].detector != "column:header+split":
                 return profile, found
-    named = _header_only(file, series.name, header, profile, n)
+    named = _header_only(file, name, header, profile, n)
     if named:
         return profile, named
     if profile.mean_len >= options.free_text_min_len and profile.space_share >= 0.5:
-        return profile, _free_text_findings(file, series.name, values, options)
-    return profile, _ner_finding(file, series.name, values, profile, options)
+        return profile, _free_text_findings(file, name, values, options)
+    return profile, _ner_finding(file, name, values, profile, options)
 
 
+_KEY_SEP = "\x00"
 _LIST_SEPARATOR = re.compile(r"\s*[;,|]\s*")
 
 
@@ -336,6 +385,44 @@ def _prefer_specific(candidates: list[dict[str, Any]], options: PiiOptions) -> N
             a["confidence"] = min(1.0, b["confidence"] + 0.01)
 
 
+def _distinct_types(ranked: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    return [c for c in ranked if not (c["type"] in seen or seen.add(c["type"]))]
+
+
+#: Dates of birth, told from event dates by their values when no header says which: most at least this
+#: many years ago, and spread over at least BIRTH_SPREAD years (registrations, visits and logins
+#: cluster in the recent past).
+BIRTH_MIN_AGE = 18
+BIRTH_SPREAD = 20
+
+
+def _birth_dates_by_range(
+    candidates: list[dict[str, Any]], values: list[str], header: dict[str, float]
+) -> None:
+    """Turn a DATE_TIME candidate into BIRTH_DATE when the value range says so and no header names a
+    date type (a header "registration date" keeps DATE_TIME whatever the range)."""
+    from datetime import date
+
+    from ppcti.pii.checks import parse_date
+
+    date_header = max(header.get(t, 0.0) for t in ("DATE_TIME", "BIRTH_DATE", "DECEASED_DATE"))
+    if date_header >= STRONG_HEADER:
+        return
+    for c in candidates:
+        if c["type"] != "DATE_TIME":
+            continue
+        days = [d for d in (parse_date(v) for v in values) if d is not None]
+        if len(days) < MIN_VALUES:
+            return
+        today = date.today()
+        years = sorted(d.year for d in days)
+        old = sum(1 for d in days if d <= today and today.year - d.year >= BIRTH_MIN_AGE)
+        if old >= 0.9 * len(days) and years[-1] - years[0] >= BIRTH_SPREAD and years[0] >= today.year - 120:
+            c["type"] = "BIRTH_DATE"
+            c["detector"] = "birth_date_range"
+
+
 def _finding(
     file: str, column: str, n: int, candidates: list[dict[str, Any]], options: PiiOptions
 ) -> Finding:
@@ -353,9 +440,9 @@ def _finding(
         match_rate=round(best["rate"], 4),
         runner_up=[
             {"type": c["type"], "confidence": round(c["confidence"], 4), "match_rate": round(c["rate"], 4)}
-            for c in ranked[1:4]
+            for c in _distinct_types(ranked)[1:4]
         ],
-        examples=[mask(best["type"], v) for v in best["examples"][: options.max_examples]],
+        examples=[mask(best["type"], v, options.examples) for v in best["examples"][: options.max_examples]],
     )
 
 
@@ -431,7 +518,7 @@ def _ner_finding(
             matched=c,
             sampled=len(subset),
             match_rate=round(rate, 4),
-            examples=[mask(t, v) for v in ex],
+            examples=[mask(t, v, options.examples) for v in ex],
         )
     ]
 
@@ -471,13 +558,19 @@ def classify_table_with_profiles(
 ) -> tuple[list[Finding], list[ColumnProfile]]:
     ctx = build_context(options)
     regions = _region_hints(df, ctx)
+    names = [
+        name
+        for name in df.columns
+        if df.schema[name] != pl.Null and not isinstance(df.schema[name], pl.List | pl.Struct | pl.Array)
+    ]
+    sampled = [profile_column(df.get_column(name), options.sample_values) for name in names]
+    all_hits = prefilter_hits([values for _, values in sampled], _patterns(ctx))
     findings: list[Finding] = []
     profiles: list[ColumnProfile] = []
-    for name in df.columns:
-        series = df.get_column(name)
-        if series.dtype in (pl.Null,) or isinstance(series.dtype, pl.List | pl.Struct | pl.Array):
-            continue
-        profile, found = classify_column(series, file=file, options=options, ctx=ctx, regions=regions)
+    for name, (profile, values), hits in zip(names, sampled, all_hits, strict=True):
+        _, found = _classify(
+            name, profile, values, hits, file=file, options=options, ctx=ctx, regions=regions, split=True
+        )
         profiles.append(profile)
         findings.extend(found)
     log.debug("classified %d columns of %s: %d findings", len(profiles), file, len(findings))

@@ -45,6 +45,8 @@ class Detector:
     context: tuple[str, ...] = field(default_factory=tuple)
     in_columns: bool = True  # False: a free-text-only pattern
     rescan: bool = False  # text: after a rejected match, try again from the next word inside it
+    pool: bool = True  # False: its matches count on their own, not added to other detectors' of the type
+    set_check: Callable[[set[str]], bool] | None = None  # a test of all matched values together
 
     @property
     def type_id(self) -> str:
@@ -99,15 +101,29 @@ _STREET_WORDS = (
     r"straße|strasse|str|weg|gasse|platz|allee|ring|damm|"
     r"rue|avenue|boulevard|chemin|impasse|allée|place|quai|"
     r"via|viale|piazza|corso|vicolo|largo|"
-    r"calle|avenida|plaza|paseo|camino|carrer|ronda|"
+    r"calle|avenida|avda|plaza|paseo|camino|carrer|ronda|"
     r"rua|travessa|praça|alameda|rodovia|"
-    r"straat|laan|plein|gracht|kade|steeg|singel|dreef|hof|pad"
+    r"straat|laan|plein|gracht|kade|steeg|singel|dreef|hof|pad|"
+    # the other EU languages (street types written before the name)
+    r"ulica|ul|aleja|al|plac|osiedle|os|rondo|skwer|ulice|náměstí|nám|třída|tř|námestie|"
+    r"utca|út|tér|körút|krt|strada|bulevardul|bd|calea|aleea|piața|șoseaua|"
+    r"ул|улица|бул|булевард|пл|площад|οδός|οδ|λεωφόρος|λεωφ|πλατεία|"
+    r"trg|cesta|gatvė|g|prospektas|pr|aikštė|iela|prospekts|bulvāris|laukums|"
+    r"tänav|mnt|maantee|puiestee|väljak|sráid|bóthar|triq|pjazza"
 )
+#: Street types written as a suffix of the name (German, Dutch, Nordic, Finnish, Estonian, Hungarian).
+_STREET_SUFFIXES = (
+    r"straße|strasse|str\.|weg|gasse|platz|allee|straat|laan|plein|gracht|steeg|pad|baan|boulevard"
+    r"|dijk|kade|singel|dreef|hof|markt|park|ring|damm|ufer|chaussee"
+    r"|gatan|gata|vägen|väg|gränd|torget|gade|vej|stræde|plads|veien|gaten|katu|tie|kuja|polku|väylä"
+    r"|tänav|utca|út"
+)
+
+
 _ADDRESS = re.compile(
     rf"(?:\d+[a-z]?,?\s+(?:\w+\.?\s+){{0,4}}(?:{_STREET_WORDS})\b"
     rf"|\b(?:{_STREET_WORDS})\.?\s+(?:[\w'-]+\.?,?\s+){{0,4}}\d+"
-    rf"|\w*(?:straße|strasse|str\.|weg|gasse|platz|allee|straat|laan|plein|gracht|steeg|pad|baan|boulevard"
-    rf"|dijk|kade|singel|dreef|hof|markt|park|ring|damm|ufer|chaussee)\s+\d+)",
+    rf"|\w*(?:{_STREET_SUFFIXES})\s+\d+)",
     re.IGNORECASE | re.UNICODE,
 )
 
@@ -152,7 +168,8 @@ def _lazy_vocab(name: str) -> Callable[[str], bool]:
     """Vocabulary check that loads its word list on first use, so importing this module stays cheap."""
 
     def check(value: str) -> bool:
-        return value.strip().lower() in checks.vocabulary(name)
+        words = checks.vocabulary(name)
+        return any(k in words for k in checks.vocab_key(value))
 
     check.__name__ = f"vocab_{name}"
     return check
@@ -172,7 +189,74 @@ _MONTHS = (
     r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|Januar|Februar|März|Mai|Juni|Juli|Oktober|Dezember"
     r"|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)"
 )
-_AT_TIME = r"(?:,? (?:at )?\d{1,2}:\d{2}(?::\d{2})?)?"
+_AT_TIME = r"(?:,? \d{1,2}:\d{2}(?::\d{2})?)?"
+
+def _gender_pair(values: set[str]) -> bool:
+    """Single-letter codes say "gender" only as a known pair (F/M, K/M, Ž/M ...): S/M/L sizes do not."""
+    codes = sorted(v.strip().lower() for v in values)
+    pairs = {str(p) for p in checks.vocab_pairs("gender")}
+    return any(f"{a} {b}" in pairs for i, a in enumerate(codes) for b in codes[i + 1 :])
+
+
+_EU_VAT_PREFIX = r"^(?i:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
+#: National identity, social-security and tax numbers of the EU/EEA (and a few others) that
+#: python-stdnum validates with their checksums: (name, types, stdnum module, prefilter, specificity).
+#: Each is scored on its own (``pool=False``): a column must validate under one country's scheme, so a
+#: column of random numbers cannot reach the threshold by passing a different checksum per value.
+_STDNUM_IDS: tuple[tuple[str, tuple[str, ...], str, str, float], ...] = (
+    ("bg_egn", ("NATIONAL_ID",), "bg.egn", r"^\d{10}$", 0.9),
+    ("cz_rc", ("NATIONAL_ID",), "cz.rc", r"^\d{6}/?\d{3,4}$", 0.9),
+    ("dk_cpr", ("NATIONAL_ID",), "dk.cpr", r"^\d{6}-?\d{4}$", 0.85),
+    ("ee_ik", ("NATIONAL_ID",), "ee.ik", r"^[1-6]\d{10}$", 0.9),
+    ("lt_asmens", ("NATIONAL_ID",), "lt.asmens", r"^[1-6]\d{10}$", 0.9),
+    ("fi_hetu", ("NATIONAL_ID",), "fi.hetu", r"^\d{6}[-+A-FU-Ya-fu-y]\d{3}[0-9A-Ya-y]$", 1.0),
+    ("gr_amka", ("NATIONAL_ID",), "gr.amka", r"^\d{11}$", 0.85),
+    ("hr_oib", ("NATIONAL_ID", "TAX_ID"), "hr.oib", r"^(HR)?\d{11}$", 0.8),
+    ("ie_pps", ("NATIONAL_ID",), "ie.pps", r"^\d{7}[A-Wa-w][A-IWa-iw]?$", 0.95),
+    ("lv_pk", ("NATIONAL_ID",), "lv.pvn", r"^[0-3]\d{5}-?\d{5}$", 0.9),
+    ("pl_pesel", ("NATIONAL_ID",), "pl.pesel", r"^\d{11}$", 0.9),
+    ("pt_cc", ("NATIONAL_ID",), "pt.cc", r"^\d{8} ?\d ?[A-Za-z0-9]{2}\d$", 1.0),
+    ("ro_cnp", ("NATIONAL_ID",), "ro.cnp", r"^[1-9]\d{12}$", 0.95),
+    ("se_personnummer", ("NATIONAL_ID",), "se.personnummer", r"^(\d{2})?\d{6}[-+]?\d{4}$", 0.9),
+    ("si_emso", ("NATIONAL_ID",), "si.emso", r"^\d{13}$", 0.9),
+    ("be_nn", ("NATIONAL_ID",), "be.nn", r"^\d{2}\.?\d{2}\.?\d{2}[- ]?\d{3}\.?\d{2}$", 0.9),
+    ("at_vnr", ("NATIONAL_ID",), "at.vnr", r"^\d{4} ?\d{6}$", 0.85),
+    ("no_fodselsnummer", ("NATIONAL_ID",), "no.fodselsnummer", r"^\d{6} ?\d{5}$", 0.9),
+    ("is_kennitala", ("NATIONAL_ID",), "is_.kennitala", r"^\d{6}-?\d{4}$", 0.85),
+    ("ch_ssn", ("NATIONAL_ID",), "ch.ssn", r"^756\.?\d{4}\.?\d{4}\.?\d{2}$", 1.0),
+    ("gb_nhs", ("NATIONAL_ID",), "gb.nhs", r"^\d{3}[ -]?\d{3}[ -]?\d{4}$", 0.8),
+    ("eu_vat", ("TAX_ID",), "eu.vat", _EU_VAT_PREFIX + r"[ -]?[0-9A-Za-z+*. -]{7,14}$", 1.0),
+    ("pl_nip", ("TAX_ID",), "pl.nip", r"^\d{3}-?\d{3}-?\d{2}-?\d{2}$|^\d{3}-\d{2}-\d{2}-\d{3}$", 0.8),
+    ("pt_nif", ("TAX_ID",), "pt.nif", r"^\d{9}$", 0.75),
+    ("it_iva", ("TAX_ID",), "it.iva", r"^\d{11}$", 0.75),
+    ("gr_afm", ("TAX_ID",), "gr.vat", r"^\d{9}$", 0.75),
+    ("at_tin", ("TAX_ID",), "at.tin", r"^\d{2}-?\d{3}/?\d{4}$", 0.8),
+    ("fi_ytunnus", ("TAX_ID",), "fi.ytunnus", r"^\d{7}-\d$", 0.9),
+    ("cz_dic", ("TAX_ID",), "cz.dic", r"^\d{8}$", 0.7),
+    ("dk_cvr", ("TAX_ID",), "dk.cvr", r"^\d{8}$", 0.7),
+    ("be_vat", ("TAX_ID",), "be.vat", r"^[01]\d{3}\.?\d{3}\.?\d{3}$", 0.8),
+    ("ee_kmkr", ("TAX_ID",), "ee.kmkr", r"^\d{9}$", 0.7),
+    ("fr_siren", ("TAX_ID",), "fr.siren", r"^\d{3} ?\d{3} ?\d{3}$", 0.7),
+)
+
+
+def _stdnum_detectors() -> tuple[Detector, ...]:
+    return tuple(
+        Detector(name, types, _std(module), prefilter, specificity=spec, pool=False)
+        for name, types, module, prefilter, spec in _STDNUM_IDS
+    )
+
+
+#: Postal codes whose written shape is distinctive enough to count without a header (Poland 00-000,
+#: Portugal 0000-000, the Netherlands 0000 AA, Sweden, Greece, Czechia, Slovakia 000 00, Latvia LV-0000,
+#: Lithuania LT-00000, Malta AAA 0000, the United Kingdom and Ireland's Eircode). Formats: UPU, Postal
+#: addressing systems. Bare 4- or 5-digit codes stay weak (a header must support them).
+_POSTAL_SHAPED = (
+    r"^(\d{2}-\d{3}|\d{4}-\d{3}|[1-9]\d{3} ?[A-Za-z]{2}|\d{3} \d{2}|(?i:LV)-\d{4}|(?i:LT)-\d{5}"
+    r"|[A-Za-z]{3} ?\d{4}|[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}"
+    r"|[AC-FHKNPRTV-Ya-y]\d{2}[A-Za-z\d]? ?[0-9AC-FHKNPRTV-Yac-fhknprtv-y]{4})$"
+)
+
 
 #: Every built-in detector, strongest evidence first within a type.
 DETECTORS: tuple[Detector, ...] = (
@@ -282,7 +366,7 @@ DETECTORS: tuple[Detector, ...] = (
     ),
     Detector(
         "it_codicefiscale",
-        ("TAX_ID", "NATIONAL_ID"),
+        ("NATIONAL_ID", "TAX_ID"),
         _std("it.codicefiscale"),
         rf"^[A-Za-z]{{6}}{_CF}{{2}}[A-Za-z]{_CF}{{2}}[A-Za-z]{_CF}{{3}}[A-Za-z]$",
         specificity=1.0,
@@ -418,20 +502,20 @@ DETECTORS: tuple[Detector, ...] = (
         "date",
         ("DATE_TIME",),
         checks.date_value,
-        r"^\d{1,4}[-./]\d{1,2}[-./]\d{1,4}|^\d{8}$|^\d{1,2} [A-Za-z]+ \d{4}$|^[A-Za-z]+ \d{1,2}, \d{4}$"
+        r"^\d{1,4}[-./] ?\d{1,2}[-./] ?\d{1,4}|^\d{8}$|^\d{1,2}\.? \p{L}+\.? \d{4}|^\p{L}+ \d{1,2}, \d{4}$"
         r"|^[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4}",
         specificity=0.8,
         text_regex=r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
         r"(?:Z|[+-]\d{2}:?\d{2})?)?(?![\w-])|\b\d{1,2}[./]\d{1,2}[./]\d{4}\b"
         rf"|\b\d{{1,2}}\.? {_MONTHS} \d{{4}}{_AT_TIME}"
-        rf"|\b{_MONTHS} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}{_AT_TIME}",
-        text_score=0.6,
+        rf"|\b{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}{_AT_TIME}",
+        text_score=0.9,
     ),
     Detector(
         "birth_date",
         ("BIRTH_DATE",),
         checks.birth_date,
-        r"^\d{1,4}[-./]\d{1,2}[-./]\d{1,4}|^\d{8}$|[A-Za-z]",
+        r"^\d{1,4}[-./] ?\d{1,2}[-./] ?\d{1,4}|^\d{8}$|\p{L}",
         weak=True,
         specificity=0.8,
     ),
@@ -439,10 +523,15 @@ DETECTORS: tuple[Detector, ...] = (
         "deceased_date",
         ("DECEASED_DATE",),
         checks.deceased_date,
-        r"^\d{1,4}[-./]\d{1,2}[-./]\d{1,4}|^\d{8}$|[A-Za-z]",
+        r"^\d{1,4}[-./] ?\d{1,2}[-./] ?\d{1,4}|^\d{8}$|\p{L}",
         weak=True,
         specificity=0.8,
     ),
+    Detector(
+        "hu_taj", ("NATIONAL_ID",), checks.hu_taj, r"^\d{3} ?\d{3} ?\d{3}$", specificity=0.85, pool=False
+    ),
+    Detector("hu_tax_id", ("TAX_ID",), checks.hu_tax_id, r"^8\d{9}$", specificity=0.9, pool=False),
+    *_stdnum_detectors(),
     Detector("age", ("AGE",), checks.age, r"^\d{1,3}$", weak=True, specificity=0.6),
     Detector(
         "weight",
@@ -451,6 +540,9 @@ DETECTORS: tuple[Detector, ...] = (
         r"^\d{1,3}([.,]\d{1,2})?\s*(?i:kg|kgs|lb|lbs|g)?$",
         weak=True,
         specificity=0.6,
+    ),
+    Detector(
+        "postal_code_shaped", ("POSTAL_CODE",), lambda v: True, _POSTAL_SHAPED, specificity=0.7
     ),
     Detector(
         "postal_code",
@@ -463,7 +555,12 @@ DETECTORS: tuple[Detector, ...] = (
     ),
     Detector("gender", ("GENDER",), _lazy_vocab("gender"), r"^\S", specificity=0.9),
     Detector(
-        "gender_code", ("GENDER",), _lazy_vocab("gender_codes"), r"^[A-Za-z]$", weak=True, specificity=0.7
+        "gender_code",
+        ("GENDER",),
+        _lazy_vocab("gender_codes"),
+        r"^\p{L}\.?$",
+        specificity=0.7,
+        set_check=_gender_pair,
     ),
     Detector("marital_status", ("MARITAL_STATUS",), _lazy_vocab("marital_status"), r"^\S", specificity=0.9),
     Detector("smoking_status", ("SMOKING_STATUS",), _lazy_vocab("smoking_status"), r"^\S", specificity=0.9),
@@ -471,6 +568,9 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("deceased_flag", ("DECEASED",), _lazy_vocab("boolean"), None, weak=True, specificity=0.6),
     Detector("country", ("COUNTRY",), _lazy_vocab("country"), r"^\S", specificity=0.9),
     Detector("nationality", ("NATIONALITY",), _lazy_vocab("nationality"), r"^\S", specificity=0.85),
+    Detector(
+        "nationality_cldr", ("NATIONALITY",), _lazy_vocab("nationality_cldr"), r"^\p{L}", specificity=0.7
+    ),
     Detector("language", ("LANGUAGE",), _lazy_vocab("language"), r"^\S", specificity=0.85),
     Detector(
         "language_code",
@@ -496,6 +596,9 @@ DETECTORS: tuple[Detector, ...] = (
         text_regex=r"\b[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'-]+(?: (?:[A-ZÀ-ÖØ-Þ]\.|[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'-]+)){1,2}\b",
         text_score=0.6,
         rescan=True,  # "Yesterday Maria Schneider": the name starts at the second word
+    ),
+    Detector(
+        "given_name", ("PERSON",), _lazy_vocab("first_names"), r"^\p{Lu}[\p{L}'-]+$", specificity=0.7
     ),
     Detector("place", ("LOCATION",), _lazy_vocab("places"), r"^\p{Lu}", specificity=0.75),
     Detector("address", ("ADDRESS",), address, r"\d", specificity=0.75),

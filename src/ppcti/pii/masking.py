@@ -2,6 +2,12 @@
 
 Every example that leaves the PII stage goes through :func:`mask`; nothing else in ``ppcti.pii`` formats
 raw values, so this module is the one place to audit.
+
+Two levels. ``shape`` (the default) keeps only the format: each run of letters or digits becomes ``***``
+whatever its length, separators stay (``***.***.***.***``, ``***@***.***``, ``*** ***``), so an example
+shows what kind of value was found and how it is written, and nothing of the value itself: no octets, no
+vendor prefix, no initials, no word lengths. ``partial`` is the older, more telling form (IP prefix,
+MAC vendor, initials, last card digits) and must be asked for explicitly.
 """
 
 from __future__ import annotations
@@ -78,13 +84,27 @@ _BY_TYPE = {
 }
 
 
-def mask(type_id: str, value: str) -> str:
-    """Mask ``value`` the way its type is shown in reports; unknown types get :func:`mask_generic`.
+#: The example levels :func:`mask` knows; ``shape`` is the default everywhere.
+MASK_DETAILS: tuple[str, ...] = ("shape", "partial")
+_RUN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def mask_shape(value: str) -> str:
+    """The format's shape only: every run of letters/digits is ``***``, separators kept, whitespace
+    runs collapsed to one space."""
+    return re.sub(r"\s+", " ", _RUN.sub("***", value.strip()))
+
+
+def mask(type_id: str, value: str, detail: str = "shape") -> str:
+    """Mask ``value`` for a report. ``detail="shape"`` (default): :func:`mask_shape`. ``"partial"``: the
+    way each type was shown before (unknown types get :func:`mask_generic`).
 
     Safety net: a type's mask may keep a little shape (domain TLD, IP prefix, last card digits), but if a
     value does not have the expected shape and more than half its letters and digits would survive, the
     generic mask (first character only) is used instead.
     """
+    if detail != "partial":
+        return mask_shape(value)
     masked = _BY_TYPE.get(type_id, mask_generic)(value)
     alnum = sum(ch.isalnum() for ch in value)
     kept = sum(ch.isalnum() for ch in masked)

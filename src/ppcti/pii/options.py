@@ -26,6 +26,9 @@ class PiiOptions:
     ``min_match_rate``: share of sampled distinct values that must validate before a column gets a type.
     ``header_min_score``: header match score from the vocabulary that counts as support for a weak pattern.
     ``text_min_score``: Presidio score below which a free-text span is dropped.
+    ``language``: of free text, ``auto`` (guessed per file) or a code; NER runs on English text only.
+    ``examples``: how much of a value a masked example keeps: ``shape`` (default; the format only) or
+    ``partial`` (IP prefix, MAC vendor, initials, last card digits).
     """
 
     nlp: str = "auto"
@@ -40,13 +43,16 @@ class PiiOptions:
     max_text_findings_per_file: int = 10_000
     max_examples: int = 3
     ner_sample: int = 40
-    language: str = "en"
+    language: str = "auto"
+    examples: str = "shape"
 
     def __post_init__(self) -> None:
         from ppcti.errors import ConfigError
 
         if self.nlp not in ("auto", "spacy", "regex"):
             raise ConfigError("nlp must be one of auto, spacy, regex")
+        if self.examples not in ("shape", "partial"):
+            raise ConfigError("examples must be shape or partial")
         if not 0.0 < self.min_match_rate <= 1.0:
             raise ConfigError("min_match_rate must be in (0, 1]")
         if (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import random
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,23 +51,56 @@ def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def records_frame(records: Iterator[Any], limit: int = MAX_RECORDS) -> pl.DataFrame:
-    """One string column per JSON path; list leaves contribute every item to the same column."""
-    columns: dict[str, list[str | None]] = {}
-    n = 0
-    for record in records:
+    """One string column per JSON path; list leaves contribute every item to the same column.
+
+    Built in two passes (flatten each record once, then fill each column once), so the cost is the
+    number of leaves, not records times columns."""
+    flat: list[dict[str, list[str]]] = []
+    order: dict[str, None] = {}
+    for n, record in enumerate(records):
         if n >= limit:
             break
         row: dict[str, list[str]] = {}
         for path, leaf in flatten(record):
             row.setdefault(path, []).append(leaf if isinstance(leaf, str) else orjson.dumps(leaf).decode())
+        order.update(dict.fromkeys(row))
+        flat.append(row)
+    columns: dict[str, list[str | None]] = {path: [] for path in order}
+    for row in flat:
         width = max((len(v) for v in row.values()), default=1)
-        for path, items in row.items():
-            col = columns.setdefault(path, [None] * n)
-            col.extend(items + [None] * (width - len(items)))
-        n += width
-        for col in columns.values():
-            col.extend([None] * (n - len(col)))
+        for path, col in columns.items():
+            items = row.get(path)
+            if items is None:
+                col.extend([None] * width)
+            else:
+                col.extend(items)
+                if len(items) < width:
+                    col.extend([None] * (width - len(items)))
     return pl.DataFrame({k: pl.Series(k, v, dtype=pl.String) for k, v in columns.items()})
+
+
+#: Records of one JSON/NDJSON file classified: an even spread over the file (every k-th record of an
+#: array, a seeded reservoir of a stream), so PII cost follows the sample, not the file's size.
+SAMPLE_RECORDS = 20_000
+
+
+def sample_records(
+    records: Iterator[Any], size: int = SAMPLE_RECORDS, seed: int = 7
+) -> tuple[list[Any], int]:
+    """A seeded reservoir sample of ``records`` (in file order) and how many records there were."""
+    rng = random.Random(seed)
+    kept: list[tuple[int, Any]] = []
+    total = 0
+    for i, record in enumerate(records):
+        total = i + 1
+        if i < size:
+            kept.append((i, record))
+        else:
+            j = rng.randrange(i + 1)
+            if j < size:
+                kept[j] = (i, record)
+    kept.sort(key=lambda ir: ir[0])
+    return [r for _, r in kept], total
 
 
 def _json_records(source: SourceFile, limits: Any) -> Iterator[Any]:
@@ -161,9 +195,11 @@ def scan_file(
         entry.update(rows=df.height, columns=[p.to_dict() for p in profiles])
         findings.extend(found)
     elif source.kind in ("json", "ndjson"):
-        df = records_frame(_json_records(source, limits))
+        sample, total = sample_records(_json_records(source, limits))
+        df = records_frame(iter(sample))
         found, profiles = classify_table_with_profiles(df, file=source.path, options=options)
-        entry.update(rows=df.height, columns=[p.to_dict() for p in profiles])
+        entry.update(records=total, sampled_records=len(sample), rows=df.height)
+        entry["columns"] = [p.to_dict() for p in profiles]
         findings.extend(found)
     elif source.kind == "xlsx":
         entry["columns"] = []
@@ -191,7 +227,8 @@ def scan_upload(
     limits: Any = None,
 ) -> PiiReport:
     """Scan every accepted file of ``upload``; refused members are listed, unreadable files skipped with
-    a reason. Fills ``flags`` and ``use_case`` from the knowledge graph's inference."""
+    a reason. ``flags`` and ``use_case`` stay empty: the caller (pipeline, CLI) asks ``ppcti.kg`` for
+    them (:func:`ppcti.kg.annotate`), so detection never depends on the graph."""
     from ppcti.ingest import Limits
 
     limits = limits or Limits()
@@ -223,15 +260,7 @@ def scan_upload(
         report.findings.extend(findings)
     for refusal in upload.refused:
         report.files.append({"path": refusal.member, "status": "refused", "reason": refusal.reason})
-    apply_inference(report)
     return report
-
-
-def apply_inference(report: PiiReport) -> None:
-    """Quasi-identifier / special-category flags and the use case, from ``ppcti.kg``."""
-    from ppcti.kg.graph import infer_flags
-
-    report.flags, report.use_case = infer_flags(report)
 
 
 def scan_paths(

@@ -103,7 +103,7 @@ def _analyzer(options: PiiOptions) -> Any:
     """Presidio's AnalyzerEngine on the installed spaCy model, with ppcti's recognisers added; built once
     per language and rules file. ``NlpEngineProvider`` gets the model by name, and :func:`resolve_nlp` has
     already checked it is installed, so Presidio's download-if-missing branch is never reached."""
-    return _analyzer_for(options.language, options.rules_file)
+    return _analyzer_for(MODEL_LANGUAGE, options.rules_file)
 
 
 @lru_cache(maxsize=4)
@@ -112,9 +112,9 @@ def _analyzer_for(lang: str, rules_file: Path | None) -> Any:
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
     from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
     from presidio_analyzer.nlp_engine import NlpEngineProvider
-    from presidio_analyzer.predefined_recognizers import DateRecognizer, EmailRecognizer, SpacyRecognizer
+    from presidio_analyzer.predefined_recognizers import EmailRecognizer, SpacyRecognizer
 
-    from ppcti.pii.columns import build_context
+    from ppcti.pii.context import build_context
 
     ctx = build_context(PiiOptions(rules_file=rules_file, language=lang))
     conf = {"nlp_engine_name": "spacy", "models": [{"lang_code": lang, "model_name": SPACY_MODEL}]}
@@ -149,11 +149,10 @@ def _analyzer_for(lang: str, rules_file: Path | None) -> Any:
         if det.text_regex:
             registry.add_recognizer(DetectorRecognizer(det))
     registry.add_recognizer(EmailRecognizer(supported_language=lang))
-    registry.add_recognizer(DateRecognizer(supported_language=lang))
+    # Dates come from ppcti's own recognisers only: the model tags durations, counts and phone numbers
+    # as DATE, and Presidio's date patterns match bare numbers.
     registry.add_recognizer(
-        SpacyRecognizer(
-            supported_language=lang, supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME"]
-        )
+        SpacyRecognizer(supported_language=lang, supported_entities=["PERSON", "LOCATION", "NRP"])
     )
 
     class NoContextEnhancer(ContextAwareEnhancer):
@@ -175,7 +174,7 @@ def _presidio_spans(text: str, options: PiiOptions) -> list[Span]:
     engine = _analyzer(options)
     known = _known_types(options)
     out = []
-    for r in engine.analyze(text=text, language=options.language, score_threshold=0.0):
+    for r in engine.analyze(text=text, language=MODEL_LANGUAGE, score_threshold=0.0):
         t = ENTITY_MAP.get(r.entity_type) or (r.entity_type if r.entity_type in known else "")
         if t:
             name = (r.recognition_metadata or {}).get("recognizer_name", "presidio")
@@ -192,8 +191,8 @@ CONTEXT_WINDOW = 48
 @lru_cache(maxsize=4)
 def _context_index(options: PiiOptions) -> dict[str, frozenset[str]]:
     """Context words per type: the knowledge graph's header synonyms and the rules' keywords."""
-    from ppcti.kg.vocabulary import normalise_header
-    from ppcti.pii.columns import build_context
+    from ppcti.pii.context import build_context
+    from ppcti.pii.vocabulary import normalise_header
 
     ctx = build_context(options)
     index: dict[str, set[str]] = {}
@@ -207,7 +206,7 @@ def _context_index(options: PiiOptions) -> dict[str, frozenset[str]]:
 def boost_with_context(text: str, spans: list[Span], options: PiiOptions) -> list[Span]:
     """Raise the score of spans preceded by a word naming their type ("SSN 536-22-1234", "tel. 030 …"):
     one short window per span, so the cost is linear in the number of spans."""
-    from ppcti.kg.vocabulary import header_tokens
+    from ppcti.pii.vocabulary import header_tokens
 
     index = _context_index(options)
     out = []
@@ -226,7 +225,7 @@ def boost_with_context(text: str, spans: list[Span], options: PiiOptions) -> lis
 
 @lru_cache(maxsize=4)
 def _custom_types(options: PiiOptions) -> frozenset[str]:
-    from ppcti.pii.columns import build_context
+    from ppcti.pii.context import build_context
 
     return frozenset(d.type_id for d in build_context(options).detectors if d.name.startswith("rule:"))
 
@@ -240,7 +239,7 @@ def _known_types(options: PiiOptions) -> frozenset[str]:
 
 @lru_cache(maxsize=4)
 def _compiled(options: PiiOptions) -> tuple[tuple[Any, re.Pattern[str]], ...]:
-    from ppcti.pii.columns import build_context
+    from ppcti.pii.context import build_context
 
     return tuple(
         (d, re.compile(d.text_regex, re.MULTILINE)) for d in build_context(options).detectors if d.text_regex
@@ -291,6 +290,28 @@ def _resolve_overlaps(spans: list[Span]) -> list[Span]:
     return kept
 
 
+#: Score of a gazetteer place (below NER and validated patterns, which win overlaps).
+PLACE_SCORE = 0.6
+#: The language of the installed NER model.
+MODEL_LANGUAGE = "en"
+_STOPWORDS = {
+    "en": frozenset(["the", "and", "is", "are", "was", "were", "of", "to", "in", "for", "with", "on", "at", "this", "that", "you", "your", "please", "from", "have"]),
+    "de": frozenset(["der", "die", "das", "und", "ist", "sind", "war", "nicht", "mit", "von", "zu", "im", "für", "auf", "bitte", "ich", "sie", "ein", "eine", "den", "dem"]),
+    "fr": frozenset(["le", "la", "les", "et", "est", "sont", "de", "des", "du", "pour", "avec", "dans", "une", "un", "vous", "nous", "sur", "pas"]),
+}  # fmt: skip
+
+
+def text_language(text: str, options: PiiOptions) -> str:
+    """``options.language`` unless it is ``auto``: then the language whose common words are most
+    frequent in the first 5,000 characters (English when none is)."""
+    if options.language != "auto":
+        return options.language
+    words = re.findall(r"[^\W\d_]+", text[:5000].lower())
+    scores = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORDS.items()}
+    best = max(scores, key=lambda lang: (scores[lang], lang == "en"))
+    return best if scores[best] else "en"
+
+
 #: Share of word-like tokens (letters only, 2+ long) above which text counts as prose, worth NER.
 PROSE_MIN_SHARE = 0.5
 _TOKEN = re.compile(r"\S+")
@@ -330,12 +351,22 @@ def text_spans(text: str, options: PiiOptions) -> list[Span]:
     if mode == "spacy" and not has_presidio():
         raise MissingExtra("nlp", "--nlp spacy (presidio-analyzer)")
     # Machine logs get the pattern recognisers only: NER finds nothing there and costs ~10x as much.
-    use_presidio = mode == "spacy" and looks_like_prose(text)
+    # The model is English: text in another language gets the rules and the gazetteer alone.
+    use_presidio = (
+        mode == "spacy" and looks_like_prose(text) and text_language(text, options) == MODEL_LANGUAGE
+    )
+    use_places = looks_like_prose(text)
+    if use_places:
+        from ppcti.pii.places import gazetteer_spans
     spans: set[Span] = set()
     bounds = chunk_bounds(len(text), options.chunk_chars, options.chunk_overlap, text)
     for i, (start, end) in enumerate(bounds):
         chunk = text[start:end]
         found = _presidio_spans(chunk, options) if use_presidio else _regex_spans(chunk, options)
+        if use_places:
+            found.extend(
+                Span(a, b, "LOCATION", PLACE_SCORE, "ppcti:gazetteer") for a, b in gazetteer_spans(chunk)
+            )
         found = boost_with_context(chunk, found, options)
         for s in found:
             if (i > 0 and s.start == 0) or (i < len(bounds) - 1 and s.end == len(chunk)):
@@ -357,7 +388,7 @@ def analyze_text(text: str, *, file: str, options: PiiOptions) -> list[Finding]:
                 start=s.start,
                 end=s.end,
                 matched=1,
-                examples=[mask(s.type, text[s.start : s.end])],
+                examples=[mask(s.type, text[s.start : s.end], options.examples)],
             )
         )
     return out
@@ -368,7 +399,7 @@ def ner_labels(values: list[str], options: PiiOptions) -> list[set[str]] | None:
     if resolve_nlp(options.nlp) != "spacy":
         return None
     # One loaded model per process: reuse the analyzer's pipeline (tok2vec + ner) when Presidio is there.
-    nlp = _analyzer(options).nlp_engine.nlp[options.language] if has_presidio() else _spacy_model()
+    nlp = _analyzer(options).nlp_engine.nlp[MODEL_LANGUAGE] if has_presidio() else _spacy_model()
     labels = []
     for doc in nlp.pipe(values, batch_size=64):
         found = {

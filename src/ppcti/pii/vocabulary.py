@@ -47,9 +47,11 @@ NOISE_TOKENS: frozenset[str] = frozenset({
 
 #: Synonyms shorter than this only match whole tokens, never as a substring ("age" in "message").
 MIN_CONTAINS_LEN = 5
+#: Longest synonym looked for inside a header (longer ones only match as whole tokens).
+MAX_SYNONYM_LEN = 40
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_NON_ALNUM = re.compile(r"[\W_]+")
 _TRAILING_DIGITS = re.compile(r"(?<=[a-z])\d+$")
 
 
@@ -70,7 +72,8 @@ class Category:
 
 
 def header_tokens(header: str) -> tuple[str, ...]:
-    """Split a header into lower-case ASCII tokens: camelCase, accents, ``_ - . /`` and spaces."""
+    """Split a header into lower-case tokens: camelCase, accents, ``_ - . /`` and spaces; letters of any
+    script stay (Greek and Cyrillic headers match their synonyms)."""
     text = _CAMEL.sub(" ", header.strip())
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
@@ -87,8 +90,11 @@ def _variants(tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
     add to repeated columns."""
     out = [tokens]
     words = tuple(t for t in tokens if not t.isdigit())
-    for candidate in (words, tuple(_TRAILING_DIGITS.sub("", t) for t in words),
-                      (*words[:-1], words[-1][:-1]) if words and words[-1][-1:].isdigit() else words):
+    for candidate in (
+        words,
+        tuple(_TRAILING_DIGITS.sub("", t) for t in words),
+        (*words[:-1], words[-1][:-1]) if words and words[-1][-1:].isdigit() else words,
+    ):
         candidate = tuple(t for t in candidate if t)
         if candidate and candidate not in out:
             out.append(candidate)
@@ -103,10 +109,12 @@ class Vocabulary:
         #: event type -> its date type (DECEASED -> DECEASED_DATE), from ``ppii:dateOf``
         self.date_of: dict[str, str] = dict(date_of or {})
         self._index: dict[str, set[str]] = {}
+        self._matches: dict[str, list[tuple[str, float]]] = {}  # header -> match_header result
         for cat in self.categories.values():
             self._add_to_index(cat.type_id, cat.synonyms)
 
     def _add_to_index(self, type_id: str, synonyms: Iterable[str]) -> None:
+        self._matches.clear()
         for syn in synonyms:
             self._index.setdefault(syn, set()).add(type_id)
 
@@ -116,7 +124,16 @@ class Vocabulary:
         1.0 for an exact synonym; 0.5-0.9 when a run of whole tokens is a synonym (scaled by how much of
         the meaningful header it explains, so ``fld_dob_x`` scores 0.9 and ``host_name`` less); 0.3-0.7
         when a long synonym is only a substring. The detector weighs this against value evidence.
+        Results are remembered per header (tables repeat headers across files and members).
         """
+        cached = self._matches.get(header)
+        if cached is None:
+            if len(self._matches) > 100_000:
+                self._matches.clear()
+            cached = self._matches[header] = self._match_header(header)
+        return list(cached)
+
+    def _match_header(self, header: str) -> list[tuple[str, float]]:
         best: dict[str, float] = {}
 
         def offer(type_ids: Iterable[str], score: float) -> None:
@@ -136,6 +153,7 @@ class Vocabulary:
                 continue
             matched_spans: set[str] = set()
             span_len: dict[str, int] = {}  # longest whole-token synonym per type
+            covered: dict[str, set[int]] = {}  # token positions synonyms of a type explain
             for i in range(len(tokens)):
                 for j in range(i + 1, len(tokens) + 1):
                     span = "".join(tokens[i:j])
@@ -145,6 +163,13 @@ class Vocabulary:
                         offer(self._index[span], 0.5 + 0.4 * coverage)
                         for t in self._index[span]:
                             span_len[t] = max(span_len.get(t, 0), len(span))
+                            covered.setdefault(t, set()).update(range(i, j))
+            # "adres_ulica", "street_address_line": several words of the same type explain the header
+            # together as much as one synonym for all of it would.
+            for t, positions in covered.items():
+                explained = sum(len(tokens[k]) for k in positions if tokens[k] not in NOISE_TOKENS)
+                if explained > span_len[t]:
+                    offer([t], 0.5 + 0.4 * min(1.0, explained / content_len))
             # "fecha_defuncion", "death_dt": an event word plus a date word name the event's date
             if "DATE_TIME" in span_len:
                 for event, date_type in self.date_of.items():
@@ -152,10 +177,17 @@ class Vocabulary:
                         coverage = min(1.0, (span_len[event] + span_len["DATE_TIME"]) / content_len)
                         offer([date_type], 0.5 + 0.45 * coverage)
             content_joined = "".join(content)
-            for syn, type_ids in self._index.items():
-                if len(syn) >= MIN_CONTAINS_LEN and syn not in matched_spans and syn in content_joined:
-                    coverage = min(1.0, len(syn) / content_len)
-                    offer(type_ids, 0.3 + 0.4 * coverage)
+            # Every substring of the header is looked up (quadratic in the header's length, which is
+            # short), rather than every synonym searched in the header (linear in a vocabulary of
+            # thousands): a 10,000-column table stays cheap.
+            n = len(content_joined)
+            for i in range(n - MIN_CONTAINS_LEN + 1):
+                for j in range(i + MIN_CONTAINS_LEN, min(n, i + MAX_SYNONYM_LEN) + 1):
+                    syn = content_joined[i:j]
+                    type_ids = self._index.get(syn)
+                    if type_ids is not None and syn not in matched_spans:
+                        coverage = min(1.0, len(syn) / content_len)
+                        offer(type_ids, 0.3 + 0.4 * coverage)
         return sorted(((t, round(s, 4)) for t, s in best.items()), key=lambda ts: (-ts[1], ts[0]))
 
     def add_synonyms(self, type_id: str, synonyms: Iterable[str]) -> None:
@@ -192,7 +224,7 @@ def _local_name(type_id: str) -> str:
 
 def ontology_path() -> Path:
     """The packaged ontology file (also what ``export`` and the docs point users at)."""
-    return Path(str(resources.files("ppcti.kg").joinpath("data/ontology.ttl")))
+    return Path(str(resources.files("ppcti.pii").joinpath("data/ontology.ttl")))
 
 
 @lru_cache(maxsize=8)
@@ -263,7 +295,12 @@ def _categories(extra_ttl: Path | None) -> tuple[Category, ...]:
                 iri=str(subject),
                 dpv_iri=str(dpv) if dpv is not None else None,
                 parent=str(parent).removeprefix(DPV_PD) if parent is not None else None,
-                synonyms=tuple(sorted({n for n in (normalise_header(str(lbl)) for lbl in labels) if n})),
+                synonyms=tuple(
+                    sorted(
+                        {n for n in (normalise_header(str(lbl)) for lbl in labels) if n}
+                        | set(header_terms().get(tid, ()))
+                    )
+                ),
                 header_required=flag(subject, p["headerRequired"]),
                 special_category=flag(subject, p["specialCategory"]),
                 validators=tuple(sorted(str(v) for v in graph.objects(subject, p["validator"]))),
@@ -271,6 +308,21 @@ def _categories(extra_ttl: Path | None) -> tuple[Category, ...]:
             )
         )
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def header_terms() -> dict[str, tuple[str, ...]]:
+    """Normalised header words per type from ``data/headers.yaml`` (24 EU languages), merged into the
+    ontology's labels: the ontology keeps its few labels per language, the data file the long tail."""
+    import yaml
+
+    text = resources.files("ppcti.pii").joinpath("data/headers.yaml").read_text(encoding="utf-8")
+    out: dict[str, set[str]] = {}
+    for type_id, by_lang in (yaml.safe_load(text) or {}).items():
+        words = out.setdefault(str(type_id), set())
+        for terms in (by_lang or {}).values():
+            words.update(n for n in (normalise_header(t) for t in str(terms).split("|")) if n)
+    return {t: tuple(sorted(w)) for t, w in out.items()}
 
 
 def load_vocabulary(extra_ttl: Path | None = None) -> Vocabulary:
