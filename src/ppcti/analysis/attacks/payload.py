@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote_plus
+
+from ppcti.analysis.attacks.sqltokens import sql_rule
+from ppcti.analysis.attacks.xsstokens import html_rule
 
 try:  # the binding is an optional extra ([attacks]); without it SQLi/XSS payloads are not detected
     import libinjection as _libinjection
@@ -43,29 +47,38 @@ class Detection:
 
 # --- decoding ---------------------------------------------------------------------------------------------
 
-_OVERLONG = (
-    ("%c0%ae", "."),
-    ("%c0%af", "/"),
-    ("%c1%9c", "\\"),
-    ("%e0%80%ae", "."),
-    ("%u002e", "."),
-    ("%u2215", "/"),
-    ("%u2216", "\\"),
-)
+_OVERLONG = {
+    "%c0%ae": ".",
+    "%c0%af": "/",
+    "%c1%9c": "\\",
+    "%e0%80%ae": ".",
+    "%u002e": ".",
+    "%u002f": "/",
+    "%u2215": "/",
+    "%u2216": "\\",
+}
+_OVERLONG_RX = re.compile("|".join(re.escape(k) for k in _OVERLONG), re.IGNORECASE)
+_PERCENT_U = re.compile(r"%u([0-9a-f]{4})", re.IGNORECASE)
+_BACKSLASH_X = re.compile(r"\\x([0-9a-f]{2})", re.IGNORECASE)
+
+
+def _percent_u(match: re.Match[str]) -> str:
+    return chr(int(match.group(1), 16))
 
 
 def decode(value: str, rounds: int = 3) -> str:
-    """The value as a server would see it after (possibly repeated) URL and HTML-entity decoding."""
+    """The value as a server would see it after (possibly repeated) URL and HTML-entity decoding,
+    overlong UTF-8 and ``%u`` forms of dots and slashes included."""
     text = value
     for _ in range(rounds):
-        low = text.lower()
-        for enc, dec in _OVERLONG:
-            if enc in low:
-                text = re.sub(re.escape(enc), dec, text, flags=re.IGNORECASE)
-                low = text.lower()
-        new = unquote_plus(text) if "%" in text or "+" in text else text
+        new = _OVERLONG_RX.sub(lambda m: _OVERLONG[m.group(0).lower()], text) if "%" in text else text
+        new = _PERCENT_U.sub(_percent_u, new) if "%u" in new or "%U" in new else new
+        new = _BACKSLASH_X.sub(_percent_u, new) if "\\x" in new or "\\X" in new else new
+        new = unquote_plus(new) if "%" in new or "+" in new else new
         if "&" in new:
             new = html.unescape(new)
+        if not new.isascii():
+            new = unicodedata.normalize("NFKC", new)  # fullwidth dots and slashes become ASCII
         if new == text:
             break
         text = new
@@ -81,49 +94,51 @@ _SENSITIVE = (
     "etc/group",
     "etc/issue",
     "proc/self",
+    "proc/version",
     "win.ini",
     "boot.ini",
     "system32",
-    "windows/system.ini",
+    "system.ini",
     ".htpasswd",
     ".htaccess",
     "web.config",
     "wp-config.php",
-    ".ssh/id_rsa",
+    ".ssh/",
     ".bash_history",
+    ".git/config",
+    ".env",
     "/var/log/",
 )
-_SCHEME_FILE = re.compile(r"^\s*(?:file|php|zip|phar|expect|data)://", re.IGNORECASE)
-
-
-def _segments(path: str) -> list[str]:
-    return [s for s in re.split(r"[/\\]+", path)]
+#: PHP/Java stream wrappers that turn a file parameter into an inclusion of anything.
+_WRAPPER = re.compile(r"^\s*(?:file:|php://|zip://|phar://|expect://|data://|glob://|jar:file:)", re.IGNORECASE)
+_PARENT = re.compile(r"^\.\.+[ .]*(?:;.*)?$")  # "..", "...", ".. ", "..;jsessionid" (Tomcat path parameter)
 
 
 def path_traversal(value: str) -> Detection | None:
-    """A path that climbs out of its directory (``..`` segments) or names a system file outright."""
+    """A path that climbs above its starting directory, names a system file outright, or goes through
+    a stream wrapper."""
     text = decode(value).replace("\x00", "")
     low = text.lower()
-    if ".." not in low and not any(s in low for s in _SENSITIVE) and not _SCHEME_FILE.match(low):
+    wrapper = _WRAPPER.match(low) is not None
+    names_file = any(s in low for s in _SENSITIVE)
+    if ".." not in low and not names_file and not wrapper:
         return None
-    dots = 0
-    depth = 0
+    dots = depth = 0
     escaped = False
-    for seg in _segments(low):
+    for seg in re.split(r"[/\\]+", low):
         stripped = seg.strip()
-        if stripped in ("..", "...", "....") or re.fullmatch(r"\.\.[. ]*", stripped or "x"):
+        if _PARENT.match(stripped):
             dots += 1
             depth -= 1
             escaped = escaped or depth < 0
         elif stripped not in ("", "."):
             depth += 1
-    names_file = any(s in low for s in _SENSITIVE)
-    if dots >= 2 and (escaped or names_file):
+    if dots and escaped:
         return Detection("path-traversal", "path-climb", 0.95, f"{dots} parent segments")
-    if dots >= 1 and names_file:
+    if dots and names_file:
         return Detection("path-traversal", "path-climb-sensitive", 0.95, "parent segment to a system file")
-    if _SCHEME_FILE.match(low) and names_file:
-        return Detection("path-traversal", "wrapper-sensitive", 0.9, "file wrapper to a system file")
+    if wrapper:
+        return Detection("path-traversal", "stream-wrapper", 0.9, "file or stream wrapper")
     if names_file and re.match(r"^\s*(?:[a-z]:)?[/\\]", low):
         return Detection("path-traversal", "absolute-sensitive", 0.85, "absolute path of a system file")
     return None
@@ -133,79 +148,95 @@ def path_traversal(value: str) -> Detection | None:
 
 _COMMANDS = frozenset(
     """
-    cat ls id whoami uname wget curl nc ncat netcat bash sh zsh ksh dash ping sleep echo cmd cmd.exe
-    powershell powershell.exe pwsh net ipconfig ifconfig rm chmod chown python python3 perl ruby php
-    nslookup dig host dir type telnet ssh scp ftp tftp busybox mkfifo mknod sudo su kill killall ps
-    netstat env printenv set export touch cp mv head tail more less find grep awk sed xargs base64 tee
-    certutil bitsadmin wscript cscript mshta rundll32 regsvr32 systeminfo tasklist hostname pwd sh.exe
-    useradd passwd crontab nohup exec eval start timeout waitfor ver vol
+    cat ls id whoami uname wget curl nc ncat netcat bash sh zsh ksh dash ping sleep echo printf cmd
+    cmd.exe powershell powershell.exe pwsh ipconfig ifconfig rm chmod chown python python3 perl ruby
+    php nslookup dig telnet ssh scp ftp tftp busybox mkfifo mknod sudo su kill killall ps netstat
+    printenv touch cp mv head tail grep awk sed xargs base64 tee certutil bitsadmin wscript cscript
+    mshta rundll32 regsvr32 systeminfo tasklist hostname pwd useradd passwd crontab nohup uname
+    net.exe whoami.exe nc.exe ifconfig.exe ipconfig.exe dir type timeout w ver net tasklist
     """.split()
 )
-_SEPARATORS = re.compile(r"(\|\||&&|;|\||&|`|\$\(|\n|\r|\$\{IFS\}|<\(|>\()")
+_SEPARATORS = re.compile(r"(\|\||&&|;+|\||&|`|\$\(|\n|\r|<\(|>\()")
+#: What may follow a command word: an argument, a redirect or another separator, never "(" or a letter.
+_AFTER_COMMAND = frozenset(" \t;|&<>)`$#'\"\n\r%")
 _SHELLSHOCK = re.compile(r"\(\s*\)\s*\{[^}]*;\s*\}\s*;")
 _WORD = re.compile(r"[A-Za-z0-9_./\\:-]+")
+#: Calls that run a command from code: PHP, Python, Java, Node, Perl; SSI; Log4Shell's JNDI lookup.
+_EXEC_API = re.compile(
+    r"(?:\b(?:system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|spawn|execsync|spawnsync)\s*\(\s*['\"`$]"
+    r"|\bos\s*\.\s*(?:system|popen|exec\w*)\s*\("
+    r"|\bsubprocess\s*\.\s*\w+\s*\("
+    r"|runtime\s*\.\s*getruntime\s*\(\s*\)\s*\.\s*exec\s*\("
+    r"|child_process|processbuilder\s*\("
+    r"|<!--\s*#\s*exec\s+cmd\s*="
+    r"|\$\{\s*jndi\s*:"
+    r"|<\?php\s)",
+    re.IGNORECASE,
+)
 
 
-def _command_word(segment: str) -> str | None:
-    """First word of a shell command segment, without its directory (``/bin/cat`` → ``cat``)."""
+def _command_word(segment: str) -> tuple[str, str] | None:
+    """First word of a shell command segment without its directory (``/bin/cat`` → ``cat``), and what
+    follows it."""
     seg = segment.lstrip(" \t\"'({<")
     seg = seg.replace("${IFS}", " ").replace("$IFS", " ")
     m = _WORD.match(seg)
     if not m:
         return None
-    word = m.group(0).rstrip(".:").lower()
-    word = re.split(r"[/\\]", word)[-1]
-    return word or None
+    word = re.split(r"[/\\]", m.group(0).lower())[-1]
+    return (word, seg[m.end() :]) if word else None
 
 
 def command_injection(value: str) -> Detection | None:
-    """A known command word right after a shell separator (``;``, ``|``, ``&&``, backtick, ``$(``)."""
+    """A known command word right after a shell separator (``;``, ``|``, ``&&``, backtick, ``$(``),
+    followed by an argument or a redirect; a shellshock prefix; or a command-execution API call."""
     text = decode(value)
     if _SHELLSHOCK.search(text):
         return Detection("command-injection", "shellshock", 0.98, "function definition prefix")
     parts = _SEPARATORS.split(text)
-    if len(parts) < 3:
-        return None
     for i in range(1, len(parts) - 1, 2):
         sep, following = parts[i], parts[i + 1]
-        word = _command_word(following)
-        if word is None or word not in _COMMANDS:
+        found = _command_word(following)
+        if found is None or found[0] not in _COMMANDS:
             continue
-        rest = following.lstrip(" \t\"'({<")[len(word) :]
-        # "a & echo" in free text vs "& echo x" as a command: a command must be followed by an
-        # argument, another separator, or nothing.
-        if sep in ("&", "|") and not (rest[:1] in ("", " ", "\t", "$", "-", "/", "%") or rest.startswith("${")):
-            continue
-        return Detection("command-injection", "separator-command", 0.95, f"{sep!r} then {word}")
+        word, rest = found
+        if rest[:1] == "" or rest[0] in _AFTER_COMMAND:
+            return Detection("command-injection", "separator-command", 0.95, f"{sep!r} then {word}")
+    if _EXEC_API.search(text):
+        return Detection("command-injection", "exec-api", 0.9, "command execution call")
     return None
 
 
-# --- SQL injection and XSS (libinjection) ---------------------------------------------------------------
+# --- SQL injection and XSS (libinjection, then the grammar rules of sqltokens/xsstokens) -----------------
 
 
 def sql_injection(value: str) -> Detection | None:
-    if _libinjection is None:
-        return None
     text = decode(value)
-    result = _libinjection.is_sql_injection(text)
-    if result["is_sqli"]:
-        return Detection("sql-injection", "libinjection-sqli", 0.95, "fingerprint " + result["fingerprint"])
+    if _libinjection is not None:
+        result = _libinjection.is_sql_injection(text)
+        if result["is_sqli"]:
+            return Detection("sql-injection", "libinjection-sqli", 0.95, "fingerprint " + result["fingerprint"])
+    rule = sql_rule(text)
+    if rule is not None:
+        return Detection("sql-injection", "sql-" + rule, 0.9, "sql grammar")
     return None
 
 
 def xss(value: str) -> Detection | None:
-    if _libinjection is None:
-        return None
     text = decode(value)
-    if _libinjection.is_xss(text)["is_xss"]:
+    if _libinjection is not None and _libinjection.is_xss(text)["is_xss"]:
         return Detection("xss", "libinjection-xss", 0.95, "html5 tokeniser")
+    rule = html_rule(text)
+    if rule is not None:
+        return Detection("xss", "xss-" + rule, 0.9, "html/js grammar")
     return None
 
 
-_DETECTORS = (sql_injection, xss, command_injection, path_traversal)
+#: Order of precedence: a shell command or a script is unambiguous; SQL grammar is the broadest.
+_DETECTORS = (command_injection, xss, sql_injection, path_traversal)
 
 
-_ORIGIN = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#\s]*", re.IGNORECASE)
+_ORIGIN = re.compile(r"^(?:https?|ftp|wss?)://[^/?#\s]*", re.IGNORECASE)
 
 
 def _parts(text: str) -> list[str]:
@@ -230,7 +261,7 @@ def detect(text: str) -> Detection | None:
     """The strongest detection in a request or payload, or ``None``.
 
     Every part (path, each query value) goes through every detector; the most specific class wins
-    (the order of :data:`_DETECTORS`: SQL injection, XSS, command injection, path traversal).
+    (the order of :data:`_DETECTORS`: command injection, XSS, SQL injection, path traversal).
     """
     if not text:
         return None

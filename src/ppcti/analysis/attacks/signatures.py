@@ -30,14 +30,18 @@ def _rx(text: str) -> re.Pattern[str]:
 
 #: (pattern over the signature name, class, confidence, rule id) — first match wins.
 NAME_RULES: tuple[tuple[re.Pattern[str], str, float, str], ...] = (
-    (_rx(r"sql[\s_-]*injection|union\s+(all\s+)?select|\bsqli\b|sqlmap|blind sql|xp_cmdshell"),
+    (_rx(r"sql[\s_-]*injection|union\s+(all\s+)?select|\bsqli\b|sqlmap|blind sql|xp_cmdshell|"
+         r"\bselect\s+(version|from|@@)|sql\s+errors?\b|into\s+outfile"),
      "sql-injection", 0.95, "sig-name-sqli"),
     (_rx(r"cross[\s_-]*site[\s_-]*scripting|\bxss\b"), "xss", 0.95, "sig-name-xss"),
     (_rx(r"directory\s+traversal|path\s+traversal|dot\s*dot|\.\./|local\s+file\s+inclusion|\blfi\b|"
-         r"/etc/passwd|remote\s+file\s+inclusion|\brfi\b"), "path-traversal", 0.9, "sig-name-traversal"),
-    (_rx(r"command\s+injection|\bcmd\s+injection|shellshock|remote\s+command\s+execution|\brce\b|"
-         r"code\s+execution|os\s+command|cmd\.exe|/bin/sh|bash\s+-c|cve-2014-6271|cve-2014-7169"), "command-injection", 0.85, "sig-name-cmd"),
-    (_rx(r"brute[\s_-]*force|password\s+(guess|spray)|excessive\s+(login|auth)|failed\s+(login|logon|auth)|"
+         r"/etc/passwd|remote\s+file\s+inclusion|\brfi\b|arbitrary\s+file\s+(read|download)|file\s+disclosure|"
+         r"\.ht(passwd|access)\b|global\.asa\b|web\.config\b|win\.ini\b"), "path-traversal", 0.9, "sig-name-traversal"),
+    (_rx(r"command\s+injection|\bcmd\s+injection|shellshock|command\s+execution|os\s+command|"
+         r"cmd\.exe|/bin/(ba)?sh\b|bash\s+-c|cve-2014-6271|cve-2014-7169|suspicious\s+\w+\s+commands?|"
+         r"id\s+check\s+returned"), "command-injection", 0.85, "sig-name-cmd"),
+    (_rx(r"brute[\s_-]*force|password\s+(guess|spray)|excessive\s+(login|auth)|"
+         r"failed\s+(\w+\s+)?(login|logon|auth)|hydra|medusa|ncrack|patator|"
          r"login\s+fail|auth(entication)?\s+fail|\bbrute\b|credential\s+stuffing|"
          r"too many (login|auth)"), "brute-force", 0.9, "sig-name-brute"),
     (_rx(r"\bd?dos\b|denial[\s-]+of[\s-]+service|\bflood|amplification|slowloris|reflect(ion|ed)\s+attack"),
@@ -63,11 +67,6 @@ GROUP_RULES: tuple[tuple[str, str, float], ...] = (
     ("ET CNC", "malware-callback", 0.85),
     ("ET BOTCC", "malware-callback", 0.8),
     ("ET MOBILE_MALWARE", "malware-callback", 0.8),
-    ("ET COMPROMISED", "malware-callback", 0.6),
-    ("ET DROP", "probe", 0.5),
-    ("ET CINS", "probe", 0.5),
-    ("ET DSHIELD", "probe", 0.5),
-    ("ET TOR", "probe", 0.4),
     ("ET EXPLOIT", "exploit", 0.75),
     ("ET WEB_SERVER", "exploit", 0.7),
     ("ET WEB_SPECIFIC_APPS", "exploit", 0.7),
@@ -75,13 +74,21 @@ GROUP_RULES: tuple[tuple[str, str, float], ...] = (
     ("ET CURRENT_EVENTS", "exploit", 0.5),
     ("ET ATTACK_RESPONSE", "command-injection", 0.6),
     ("GPL SCAN", "port-scan", 0.8),
+    ("GPL SQL", "sql-injection", 0.7),
     ("GPL EXPLOIT", "exploit", 0.7),
     ("GPL WEB_SERVER", "exploit", 0.6),
     ("GPL ATTACK_RESPONSE", "command-injection", 0.6),
 )
 
-#: Signature names that are bookkeeping, not attacks, whatever words follow.
+#: Signature names that are bookkeeping, not attacks, whatever words follow. Reputation lists (DROP,
+#: CINS, DShield, Tor, compromised hosts) say who is talking, not what was done: unclassified too.
 BENIGN_GROUPS: tuple[str, ...] = (
+    "ET DROP",
+    "ET CINS",
+    "ET DSHIELD",
+    "ET TOR",
+    "ET COMPROMISED",
+    "ET REMOTE_ACCESS",
     "ET POLICY",
     "ET INFO",
     "ET USER_AGENTS",
@@ -118,7 +125,40 @@ CATEGORY_RULES: dict[str, tuple[str, float]] = {
     "targeted malicious activity was actively detected": ("exploit", 0.6),
     "domain observed used for c2 detected": ("malware-callback", 0.8),
     "possible social engineering attempted": ("phishing", 0.6),
+    # the same classtypes by their short names (classification.config), as some exports carry them
+    "web-application-attack": ("exploit", 0.7),
+    "attempted-admin": ("exploit", 0.7),
+    "attempted-user": ("exploit", 0.65),
+    "successful-admin": ("exploit", 0.8),
+    "successful-user": ("exploit", 0.75),
+    "shellcode-detect": ("exploit", 0.6),
+    "trojan-activity": ("malware-callback", 0.8),
+    "command-and-control": ("malware-callback", 0.85),
+    "pup-activity": ("malware-callback", 0.5),
+    "coin-mining": ("malware-callback", 0.6),
+    "network-scan": ("port-scan", 0.8),
+    "attempted-dos": ("dos", 0.75),
+    "successful-dos": ("dos", 0.8),
+    "denial-of-service": ("dos", 0.8),
+    "suspicious-login": ("brute-force", 0.6),
+    "default-login-attempt": ("brute-force", 0.6),
+    "exploit-kit": ("exploit", 0.75),
+    "targeted-activity": ("exploit", 0.6),
+    "domain-c2": ("malware-callback", 0.8),
+    "social-engineering": ("phishing", 0.6),
+    "credential-theft": ("phishing", 0.6),
 }
+
+
+#: Groups of bookkeeping rules whose names can still name an attack tool or shell commands.
+TOOL_GROUPS: frozenset[str] = frozenset({"ET USER_AGENTS", "ET HUNTING", "ET INFO", "ET POLICY"})
+_TOOLS = re.compile(
+    r"(?P<scan>masscan|zmap|zgrab|nmap|nikto|sqlmap|nessus|openvas|dirbuster|gobuster|wpscan|nuclei|"
+    r"acunetix|netsparker|sipvicious|\bscanner\b)|(?P<brute>hydra|medusa|ncrack|patator)",
+    re.IGNORECASE,
+)
+_TOOL_CLASS = {"scan": "port-scan", "brute": "brute-force"}
+_COMMANDS_SEEN = re.compile(r"suspicious\s+(windows|linux|shell)\s+commands?", re.IGNORECASE)
 
 
 def _group(name: str) -> str:
@@ -134,6 +174,11 @@ def classify_signature(signature: str | None, category: str | None) -> Signature
     cat = (category or "").strip().lower()
     group = _group(name) if name else ""
     if group in BENIGN_GROUPS or group.split(" ")[0] in BENIGN_GROUPS:
+        # a scanner's or brute forcer's user agent is filed under ET USER_AGENTS, yet names the attack
+        if group in TOOL_GROUPS and (found := _TOOLS.search(name)):
+            return SignatureVerdict(_TOOL_CLASS[found.lastgroup or ""], 0.8, "sig-tool")
+        if group in TOOL_GROUPS and (found := _COMMANDS_SEEN.search(name)):
+            return SignatureVerdict("command-injection", 0.6, "sig-tool")
         return None
     if name:
         for pattern, cls, confidence, rule in NAME_RULES:
