@@ -12,6 +12,8 @@ Method (scikit-learn):
 3. Outliers: per campaign, the distance of each member to its centre as a robust z-score,
    ``0.6745 (d - median) / MAD``; above ``outlier_z`` (3.5, Iglewicz and Hoaglin) the attacker is
    unusual for its campaign. When the MAD is 0 the mean absolute deviation × 1.2533 stands in for it.
+   k-means gives a far-off attacker a campaign of its own; members of campaigns with fewer than three
+   attackers are scored against the nearest campaign that has a baseline (its centre, its spread).
 
 Campaigns are numbered by size (``C01`` the largest), members sorted by events, so output is stable.
 """
@@ -46,6 +48,18 @@ def features(profiles: pl.DataFrame) -> np.ndarray:
     return profiles.select(cols).fill_null(0.0).to_numpy()
 
 
+_MIN_MEMBERS = 3
+#: Floor of a campaign's spread (standardised units) when all its members look alike.
+_MIN_SPREAD = 0.05
+
+
+def _spread(values: np.ndarray, med: float) -> float:
+    """MAD, or mean absolute deviation × 1.2533 / 0.6745 scaled to the same units when the MAD is 0."""
+    dev = np.abs(values - med)
+    mad = float(np.median(dev))
+    return mad if mad > 0 else float(np.mean(dev)) * 1.2533 * 0.6745
+
+
 def robust_z(values: np.ndarray) -> np.ndarray:
     """``0.6745 (x - median) / MAD`` (mean absolute deviation × 1.2533 when the MAD is 0); 0 if flat."""
     med = float(np.median(values))
@@ -78,10 +92,22 @@ def cluster(profiles: pl.DataFrame, options: AttackOptions) -> tuple[np.ndarray,
         centres = model.cluster_centers_
     dist = np.linalg.norm(scaled - centres[labels], axis=1)
     z = np.zeros(n)
+    stats: dict[int, tuple[float, float]] = {}
     for c in np.unique(labels):
         idx = labels == c
-        if idx.sum() >= 3:
+        if idx.sum() >= _MIN_MEMBERS:
             z[idx] = robust_z(dist[idx])
+            med = float(np.median(dist[idx]))
+            stats[int(c)] = (med, _spread(dist[idx], med))
+    # A campaign too small for a baseline of its own: how far are its members from the nearest
+    # campaign that has one, on that campaign's scale?
+    if stats:
+        big = np.array(sorted(stats))
+        for i in np.nonzero(~np.isin(labels, big))[0]:
+            d = np.linalg.norm(centres[big] - scaled[i], axis=1)
+            c = int(big[int(np.argmin(d))])
+            med, spread = stats[c]
+            z[i] = 0.6745 * (float(d.min()) - med) / max(spread, _MIN_SPREAD)
     return labels, z
 
 
