@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote_plus
 
-from ppcti.analysis.attacks.sqltokens import sql_rule
+from ppcti.analysis.attacks.sqltokens import SIDE_EFFECT_FUNCTIONS, sql_rule
 from ppcti.analysis.attacks.xsstokens import html_rule
 
 try:  # the binding is an optional extra ([attacks]); without it SQLi/XSS payloads are not detected
@@ -210,11 +210,30 @@ def command_injection(value: str) -> Detection | None:
 # --- SQL injection and XSS (libinjection, then the grammar rules of sqltokens/xsstokens) -----------------
 
 
+#: Fingerprints that are a lone function call (``sin(30)``, ``max(5)`` in a search): an injection only
+#: when the function is one attackers call for its side effect (``sleep(5)``), see :func:`_lone_call`.
+_LONE_CALL = re.compile(r"^[sn]?f\(1?[n1]?\)$")
+
+
+def _inert(result: dict) -> bool:
+    """libinjection flagged a value that cannot leave its data context on its own: a bare function call
+    of a harmless function (``sin(30)``), or a value that *is* a statement (``SELECT name FROM t``, a
+    forum search) — fingerprint starting with a statement keyword, no quote, comment or ``;`` before.
+    The grammar rules still catch such a value when it has an injection's form (``UNION``, stacking)."""
+    fingerprint = result["fingerprint"]
+    if fingerprint[:1] == "E":
+        return True
+    if not _LONE_CALL.match(fingerprint):
+        return False
+    names = [t["val"].decode("latin-1").lower() for t in result["token_vector"] if t["type"] == ord("f")]
+    return not any(n in SIDE_EFFECT_FUNCTIONS for n in names)
+
+
 def sql_injection(value: str) -> Detection | None:
     text = decode(value)
     if _libinjection is not None:
         result = _libinjection.is_sql_injection(text)
-        if result["is_sqli"]:
+        if result["is_sqli"] and not _inert(result):
             return Detection("sql-injection", "libinjection-sqli", 0.95, "fingerprint " + result["fingerprint"])
     rule = sql_rule(text)
     if rule is not None:

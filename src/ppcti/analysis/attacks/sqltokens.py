@@ -14,8 +14,12 @@ applies grammar rules that only an injection satisfies:
 * ``breakout-comment``: a quote closed by the input and then a comment (``admin'--``);
 * ``breakout-clause``: a closed quote or number followed by ``ORDER BY``/``GROUP BY``/``HAVING``/
   ``AND``/``OR`` ... that ends in a comment;
-* ``statement``: a value that is itself ``SELECT ... FROM``, ``DECLARE @v``, ``WAITFOR DELAY`` or names
-  SQL server internals (``information_schema``, ``xp_cmdshell``, ``UTL_HTTP``, ``INTO OUTFILE``).
+* ``statement``: ``DECLARE @v`` or ``WAITFOR DELAY`` (T-SQL that only an attacker sends);
+  ``internals``: names of database internals (``information_schema``, ``xp_cmdshell``, ``UTL_HTTP``,
+  ``INTO OUTFILE``).
+
+A value that merely *is* a query (``SELECT name FROM employees``, pasted into a search box) is data:
+it cannot leave its string or number context, so it is no injection.
 
 Natural text ("Tom and Jerry", "select a book") satisfies none of them: every rule needs SQL syntax
 around the words.
@@ -42,6 +46,12 @@ _KEYWORDS = _STATEMENTS | frozenset(
     "between is null not in case when then else end as table delay procedure values top".split()
 )
 _LOGIC = frozenset({"and", "or", "xor", "&&", "||", "not"})
+#: Functions attackers call for their side effect or to leak data (time delays, file reads, errors).
+SIDE_EFFECT_FUNCTIONS = frozenset(
+    "sleep benchmark pg_sleep waitfor load_file extractvalue updatexml gtid_subset randomblob "
+    "dbms_pipe.receive_message dbms_lock.sleep utl_http.request utl_inaddr.get_host_address "
+    "xp_cmdshell xp_dirtree".split()
+)
 _TIME_FUNCS = frozenset(
     "sleep benchmark pg_sleep waitfor dbms_pipe.receive_message randomblob load_file extractvalue "
     "updatexml gtid_subset exp floor rand count concat char chr ascii substring substr mid version "
@@ -126,8 +136,15 @@ def _operand_at(tokens: list[Token], i: int) -> int | None:
     return None
 
 
-def _tautology(tokens: list[Token], i: int) -> bool:
-    """``tokens[i]`` is a logic operator: is it followed by a comparison or a side-effect call?"""
+_CONSTANT = frozenset({"s", "1"})
+
+
+def _tautology(tokens: list[Token], i: int, broke_out: bool) -> bool:
+    """``tokens[i]`` is a logic operator: is it followed by a comparison or a side-effect call?
+
+    Outside a quote the comparison must be between constants (``1=1``, ``'a'='a'``): ``size = M`` in a
+    search box is a comparison of words, not an injection.
+    """
     j = i + 1
     while j < len(tokens) and (tokens[j].kind == "(" or (tokens[j].kind == "&" and tokens[j].value == "not")):
         j += 1
@@ -139,10 +156,11 @@ def _tautology(tokens: list[Token], i: int) -> bool:
     if end is None or end >= len(tokens):
         return False
     op = tokens[end]
+    constant = broke_out or (tokens[j].kind in _CONSTANT and end + 1 < len(tokens) and tokens[end + 1].kind in _CONSTANT)
     if op.kind == "k" and op.value == "between":
-        return _operand_at(tokens, end + 1) is not None
+        return constant and _operand_at(tokens, end + 1) is not None
     if op.value.lower() in _COMPARE and (op.kind == "o" or op.kind in ("n", "k")):
-        return _operand_at(tokens, end + 1) is not None
+        return constant and _operand_at(tokens, end + 1) is not None
     return False
 
 
@@ -163,7 +181,7 @@ def _rules(all_tokens: list[Token], broke_out: bool) -> str | None:
             return "union"
         if kind == ";" and nxt in _STATEMENTS:
             return "stacked"
-        if kind == "&" and _tautology(tokens, i) and (broke_out or i == 0 or kinds[i - 1] in ("s", "1", ")")):
+        if kind == "&" and _tautology(tokens, i, broke_out) and (broke_out or i == 0 or kinds[i - 1] in ("s", "1", ")")):
             return "tautology"
         if value == "waitfor" and nxt == "delay":
             return "statement"
@@ -174,8 +192,6 @@ def _rules(all_tokens: list[Token], broke_out: bool) -> str | None:
             return "breakout-clause"
     if ends_in_comment and any(v in ("order", "group", "having") for v in values) and len(tokens) > 2:
         return "clause-comment"
-    if values[:1] == ["select"] and "from" in values:
-        return "statement"
     if values[:1] == ["declare"] and len(kinds) > 1 and kinds[1] == "v":
         return "statement"
     return None

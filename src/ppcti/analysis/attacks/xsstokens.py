@@ -20,7 +20,7 @@ import re
 
 _TAG = re.compile(r"<\s*/?\s*([a-z][a-z0-9:-]*)([^>]*)(?:>|$)", re.IGNORECASE | re.DOTALL)
 _ATTR = re.compile(
-    r"""[\s/"']([a-z_:][-a-z0-9_:.]*)\s*(?:=\s*("[^"]*"?|'[^']*'?|`[^`]*`?|[^\s>]+))?""", re.IGNORECASE
+    r"""[\s/"']([a-z_:][-a-z0-9_:.]*)(?:\s*=\s*("[^"]*"?|'[^']*'?|`[^`]*`?|[^\s>]+))?""", re.IGNORECASE
 )
 _DANGEROUS_TAGS = frozenset(
     "script iframe frame frameset object embed applet base svg math xss import vmlframe isindex".split()
@@ -33,9 +33,9 @@ _SINKS = (
     r"constructor|xmlhttprequest|navigator\.[a-z]+"
 )
 _BREAKOUT = re.compile(
-    r"""(?:^|[^\\\w])\\?['"`]\s*(?:[;)+\-*/|&,^}]|\]\s*;|\)\s*;)+\s*(?:"""
+    r"""(?:^|[^\\\w])\\?['"`]\s*(?:[;)+\-*/|&,^}]|\]\s*;|\)\s*;)+\s*\(?\s*(?:"""
     + _SINKS
-    + r""")\s*[(`\[=.]""",
+    + r""")\s*[(`\[=.)]""",
     re.IGNORECASE,
 )
 _ENTITY_EXPR = re.compile(r"&\{[^}]*\}")
