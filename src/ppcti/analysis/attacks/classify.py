@@ -114,7 +114,7 @@ def _by_distinct(
     events: pl.DataFrame, keys: list[str], fn: Callable[..., Verdict], field_name: str | pl.Expr
 ) -> pl.DataFrame:
     """Apply ``fn`` (returning ``(cls, confidence, rule, detail)`` or ``None``) once per distinct key."""
-    present = events.filter(pl.any_horizontal([pl.col(k).is_not_null() for k in keys]))
+    present = events.select("row", *keys).filter(pl.any_horizontal([pl.col(k).is_not_null() for k in keys]))
     if present.is_empty():
         return _empty()
     distinct = present.select(keys).unique()
@@ -169,7 +169,11 @@ def _firewall(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
         _DROP
     ).fill_null(False)
     action_blocked = pl.col("action").str.contains(_DROP).fill_null(False) & pl.col("signature").is_null()
-    hit = events.filter((dropped | action_blocked) & pl.col("src_ip").is_not_null())
+    hit = (
+        events.lazy()
+        .select("row", "src_ip", "chain", "prefix", "action", "signature")
+        .filter((dropped | action_blocked) & pl.col("src_ip").is_not_null())
+    )
     return hit.select(
         "row",
         cls=pl.lit("probe"),
@@ -177,7 +181,7 @@ def _firewall(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
         rule=pl.lit("firewall-drop"),
         field=pl.when(dropped).then(pl.lit("extra.chain")).otherwise(pl.lit("extra.action")),
         detail=pl.lit("blocked inbound entry"),
-    ).cast(RESULT_SCHEMA)
+    ).collect().cast(RESULT_SCHEMA)
 
 
 _PHISH_VERDICT = r"(?i)phish|fraud|scam|impersonat|bec\b|credential"
@@ -191,7 +195,7 @@ _PHISH_SUBJECT = (
 
 
 def _email(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
-    mail = events.filter(pl.col("format") == "email-csv")
+    mail = events.select("row", "format", "verdict", "subject").filter(pl.col("format") == "email-csv")
     if mail.is_empty():
         return _empty()
     verdict = pl.col("verdict").fill_null("")
@@ -220,13 +224,18 @@ def _email(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
     )
 
 
-def classify(events: pl.DataFrame, options: AttackOptions = AttackOptions()) -> pl.DataFrame:
+def classify(
+    events: pl.DataFrame, options: AttackOptions = AttackOptions(), *, payloads: bool = True
+) -> pl.DataFrame:
     """One row per classified event of ``events`` (a frame from :func:`scan`):
-    ``row, cls, confidence, rule, field, detail, classes`` (every class found, most specific first)."""
+    ``row, cls, confidence, rule, field, detail, classes`` (every class found, most specific first).
+
+    ``payloads=False`` runs the rule paths alone (signatures, firewall, e-mail, windows).
+    """
     found = pl.concat(
         [
             _signature(events),
-            _payload(events),
+            _payload(events) if payloads else _empty(),
             _firewall(events, options),
             _email(events, options),
             behaviour(events, options).cast(RESULT_SCHEMA),
@@ -234,16 +243,16 @@ def classify(events: pl.DataFrame, options: AttackOptions = AttackOptions()) -> 
     )
     if found.is_empty():
         return found.with_columns(classes=pl.lit(None, dtype=pl.List(pl.String())))
-    ranked = found.join(_RANK, on="cls", how="left").sort(
-        ["row", "rank", "confidence"], descending=[False, False, True]
+    rank = pl.col("cls").replace_strict(_RANK["cls"], _RANK["rank"], default=len(CLASS_ORDER))
+    ranked = found.with_columns(_rank=rank).sort(["row", "_rank", "confidence"], descending=[False, False, True])
+    primary = ranked.unique("row", keep="first", maintain_order=True).drop("_rank")
+    # most events have one verdict; only those with several need the list built by a group-by
+    several = ranked.filter(pl.col("row").is_duplicated())
+    classes = several.group_by("row", maintain_order=True).agg(
+        pl.col("cls").unique(maintain_order=True).alias("classes")
     )
-    return ranked.group_by("row", maintain_order=True).agg(
-        pl.col("cls").first(),
-        pl.col("confidence").first(),
-        pl.col("rule").first(),
-        pl.col("field").first(),
-        pl.col("detail").first(),
-        pl.col("cls").unique(maintain_order=True).alias("classes"),
+    return primary.join(classes, on="row", how="left", maintain_order="left").with_columns(
+        classes=pl.coalesce("classes", pl.concat_list("cls"))
     )
 
 
