@@ -123,7 +123,9 @@ def test_outputs_carry_attack_fields_and_never_the_payload(tmp_path: Path) -> No
     assert set(by_class) == {"xss", "brute-force", "phishing"}
     xss = by_class["xss"]["attack"]
     assert xss["techniques"] == ["T1190"] and xss["capec"] == ["CAPEC-63"]
-    assert xss["evidence"]["field"] == "extra.url" and xss["evidence"]["rule"].startswith(("libinjection", "xss"))
+    assert xss["evidence"]["field"] == "extra.url" and xss["evidence"]["rule"].startswith(
+        ("libinjection", "xss")
+    )
     assert 0 < xss["confidence"] <= 1
     assert by_class["brute-force"]["attack"]["techniques"] == ["T1110"]
     assert by_class["phishing"]["attack"]["techniques"] == ["T1566"]

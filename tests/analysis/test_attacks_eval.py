@@ -69,7 +69,10 @@ def test_real_suricata_alerts_are_classified(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     events = [orjson.loads(x) for x in (out / "events.jsonl").read_bytes().splitlines()]
-    attacks = {(a["file"], a["line"]): a["attack"] for a in map(orjson.loads, (out / "attacks.jsonl").read_bytes().splitlines())}
+    attacks = {
+        (a["file"], a["line"]): a["attack"]
+        for a in map(orjson.loads, (out / "attacks.jsonl").read_bytes().splitlines())
+    }
     scans = policy = 0
     for event in events:
         name = event.get("extra", {}).get("signature", "")

@@ -55,7 +55,8 @@ def test_an_attacker_unlike_its_campaign_is_an_outlier(tmp_path: Path) -> None:
     events = _two_behaviours(20)
     # one brute forcer that hammers 40 servers 100 times each: far from every other member
     events += [
-        fw("acme", 50_000 + i, "198.51.100.200", f"10.0.3.{i % 40}", port=22, file="big.log") for i in range(4000)
+        fw("acme", 50_000 + i, "198.51.100.200", f"10.0.3.{i % 40}", port=22, file="big.log")
+        for i in range(4000)
     ]
     path = write_events(tmp_path / "events.jsonl", numbered(events))
     attacks = analyse(path, tmp_path / "out")["attacks"]
@@ -68,7 +69,12 @@ def _attacked(counts: list[int], holder: str = "acme") -> pl.DataFrame:
     rows = []
     for hour, n in enumerate(counts):
         rows += [
-            {"holder": holder, "cls": "port-scan", "t": hour * 3_600_000_000 + i * 1_000_000, "target": "10.0.0.1"}
+            {
+                "holder": holder,
+                "cls": "port-scan",
+                "t": hour * 3_600_000_000 + i * 1_000_000,
+                "target": "10.0.0.1",
+            }
             for i in range(n)
         ]
     return pl.DataFrame(rows)
@@ -86,7 +92,12 @@ def test_a_burst_hour_is_anomalous_and_a_steady_series_is_not() -> None:
     }
     assert all(a["events"] == 400 and a["z"] >= 3.5 for a in found)
     steady = _attacked([20, 22, 19, 21, 20, 18, 23, 20, 24, 21, 19, 20])
-    assert anomalies(steady, steady.with_columns(target_kind=pl.lit("ip"), private=pl.lit(True)), AttackOptions()) == []
+    assert (
+        anomalies(
+            steady, steady.with_columns(target_kind=pl.lit("ip"), private=pl.lit(True)), AttackOptions()
+        )
+        == []
+    )
 
 
 @given(st.lists(st.integers(0, 10**6), min_size=3, max_size=50))

@@ -120,8 +120,13 @@ def test_signatures_map_to_classes(signature: str, category: str | None, cls: st
 
 @pytest.mark.parametrize(
     "signature",
-    ["ET POLICY curl User-Agent Outbound", "ET INFO TLS Handshake Failure", "GPL CHAT Google Talk Logon",
-     "ET CINS Active Threat Intelligence Poor Reputation IP group 3", "SURICATA TLS invalid record type"],
+    [
+        "ET POLICY curl User-Agent Outbound",
+        "ET INFO TLS Handshake Failure",
+        "GPL CHAT Google Talk Logon",
+        "ET CINS Active Threat Intelligence Poor Reputation IP group 3",
+        "SURICATA TLS invalid record type",
+    ],
 )
 def test_policy_and_reputation_alerts_are_not_attacks(signature: str) -> None:
     assert classify_signature(signature, "Misc activity") is None

@@ -73,10 +73,17 @@ def test_bundle_validates_strictly_and_names_attack_and_capec() -> None:
     uses = {r["target_ref"] for r in objs["relationship"] if r["relationship_type"] == "uses"}
     assert uses == {patterns["Brute force"]["id"], patterns["SQL injection"]["id"]}
     patterns_of_indicators = sorted(i["pattern"] for i in objs["indicator"])
-    assert patterns_of_indicators == ["[ipv4-addr:value = '198.51.100.1']", "[ipv6-addr:value = '2001:db8::5']"]
+    assert patterns_of_indicators == [
+        "[ipv4-addr:value = '198.51.100.1']",
+        "[ipv6-addr:value = '2001:db8::5']",
+    ]
     indicates = [r for r in objs["relationship"] if r["relationship_type"] == "indicates"]
     assert len(indicates) == 4  # each indicator → campaign and → main attack pattern
-    assert all(o["object_marking_refs"] for o in bundle["objects"] if o["type"] not in ("marking-definition", "identity"))
+    assert all(
+        o["object_marking_refs"]
+        for o in bundle["objects"]
+        if o["type"] not in ("marking-definition", "identity")
+    )
 
 
 def test_same_insights_same_bytes_and_other_members_other_ids() -> None:

@@ -39,9 +39,7 @@ def _references(cls: dict[str, Any]) -> list[dict[str, str]]:
         }
         for t in cls.get("techniques", [])
     ]
-    refs += [
-        {"source_name": "capec", "external_id": c} for c in cls.get("capec", [])
-    ]
+    refs += [{"source_name": "capec", "external_id": c} for c in cls.get("capec", [])]
     return refs
 
 

@@ -105,10 +105,20 @@ def analyse_attacks(
     """Classify, profile, cluster and find anomalies. ``events`` and ``hits`` are the frames of
     :func:`ppcti.analysis.load.load` (only their rows are classified: benign mail and outbound traffic
     stay out); ``paths`` are the same inputs, scanned again for the fields classification needs."""
-    scanned = scan(paths).join(events.select("row", "attacker", "attacker_kind", "attacker_private"), on="row", how="inner")
+    scanned = scan(paths).join(
+        events.select("row", "attacker", "attacker_kind", "attacker_private"), on="row", how="inner"
+    )
     classified = classify(scanned, options)
     attacked = scanned.select(
-        "row", "holder", "source_file", "line", "t", "attacker", "attacker_kind", "attacker_private", "dst_ip",
+        "row",
+        "holder",
+        "source_file",
+        "line",
+        "t",
+        "attacker",
+        "attacker_kind",
+        "attacker_private",
+        "dst_ip",
         "dst_port",
     ).join(classified, on="row", how="inner")
     attacked = attacked.with_columns(target=pl.col("dst_ip"))
@@ -129,7 +139,9 @@ def analyse_attacks(
         keep = [c for c in listed.columns if not c.startswith(("share_", "_"))]
         attackers = listed.select(keep).sort(["events", "attacker"], descending=[True, False]).to_dicts()
     per_class = (
-        timeline(attacked, ["cls"], HOUR_US, "per_hour").sort("cls").to_dicts() if not attacked.is_empty() else []
+        timeline(attacked, ["cls"], HOUR_US, "per_hour").sort("cls").to_dicts()
+        if not attacked.is_empty()
+        else []
     )
     return {
         "options": options.to_dict(),

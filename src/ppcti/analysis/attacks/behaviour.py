@@ -105,9 +105,7 @@ def behaviour(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
             _tcp=pl.col("protocol").is_null() | (pl.col("protocol").str.to_uppercase() == "TCP"),
         )
         .with_columns(_pair=_combine("_h", "_s", "_d"), _dst=_combine("_h", "_d"))
-        .with_columns(
-            _pairport=_combine("_pair", "dst_port"), _srcport=_combine("_h", "_s", "dst_port")
-        )
+        .with_columns(_pairport=_combine("_pair", "dst_port"), _srcport=_combine("_h", "_s", "dst_port"))
         .collect()
     )
     if net.is_empty():
@@ -118,18 +116,46 @@ def behaviour(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
         found = _windowed(
             auth, "_pairport", options.us("brute_force_window"), None, options.brute_force_min_attempts
         )
-        out.append(_hits(found, options.brute_force_min_attempts, "brute-force", "brute-force-window",
-                         f"attempts on one login port within {options.brute_force_window}"))
+        out.append(
+            _hits(
+                found,
+                options.brute_force_min_attempts,
+                "brute-force",
+                "brute-force-window",
+                f"attempts on one login port within {options.brute_force_window}",
+            )
+        )
     width = options.us("scan_window")
     ported = net.filter(pl.col("dst_port").is_not_null())
     if not ported.is_empty():
         found = _windowed(ported, "_pair", width, "dst_port", options.vertical_scan_min_ports)
-        out.append(_hits(found, options.vertical_scan_min_ports, "port-scan", "vertical-scan",
-                         f"ports of one target within {options.scan_window}"))
+        out.append(
+            _hits(
+                found,
+                options.vertical_scan_min_ports,
+                "port-scan",
+                "vertical-scan",
+                f"ports of one target within {options.scan_window}",
+            )
+        )
         found = _windowed(ported, "_srcport", width, "_d", options.horizontal_scan_min_targets)
-        out.append(_hits(found, options.horizontal_scan_min_targets, "port-scan", "horizontal-scan",
-                         f"targets on one port within {options.scan_window}"))
+        out.append(
+            _hits(
+                found,
+                options.horizontal_scan_min_targets,
+                "port-scan",
+                "horizontal-scan",
+                f"targets on one port within {options.scan_window}",
+            )
+        )
     found = _windowed(net, "_dst", options.us("flood_window"), None, options.flood_min_events)
-    out.append(_hits(found, options.flood_min_events, "dos", "flood",
-                     f"entries on one target within {options.flood_window}"))
+    out.append(
+        _hits(
+            found,
+            options.flood_min_events,
+            "dos",
+            "flood",
+            f"entries on one target within {options.flood_window}",
+        )
+    )
     return pl.concat([o.cast(_SCHEMA) for o in out])

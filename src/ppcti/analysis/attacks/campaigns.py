@@ -85,7 +85,9 @@ def cluster(profiles: pl.DataFrame, options: AttackOptions) -> tuple[np.ndarray,
         centres = scaled.mean(axis=0, keepdims=True)
     else:
         if n > _MINIBATCH_ABOVE:
-            model = MiniBatchKMeans(n_clusters=k, batch_size=4096, n_init=3, random_state=options.cluster_seed)
+            model = MiniBatchKMeans(
+                n_clusters=k, batch_size=4096, n_init=3, random_state=options.cluster_seed
+            )
         else:
             model = KMeans(n_clusters=k, n_init=4, random_state=options.cluster_seed)
         labels = model.fit_predict(scaled)

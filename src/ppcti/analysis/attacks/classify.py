@@ -89,7 +89,10 @@ def scan(paths: Path | Sequence[Path]) -> pl.DataFrame:
             lf = pl.scan_parquet(f)
             names = lf.collect_schema().names()
             lf = lf.select(
-                [pl.col(n).cast(t) if n in names else pl.lit(None, dtype=t).alias(n) for n, t in SCAN_SCHEMA.items()]
+                [
+                    pl.col(n).cast(t) if n in names else pl.lit(None, dtype=t).alias(n)
+                    for n, t in SCAN_SCHEMA.items()
+                ]
             )
         else:
             lf = pl.scan_ndjson(f, schema=SCAN_SCHEMA)
@@ -174,14 +177,18 @@ def _firewall(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
         .select("row", "src_ip", "chain", "prefix", "action", "signature")
         .filter((dropped | action_blocked) & pl.col("src_ip").is_not_null())
     )
-    return hit.select(
-        "row",
-        cls=pl.lit("probe"),
-        confidence=pl.lit(options.probe_confidence),
-        rule=pl.lit("firewall-drop"),
-        field=pl.when(dropped).then(pl.lit("extra.chain")).otherwise(pl.lit("extra.action")),
-        detail=pl.lit("blocked inbound entry"),
-    ).collect().cast(RESULT_SCHEMA)
+    return (
+        hit.select(
+            "row",
+            cls=pl.lit("probe"),
+            confidence=pl.lit(options.probe_confidence),
+            rule=pl.lit("firewall-drop"),
+            field=pl.when(dropped).then(pl.lit("extra.chain")).otherwise(pl.lit("extra.action")),
+            detail=pl.lit("blocked inbound entry"),
+        )
+        .collect()
+        .cast(RESULT_SCHEMA)
+    )
 
 
 _PHISH_VERDICT = r"(?i)phish|fraud|scam|impersonat|bec\b|credential"
@@ -244,7 +251,9 @@ def classify(
     if found.is_empty():
         return found.with_columns(classes=pl.lit(None, dtype=pl.List(pl.String())))
     rank = pl.col("cls").replace_strict(_RANK["cls"], _RANK["rank"], default=len(CLASS_ORDER))
-    ranked = found.with_columns(_rank=rank).sort(["row", "_rank", "confidence"], descending=[False, False, True])
+    ranked = found.with_columns(_rank=rank).sort(
+        ["row", "_rank", "confidence"], descending=[False, False, True]
+    )
     primary = ranked.unique("row", keep="first", maintain_order=True).drop("_rank")
     # most events have one verdict; only those with several need the list built by a group-by
     several = ranked.filter(pl.col("row").is_duplicated())

@@ -15,8 +15,30 @@ from ppcti.errors import ConfigError
 #: Ports where a login is asked for: SSH, Telnet, FTP, mail (SMTP submission, POP3, IMAP), LDAP, SMB,
 #: databases, RDP, VNC, WinRM and MikroTik's Winbox/API.
 AUTH_PORTS: tuple[int, ...] = (
-    21, 22, 23, 110, 143, 389, 445, 465, 587, 993, 995, 1433, 1521, 3306, 3389, 5432, 5900, 5985, 5986,
-    6379, 8291, 8728, 8729, 27017,
+    21,
+    22,
+    23,
+    110,
+    143,
+    389,
+    445,
+    465,
+    587,
+    993,
+    995,
+    1433,
+    1521,
+    3306,
+    3389,
+    5432,
+    5900,
+    5985,
+    5986,
+    6379,
+    8291,
+    8728,
+    8729,
+    27017,
 )
 
 
@@ -33,14 +55,18 @@ class AttackOptions:
     brute_force_min_attempts: int = _opt(10, "Attempts on one target and login port within the window.")
     scan_window: str = _opt("10m", "Window for vertical and horizontal scans.")
     vertical_scan_min_ports: int = _opt(10, "Distinct ports of one target one source touches (vertical).")
-    horizontal_scan_min_targets: int = _opt(10, "Distinct targets one source touches on one port (horizontal).")
+    horizontal_scan_min_targets: int = _opt(
+        10, "Distinct targets one source touches on one port (horizontal)."
+    )
     flood_window: str = _opt("1m", "Window for floods on one target.")
     flood_min_events: int = _opt(600, "Entries on one target within the flood window (10/s by default).")
     probe_confidence: float = _opt(0.3, "Confidence of a lone blocked inbound entry being a probe.")
     subject_confidence: float = _opt(0.5, "Confidence of phishing from lure wording in a subject alone.")
     max_campaigns: int = _opt(30, "Most clusters (campaigns) of attackers with similar behaviour.")
     cluster_seed: int = _opt(0, "Seed of k-means, so campaigns are reproducible.")
-    outlier_z: float = _opt(3.5, "Robust z-score of an attacker's distance to its campaign centre to be unusual.")
+    outlier_z: float = _opt(
+        3.5, "Robust z-score of an attacker's distance to its campaign centre to be unusual."
+    )
     anomaly_bucket: str = _opt("1h", "Time window of the anomaly baseline.")
     anomaly_z: float = _opt(3.5, "Robust (median/MAD) z-score above which a window is anomalous.")
     anomaly_min_events: int = _opt(10, "Entries a window needs before it can be anomalous.")

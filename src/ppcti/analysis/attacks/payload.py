@@ -110,7 +110,9 @@ _SENSITIVE = (
     "/var/log/",
 )
 #: PHP/Java stream wrappers that turn a file parameter into an inclusion of anything.
-_WRAPPER = re.compile(r"^\s*(?:file:|php://|zip://|phar://|expect://|data://|glob://|jar:file:)", re.IGNORECASE)
+_WRAPPER = re.compile(
+    r"^\s*(?:file:|php://|zip://|phar://|expect://|data://|glob://|jar:file:)", re.IGNORECASE
+)
 _PARENT = re.compile(r"^\.\.+[ .]*(?:;.*)?$")  # "..", "...", ".. ", "..;jsessionid" (Tomcat path parameter)
 
 
@@ -147,14 +149,98 @@ def path_traversal(value: str) -> Detection | None:
 # --- command injection ------------------------------------------------------------------------------------
 
 _COMMANDS = frozenset(
-    """
-    cat ls id whoami uname wget curl nc ncat netcat bash sh zsh ksh dash ping sleep echo printf cmd
-    cmd.exe powershell powershell.exe pwsh ipconfig ifconfig rm chmod chown python python3 perl ruby
-    php nslookup dig telnet ssh scp ftp tftp busybox mkfifo mknod sudo su kill killall ps netstat
-    printenv touch cp mv head tail grep awk sed xargs base64 tee certutil bitsadmin wscript cscript
-    mshta rundll32 regsvr32 systeminfo tasklist hostname pwd useradd passwd crontab nohup uname
-    net.exe whoami.exe nc.exe ifconfig.exe ipconfig.exe dir type timeout w ver net tasklist
-    """.split()
+    [
+        "cat",
+        "ls",
+        "id",
+        "whoami",
+        "uname",
+        "wget",
+        "curl",
+        "nc",
+        "ncat",
+        "netcat",
+        "bash",
+        "sh",
+        "zsh",
+        "ksh",
+        "dash",
+        "ping",
+        "sleep",
+        "echo",
+        "printf",
+        "cmd",
+        "cmd.exe",
+        "powershell",
+        "powershell.exe",
+        "pwsh",
+        "ipconfig",
+        "ifconfig",
+        "rm",
+        "chmod",
+        "chown",
+        "python",
+        "python3",
+        "perl",
+        "ruby",
+        "php",
+        "nslookup",
+        "dig",
+        "telnet",
+        "ssh",
+        "scp",
+        "ftp",
+        "tftp",
+        "busybox",
+        "mkfifo",
+        "mknod",
+        "sudo",
+        "su",
+        "kill",
+        "killall",
+        "ps",
+        "netstat",
+        "printenv",
+        "touch",
+        "cp",
+        "mv",
+        "head",
+        "tail",
+        "grep",
+        "awk",
+        "sed",
+        "xargs",
+        "base64",
+        "tee",
+        "certutil",
+        "bitsadmin",
+        "wscript",
+        "cscript",
+        "mshta",
+        "rundll32",
+        "regsvr32",
+        "systeminfo",
+        "tasklist",
+        "hostname",
+        "pwd",
+        "useradd",
+        "passwd",
+        "crontab",
+        "nohup",
+        "uname",
+        "net.exe",
+        "whoami.exe",
+        "nc.exe",
+        "ifconfig.exe",
+        "ipconfig.exe",
+        "dir",
+        "type",
+        "timeout",
+        "w",
+        "ver",
+        "net",
+        "tasklist",
+    ]
 )
 _SEPARATORS = re.compile(r"(\|\||&&|;+|\||&|`|\$\(|\n|\r|<\(|>\()")
 #: What may follow a command word: an argument, a redirect or another separator, never "(" or a letter.
@@ -234,7 +320,9 @@ def sql_injection(value: str) -> Detection | None:
     if _libinjection is not None:
         result = _libinjection.is_sql_injection(text)
         if result["is_sqli"] and not _inert(result):
-            return Detection("sql-injection", "libinjection-sqli", 0.95, "fingerprint " + result["fingerprint"])
+            return Detection(
+                "sql-injection", "libinjection-sqli", 0.95, "fingerprint " + result["fingerprint"]
+            )
     rule = sql_rule(text)
     if rule is not None:
         return Detection("sql-injection", "sql-" + rule, 0.9, "sql grammar")

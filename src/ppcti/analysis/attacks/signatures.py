@@ -30,32 +30,85 @@ def _rx(text: str) -> re.Pattern[str]:
 
 #: (pattern over the signature name, class, confidence, rule id) — first match wins.
 NAME_RULES: tuple[tuple[re.Pattern[str], str, float, str], ...] = (
-    (_rx(r"sql[\s_-]*injection|union\s+(all\s+)?select|\bsqli\b|sqlmap|blind sql|xp_cmdshell|"
-         r"\bselect\s+(version|from|@@)|sql\s+errors?\b|into\s+outfile"),
-     "sql-injection", 0.95, "sig-name-sqli"),
+    (
+        _rx(
+            r"sql[\s_-]*injection|union\s+(all\s+)?select|\bsqli\b|sqlmap|blind sql|xp_cmdshell|"
+            r"\bselect\s+(version|from|@@)|sql\s+errors?\b|into\s+outfile"
+        ),
+        "sql-injection",
+        0.95,
+        "sig-name-sqli",
+    ),
     (_rx(r"cross[\s_-]*site[\s_-]*scripting|\bxss\b"), "xss", 0.95, "sig-name-xss"),
-    (_rx(r"directory\s+traversal|path\s+traversal|dot\s*dot|\.\./|local\s+file\s+inclusion|\blfi\b|"
-         r"/etc/passwd|remote\s+file\s+inclusion|\brfi\b|arbitrary\s+file\s+(read|download)|file\s+disclosure|"
-         r"\.ht(passwd|access)\b|global\.asa\b|web\.config\b|win\.ini\b"), "path-traversal", 0.9, "sig-name-traversal"),
-    (_rx(r"command\s+injection|\bcmd\s+injection|shellshock|command\s+execution|os\s+command|"
-         r"cmd\.exe|/bin/(ba)?sh\b|bash\s+-c|cve-2014-6271|cve-2014-7169|suspicious\s+\w+\s+commands?|"
-         r"id\s+check\s+returned"), "command-injection", 0.85, "sig-name-cmd"),
-    (_rx(r"brute[\s_-]*force|password\s+(guess|spray)|excessive\s+(login|auth)|"
-         r"failed\s+(\w+\s+)?(login|logon|auth)|hydra|medusa|ncrack|patator|"
-         r"login\s+fail|auth(entication)?\s+fail|\bbrute\b|credential\s+stuffing|"
-         r"too many (login|auth)"), "brute-force", 0.9, "sig-name-brute"),
-    (_rx(r"\bd?dos\b|denial[\s-]+of[\s-]+service|\bflood|amplification|slowloris|reflect(ion|ed)\s+attack"),
-     "dos", 0.9, "sig-name-dos"),
-    (_rx(r"\bscan(ner|ning)?\b|\bnmap\b|masscan|zmap|\bprobe\b|sweep|port\s*scan|nessus|nikto|"
-         r"openvas|zgrab|sipvicious|dirbuster|gobuster|\bsqlmap\b"), "port-scan", 0.85, "sig-name-scan"),
-    (_rx(r"\bcnc\b|\bc2\b|\bc&c\b|command\s+and\s+control|beacon|checkin|check-in|callback|botnet|"
-         r"\btrojan\b|\bmalware\b|backdoor|\brat\b|ransomware|coinminer|cryptominer|\bminer\b|"
-         r"mirai|emotet|trickbot|qakbot|cobalt\s*strike|metasploit|meterpreter|stealer|dropper|"
-         r"\bworm\b|\bbot\b|known\s+malicious|spyware|keylogger"), "malware-callback", 0.85, "sig-name-malware"),
+    (
+        _rx(
+            r"directory\s+traversal|path\s+traversal|dot\s*dot|\.\./|local\s+file\s+inclusion|\blfi\b|"
+            r"/etc/passwd|remote\s+file\s+inclusion|\brfi\b|arbitrary\s+file\s+(read|download)|file\s+disclosure|"
+            r"\.ht(passwd|access)\b|global\.asa\b|web\.config\b|win\.ini\b"
+        ),
+        "path-traversal",
+        0.9,
+        "sig-name-traversal",
+    ),
+    (
+        _rx(
+            r"command\s+injection|\bcmd\s+injection|shellshock|command\s+execution|os\s+command|"
+            r"cmd\.exe|/bin/(ba)?sh\b|bash\s+-c|cve-2014-6271|cve-2014-7169|suspicious\s+\w+\s+commands?|"
+            r"id\s+check\s+returned"
+        ),
+        "command-injection",
+        0.85,
+        "sig-name-cmd",
+    ),
+    (
+        _rx(
+            r"brute[\s_-]*force|password\s+(guess|spray)|excessive\s+(login|auth)|"
+            r"failed\s+(\w+\s+)?(login|logon|auth)|hydra|medusa|ncrack|patator|"
+            r"login\s+fail|auth(entication)?\s+fail|\bbrute\b|credential\s+stuffing|"
+            r"too many (login|auth)"
+        ),
+        "brute-force",
+        0.9,
+        "sig-name-brute",
+    ),
+    (
+        _rx(
+            r"\bd?dos\b|denial[\s-]+of[\s-]+service|\bflood|amplification|slowloris|reflect(ion|ed)\s+attack"
+        ),
+        "dos",
+        0.9,
+        "sig-name-dos",
+    ),
+    (
+        _rx(
+            r"\bscan(ner|ning)?\b|\bnmap\b|masscan|zmap|\bprobe\b|sweep|port\s*scan|nessus|nikto|"
+            r"openvas|zgrab|sipvicious|dirbuster|gobuster|\bsqlmap\b"
+        ),
+        "port-scan",
+        0.85,
+        "sig-name-scan",
+    ),
+    (
+        _rx(
+            r"\bcnc\b|\bc2\b|\bc&c\b|command\s+and\s+control|beacon|checkin|check-in|callback|botnet|"
+            r"\btrojan\b|\bmalware\b|backdoor|\brat\b|ransomware|coinminer|cryptominer|\bminer\b|"
+            r"mirai|emotet|trickbot|qakbot|cobalt\s*strike|metasploit|meterpreter|stealer|dropper|"
+            r"\bworm\b|\bbot\b|known\s+malicious|spyware|keylogger"
+        ),
+        "malware-callback",
+        0.85,
+        "sig-name-malware",
+    ),
     (_rx(r"phish"), "phishing", 0.85, "sig-name-phishing"),
-    (_rx(r"exploit|overflow|\bcve[-_ ]?\d{4}|attempted\s+(admin|user)|privilege|deserializ|"
-         r"injection|inclusion|web_specific_apps|web_server|webshell|web\s+shell|struts|log4j|jndi"),
-     "exploit", 0.75, "sig-name-exploit"),
+    (
+        _rx(
+            r"exploit|overflow|\bcve[-_ ]?\d{4}|attempted\s+(admin|user)|privilege|deserializ|"
+            r"injection|inclusion|web_specific_apps|web_server|webshell|web\s+shell|struts|log4j|jndi"
+        ),
+        "exploit",
+        0.75,
+        "sig-name-exploit",
+    ),
 )
 
 #: ET/Snort ruleset groups that carry their own meaning when the name said nothing more.

@@ -38,24 +38,119 @@ class Token(NamedTuple):
 
 
 _STATEMENTS = frozenset(
-    "select insert update delete drop alter create truncate shutdown exec execute declare waitfor copy "
-    "grant revoke replace merge call load set use backup restore".split()
+    [
+        "select",
+        "insert",
+        "update",
+        "delete",
+        "drop",
+        "alter",
+        "create",
+        "truncate",
+        "shutdown",
+        "exec",
+        "execute",
+        "declare",
+        "waitfor",
+        "copy",
+        "grant",
+        "revoke",
+        "replace",
+        "merge",
+        "call",
+        "load",
+        "set",
+        "use",
+        "backup",
+        "restore",
+    ]
 )
 _KEYWORDS = _STATEMENTS | frozenset(
-    "union all distinct from where order group by having limit offset into outfile dumpfile like "
-    "between is null not in case when then else end as table delay procedure values top".split()
+    [
+        "union",
+        "all",
+        "distinct",
+        "from",
+        "where",
+        "order",
+        "group",
+        "by",
+        "having",
+        "limit",
+        "offset",
+        "into",
+        "outfile",
+        "dumpfile",
+        "like",
+        "between",
+        "is",
+        "null",
+        "not",
+        "in",
+        "case",
+        "when",
+        "then",
+        "else",
+        "end",
+        "as",
+        "table",
+        "delay",
+        "procedure",
+        "values",
+        "top",
+    ]
 )
 _LOGIC = frozenset({"and", "or", "xor", "&&", "||", "not"})
 #: Functions attackers call for their side effect or to leak data (time delays, file reads, errors).
 SIDE_EFFECT_FUNCTIONS = frozenset(
-    "sleep benchmark pg_sleep waitfor load_file extractvalue updatexml gtid_subset randomblob "
-    "dbms_pipe.receive_message dbms_lock.sleep utl_http.request utl_inaddr.get_host_address "
-    "xp_cmdshell xp_dirtree".split()
+    [
+        "sleep",
+        "benchmark",
+        "pg_sleep",
+        "waitfor",
+        "load_file",
+        "extractvalue",
+        "updatexml",
+        "gtid_subset",
+        "randomblob",
+        "dbms_pipe.receive_message",
+        "dbms_lock.sleep",
+        "utl_http.request",
+        "utl_inaddr.get_host_address",
+        "xp_cmdshell",
+        "xp_dirtree",
+    ]
 )
 _TIME_FUNCS = frozenset(
-    "sleep benchmark pg_sleep waitfor dbms_pipe.receive_message randomblob load_file extractvalue "
-    "updatexml gtid_subset exp floor rand count concat char chr ascii substring substr mid version "
-    "user database utl_http.request utl_inaddr.get_host_address dbms_lock.sleep".split()
+    [
+        "sleep",
+        "benchmark",
+        "pg_sleep",
+        "waitfor",
+        "dbms_pipe.receive_message",
+        "randomblob",
+        "load_file",
+        "extractvalue",
+        "updatexml",
+        "gtid_subset",
+        "exp",
+        "floor",
+        "rand",
+        "count",
+        "concat",
+        "char",
+        "chr",
+        "ascii",
+        "substring",
+        "substr",
+        "mid",
+        "version",
+        "user",
+        "database",
+        "utl_http.request",
+        "utl_inaddr.get_host_address",
+        "dbms_lock.sleep",
+    ]
 )
 _INTERNALS = re.compile(
     r"information_schema|xp_cmdshell|xp_regread|xp_dirtree|sp_executesql|sp_oacreate|utl_http|"
@@ -118,9 +213,12 @@ def _operand_at(tokens: list[Token], i: int) -> int | None:
     if kind in ("s", "1", "n", "v"):
         j = i + 1
         # 'some'+'thing', 1*2: operators between operands
-        while j + 1 < len(tokens) and tokens[j].kind == "o" and tokens[j].value in "+-*/|" and tokens[
-            j + 1
-        ].kind in ("s", "1", "n", "v"):
+        while (
+            j + 1 < len(tokens)
+            and tokens[j].kind == "o"
+            and tokens[j].value in "+-*/|"
+            and tokens[j + 1].kind in ("s", "1", "n", "v")
+        ):
             j += 2
         return j
     if kind in ("f", "("):
@@ -156,7 +254,9 @@ def _tautology(tokens: list[Token], i: int, broke_out: bool) -> bool:
     if end is None or end >= len(tokens):
         return False
     op = tokens[end]
-    constant = broke_out or (tokens[j].kind in _CONSTANT and end + 1 < len(tokens) and tokens[end + 1].kind in _CONSTANT)
+    constant = broke_out or (
+        tokens[j].kind in _CONSTANT and end + 1 < len(tokens) and tokens[end + 1].kind in _CONSTANT
+    )
     if op.kind == "k" and op.value == "between":
         return constant and _operand_at(tokens, end + 1) is not None
     if op.value.lower() in _COMPARE and (op.kind == "o" or op.kind in ("n", "k")):
@@ -177,11 +277,17 @@ def _rules(all_tokens: list[Token], broke_out: bool) -> str | None:
     values = [t.value.lower() for t in tokens]
     for i, (kind, value) in enumerate(zip(kinds, values, strict=True)):
         nxt = values[i + 1] if i + 1 < len(values) else ""
-        if value == "union" and (nxt == "select" or (nxt in ("all", "distinct") and "select" in values[i + 2 : i + 3])):
+        if value == "union" and (
+            nxt == "select" or (nxt in ("all", "distinct") and "select" in values[i + 2 : i + 3])
+        ):
             return "union"
         if kind == ";" and nxt in _STATEMENTS:
             return "stacked"
-        if kind == "&" and _tautology(tokens, i, broke_out) and (broke_out or i == 0 or kinds[i - 1] in ("s", "1", ")")):
+        if (
+            kind == "&"
+            and _tautology(tokens, i, broke_out)
+            and (broke_out or i == 0 or kinds[i - 1] in ("s", "1", ")"))
+        ):
             return "tautology"
         if value == "waitfor" and nxt == "delay":
             return "statement"

@@ -48,10 +48,10 @@ T1566_001 = Technique("T1566.001", "Spearphishing Attachment")
 
 _CLASSES = (
     AttackClass("sql-injection", "SQL injection", (T1190,), (("CAPEC-66", "SQL Injection"),), rank=1),
-    AttackClass("xss", "Cross-site scripting", (T1190,), (("CAPEC-63", "Cross-Site Scripting (XSS)"),), rank=2),
     AttackClass(
-        "path-traversal", "Path traversal", (T1190,), (("CAPEC-126", "Path Traversal"),), rank=3
+        "xss", "Cross-site scripting", (T1190,), (("CAPEC-63", "Cross-Site Scripting (XSS)"),), rank=2
     ),
+    AttackClass("path-traversal", "Path traversal", (T1190,), (("CAPEC-126", "Path Traversal"),), rank=3),
     AttackClass(
         "command-injection",
         "Command injection",
@@ -75,9 +75,16 @@ _CLASSES = (
         tactic="credential-access",
         rank=6,
     ),
-    AttackClass("dos", "Denial of service", (T1498, T1499), (("CAPEC-125", "Flooding"),), tactic="impact", rank=7),
     AttackClass(
-        "port-scan", "Port and service scan", (T1046,), (("CAPEC-300", "Port Scanning"),), tactic="discovery", rank=8
+        "dos", "Denial of service", (T1498, T1499), (("CAPEC-125", "Flooding"),), tactic="impact", rank=7
+    ),
+    AttackClass(
+        "port-scan",
+        "Port and service scan",
+        (T1046,),
+        (("CAPEC-300", "Port Scanning"),),
+        tactic="discovery",
+        rank=8,
     ),
     AttackClass("phishing", "Phishing", (T1566,), (("CAPEC-98", "Phishing"),), rank=9),
     AttackClass("malware-email", "Malicious attachment", (T1566_001,), (("CAPEC-98", "Phishing"),), rank=9),

@@ -23,7 +23,22 @@ _ATTR = re.compile(
     r"""[\s/"']([a-z_:][-a-z0-9_:.]*)(?:\s*=\s*("[^"]*"?|'[^']*'?|`[^`]*`?|[^\s>]+))?""", re.IGNORECASE
 )
 _DANGEROUS_TAGS = frozenset(
-    "script iframe frame frameset object embed applet base svg math xss import vmlframe isindex".split()
+    [
+        "script",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "base",
+        "svg",
+        "math",
+        "xss",
+        "import",
+        "vmlframe",
+        "isindex",
+    ]
 )
 _TAB_NL = re.compile(r"[\t\n\r]+")
 _JS_SCHEME = re.compile(r"^(?:javascript|vbscript|livescript):|^data:text/html", re.IGNORECASE)
