@@ -141,3 +141,12 @@ def test_bad_options_are_clear() -> None:
         AttackOptions(brute_force_window="soon")
     with pytest.raises(ConfigError, match="flood_min_events"):
         AttackOptions(flood_min_events=0)
+
+
+def test_every_attack_option_is_documented() -> None:
+    from dataclasses import fields
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "analysis.md").read_text(encoding="utf-8")
+    for f in fields(AttackOptions):
+        assert f.metadata["help"].strip()
+        assert f"`{f.name}`" in docs, f"{f.name} missing from docs/analysis.md"
