@@ -43,6 +43,8 @@ def attacker_profiles(attacked: pl.DataFrame) -> pl.DataFrame:
         pl.col("dst_port").drop_nulls().n_unique().alias("ports_count"),
         pl.col("holder").unique().sort().alias("holders"),
         (pl.col("t") // HOUR_US).drop_nulls().n_unique().alias("active_hours"),
+        # time pattern: the hours of the day (UTC) it was active in, e.g. office hours vs around the clock
+        (pl.col("t") // HOUR_US % 24).drop_nulls().unique().sort().cast(pl.Int8).alias("hours_of_day"),
         pl.col("t").min().alias("_first"),
         pl.col("t").max().alias("_last"),
         pl.col("confidence").mean().round(3).alias("confidence"),
