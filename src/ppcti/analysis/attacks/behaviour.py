@@ -40,6 +40,12 @@ def _combine(*cols: str) -> pl.Expr:
     return expr
 
 
+def _busy(frame: pl.DataFrame, key: str, threshold: int) -> pl.DataFrame:
+    """Rows whose ``key`` has at least ``threshold`` entries in all (a necessary condition)."""
+    totals = frame.group_by(key).len("_total").filter(pl.col("_total") >= threshold)
+    return frame.join(totals.select(key), on=key, how="semi")
+
+
 def _windowed(frame: pl.DataFrame, key: str, width: int, value: str | None, threshold: int) -> pl.DataFrame:
     """``row`` and ``_n`` of the rows of ``frame`` whose window (at either phase) holds at least
     ``threshold`` entries (``value`` None) or distinct ``value``s.
@@ -104,14 +110,17 @@ def behaviour(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
             _d=pl.col("dst_ip").hash(seed=3),
             _tcp=pl.col("protocol").is_null() | (pl.col("protocol").str.to_uppercase() == "TCP"),
         )
-        .with_columns(_pair=_combine("_h", "_s", "_d"), _dst=_combine("_h", "_d"))
+        .with_columns(_pair=_combine("_h", "_s", "_d"), _dst=_combine("_h", "_d"), _src=_combine("_h", "_s"))
         .with_columns(_pairport=_combine("_pair", "dst_port"), _srcport=_combine("_h", "_s", "dst_port"))
         .collect()
     )
     if net.is_empty():
         return pl.DataFrame(schema=_SCHEMA)
     out = []
-    auth = net.filter(pl.col("dst_port").is_in(list(options.brute_force_ports)) & pl.col("_tcp"))
+    # one pass over all rows per key kind: (source, target) pairs busy enough for brute force or a
+    # vertical scan, sources busy enough for a horizontal scan; the rules then see only those rows
+    pairs = _busy(net, "_pair", min(options.brute_force_min_attempts, options.vertical_scan_min_ports))
+    auth = pairs.filter(pl.col("dst_port").is_in(list(options.brute_force_ports)) & pl.col("_tcp"))
     if not auth.is_empty():
         found = _windowed(
             auth, "_pairport", options.us("brute_force_window"), None, options.brute_force_min_attempts
@@ -126,7 +135,7 @@ def behaviour(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
             )
         )
     width = options.us("scan_window")
-    ported = net.filter(pl.col("dst_port").is_not_null())
+    ported = pairs.filter(pl.col("dst_port").is_not_null())
     if not ported.is_empty():
         found = _windowed(ported, "_pair", width, "dst_port", options.vertical_scan_min_ports)
         out.append(
@@ -138,7 +147,9 @@ def behaviour(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
                 f"ports of one target within {options.scan_window}",
             )
         )
-        found = _windowed(ported, "_srcport", width, "_d", options.horizontal_scan_min_targets)
+    sources = _busy(net.filter(pl.col("dst_port").is_not_null()), "_src", options.horizontal_scan_min_targets)
+    if not sources.is_empty():
+        found = _windowed(sources, "_srcport", width, "_d", options.horizontal_scan_min_targets)
         out.append(
             _hits(
                 found,

@@ -120,9 +120,11 @@ def _by_distinct(
     present = events.select("row", *keys).filter(pl.any_horizontal([pl.col(k).is_not_null() for k in keys]))
     if present.is_empty():
         return _empty()
-    distinct = present.select(keys).unique()
-    results = [fn(*values) for values in distinct.iter_rows()]
-    table = distinct.with_columns(
+    # one 64-bit hash per row: the distinct step and the join back work on integers, not strings
+    present = present.with_columns(_k=pl.struct(keys).hash(seed=0x51C))
+    distinct = present.group_by("_k").agg(pl.col(k).first() for k in keys)
+    results = [fn(*values) for values in distinct.select(keys).iter_rows()]
+    table = distinct.select("_k").with_columns(
         cls=pl.Series([r[0] if r else None for r in results], dtype=pl.String()),
         confidence=pl.Series([r[1] if r else None for r in results], dtype=pl.Float64()),
         rule=pl.Series([r[2] if r else None for r in results], dtype=pl.String()),
@@ -132,8 +134,8 @@ def _by_distinct(
         return _empty()
     field_expr = pl.lit(field_name) if isinstance(field_name, str) else field_name
     return (
-        present.select("row", *keys)
-        .join(table, on=keys, how="inner", nulls_equal=True)
+        present.select("row", "_k")
+        .join(table, on="_k", how="inner")
         .select("row", "cls", "confidence", "rule", field_expr.alias("field"), "detail")
         .cast(RESULT_SCHEMA)
     )
@@ -250,17 +252,22 @@ def classify(
     )
     if found.is_empty():
         return found.with_columns(classes=pl.lit(None, dtype=pl.List(pl.String())))
+    # one integer sort key: row, then class rank, then confidence (higher first)
     rank = pl.col("cls").replace_strict(_RANK["cls"], _RANK["rank"], default=len(CLASS_ORDER))
-    ranked = found.with_columns(_rank=rank).sort(
-        ["row", "_rank", "confidence"], descending=[False, False, True]
+    order = (
+        pl.col("row").cast(pl.UInt64) * 65536
+        + rank.cast(pl.UInt64) * 256
+        + (255 - (pl.col("confidence") * 200).round().clip(0, 255)).cast(pl.UInt64)
     )
-    primary = ranked.unique("row", keep="first", maintain_order=True).drop("_rank")
+    ranked = found.with_columns(_o=order).sort("_o").drop("_o")
+    row = pl.col("row")
+    first = ranked.filter((row != row.shift(1)).fill_null(True))
     # most events have one verdict; only those with several need the list built by a group-by
-    several = ranked.filter(pl.col("row").is_duplicated())
+    several = ranked.filter(((row == row.shift(1)) | (row == row.shift(-1))).fill_null(False))
     classes = several.group_by("row", maintain_order=True).agg(
         pl.col("cls").unique(maintain_order=True).alias("classes")
     )
-    return primary.join(classes, on="row", how="left", maintain_order="left").with_columns(
+    return first.join(classes, on="row", how="left", maintain_order="left").with_columns(
         classes=pl.coalesce("classes", pl.concat_list("cls"))
     )
 

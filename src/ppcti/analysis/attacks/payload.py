@@ -4,6 +4,9 @@ SQL injection and XSS use libinjection (through the ``libinjection-python`` bind
 input as SQL in three quoting contexts and looks the token-type fingerprint up in a list learnt from
 real attacks, and parses HTML5 the way a browser does for XSS. That is what web application firewalls
 (ModSecurity, Coraza) use, and it is far harder to evade and far less noisy than keyword regexes.
+The binding ships libinjection 3.10 (2017); :mod:`.sqltokens` and :mod:`.xsstokens` add the same kind
+of token-level reasoning for forms it does not know (newer event handlers, stacked DDL, JS-string
+break-outs), and two kinds of libinjection positives are treated as data (see :func:`_inert`).
 
 Path traversal and command injection follow the same idea with small tokenisers of our own: the value is
 decoded the way a server would (URL decoding up to three times, overlong UTF-8 dots and slashes, HTML
