@@ -46,6 +46,29 @@ def _busy(frame: pl.DataFrame, key: str, threshold: int) -> pl.DataFrame:
     return frame.join(totals.select(key), on=key, how="semi")
 
 
+#: Coarse buckets are a day (or two windows, for windows longer than half a day).
+_DAY_US = 86_400_000_000
+
+
+def _coarse(frame: pl.DataFrame, key: str, coarse: int, threshold: int) -> pl.DataFrame:
+    """Rows in coarse buckets that could hold a qualifying window: any window lies within a coarse
+    bucket and one neighbour, so ``count(c) + max(count(c-1), count(c+1)) >= threshold`` is necessary.
+    Cuts the fine group-by down to the busy stretches of busy keys (a count bounds a distinct count)."""
+    with_c = frame.with_columns(_c=pl.col("t") // coarse)
+    per = with_c.group_by(key, "_c").len("_m")
+    prev = per.with_columns(_c=pl.col("_c") + 1).rename({"_m": "_prev"})
+    nxt = per.with_columns(_c=pl.col("_c") - 1).rename({"_m": "_next"})
+    bound = (
+        per.join(prev, on=[key, "_c"], how="left")
+        .join(nxt, on=[key, "_c"], how="left")
+        .filter(
+            pl.col("_m") + pl.max_horizontal(pl.col("_prev").fill_null(0), pl.col("_next").fill_null(0))
+            >= threshold
+        )
+    )
+    return with_c.join(bound.select(key, "_c"), on=[key, "_c"], how="semi").drop("_c")
+
+
 def _windowed(frame: pl.DataFrame, key: str, width: int, value: str | None, threshold: int) -> pl.DataFrame:
     """``row`` and ``_n`` of the rows of ``frame`` whose window (at either phase) holds at least
     ``threshold`` entries (``value`` None) or distinct ``value``s.
@@ -59,7 +82,8 @@ def _windowed(frame: pl.DataFrame, key: str, width: int, value: str | None, thre
     totals = frame.group_by(key).len("_total").filter(pl.col("_total") >= threshold)
     if totals.is_empty():
         return empty
-    candidates = frame.join(totals.select(key), on=key, how="semi").with_columns(
+    candidates = frame.join(totals.select(key), on=key, how="semi")
+    candidates = _coarse(candidates, key, max(_DAY_US, 2 * width), threshold).with_columns(
         _b0=pl.col("t") // width, _b1=(pl.col("t") + width // 2) // width
     )
     # windows that reach the threshold are few: aggregate, keep those, then join the small tables back
