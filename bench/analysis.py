@@ -9,7 +9,10 @@ the holders' domains, plus injected botnet bursts, sweeps and attackers shared b
   line ``orjson.loads``, ``ipaddress`` with a cache, a deque per key for the sliding windows) on the
   first ``--baseline-events`` lines, measured in the same run; reported as events/s and the ratio.
 
-Usage: .venv/bin/python bench/analysis.py [--events 5000000] [--baseline-events 200000]
+Then the attack classification rate on the same number of events (bench/attacks_rate.py: all
+detectors, and the rule paths alone, against a per-event Python loop), unless ``--no-attacks``.
+
+Usage: .venv/bin/python bench/analysis.py [--events 5000000] [--baseline-events 200000] [--no-attacks]
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import orjson
 import polars as pl
 import psutil
 
+import attacks_rate  # bench/attacks_rate.py, beside this script
 from ppcti.analysis import AnalysisOptions, analyse
 from ppcti.analysis.netclass import private_range
 
@@ -245,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--baseline-events", type=int, default=200_000)
     parser.add_argument("--regenerate", action="store_true", help="Rebuild the events file even if present.")
+    parser.add_argument("--no-attacks", action="store_true", help="Skip the attack classification rate.")
     args = parser.parse_args(argv)
     path = OUT / f"events-{args.events}.jsonl"
     if args.regenerate or not path.exists():
@@ -298,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         f"target < 30 s: {'met' if total < 30 else 'MISSED'}; load average at end "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
+    if not args.no_attacks:
+        del insights  # free the analysis frames before building the classification frame
+        attacks_rate.run(args.events, 300_000)
     return 0
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ppcti.analysis.attacks.charts import attack_timeline
+
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563")
 _LAYOUT: dict[str, Any] = {
     "template": "plotly_white",
@@ -167,6 +169,7 @@ def all_figures(insights: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "fig-targets": top_targets,
         "fig-heatmap": target_heatmap,
         "fig-botnets": botnet_windows,
+        "fig-attacks": attack_timeline,
     }
     built = {name: make(insights) for name, make in makers.items()}
     return {name: fig for name, fig in built.items() if fig is not None}

@@ -13,19 +13,23 @@ from typing import Any
 
 import orjson
 
+from ppcti.analysis.attacks import AttackOptions, analyse_attacks
 from ppcti.analysis.cross import cross_holder
 from ppcti.analysis.groups import botnets, sweeps
 from ppcti.analysis.load import load
 from ppcti.analysis.options import AnalysisOptions
 from ppcti.analysis.summary import run_summary
 from ppcti.analysis.targets import analyse_targets, infrastructure, private_target_stats
+from ppcti.stix.attacks import ATTACKS_BUNDLE, write_attack_bundle
 
 INSIGHTS_FILE = "insights.json"
 INFRASTRUCTURE_FILE = "infrastructure.json"
 SCHEMA_VERSION = 1
 
 #: Names passed to ``progress`` in order, so a caller can size its progress bar.
-STAGES: tuple[str, ...] = ("load", "targets", "botnets", "sweeps", "cross-holder", "summary", "write")
+STAGES: tuple[str, ...] = (
+    "load", "targets", "botnets", "sweeps", "cross-holder", "attacks", "summary", "write"
+)
 
 Progress = Callable[[str], None]
 
@@ -41,6 +45,7 @@ def analyse(
     out_dir: Path,
     *,
     options: AnalysisOptions = AnalysisOptions(),
+    attack_options: AttackOptions = AttackOptions(),
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Analyse one or more events files (or run folders) and return the insights written to ``out_dir``.
@@ -59,6 +64,12 @@ def analyse(
     sweep_groups, sweep_total = sweeps(loaded.hits, options)
     stage("cross-holder")
     shared, shared_total = cross_holder(loaded.events, options)
+    stage("attacks")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    attacks = analyse_attacks(
+        events, loaded.events, loaded.hits, out_dir, options=attack_options, members_cap=options.members_cap
+    )
     stage("summary")
     summary = run_summary(loaded.events, loaded.hits, options)
     summary["inputs"] = loaded.inputs
@@ -83,10 +94,10 @@ def analyse(
         "botnets": botnet_groups,
         "sweeps": sweep_groups,
         "cross_holder": shared,
+        "attacks": attacks,
     }
     stage("write")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     _write_json(out_dir / INSIGHTS_FILE, insights)
     _write_json(out_dir / INFRASTRUCTURE_FILE, infrastructure(stats, loaded.internal_domains))
+    write_attack_bundle(attacks, out_dir / "cti" / ATTACKS_BUNDLE)
     return insights

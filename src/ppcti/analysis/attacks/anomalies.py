@@ -1,0 +1,96 @@
+"""Anomalous time windows: per holder, per holder and attack class, and per most attacked target.
+
+Each series is the number of classified events per ``anomaly_bucket`` (1 h) from its first to its last
+bucket, empty buckets counted as 0. Its baseline is the median, its spread the MAD (median absolute
+deviation); a bucket is anomalous when its robust z-score ``0.6745 (n - median) / MAD`` reaches
+``anomaly_z`` (3.5) and it holds at least ``anomaly_min_events`` entries. When more than half the
+buckets are empty the MAD is 0; the mean absolute deviation × 1.2533 stands in for it then
+(:func:`~.campaigns.robust_z`). Median and MAD are not dragged by the bursts they are meant to find,
+which is why they are used instead of mean and standard deviation.
+
+* ``holder``: volume of all attacks of a holder;
+* ``class``: volume of one attack class at one holder — a change of mix (a quiet holder suddenly seeing
+  SQL injection) shows here even when total volume does not move;
+* ``target``: volume on one of the ``max_listed`` most attacked targets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ppcti.analysis.attacks.campaigns import robust_z
+from ppcti.analysis.attacks.options import AttackOptions
+from ppcti.analysis.common import iso
+
+#: Longest series examined (buckets); a longer one keeps its most recent part.
+MAX_BUCKETS = 100_000
+
+
+def _series_anomalies(
+    counts: pl.DataFrame, keys: list[str], scope: str, width: int, options: AttackOptions
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if counts.is_empty():
+        return out
+    for key, group in counts.sort("_b").group_by(keys, maintain_order=True):
+        buckets = group.get_column("_b").to_numpy()
+        n = group.get_column("n").to_numpy()
+        start = max(int(buckets.min()), int(buckets.max()) - MAX_BUCKETS + 1)
+        keep = buckets >= start
+        series = np.zeros(int(buckets.max()) - start + 1)
+        series[buckets[keep] - start] = n[keep]
+        if series.size < 3:
+            continue
+        z = robust_z(series)
+        med = float(np.median(series))
+        mad = float(np.median(np.abs(series - med)))
+        hot = np.nonzero((z >= options.anomaly_z) & (series >= options.anomaly_min_events))[0]
+        labels = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        for i in hot:
+            out.append(
+                {
+                    "scope": scope,
+                    **labels,
+                    "_start": (start + int(i)) * width,
+                    "events": int(series[i]),
+                    "baseline_median": med,
+                    "baseline_mad": mad,
+                    "z": round(float(z[i]), 2),
+                }
+            )
+    return out
+
+
+def anomalies(attacked: pl.DataFrame, hits: pl.DataFrame, options: AttackOptions) -> list[dict[str, Any]]:
+    """All anomalous windows, strongest first (capped at ``max_listed``)."""
+    width = options.us("anomaly_bucket")
+    timed = attacked.filter(pl.col("t").is_not_null()).with_columns(_b=pl.col("t") // width)
+    found: list[dict[str, Any]] = []
+    found += _series_anomalies(timed.group_by("holder", "_b").len("n"), ["holder"], "holder", width, options)
+    found += _series_anomalies(
+        timed.group_by("holder", "cls", "_b").len("n"), ["holder", "cls"], "class", width, options
+    )
+    timed_hits = hits.filter(pl.col("t").is_not_null())
+    if not timed_hits.is_empty():
+        top = (
+            timed_hits.group_by("holder", "target")
+            .len("total")
+            .sort(["total", "holder", "target"], descending=[True, False, False])
+            .head(options.max_listed)
+        )
+        per = timed_hits.join(top.select("holder", "target"), on=["holder", "target"]).with_columns(
+            _b=pl.col("t") // width
+        )
+        found += _series_anomalies(
+            per.group_by("holder", "target", "_b").len("n"), ["holder", "target"], "target", width, options
+        )
+    if not found:
+        return []
+    frame = pl.DataFrame(found, infer_schema_length=None).with_columns(
+        window_start=iso("_start"), window_end=iso(pl.col("_start") + width)
+    )
+    frame = frame.sort(["z", "events", "window_start"], descending=[True, True, False]).drop("_start")
+    return frame.head(options.max_listed).to_dicts()
