@@ -3,6 +3,7 @@ of two holders, and a finished run of the sample upload."""
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -19,12 +20,13 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from ppcti.api.accounts import create_user, ensure_holder  # noqa: E402
-from ppcti.api.app import create_app  # noqa: E402
-from ppcti.api.settings import ServerSettings  # noqa: E402
-from ppcti.store import Database, Role  # noqa: E402
+from ppcti.api.accounts import ensure_holder
+from ppcti.api.app import create_app
+from ppcti.api.security import hash_password
+from ppcti.api.settings import ServerSettings
+from ppcti.store import Database, Role, User
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "sample-upload.zip"
@@ -50,7 +52,9 @@ def postgres_server() -> Iterator[str]:
     bin_dir = _pg_bin()
     if bin_dir is None:
         if os.environ.get("PPCTI_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL is required (PPCTI_REQUIRE_POSTGRES) but Debian's postgresql is not installed")
+            pytest.fail(
+                "PostgreSQL is required (PPCTI_REQUIRE_POSTGRES) but Debian's postgresql is not installed"
+            )
         pytest.skip("Debian's postgresql is not installed")
     root = Path(tempfile.mkdtemp(prefix="ppcti-pg-"))
     root.chmod(0o755)
@@ -59,16 +63,46 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(root, "postgres", "postgres")
         run_as = ["runuser", "-u", "postgres", "--"]
     data, port = root / "data", free_port()
-    subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "ppcti", "--auth=trust", "-E", "UTF8",
-                    "--no-sync"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *run_as,
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "ppcti",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-    subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-                    "-w", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *run_as,
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql+psycopg://ppcti@127.0.0.1:{port}"
     finally:
-        subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -76,7 +110,9 @@ def new_postgres_db(server: str) -> str:
     import psycopg
 
     name = "t_" + secrets.token_hex(6)
-    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as c:
+    with psycopg.connect(
+        server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True
+    ) as c:
         c.execute(f"CREATE DATABASE {name}")
     return f"{server}/{name}"
 
@@ -116,18 +152,37 @@ class World:
 
 
 def settings_for(db_url: str, data: Path, **kw: Any) -> ServerSettings:
-    return ServerSettings(db_url=db_url, data_dir=data, workers=2, worker_kind="thread",
-                          job_defaults=(("nlp", "regex"),), **kw)
+    return ServerSettings(
+        db_url=db_url, data_dir=data, workers=2, worker_kind="thread", job_defaults=(("nlp", "regex"),), **kw
+    )
+
+
+@functools.cache
+def password_hash() -> str:
+    """One Argon2 hash of PASSWORD for all test users (hashing costs about a second on a busy machine)."""
+    return hash_password(PASSWORD)
 
 
 def add_people(db: Database) -> None:
     db.migrate()
     with db.session() as s:
+        if s.query(User).count():
+            return
         acme, globex = ensure_holder(s, "acme"), ensure_holder(s, "globex")
-        create_user(s, "alice@acme.test", PASSWORD, Role.HOLDER_ADMIN, acme)
-        create_user(s, "adam@acme.test", PASSWORD, Role.HOLDER_USER, acme)
-        create_user(s, "bob@globex.test", PASSWORD, Role.HOLDER_USER, globex)
-        create_user(s, "root@platform.test", PASSWORD, Role.PLATFORM_ADMIN, None)
+        for email, role, holder in (
+            ("alice@acme.test", Role.HOLDER_ADMIN, acme),
+            ("adam@acme.test", Role.HOLDER_USER, acme),
+            ("bob@globex.test", Role.HOLDER_USER, globex),
+            ("root@platform.test", Role.PLATFORM_ADMIN, None),
+        ):
+            s.add(
+                User(
+                    email=email,
+                    password_hash=password_hash(),
+                    role=role,
+                    holder_id=holder.id if holder else None,
+                )
+            )
 
 
 @pytest.fixture
@@ -138,7 +193,9 @@ def world(db_url: str, tmp_path: Path) -> Iterator[World]:
         yield World(client=client, app=app, data=tmp_path / "data")
 
 
-def wait_done(client: TestClient, upload_id: str, headers: dict[str, str], timeout: float = 240) -> dict[str, Any]:
+def wait_done(
+    client: TestClient, upload_id: str, headers: dict[str, str], timeout: float = 240
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         body = client.get(f"/api/v1/uploads/{upload_id}", headers=headers).json()
@@ -148,11 +205,16 @@ def wait_done(client: TestClient, upload_id: str, headers: dict[str, str], timeo
     raise AssertionError(f"upload {upload_id} did not finish in {timeout} s")
 
 
-def upload_file(client: TestClient, headers: dict[str, str], path: Path = SAMPLE, name: str | None = None,
-                **form: Any) -> Any:
+def upload_file(
+    client: TestClient, headers: dict[str, str], path: Path = SAMPLE, name: str | None = None, **form: Any
+) -> Any:
     with path.open("rb") as fh:
-        return client.post("/api/v1/uploads", files={"file": (name or path.name, fh, "application/zip")},
-                           data=form, headers=headers)
+        return client.post(
+            "/api/v1/uploads",
+            files={"file": (name or path.name, fh, "application/zip")},
+            data=form,
+            headers=headers,
+        )
 
 
 @dataclass

@@ -60,6 +60,9 @@ def serve(
     nlp: str = typer.Option(
         "auto", "--nlp", help="Default PII free-text engine of jobs: auto, spacy, regex."
     ),
+    openapi: Path | None = typer.Option(
+        None, "--write-openapi", help="Write the OpenAPI document to this file and exit (docs/openapi.json)."
+    ),
     proxy_headers: bool = typer.Option(
         False, "--proxy-headers", help="Trust X-Forwarded-* from 127.0.0.1 (behind a reverse proxy)."
     ),
@@ -85,6 +88,11 @@ def serve(
         job_defaults=(("nlp", nlp),),
     )
     app = create_app(settings)
+    if openapi is not None:
+        from ppcti.api.app import write_openapi
+
+        write_openapi(app, openapi)
+        return
     uvicorn.run(
         app,
         host=host.strip("[]"),

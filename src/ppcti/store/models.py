@@ -103,7 +103,9 @@ class Upload(Base):
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    job: Mapped[Job] = relationship(back_populates="upload", uselist=False, lazy="joined")
+    job: Mapped[Job] = relationship(
+        back_populates="upload", uselist=False, lazy="joined", cascade="all, delete-orphan"
+    )
 
 
 class Job(Base):
