@@ -226,9 +226,9 @@ class Finished:
     upload: dict[str, Any]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Finished]:
-    """The sample upload run to the end by acme's user, on SQLite, shared by a test module."""
+    """The sample upload run to the end by acme's user, on SQLite, shared by the session."""
     tmp = tmp_path_factory.mktemp("finished")
     app = create_app(settings_for(f"sqlite:///{tmp / 'ppcti.db'}", tmp / "data"))
     add_people(app.state.ppcti.db)
