@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from webapp_fixtures import PASSWORD, World, add_people, settings_for, upload_file, wait_done
 
 from ppcti.api.app import create_app
+from webapp_fixtures import PASSWORD, World, add_people, settings_for, upload_file, wait_done
 
 PAYLOADS = (
     "<script>alert('xss-a')</script>",
@@ -33,8 +33,10 @@ def _hostile_zip() -> bytes:
         f"2023-03-09 07:00:13,alerts@partner.example,ana@corp.example,{a},clean,860,{b}\n"
         f"2023-03-09 07:01:13,alerts@partner.example,bo@corp.example,x,clean,861,{c}\n"
     )
-    events = '{"ts":1679641224.6,"id.orig_h":"104.157.139.22","id.orig_p":1,"id.resp_h":"203.0.113.9",' \
+    events = (
+        '{"ts":1679641224.6,"id.orig_h":"104.157.139.22","id.orig_p":1,"id.resp_h":"203.0.113.9",'
         f'"id.resp_p":22,"proto":"tcp","note":"{b.replace(chr(34), chr(39))}"}}\n{{"broken": "{a}"\n'
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr(f"fw{a}.log", firewall)
@@ -90,10 +92,15 @@ def test_sign_in_page_flow_and_csrf(tmp_path: Path) -> None:
         assert browser.get("/uploads", follow_redirects=False).headers["location"] == "/signin"
         bad = browser.post("/signin", data={"email": "adam@acme.test", "password": "wrong-wrong-wrong"})
         assert bad.status_code == 401 and "wrong e-mail or password" in bad.text
-        cross = browser.post("/signin", data={"email": "adam@acme.test", "password": PASSWORD},
-                             headers={"Origin": "https://evil.example"})
+        cross = browser.post(
+            "/signin",
+            data={"email": "adam@acme.test", "password": PASSWORD},
+            headers={"Origin": "https://evil.example"},
+        )
         assert cross.status_code == 403
-        ok = browser.post("/signin", data={"email": "adam@acme.test", "password": PASSWORD}, follow_redirects=False)
+        ok = browser.post(
+            "/signin", data={"email": "adam@acme.test", "password": PASSWORD}, follow_redirects=False
+        )
         assert ok.status_code == 303 and ok.headers["location"] == "/uploads"
         page = browser.get("/uploads")
         assert page.status_code == 200 and 'name="csrf_token"' in page.text

@@ -109,6 +109,8 @@ def pii_overview(run_dir: Path) -> dict[str, Any]:
 
 def _short(term: Any) -> str:
     text = str(term)
+    if text.startswith("urn:uuid:"):
+        return text[9:17]
     for sep in ("#", "/"):
         if sep in text:
             text = text.rsplit(sep, 1)[-1] or text
@@ -135,7 +137,9 @@ def kg_graph(run_dir: Path) -> dict[str, Any]:
             if key not in nodes:
                 if len(nodes) >= KG_MAX_NODES:
                     break
-                nodes[key] = {"id": key, "label": _short(term), "type": types.get(key, "")}
+                kind = types.get(key, "")
+                label = f"{kind} {_short(term)}" if kind and key.startswith("urn:uuid:") else _short(term)
+                nodes[key] = {"id": key, "label": label, "type": kind}
         else:
             edges.append({"source": str(s), "target": str(o), "label": _short(p)})
     return {

@@ -53,22 +53,28 @@ async function drawGraph(box) {
   });
   const links = graph.edges.filter((e) => index.has(e.source) && index.has(e.target))
     .map((e) => ({ s: index.get(e.source), t: index.get(e.target), label: e.label }));
-  for (let round = 0; round < 120; round++) {
-    const force = pos.map(() => ({ x: 0, y: 0 }));
+  // Fruchterman-Reingold: repulsion k²/d between all nodes, attraction d²/k along links, cooling steps
+  const k = 0.75 * Math.sqrt((width * height) / Math.max(1, pos.length));
+  const rounds = 150;
+  for (let round = 0; round < rounds; round++) {
+    const temperature = (width / 10) * (1 - round / rounds) + 1;
+    const shift = pos.map(() => ({ x: 0, y: 0 }));
     for (let i = 0; i < pos.length; i++) {
       for (let j = i + 1; j < pos.length; j++) {
         const dx = pos[i].x - pos[j].x, dy = pos[i].y - pos[j].y;
-        const d2 = Math.max(dx * dx + dy * dy, 25), f = 900 / d2;
-        force[i].x += dx * f; force[i].y += dy * f; force[j].x -= dx * f; force[j].y -= dy * f;
+        const d = Math.max(Math.hypot(dx, dy), 0.01), f = (k * k) / d / d;
+        shift[i].x += dx * f; shift[i].y += dy * f; shift[j].x -= dx * f; shift[j].y -= dy * f;
       }
     }
     for (const l of links) {
       const dx = pos[l.t].x - pos[l.s].x, dy = pos[l.t].y - pos[l.s].y;
-      force[l.s].x += dx * 0.02; force[l.s].y += dy * 0.02; force[l.t].x -= dx * 0.02; force[l.t].y -= dy * 0.02;
+      const d = Math.max(Math.hypot(dx, dy), 0.01), f = d / k;
+      shift[l.s].x += dx * f; shift[l.s].y += dy * f; shift[l.t].x -= dx * f; shift[l.t].y -= dy * f;
     }
     pos.forEach((p, i) => {
-      p.x = Math.min(width - 20, Math.max(20, p.x + Math.max(-10, Math.min(10, force[i].x)) + (width / 2 - p.x) * 0.005));
-      p.y = Math.min(height - 20, Math.max(20, p.y + Math.max(-10, Math.min(10, force[i].y)) + (height / 2 - p.y) * 0.005));
+      const d = Math.max(Math.hypot(shift[i].x, shift[i].y), 0.01), step = Math.min(d, temperature);
+      p.x = Math.min(width - 20, Math.max(20, p.x + (shift[i].x / d) * step));
+      p.y = Math.min(height - 20, Math.max(20, p.y + (shift[i].y / d) * step));
     });
   }
   const edgeEls = links.map((l) => {
