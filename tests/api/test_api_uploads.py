@@ -173,7 +173,7 @@ def _interrupted(db_url: str, data: Path, attempts: int) -> str:
     return upload_id
 
 
-@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_jobs_survive_a_restart(db: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from webapp_fixtures import new_postgres_db
 

@@ -177,3 +177,17 @@ def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_pat
     assert response is not None and response.status == 404
     _shot(other, "07-other-holder")
     context.close()
+
+
+def test_a_change_is_committed_before_its_response(server: tuple[str, Path]) -> None:
+    """Against the real server: the request right after sign-in always finds the new session."""
+    import httpx
+
+    base, _ = server
+    for _ in range(10):
+        with httpx.Client(base_url=base) as client:
+            r = client.post("/api/v1/auth/signin", json={"email": "alice@acme.test", "password": PASSWORD})
+            made = client.post(
+                "/api/v1/tokens", json={"name": "t"}, headers={"X-CSRF-Token": r.json()["csrf_token"]}
+            )
+            assert made.status_code == 201, made.text

@@ -56,7 +56,9 @@ def db_session(request: Request) -> Iterator[Session]:
         yield s
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+#: Committed when the route function returns, before the response is sent: a client that reads the
+#: response and sends the next request always finds the change (e.g. a new session) in the database.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def session_cookie_name(request: Request) -> str:

@@ -58,7 +58,7 @@ def _overview(run_dir: Path) -> dict[str, Any]:
     summary_path = run_dir / "summary.json"
     summary = orjson.loads(summary_path.read_bytes()) if summary_path.is_file() else None
     rejects = (
-        page_jsonl(run_dir, "rejects.jsonl", offset=0, limit=200)
+        page_jsonl(run_dir, "rejects.jsonl", offset=0, limit=50)
         if (run_dir / "rejects.jsonl").is_file()
         else None
     )

@@ -40,7 +40,19 @@ def _context(run_dir: Path) -> dict[str, Any]:
         "insights": insights,
         "targets_chart": _bars(insights.get("targets", []), "target", "attacks"),
         "attackers_chart": _bars(summary.get("top_attackers", []), "attacker", "events"),
+        "timeline_chart": _timeline(summary.get("activity", [])),
     }
+
+
+def _timeline(activity: list[dict[str, Any]], most: int = 48) -> list[dict[str, Any]]:
+    """Events per hour (the hours that have any), in time order, the last ``most`` of them."""
+    hours: dict[str, int] = {}
+    for holder in activity:
+        for bucket in holder.get("per_hour", []):
+            hours[str(bucket.get("t"))] = hours.get(str(bucket.get("t")), 0) + int(bucket.get("n") or 0)
+    rows = [{"t": t, "n": n} for t, n in sorted(hours.items())][-most:]
+    peak = max((r["n"] for r in rows), default=0) or 1
+    return [{"label": r["t"], "value": r["n"], "width": round(100 * r["n"] / peak, 1)} for r in rows]
 
 
 CAPABILITY = Capability(
