@@ -1,0 +1,230 @@
+"""Jobs: each upload becomes one run of the pipeline, executed by an in-process worker pool.
+
+The job's state lives in the database, never only in memory: a worker claims a queued job with one
+conditional UPDATE (so two pools never run the same job), writes its stage and progress as it goes, and
+records the outcome and an index of the run's results. When the server starts again, a job left
+``running`` by a stopped server is queued again (up to ``MAX_ATTEMPTS``) or marked failed with the
+reason: never lost, never stuck.
+
+Workers are processes by default (the pipeline is CPU-bound and holds the GIL in places); ``thread``
+workers exist for tests and small installations. A worker opens its own database connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import shutil
+import time
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+
+from ppcti.errors import PpctiError
+from ppcti.store import Database, Job, JobState, Upload
+from ppcti.store.models import Holder
+
+log = logging.getLogger(__name__)
+
+#: How often a job is started before an interruption marks it failed.
+MAX_ATTEMPTS = 2
+#: Seconds between two progress writes of one job.
+PROGRESS_INTERVAL = 0.5
+#: Run-folder files (and folders) whose presence the results index records.
+RESULT_FILES = (
+    "summary.json",
+    "events.jsonl",
+    "rejects.jsonl",
+    "pii.json",
+    "kg.ttl",
+    "cti/bundles.jsonl",
+    "cti/aggregate.json",
+    "insights.json",
+    "infrastructure.json",
+    "report.html",
+)
+#: Upload options a job may set, with the pipeline option each maps to.
+JOB_OPTIONS = ("format", "timezone", "year", "date", "date_order", "tlp", "nlp", "skip")
+
+_databases: dict[str, Database] = {}
+
+
+def _database(url: str) -> Database:
+    db = _databases.get(url)
+    if db is None:
+        db = _databases[url] = Database(url)
+    return db
+
+
+def upload_path(data_dir: Path, upload_id: str, filename: str) -> Path:
+    """Where an upload's bytes are kept: under its own folder, with its (already sanitised) name, since the
+    pipeline reads file kinds from the name and names files in its results by it."""
+    return data_dir / "uploads" / upload_id / filename
+
+
+def run_path(data_dir: Path, upload_id: str) -> Path:
+    return data_dir / "runs" / upload_id
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _run_options(holder: str, out: Path, options: dict[str, Any]) -> Any:
+    from datetime import date
+
+    from ppcti.clean.timestamps import TimeContext
+    from ppcti.pipeline import RunOptions
+
+    day = options.get("date")
+    return RunOptions(
+        holder=holder,
+        out=out,
+        format=options.get("format") or None,
+        time=TimeContext(
+            timezone=options.get("timezone") or "UTC",
+            year=options.get("year"),
+            date=date.fromisoformat(day) if day else None,
+            date_order=(options.get("date_order") or "DMY").upper(),
+        ),
+        skip=frozenset(options.get("skip") or ()),
+        tlp=options.get("tlp") or "amber",
+        nlp=options.get("nlp") or "auto",
+    )
+
+
+def results_index(run_dir: Path) -> dict[str, Any]:
+    """Counts from ``summary.json`` and the result files present, for lists that need no file reads."""
+    index: dict[str, Any] = {
+        "files": [name for name in RESULT_FILES if (run_dir / name).is_file()],
+    }
+    try:
+        summary = orjson.loads((run_dir / "summary.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return index
+    index.update(
+        run_id=summary.get("run_id"),
+        events=summary.get("events", 0),
+        rejects=summary.get("rejects", 0),
+        input_files=len(summary.get("files", [])),
+        refused=len(summary.get("refused_members", [])),
+        duplicates=sum((summary.get("duplicates") or {}).values()),
+    )
+    return index
+
+
+def execute_job(db_url: str, data_dir: str, job_id: str, defaults: dict[str, Any]) -> str:
+    """Claim and run one job; returns its final state. Runs inside a worker (thread or process)."""
+    from ppcti.pipeline import run_pipeline
+
+    db = _database(db_url)
+    with db.session() as s:
+        claimed = s.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.QUEUED)
+            .values(state=JobState.RUNNING, started_at=_now(), attempts=Job.attempts + 1, stage="starting")
+        ).rowcount
+        if not claimed:
+            return "skipped"
+        job = s.get(Job, job_id)
+        upload = s.get(Upload, job.upload_id) if job else None
+        holder = s.get(Holder, upload.holder_id) if upload else None
+        if job is None or upload is None or holder is None:
+            return "skipped"
+        options = {**defaults, **upload.options}
+        upload_id, filename, holder_name = upload.id, upload.filename, holder.name
+    root = Path(data_dir)
+    out = run_path(root, upload_id)
+    last = 0.0
+
+    def progress(stage: str, done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < PROGRESS_INTERVAL and done != total:
+            return
+        last = now
+        percent = int(100 * done / total) if total else 0
+        with db.session() as ps:
+            ps.execute(update(Job).where(Job.id == job_id).values(stage=stage[:100], progress=percent))
+
+    state, error = JobState.DONE, None
+    try:
+        shutil.rmtree(out, ignore_errors=True)
+        run_pipeline(
+            upload_path(root, upload_id, filename), _run_options(holder_name, out, options), progress=progress
+        )
+    except PpctiError as exc:  # messages of ppcti errors never quote input values
+        state, error = JobState.FAILED, str(exc)
+    except Exception as exc:
+        log.exception("job %s failed", job_id)
+        state, error = JobState.FAILED, f"internal error ({type(exc).__name__}); the server log has details"
+    with db.session() as s:
+        s.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(
+                state=state,
+                error=error,
+                finished_at=_now(),
+                stage="done" if state is JobState.DONE else "failed",
+                progress=100 if state is JobState.DONE else Job.progress,
+                results=results_index(out),
+            )
+        )
+    return state.value
+
+
+class WorkerPool:
+    """Runs queued jobs in ``workers`` threads or processes; recovers interrupted jobs on start."""
+
+    def __init__(self, db: Database, data_dir: Path, *, workers: int, kind: str, defaults: dict[str, Any]):
+        if kind not in ("process", "thread"):
+            raise ValueError("worker kind must be 'process' or 'thread'")
+        self.db = db
+        self.data_dir = data_dir
+        self.workers = workers
+        self.kind = kind
+        self.defaults = defaults
+        self._executor: Executor | None = None
+        self.futures: dict[str, Future[str]] = {}
+
+    def start(self) -> None:
+        if self.kind == "process":
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        else:
+            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="ppcti-job")
+        self.recover()
+
+    def recover(self) -> list[str]:
+        """Queue again the jobs a stopped server left running (or fail them), then submit all queued."""
+        with self.db.session() as s:
+            for job in s.scalars(select(Job).where(Job.state == JobState.RUNNING)):
+                if job.attempts < MAX_ATTEMPTS:
+                    job.state, job.stage, job.progress = JobState.QUEUED, "queued again after a restart", 0
+                else:
+                    job.state, job.finished_at = JobState.FAILED, _now()
+                    job.error = f"interrupted by a server stop {job.attempts} times; upload it again"
+            queued = list(
+                s.scalars(select(Job.id).where(Job.state == JobState.QUEUED).order_by(Job.created_at))
+            )
+        for job_id in queued:
+            self.submit(job_id)
+        return queued
+
+    def submit(self, job_id: str) -> None:
+        if self._executor is None:
+            raise RuntimeError("the worker pool is not started")
+        future = self._executor.submit(execute_job, self.db.url, str(self.data_dir), job_id, self.defaults)
+        self.futures[job_id] = future
+        future.add_done_callback(lambda _f, j=job_id: self.futures.pop(j, None))
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait, cancel_futures=True)
+            self._executor = None

@@ -1,0 +1,1 @@
+"""API routers: accounts, uploads and jobs, and one module per capability of a run's results."""

@@ -1,0 +1,22 @@
+"""The run folder of an upload the caller may see: the dependency of every capability router."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi import Path as PathParam
+
+from ppcti.api.deps import DbSession, HolderUser, owned_upload
+from ppcti.api.jobs import run_path
+
+UploadId = Annotated[str, PathParam(min_length=1, max_length=64, description="The upload's id.")]
+
+
+def upload_run_dir(request: Request, upload_id: UploadId, principal: HolderUser, s: DbSession) -> Path:
+    upload = owned_upload(s, principal, upload_id)
+    return run_path(request.app.state.ppcti.settings.data_dir, upload.id)
+
+
+RunDir = Annotated[Path, Depends(upload_run_dir)]
