@@ -1,0 +1,173 @@
+"""How a ``ppcti`` command ends: the one place that turns exceptions and signals into exit codes and text.
+
+=====  =====================================================================================
+code   meaning
+=====  =====================================================================================
+0      the command completed (a run may still have rejects)
+1      an internal error: a bug in ppcti; its type and place are printed, never its message
+2      a usage or configuration error (unknown option, missing ``--holder``, bad ``--out``, ...)
+3      the input was refused, or nothing in it could be processed
+130    interrupted by Ctrl-C (SIGINT); 143 for SIGTERM; nothing that looks complete is left
+=====  =====================================================================================
+
+Typer ships its own copy of click (``typer._click``), so ``click.ClickException`` from the click package
+never matches what a typer app raises; the usage errors are caught here through their public base,
+:class:`typer.exceptions.TyperException`, and through click's class as well for a typer that still uses
+the click package. Messages of unexpected exceptions may quote input values (personal data), so only
+the exception's type and the ppcti source line it came from are printed; ``PPCTI_DEBUG=1`` prints the
+traceback for a developer.
+
+Signals become :class:`Interrupted`, a ``BaseException`` like ``KeyboardInterrupt``: ``except Exception``
+in library code does not swallow it, and every ``with`` block and ``finally`` on the way out runs, which
+is how temporary folders (extracted uploads, staged outputs) are removed on Ctrl-C and SIGTERM alike.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from ppcti.errors import PpctiError
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+#: 128 + the signal number, as shells report a process ended by a signal.
+EXIT_SIGINT = 128 + signal.SIGINT
+EXIT_SIGTERM = 128 + signal.SIGTERM
+
+
+class Interrupted(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt, not an error
+    """A run was stopped by a signal; carries the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+@contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Interrupted` in the main thread while the block runs.
+
+    After the first signal, further ones are only noted, so the clean-up that the first one started
+    (removing temporary folders) is not itself cut short.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        del frame
+        fired.append(signum)
+        if len(fired) == 1:
+            raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _usage_classes() -> tuple[type[BaseException], ...]:
+    from typer.exceptions import TyperException
+
+    classes: list[type[BaseException]] = [TyperException]
+    try:
+        import click
+    except ImportError:  # pragma: no cover - click is a dependency of typer's older releases only
+        pass
+    else:
+        classes.append(click.ClickException)
+    return tuple(classes)
+
+
+def _where(exc: BaseException) -> str:
+    """``module.py:line`` of the innermost ppcti frame of the traceback (no values, no paths of data)."""
+    place = "?"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if f"{os.sep}ppcti{os.sep}" in frame.filename:
+            place = f"{os.path.basename(frame.filename)}:{frame.lineno}"
+    return place
+
+
+def run_cli(
+    app: Callable[..., Any], args: Sequence[str] | None = None, *, err: Console | None = None, debug: bool = False
+) -> int:
+    """Run a typer ``app`` (non-standalone) and return its exit code, having printed what went wrong.
+
+    Nothing raised inside reaches the caller except ``SystemExit`` from an explicit ``sys.exit``.
+    """
+    err = err or Console(stderr=True, highlight=False)
+    usage = _usage_classes()
+    try:
+        with signals_interrupt():
+            result = app(args=None if args is None else list(args), standalone_mode=False)
+    except Interrupted as exc:
+        err.print(f"interrupted by {exc.name}: the run was stopped and its partial outputs discarded")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted by SIGINT: the run was stopped and its partial outputs discarded")
+        return EXIT_SIGINT
+    except PpctiError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        return exc.exit_code
+    except usage as exc:
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:  # pragma: no cover - every typer/click usage error has show()
+            err.print(f"error: {escape(str(exc))}")
+        return int(getattr(exc, "exit_code", EXIT_USAGE)) or EXIT_USAGE
+    except EOFError:
+        err.print("aborted: no input")
+        return EXIT_USAGE
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:  # e.g. ``ppcti formats | head``: the reader left, nothing to say
+            return EXIT_OK
+        where = f": {exc.filename}" if exc.filename else ""
+        err.print(f"[bold red]error:[/] {escape((exc.strerror or type(exc).__name__) + where)}")
+        return EXIT_USAGE
+    except Exception as exc:
+        if debug:
+            traceback.print_exception(exc)
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__} at {escape(_where(exc))} "
+            "(set PPCTI_DEBUG=1 for the traceback); please report it"
+        )
+        return EXIT_INTERNAL
+    if isinstance(result, int) and not isinstance(result, bool):
+        return result  # typer returns the code of ``typer.Exit`` in non-standalone mode
+    return EXIT_OK
+
+
+def main(app: Callable[..., Any]) -> None:
+    """Console entry point: run ``app`` and exit with its code (the CLI reads ``PPCTI_DEBUG`` only)."""
+    code = run_cli(app, debug=os.environ.get("PPCTI_DEBUG", "") not in ("", "0"))
+    try:
+        sys.stdout.flush()
+    except OSError:  # a closed pipe: nothing more can be said there
+        pass
+    sys.exit(code)
