@@ -24,14 +24,17 @@ is how temporary folders (extracted uploads, staged outputs) are removed on Ctrl
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -39,6 +42,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ppcti.errors import PpctiError
+from ppcti.outdir import private_tempdir
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -49,7 +53,7 @@ EXIT_SIGINT = 128 + signal.SIGINT
 EXIT_SIGTERM = 128 + signal.SIGTERM
 
 
-class Interrupted(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt, not an error
+class Interrupted(BaseException):
     """A run was stopped by a signal; carries the signal number."""
 
     def __init__(self, signum: int) -> None:
@@ -114,7 +118,11 @@ def _where(exc: BaseException) -> str:
 
 
 def run_cli(
-    app: Callable[..., Any], args: Sequence[str] | None = None, *, err: Console | None = None, debug: bool = False
+    app: Callable[..., Any],
+    args: Sequence[str] | None = None,
+    *,
+    err: Console | None = None,
+    debug: bool = False,
 ) -> int:
     """Run a typer ``app`` (non-standalone) and return its exit code, having printed what went wrong.
 
@@ -163,11 +171,34 @@ def run_cli(
     return EXIT_OK
 
 
+#: Prefix of the per-process temporary folder every command works in (``$TMPDIR/ppcti-run-*``).
+RUN_TMP_PREFIX = "ppcti-run-"
+
+
 def main(app: Callable[..., Any]) -> None:
-    """Console entry point: run ``app`` and exit with its code (the CLI reads ``PPCTI_DEBUG`` only)."""
-    code = run_cli(app, debug=os.environ.get("PPCTI_DEBUG", "") not in ("", "0"))
+    """Console entry point: run ``app`` and exit with its code.
+
+    The command works in a locked temporary folder of its own (``tempfile.tempdir`` points there, so
+    extracted uploads land in it): removed when the command ends, by error or signal, and swept by the
+    next command when the process was killed outright. Only the CLI reads the environment
+    (``TMPDIR``, ``PPCTI_DEBUG``).
+    """
+    code = EXIT_INTERNAL
     try:
+        base = Path(tempfile.gettempdir())
+        with private_tempdir(base, RUN_TMP_PREFIX) as workdir:
+            tempfile.tempdir = str(workdir)
+            try:
+                code = run_cli(app, debug=os.environ.get("PPCTI_DEBUG", "") not in ("", "0"))
+            finally:
+                for sig in (signal.SIGINT, signal.SIGTERM):  # the clean-up below is not cut short
+                    signal.signal(sig, signal.SIG_IGN)
+                tempfile.tempdir = None
+    except (Interrupted, KeyboardInterrupt) as exc:  # a signal before or after the command itself
+        code = exc.exit_code if isinstance(exc, Interrupted) else EXIT_SIGINT
+    except OSError as exc:  # the temporary folder itself cannot be made
+        Console(stderr=True).print(f"error: no temporary folder: {escape(exc.strerror or str(exc))}")
+        code = EXIT_USAGE
+    with contextlib.suppress(OSError):  # a closed pipe: nothing more can be said there
         sys.stdout.flush()
-    except OSError:  # a closed pipe: nothing more can be said there
-        pass
     sys.exit(code)

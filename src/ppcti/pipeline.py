@@ -24,10 +24,10 @@ import orjson
 import polars as pl
 
 from ppcti import __version__
-from ppcti.cleaned import CleanedFiles, CleanedWriter
 from ppcti.clean.dedup import Deduplicator
 from ppcti.clean.minimise import Profile, load_profile
 from ppcti.clean.timestamps import TimeContext
+from ppcti.cleaned import CleanedFiles, CleanedWriter
 from ppcti.errors import ConfigError, InputRefused
 from ppcti.formats import ParseOptions, detect, get
 from ppcti.formats.base import ParsedBatch
@@ -254,7 +254,8 @@ def _core(
             else:
                 cleaned = cleaned_files.place(get(stats.format or "").cleaned_name(source))
                 _parse_file(
-                    source, stats, parse_options, options, dedup, events_out, rejects_out, summary, clock, cleaned
+                    source, stats, parse_options, options, dedup, events_out, rejects_out, summary, clock,
+                    cleaned,
                 )
             done_bytes += source.size
             if progress:

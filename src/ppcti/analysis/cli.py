@@ -56,6 +56,7 @@ def analyse_command(
 ) -> None:
     """Find attacked private infrastructure, botnets, sweeps and attackers shared by several holders."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ppcti.analysis.engine import STAGES, analyse
@@ -96,7 +97,7 @@ def analyse_command(
     console.print(
         f"{insights['summary']['events']:,} entries: {counts['private_targets']:,} private targets, "
         f"{counts['botnet_groups']:,} botnet groups, {counts['sweeps']:,} sweeps, "
-        f"{counts['cross_holder_attackers']:,} attackers seen by several holders → {out}",
+        f"{counts['cross_holder_attackers']:,} attackers seen by several holders → {escape(str(out))}",
         highlight=False,
     )
 
