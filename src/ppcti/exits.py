@@ -10,10 +10,10 @@ code   meaning
 130    interrupted by Ctrl-C (SIGINT); 143 for SIGTERM; nothing that looks complete is left
 =====  =====================================================================================
 
-Typer ships its own copy of click (``typer._click``), so ``click.ClickException`` from the click package
-never matches what a typer app raises; the usage errors are caught here through their public base,
-:class:`typer.exceptions.TyperException`, and through click's class as well for a typer that still uses
-the click package. Messages of unexpected exceptions may quote input values (personal data), so only
+Recent typer releases ship their own copy of click (``typer._click``), so ``click.ClickException`` from
+the click package never matches what such a typer app raises; the usage errors are caught here through
+their public base, ``typer.exceptions.TyperException``, and through click's class as well for a typer
+that still uses the click package (either may be installed: ``typer>=0.12``). Messages of unexpected exceptions may quote input values (personal data), so only
 the exception's type and the ppcti source line it came from are printed; ``PPCTI_DEBUG=1`` prints the
 traceback for a developer.
 
@@ -96,12 +96,18 @@ def signals_interrupt() -> Iterator[None]:
 
 
 def _usage_classes() -> tuple[type[BaseException], ...]:
-    from typer.exceptions import TyperException
-
-    classes: list[type[BaseException]] = [TyperException]
+    """Usage-error base classes of the typer that is installed: its own copy of click's (typer 0.24
+    and later, ``typer._click``, under the public ``typer.exceptions.TyperException``), or click's."""
+    classes: list[type[BaseException]] = []
+    try:
+        from typer.exceptions import TyperException
+    except ImportError:  # typer before its vendored click
+        pass
+    else:
+        classes.append(TyperException)
     try:
         import click
-    except ImportError:  # pragma: no cover - click is a dependency of typer's older releases only
+    except ImportError:  # typer with its own click does not need the click package
         pass
     else:
         classes.append(click.ClickException)
@@ -128,6 +134,8 @@ def run_cli(
 
     Nothing raised inside reaches the caller except ``SystemExit`` from an explicit ``sys.exit``.
     """
+    from typer import Abort
+
     err = err or Console(stderr=True, highlight=False)
     usage = _usage_classes()
     try:
@@ -136,7 +144,7 @@ def run_cli(
     except Interrupted as exc:
         err.print(f"interrupted by {exc.name}: the run was stopped and its partial outputs discarded")
         return exc.exit_code
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Abort):  # click turns Ctrl-C into Abort when no handler of ours ran
         err.print("interrupted by SIGINT: the run was stopped and its partial outputs discarded")
         return EXIT_SIGINT
     except PpctiError as exc:
