@@ -13,7 +13,9 @@ code   meaning
 Recent typer releases ship their own copy of click (``typer._click``), so ``click.ClickException`` from
 the click package never matches what such a typer app raises; the usage errors are caught here through
 their public base, ``typer.exceptions.TyperException``, and through click's class as well for a typer
-that still uses the click package (either may be installed: ``typer>=0.12``). Messages of unexpected exceptions may quote input values (personal data), so only
+that still uses the click package (either may be installed: ``typer>=0.12``).
+
+Messages of unexpected exceptions may quote input values (personal data), so only
 the exception's type and the ppcti source line it came from are printed; ``PPCTI_DEBUG=1`` prints the
 traceback for a developer.
 
