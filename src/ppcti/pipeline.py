@@ -69,6 +69,8 @@ class RunOptions:
     #: Bytes of input per batch: peak memory is about 30x this for firewall text (see docs/benchmarks.md).
     batch_bytes: int = 8 * 1024 * 1024
     json_mappings: tuple[Path, ...] = ()
+    #: Also share attackers at non-public addresses (see :mod:`ppcti.netrange`); off by default.
+    share_private: bool = False
 
     def __post_init__(self) -> None:
         if not self.holder.strip():
@@ -453,9 +455,14 @@ def _stage_pii(upload: Upload, options: RunOptions, summary: RunSummary) -> dict
 def _stage_cti(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
     from ppcti.stix import CtiOptions, write_cti
 
-    result = write_cti(options.out / "events.jsonl", options.out / "cti", options=CtiOptions(tlp=options.tlp))
+    cti_options = CtiOptions(tlp=options.tlp, share_private=options.share_private)
+    result = write_cti(options.out / "events.jsonl", options.out / "cti", options=cti_options)
     data = result.to_dict()
-    data["message"] = f"{data['bundles']} STIX bundles → cti/bundles.jsonl, cti/aggregate.json"
+    kept = sum(result.withheld.values())
+    data["message"] = (
+        f"{data['bundles']} STIX bundles → cti/bundles.jsonl, cti/aggregate.json; "
+        f"{kept} attackers kept private (outbound, non-public or own addresses)"
+    )
     return data
 
 

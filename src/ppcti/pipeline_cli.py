@@ -115,6 +115,12 @@ def run(
     json_mapping: list[Path] = typer.Option(
         [], "--json-mapping", help="YAML field mapping for a JSON feed shape of your own (repeatable)."
     ),
+    share_private: bool = typer.Option(
+        False,
+        "--share-private",
+        help="Also make indicators of attackers at private, CGNAT, loopback, link-local or documentation "
+        "addresses (they stay with the holder by default).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
 ) -> None:
     """Turn security logs into normalised events, PII findings, STIX 2.1 CTI and an analyst report."""
@@ -144,6 +150,7 @@ def run(
         kafka=kafka,
         kafka_events=kafka_events,
         json_mappings=tuple(json_mapping),
+        share_private=share_private,
     )
     console = Console(stderr=True, quiet=quiet)
     with Progress(
