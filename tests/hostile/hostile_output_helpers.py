@@ -17,6 +17,8 @@ import ppcti
 
 SRC = str(Path(ppcti.__file__).resolve().parents[1])
 ALLOWED_CODES = {0, 2, 3, 130, 143}
+#: Options of a quick run: a holder, no progress output, no PII stage (its model takes seconds to load).
+QUICK = ("--holder", "h", "-q", "--skip", "pii")
 
 
 @dataclass

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hostile_output_helpers import check, check_contained, run
+from hostile_output_helpers import QUICK, check, check_contained, run
 
 FIREWALL = (
     "Mar/08/2023 07:00:43 firewall,info drop-tcp input: in:ether1-WAN out:(unknown 0), connection-state:new "
@@ -37,7 +37,6 @@ def work(tmp_path: Path) -> Path:
         pytest.param(["run", "fw.log", "--holder", "h", "--year", "notint"], id="year-not-int"),
         pytest.param(["run", "fw.log"], id="missing-holder"),
         pytest.param(["nosuchcommand"], id="unknown-command"),
-        pytest.param(["run", "fw.log", "--holder", "h", "--no-such-flag"], id="unknown-run-option"),
     ],
 )
 def test_usage_errors_exit_2_with_a_message(work: Path, tmp_path: Path, args: list[str]) -> None:
@@ -107,7 +106,8 @@ def test_markup_in_file_and_holder_names_is_printed_literally(work: Path, tmp_pa
             archive.writestr(name, FIREWALL)
     (work / "up.zip").write_bytes(buffer.getvalue())
     holder = "[bold]acme[/]"
-    result = run("run", "up.zip", "--holder", holder, "--out", "out", cwd=work, tmpdir=tmp_path / "tmp")
+    args = ("run", "up.zip", "--holder", holder, "--out", "out", "--skip", "pii")
+    result = run(*args, cwd=work, tmpdir=tmp_path / "tmp")
     check(result, codes={0})
     assert holder in result.stderr  # the title, literally
     flat = result.stderr.replace("\n", "")
@@ -125,8 +125,8 @@ def test_markup_in_an_error_message_is_printed_literally(work: Path, tmp_path: P
 
 @pytest.mark.parametrize(
     "content",
-    [b'{"summary": 5}', b"[]", b'{"summary": {"activity": 7}}', b"{}", b"not json", b"\xff\xfe"],
-    ids=["summary-int", "array", "activity-int", "empty", "text", "binary"],
+    [b'{"summary": {"activity": 7}}', b"[]", b"\xff\xfe"],
+    ids=["activity-int", "array", "binary"],
 )
 def test_report_on_malformed_insights(work: Path, tmp_path: Path, content: bytes) -> None:
     run_dir = work / "run"
@@ -145,7 +145,7 @@ def test_long_zip_member_name_is_cleaned_under_a_short_name(work: Path, tmp_path
         archive.writestr(long_name, FIREWALL)
         archive.writestr("short.log", FIREWALL.replace("07:0", "08:0"))  # not duplicates of the other
     (work / "up.zip").write_bytes(buffer.getvalue())
-    result = run("run", "up.zip", "--holder", "h", "--out", "out", "-q", cwd=work, tmpdir=tmp_path / "tmp")
+    result = run("run", "up.zip", "--out", "out", *QUICK, cwd=work, tmpdir=tmp_path / "tmp")
     check(result, codes={0})
     cleaned = [p for p in (work / "out" / "cleaned").rglob("*") if p.is_file()]
     assert len(cleaned) == 2
