@@ -141,18 +141,17 @@ class Staged:
             parent = self.out
         sweep(parent, STAGING_PREFIX)
         self._folder = _Locked(parent, STAGING_PREFIX)
-        self.path = self._folder.path
+        #: Where the command writes; beside the lock, so that no result name can clash with it.
+        self.path = self._folder.path / "out"
+        self.path.mkdir()
         self.committed = False
 
     def commit(self, *, remove: Iterable[str] = ()) -> Path:
         """Move every entry of the staging folder into ``out``, replacing what is there (links included,
         never followed); names in ``remove`` that this command did not produce are deleted from ``out``.
         """
-        produced = sorted(
-            (p.name for p in self.path.iterdir() if p.name != _LOCK), key=lambda n: (n in LAST, n)
-        )
-        if self.path.parent == self.out.parent and not os.path.lexists(self.out):
-            (self.path / _LOCK).unlink()
+        produced = sorted((p.name for p in self.path.iterdir()), key=lambda n: (n in LAST, n))
+        if self._folder.path.parent == self.out.parent and not os.path.lexists(self.out):
             os.rename(self.path, self.out)  # a new folder appears whole
             self.committed = True
             return self.out
