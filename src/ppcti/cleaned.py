@@ -75,20 +75,19 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell and cell[0] in FORMULA_START else cell
 
 
+#: Characters that stand for line breaks while a line is parsed (two of them are absent from any line).
+_STAND_INS = ("\ue000", "\ue001", "\ue002", "\ue003", "\U000f0000", "\U000f0001")
+
+
 def _cells(line: str, delimiter: str) -> list[str]:
-    """The cells of one CSV entry, also when a line break inside a cell was left unquoted."""
-    try:
+    """The cells of one CSV entry, also when a line break inside a cell was left unquoted (a CSV writer
+    with an empty line terminator does not quote ``\n``): line breaks are read as plain characters."""
+    if "\n" not in line and "\r" not in line:
         return next(csv.reader([line], delimiter=delimiter), [])
-    except csv.Error:
-        rows = list(csv.reader(io.StringIO(line, newline=""), delimiter=delimiter))
-        cells: list[str] = []
-        for row in rows:
-            if cells and row:
-                cells[-1] += "\n" + row[0]
-                cells.extend(row[1:])
-            else:
-                cells.extend(row)
-        return cells
+    cr, lf = [c for c in _STAND_INS if c not in line][:2]
+    flat = line.replace("\r", cr).replace("\n", lf)
+    cells = next(csv.reader([flat], delimiter=delimiter), [])
+    return [c.replace(cr, "\r").replace(lf, "\n") for c in cells]
 
 
 class CleanedWriter:
@@ -123,9 +122,11 @@ class CleanedWriter:
         self._handle.write(b"".join(out))
 
     def _row(self, cells: list[str]) -> bytes:
+        """One CSV record ending in ``\n``; a cell holding ``\r`` or ``\n`` is quoted (the csv module
+        quotes only the characters of its line terminator, hence ``\r\n`` here, then cut)."""
         buffer = io.StringIO()
-        csv.writer(buffer, delimiter=self.delimiter, lineterminator="\n").writerow(cells)
-        return buffer.getvalue().encode("utf-8", "surrogateescape")
+        csv.writer(buffer, delimiter=self.delimiter, lineterminator="\r\n").writerow(cells)
+        return buffer.getvalue()[:-2].encode("utf-8", "surrogateescape") + b"\n"
 
     def _original(self, line: Any, index: int, value: str) -> None:
         if self._originals is None:
