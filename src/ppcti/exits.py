@@ -117,12 +117,13 @@ def _usage_classes() -> tuple[type[BaseException], ...]:
 
 
 def _where(exc: BaseException) -> str:
-    """``module.py:line`` of the innermost ppcti frame of the traceback (no values, no paths of data)."""
-    place = "?"
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if f"{os.sep}ppcti{os.sep}" in frame.filename:
-            place = f"{os.path.basename(frame.filename)}:{frame.lineno}"
-    return place
+    """``module.py:line`` where ``exc`` was raised: the innermost ppcti frame, else the innermost one
+    (names and numbers of source files only: no values, no paths of data)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in frames if os.path.basename(f.filename) != "exits.py"]
+    ours = [f for f in frames if f"{os.sep}ppcti{os.sep}" in f.filename]
+    frame = (ours or frames or [None])[-1]
+    return "?" if frame is None else f"{os.path.basename(frame.filename)}:{frame.lineno}"
 
 
 def run_cli(
