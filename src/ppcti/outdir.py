@@ -18,6 +18,7 @@ tells a live run's folder from a dead one's without trusting process ids, and wi
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -28,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from ppcti.errors import ConfigError
 
@@ -207,6 +209,33 @@ def _replace(source: Path, target: Path) -> None:
         os.rename(source, target)
     else:
         os.replace(source, target)  # rename(2) replaces a link itself, it never follows it
+
+
+@contextmanager
+def open_atomic(path: str | os.PathLike[str], *, private: bool = False) -> Iterator[IO[bytes]]:
+    """A new file at ``path``, complete or not at all: written under a fresh name beside it (``mkstemp``:
+    never an existing file or link) and renamed over ``path`` when the block ends without error, which
+    replaces a link at ``path`` instead of writing through it. ``private`` files are 0600 throughout."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:40]}.", suffix=".part", dir=target.parent)
+    try:
+        if not private:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes, *, private: bool = False) -> None:
+    """``data`` as the whole new content of ``path`` (see :func:`open_atomic`)."""
+    with open_atomic(path, private=private) as handle:
+        handle.write(data)
 
 
 def staged_output(out: Path) -> Staged:

@@ -19,6 +19,7 @@ from ppcti.analysis.load import load
 from ppcti.analysis.options import AnalysisOptions
 from ppcti.analysis.summary import run_summary
 from ppcti.analysis.targets import analyse_targets, infrastructure, private_target_stats
+from ppcti.outdir import write_atomic
 
 INSIGHTS_FILE = "insights.json"
 INFRASTRUCTURE_FILE = "infrastructure.json"
@@ -31,9 +32,7 @@ Progress = Callable[[str], None]
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
-    tmp.replace(path)
+    write_atomic(path, orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
 
 
 def analyse(

@@ -14,6 +14,7 @@ import orjson
 from ppcti.analysis import charts
 from ppcti.analysis.engine import INSIGHTS_FILE
 from ppcti.errors import InputRefused
+from ppcti.outdir import write_atomic
 
 REPORT_FILE = "report.html"
 SUMMARY_FILE = "summary.json"
@@ -108,9 +109,5 @@ def write_report(run_dir: Path, insights: dict[str, Any] | None = None) -> Path:
             "insights.json does not have the shape 'ppcti analyse' writes", file=str(run_dir / INSIGHTS_FILE)
         ) from None
     out = run_dir / REPORT_FILE
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.unlink(missing_ok=True)  # a link planted there is removed, not written through
-    with open(tmp, "x", encoding="utf-8") as handle:
-        handle.write(page)
-    tmp.replace(out)
+    write_atomic(out, page.encode("utf-8"))
     return out

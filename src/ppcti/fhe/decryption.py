@@ -14,6 +14,7 @@ from ppcti.errors import FHEError
 from ppcti.fhe.fileformat import check_match, read_file
 from ppcti.fhe.keys import load_secret
 from ppcti.fhe.query import MAPPING_FORMAT
+from ppcti.outdir import write_atomic
 
 MATCHES_NAME = "fhe_matches.json"
 
@@ -127,7 +128,7 @@ def decrypt(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     matches_path = out / MATCHES_NAME
-    matches_path.write_bytes(orjson.dumps({"matches": matches}, option=orjson.OPT_INDENT_2))
+    write_atomic(matches_path, orjson.dumps({"matches": matches}, option=orjson.OPT_INDENT_2))
     stix_path, marked = None, 0
     bundles = stix if stix is not None else mapping.get("bundles_path")
     if bundles is not None and (stix is not None or Path(bundles).exists()):

@@ -8,7 +8,6 @@ when complete, so a crashed run never leaves a truncated file that looks finishe
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,6 +19,7 @@ import orjson
 
 from ppcti.errors import InputRefused
 from ppcti.netrange import own_addresses
+from ppcti.outdir import open_atomic, write_atomic
 from ppcti.stix import normalise as norm
 from ppcti.stix.aggregate import Aggregator
 from ppcti.stix.build import BundleBuilder, Problem
@@ -137,8 +137,6 @@ def write_cti(
     dumps = orjson.dumps
     bundles_path = out_dir / BUNDLES_FILE
     invalid_path = out_dir / INVALID_FILE
-    tmp_bundles = bundles_path.with_name(bundles_path.name + ".part")
-    tmp_invalid = invalid_path.with_name(invalid_path.name + ".part")
 
     def report(problem: Problem, sink: Any) -> None:
         summary.invalid += 1
@@ -147,7 +145,7 @@ def write_cti(
             summary.problems.append(problem)
         sink.write(dumps(problem.to_dict()) + b"\n")
 
-    with tmp_bundles.open("wb") as out, tmp_invalid.open("wb") as bad:
+    with open_atomic(bundles_path) as out, open_atomic(invalid_path) as bad:
         write = out.write
         for event in stream:
             while read_problems:
@@ -170,14 +168,8 @@ def write_cti(
                 progress(summary.events)
         for problem in read_problems:
             report(problem, bad)
-    os.replace(tmp_bundles, bundles_path)
-    os.replace(tmp_invalid, invalid_path)
-
     aggregate_path = out_dir / AGGREGATE_FILE
-    tmp_aggregate = aggregate_path.with_name(aggregate_path.name + ".part")
-    payload = aggregate.to_json()
-    tmp_aggregate.write_bytes(payload)
-    os.replace(tmp_aggregate, aggregate_path)
+    write_atomic(aggregate_path, aggregate.to_json())
     if progress is not None:
         progress(summary.events)
 
