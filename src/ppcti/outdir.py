@@ -63,6 +63,16 @@ def check_out(out: Path) -> Path:
     return path
 
 
+def check_out_file(out: Path) -> Path:
+    """``out`` (a file to write) as an absolute path, or a :class:`ConfigError`: not a folder, and in a
+    folder that exists or can be made and that this process can write."""
+    path = Path(os.path.abspath(out))
+    if path.is_dir():
+        raise ConfigError("--out names a folder, not a file", file=str(out))
+    check_out(path.parent)
+    return path
+
+
 class _Locked:
     """A private temporary folder with a lock held open by this process (see :func:`sweep`)."""
 

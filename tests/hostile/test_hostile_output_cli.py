@@ -152,3 +152,30 @@ def test_long_zip_member_name_is_cleaned_under_a_short_name(work: Path, tmp_path
     assert all(len(part.encode()) <= 255 for p in cleaned for part in p.parts)
     assert all(p.read_text().count("\n") == 2 for p in cleaned)
     check_contained(work, {"fw.log", "up.zip", "out"}, tmp_path / "tmp")
+
+
+def test_profile_with_nested_fields_has_no_traceback(work: Path, tmp_path: Path) -> None:
+    (work / "profile.yaml").write_text("fields: [[timestamp]]\n")
+    args = ("run", "fw.log", "--out", "out", "--profile", "profile.yaml", *QUICK)
+    result = run(*args, cwd=work, tmpdir=tmp_path / "tmp")
+    check(result, codes={1, 2})  # 2 once the profile loader names the bad field; never a traceback
+    assert not (work / "out").exists()
+    check_contained(work, {"fw.log", "profile.yaml"}, tmp_path / "tmp")
+
+
+@pytest.mark.slow  # one run with the PII stage (its NLP model loads for seconds)
+def test_no_planted_personal_data_in_what_is_printed(work: Path, tmp_path: Path) -> None:
+    planted = ("mallory.secret@victim-corp.example", "DE89370400440532013000", "4111111111111111")
+    text = FIREWALL + f"garbage line with {planted[0]} iban {planted[1]} card {planted[2]}\n"
+    (work / "fw.log").write_text(text)
+    (work / "mail.csv").write_text(
+        "date,sender,recipients,subject\n"
+        f"not-a-date,{planted[0]},{planted[0]},pay {planted[1]}\n"
+        f"2023-03-01T10:00:00Z,{planted[0]},bob@corp.example,card {planted[2]}\n"
+    )
+    for args in (("run", ".", "--out", "out", "--holder", "h"), ("run", ".", "--out", "out2", *QUICK)):
+        result = run(*args, cwd=work, tmpdir=tmp_path / "tmp")
+        check(result, codes={0}, planted=planted)
+    result = run("run", "mail.csv", "--out", "fw.log", *QUICK, cwd=work, tmpdir=tmp_path / "tmp")
+    check(result, codes={2}, planted=planted)
+    check_contained(work, {"fw.log", "mail.csv", "out", "out2"}, tmp_path / "tmp")

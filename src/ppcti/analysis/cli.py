@@ -61,6 +61,9 @@ def analyse_command(
 
     from ppcti.analysis.engine import STAGES, analyse
     from ppcti.analysis.report import write_report
+    from ppcti.outdir import check_out
+
+    check_out(out)  # a file, or a folder under a file or read-only, before any work
 
     options = AnalysisOptions(
         botnet_window=botnet_window,
