@@ -18,22 +18,25 @@ from ppcti.cleaned import FORMULA_START, NAME_MAX, ORIGINALS_SUFFIX, CleanedFile
 cells = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=12)
 
 
-@given(st.lists(st.lists(cells, min_size=3, max_size=3), min_size=1, max_size=8))
+@given(
+    st.lists(st.lists(cells, min_size=3, max_size=3), min_size=1, max_size=8),
+    st.sampled_from([",", ";", "\t", "|", "^"]),
+)
 def test_rows_round_trip_through_neutralisation(
-    tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]]
+    tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]], delimiter: str
 ) -> None:
     folder = tmp_path_factory.mktemp("cleaned")
     path = folder / "mail.csv"
     lines = []
     for row in rows:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="").writerow(row)
+        csv.writer(buffer, delimiter=delimiter, lineterminator="").writerow(row)
         lines.append(buffer.getvalue())
-    with CleanedWriter(path) as writer:
-        writer.write_header("a,b,c")
+    with CleanedWriter(path, delimiter=delimiter) as writer:
+        writer.write_header(delimiter.join("abc"))
         writer.write(pl.DataFrame({"cleaned": lines}), pl.Series(range(2, 2 + len(rows))))
     with open(path, encoding="utf-8", newline="") as handle:
-        parsed = list(csv.reader(handle))
+        parsed = list(csv.reader(handle, delimiter=delimiter))
     assert parsed[0] == ["a", "b", "c"]
     assert len(parsed) == len(rows) + 1
     restored = [list(r) for r in parsed[1:]]

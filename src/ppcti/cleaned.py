@@ -99,6 +99,10 @@ class CleanedWriter:
         self.header: list[str] | None = None
         self.changed = 0
         self._handle: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed by close()
+        escaped = "\\" + delimiter if delimiter in "]\\^-[" else delimiter
+        d = "\\t" if delimiter == "\t" else f"[{escaped}]"
+        #: An entry that may hold a cell starting a formula, or a line break anywhere.
+        self._risky = f'(?:^|{d})"?[=+\\-@\\t]|[\\r\\n]'
         self._originals: IO[bytes] | None = None
 
     def write_header(self, header: str) -> None:
@@ -106,27 +110,42 @@ class CleanedWriter:
         self._handle.write(self._row([neutralise(c) for c in self.header]))
 
     def write(self, lines: pl.DataFrame, numbers: pl.Series | None = None) -> None:
-        """One-column frame of entries; ``numbers`` are their line numbers (for the originals file)."""
+        """One-column frame of entries; ``numbers`` are their line numbers (for the originals file).
+
+        Only entries that may hold a formula cell or a line break (a Polars regex finds them) are
+        parsed and rewritten cell by cell; the others are already proper CSV and are written as they
+        are, so safety costs little where there is nothing to neutralise (``bench/outputs.py``).
+        """
         if self.header is None:
             write_lines(lines, self._handle)  # not CSV: the lines exactly as they are
             return
-        out: list[bytes] = []
-        numbered = numbers.to_list() if numbers is not None else [None] * lines.height
-        for text, number in zip(lines.to_series().to_list(), numbered, strict=True):
-            cells = _cells(text or "", self.delimiter)
-            safe = [neutralise(c) for c in cells]
-            for index, (cell, new) in enumerate(zip(cells, safe, strict=True)):
-                if cell is not new:
-                    self._original(number, index, cell)
-            out.append(self._row(safe))
-        self._handle.write(b"".join(out))
+        column = lines.to_series().fill_null("")
+        risky = column.str.contains(self._risky)
+        if risky.any():
+            where = risky.arg_true()
+            texts = column.gather(where).to_list()
+            numbered = numbers.gather(where).to_list() if numbers is not None else [None] * len(texts)
+            safe = [self._safe(text, number) for text, number in zip(texts, numbered, strict=True)]
+            column = column.scatter(where, pl.Series(safe, dtype=pl.String))
+        write_lines(column.to_frame(), self._handle)
 
-    def _row(self, cells: list[str]) -> bytes:
-        """One CSV record ending in ``\n``; a cell holding ``\r`` or ``\n`` is quoted (the csv module
+    def _safe(self, text: str, number: Any) -> str:
+        cells = _cells(text, self.delimiter)
+        safe = [neutralise(c) for c in cells]
+        for index, (cell, new) in enumerate(zip(cells, safe, strict=True)):
+            if cell is not new:
+                self._original(number, index, cell)
+        return self._text(safe)
+
+    def _text(self, cells: list[str]) -> str:
+        """One CSV record without its end; a cell holding ``\r`` or ``\n`` is quoted (the csv module
         quotes only the characters of its line terminator, hence ``\r\n`` here, then cut)."""
         buffer = io.StringIO()
         csv.writer(buffer, delimiter=self.delimiter, lineterminator="\r\n").writerow(cells)
-        return buffer.getvalue()[:-2].encode("utf-8", "surrogateescape") + b"\n"
+        return buffer.getvalue()[:-2]
+
+    def _row(self, cells: list[str]) -> bytes:
+        return self._text(cells).encode("utf-8", "surrogateescape") + b"\n"
 
     def _original(self, line: Any, index: int, value: str) -> None:
         if self._originals is None:
