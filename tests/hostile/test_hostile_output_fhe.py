@@ -61,3 +61,53 @@ def test_out_that_is_a_file_is_refused_first(keys: Path, tmp_path: Path) -> None
     check(result, codes={2})
     assert "--out names a file" in result.stderr
     assert (tmp_path / "taken").read_text() == "mine"
+
+
+LAUNCHER = """
+import pathlib, sys, time
+from ppcti.fhe import blacklist
+
+marker = pathlib.Path(sys.argv[1])
+
+def slow_row(task):
+    marker.write_text("x")
+    time.sleep(120)
+    return b""
+
+blacklist._encrypt_row = slow_row
+sys.argv = ["ppcti", *sys.argv[2:]]
+from ppcti.cli import main
+main()
+"""
+
+
+def test_ctrl_c_to_the_process_group_during_parallel_encryption(keys: Path, tmp_path: Path) -> None:
+    """As a terminal's Ctrl-C reaches every process of the job: the worker processes stay quiet, the
+    command says it was interrupted, exits 130 and leaves no blacklist file."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from hostile_output_helpers import env_for
+
+    (tmp_path / "bl.txt").write_text("".join(f"198.18.{i // 250}.{i % 250}\n" for i in range(2000)))
+    (tmp_path / "launcher.py").write_text(LAUNCHER)
+    marker = tmp_path / "reached"
+    args = [sys.executable, "launcher.py", str(marker), "fhe", "encrypt-blacklist", "bl.txt", "--public",
+            str(keys / "public.key"), "--out", "bl.fhe", "--threads", "2"]
+    (tmp_path / "tmp").mkdir()
+    proc = subprocess.Popen(args, cwd=tmp_path, env=env_for(tmp_path / "tmp"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stdout + stderr
+    assert "interrupted by SIGINT" in stderr
+    assert not (tmp_path / "bl.fhe").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bl.fhe")]
+    assert not list((tmp_path / "tmp").iterdir())
