@@ -34,7 +34,7 @@ from ppcti.formats.base import ParsedBatch
 from ppcti.formats.mapping import load_mapping
 from ppcti.ingest import Limits, SourceFile, Upload, open_upload
 from ppcti.model import EVENT_FIELDS, Reject
-from ppcti.outdir import staged_output
+from ppcti.outdir import check_out, staged_output
 from ppcti.outputs import write_frame
 
 #: Post-processing stages that can be switched off with ``--skip``.
@@ -178,20 +178,20 @@ def run_pipeline(
     clock = _Clock(summary)
     # Everything is written into a staging folder and moved into --out at the end (ppcti.outdir): an
     # interrupted or failed run leaves nothing that looks complete, and no link inside --out is followed.
-    with staged_output(options.out) as stage:
+    check_out(options.out)  # fail before any work; the staging folder is made after ingest reads the inputs
+    with clock("ingest"):
+        upload = open_upload(inputs, holder=options.holder, limits=options.limits)
+    with upload, staged_output(options.out) as stage:
         options = dataclasses.replace(options, out=stage.path)
-        with clock("ingest"):
-            upload = open_upload(inputs, holder=options.holder, limits=options.limits)
-        with upload:
-            summary.refused = [{"member": r.member, "reason": r.reason} for r in upload.refused]
-            _core(upload, options, summary, clock, progress)
-            if not summary.completed:
-                _write_summary(stage.path, summary)
-                stage.commit(remove=RUN_OUTPUTS)
-                if upload.refused and not upload.files:
-                    raise InputRefused("every member of the upload was refused; see summary.json")
-                raise InputRefused("no file in the upload holds a recognised log format; see summary.json")
-            _later_stages(upload, options, summary, clock, progress)
+        summary.refused = [{"member": r.member, "reason": r.reason} for r in upload.refused]
+        _core(upload, options, summary, clock, progress)
+        if not summary.completed:
+            _write_summary(stage.path, summary)
+            stage.commit(remove=RUN_OUTPUTS)
+            if upload.refused and not upload.files:
+                raise InputRefused("every member of the upload was refused; see summary.json")
+            raise InputRefused("no file in the upload holds a recognised log format; see summary.json")
+        _later_stages(upload, options, summary, clock, progress)
         _write_summary(stage.path, summary)
         stage.commit(remove=RUN_OUTPUTS)
     return summary
@@ -203,18 +203,8 @@ def _run_id(holder: str, started: datetime) -> str:
 
 
 #: What a run writes into --out; a new run replaces all of them (those it skips are removed).
-RUN_OUTPUTS = (
-    "cleaned",
-    "cti",
-    "events.jsonl",
-    "rejects.jsonl",
-    "summary.json",
-    "pii.json",
-    "kg.ttl",
-    "insights.json",
-    "infrastructure.json",
-    "report.html",
-)
+RUN_OUTPUTS = ("cleaned", "cti", "events.jsonl", "rejects.jsonl", "summary.json", "pii.json", "kg.ttl")
+RUN_OUTPUTS += ("insights.json", "infrastructure.json", "report.html")
 
 
 class _Clock:
@@ -255,10 +245,8 @@ def _core(
                 summary.unrecognised.append(source.path)
             else:
                 cleaned = cleaned_files.place(get(stats.format or "").cleaned_name(source))
-                _parse_file(
-                    source, stats, parse_options, options, dedup, events_out, rejects_out, summary, clock,
-                    cleaned,
-                )
+                args = (source, stats, parse_options, options, dedup, events_out, rejects_out, summary)
+                _parse_file(*args, clock, cleaned)
             done_bytes += source.size
             if progress:
                 progress("parse and clean", done_bytes, total_bytes)
