@@ -36,8 +36,10 @@ def samples(
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ppcti.outdir import check_out
     from ppcti.samples.build import FORMATS, PLANS, generate, split_rows
 
+    check_out(out)
     total = sum(sum(split_rows(rows, PLANS[f])) for f in FORMATS)
     console = Console(stderr=True)
     with Progress(
