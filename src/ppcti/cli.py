@@ -8,13 +8,10 @@ heavy dependencies (spaCy, SEAL, librdkafka) inside the command functions, so ``
 from __future__ import annotations
 
 import importlib
-import sys
 
 import typer
-from rich.console import Console
 
-from ppcti import __version__
-from ppcti.errors import PpctiError
+from ppcti import __version__, exits
 
 #: Modules that register commands, in the order they appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -37,8 +34,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-err_console = Console(stderr=True)
-
 
 def _version(value: bool) -> None:
     if value:
@@ -60,27 +55,8 @@ for _module in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Console entry point: user errors print one clear line and exit non-zero, without a traceback."""
-    try:
-        app(standalone_mode=False)
-    except PpctiError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    """Console entry point: errors print one clear line and map to an exit code (:mod:`ppcti.exits`)."""
+    exits.main(app)
 
 
 if __name__ == "__main__":

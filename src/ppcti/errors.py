@@ -12,6 +12,10 @@ class, print its message and map it to an exit code or HTTP status without a tra
     ├── FHEError                    bad, mismatched or corrupt FHE key, query, blacklist or result file
     └── BusError                    Kafka broker unreachable or a message not delivered
 
+:mod:`ppcti.exits` is the one place that turns these (and usage errors, signals and bugs) into exit codes
+and printed messages: 0 done, 1 internal error, 2 usage or configuration, 3 input refused, 130/143
+interrupted by SIGINT/SIGTERM.
+
 Messages never contain raw values from the input: they name files, lines, columns and reasons, which is
 what a user needs to fix the input, and nothing that could leak personal data into logs.
 """

@@ -9,8 +9,8 @@ memory stays bounded by the batch size plus the deduplication index (see ``docs/
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import shutil
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -28,13 +28,15 @@ from ppcti.clean.datesource import MEMBER_TIME, UPLOAD, file_dates, latest_date,
 from ppcti.clean.dedup import Deduplicator
 from ppcti.clean.minimise import Profile, load_profile
 from ppcti.clean.timestamps import TimeContext
+from ppcti.cleaned import CleanedFiles, CleanedWriter
 from ppcti.errors import ConfigError, FormatError, InputRefused
 from ppcti.formats import ParseOptions, detect, get
 from ppcti.formats.base import ParsedBatch
 from ppcti.formats.mapping import load_mapping
 from ppcti.ingest import Limits, SourceFile, Upload, open_upload
 from ppcti.model import EVENT_FIELDS, Reject
-from ppcti.outputs import write_frame, write_lines
+from ppcti.outdir import check_out, staged_output
+from ppcti.outputs import write_frame
 
 #: Post-processing stages that can be switched off with ``--skip``.
 OPTIONAL_STAGES = ("pii", "cti", "analysis", "report")
@@ -68,6 +70,8 @@ class RunOptions:
     #: Bytes of input per batch: peak memory is about 30x this for firewall text (see docs/benchmarks.md).
     batch_bytes: int = 8 * 1024 * 1024
     json_mappings: tuple[Path, ...] = ()
+    #: Also share attackers at non-public addresses (see :mod:`ppcti.netrange`); off by default.
+    share_private: bool = False
 
     def __post_init__(self) -> None:
         if not self.holder.strip():
@@ -177,21 +181,25 @@ def run_pipeline(
         holder=options.holder,
         started_at=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    out = options.out
-    _prepare_out(out)
     clock = _Clock(summary)
+    # Everything is written into a staging folder and moved into --out at the end (ppcti.outdir): an
+    # interrupted or failed run leaves nothing that looks complete, and no link inside --out is followed.
+    check_out(options.out)  # fail before any work; the staging folder is made after ingest reads the inputs
     with clock("ingest"):
         upload = open_upload(inputs, holder=options.holder, limits=options.limits)
-    with upload:
+    with upload, staged_output(options.out) as stage:
+        options = dataclasses.replace(options, out=stage.path)
         summary.refused = [{"member": r.member, "reason": r.reason} for r in upload.refused]
         _core(upload, options, summary, clock, progress)
         if not summary.completed:
-            _write_summary(out, summary)
+            _write_summary(stage.path, summary)
+            stage.commit(remove=RUN_OUTPUTS)
             if upload.refused and not upload.files:
                 raise InputRefused("every member of the upload was refused; see summary.json")
             raise InputRefused("no file in the upload holds a recognised log format; see summary.json")
         _later_stages(upload, options, summary, clock, progress)
-    _write_summary(out, summary)
+        _write_summary(stage.path, summary)
+        stage.commit(remove=RUN_OUTPUTS)
     return summary
 
 
@@ -200,21 +208,9 @@ def _run_id(holder: str, started: datetime) -> str:
     return f"{started.strftime('%Y%m%dT%H%M%SZ')}-{digest}"
 
 
-def _prepare_out(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("cleaned", "cti"):
-        shutil.rmtree(out / name, ignore_errors=True)
-    for name in (
-        "events.jsonl",
-        "rejects.jsonl",
-        "summary.json",
-        "pii.json",
-        "kg.ttl",
-        "insights.json",
-        "infrastructure.json",
-        "report.html",
-    ):
-        (out / name).unlink(missing_ok=True)
+#: What a run writes into --out; a new run replaces all of them (those it skips are removed).
+RUN_OUTPUTS = ("cleaned", "cti", "events.jsonl", "rejects.jsonl", "summary.json", "pii.json", "kg.ttl")
+RUN_OUTPUTS += ("insights.json", "infrastructure.json", "report.html")
 
 
 class _Clock:
@@ -243,6 +239,7 @@ def _core(
         batch_bytes=options.batch_bytes,
         json_mappings=tuple(load_mapping(path) for path in options.json_mappings),
     )
+    cleaned_files = CleanedFiles(out / "cleaned")
     total_bytes = sum(f.size for f in upload.files) or 1
     done_bytes = 0
     with open(out / "events.jsonl", "wb") as events_out, open(out / "rejects.jsonl", "wb") as rejects_out:
@@ -276,10 +273,10 @@ def _core(
                     member_time=source.modified,
                 )
                 file_options = replace(parse_options, time=dates.time)
+                cleaned = cleaned_files.place(get(stats.format or "").cleaned_name(source))
                 try:
-                    _parse_file(
-                        source, stats, file_options, options, dedup, events_out, rejects_out, summary, clock
-                    )
+                    args = (source, stats, file_options, options, dedup, events_out, rejects_out, summary)
+                    _parse_file(*args, clock, cleaned)
                 except FormatError as exc:
                     # what was read before the error stays; the rest of the file is one reject
                     reject = Reject(
@@ -334,11 +331,11 @@ def _parse_file(
     rejects_out: IO[bytes],
     summary: RunSummary,
     clock: _Clock,
+    cleaned_path: Path,
 ) -> None:
     fmt = get(stats.format or "")
-    cleaned_path = options.out / "cleaned" / fmt.cleaned_name(source)
-    cleaned_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(cleaned_path, "wb") as cleaned:
+    delimiter = getattr(getattr(source, "csv_dialect", None), "delimiter", None) or ","
+    with CleanedWriter(cleaned_path, delimiter=delimiter) as cleaned:
         batches = iter(fmt.parse(source, parse_options))
         header_written = False
         while True:
@@ -347,7 +344,7 @@ def _parse_file(
             if batch is None:
                 break
             if batch.cleaned_header and not header_written:
-                cleaned.write(batch.cleaned_header.encode("utf-8") + b"\n")
+                cleaned.write_header(batch.cleaned_header)
                 header_written = True
             with clock("clean"):
                 kept, dups = _clean_batch(batch, source.path, stats.format or "", options, dedup)
@@ -421,7 +418,7 @@ def _write_batch(
     stats: FileStats,
     events_out: IO[bytes],
     rejects_out: IO[bytes],
-    cleaned: IO[bytes],
+    cleaned: CleanedWriter,
     summary: RunSummary,
     profile: Profile,
 ) -> None:
@@ -429,8 +426,8 @@ def _write_batch(
     if profile_events.height:
         write_frame(profile_events, events_out)
         column = "cleaned" if "cleaned" in kept.columns else "raw"
-        # one column, never quoted: the lines exactly as they are
-        write_lines(kept.select(column), cleaned)
+        # the lines as they are; CSV rows cell by cell, with formula cells neutralised (ppcti.cleaned)
+        cleaned.write(kept.select(column), kept.get_column("line") if "line" in kept.columns else None)
     rejects = list(batch.rejects)
     for line, raw, of, kind in dups.select("line", "raw", "duplicate_of", "duplicate_kind").iter_rows():
         rejects.append(Reject(path, line, f"duplicate ({kind}) of {of}", raw, "dedup"))
@@ -495,9 +492,14 @@ def _stage_pii(upload: Upload, options: RunOptions, summary: RunSummary) -> dict
 def _stage_cti(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
     from ppcti.stix import CtiOptions, write_cti
 
-    result = write_cti(options.out / "events.jsonl", options.out / "cti", options=CtiOptions(tlp=options.tlp))
+    cti_options = CtiOptions(tlp=options.tlp, share_private=options.share_private)
+    result = write_cti(options.out / "events.jsonl", options.out / "cti", options=cti_options)
     data = result.to_dict()
-    data["message"] = f"{data['bundles']} STIX bundles → cti/bundles.jsonl, cti/aggregate.json"
+    kept = sum(result.withheld.values())
+    data["message"] = (
+        f"{data['bundles']} STIX bundles → cti/bundles.jsonl, cti/aggregate.json; "
+        f"{kept} attackers kept private (outbound, non-public or own addresses)"
+    )
     return data
 
 

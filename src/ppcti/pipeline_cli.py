@@ -115,6 +115,12 @@ def run(
     json_mapping: list[Path] = typer.Option(
         [], "--json-mapping", help="YAML field mapping for a JSON feed shape of your own (repeatable)."
     ),
+    share_private: bool = typer.Option(
+        False,
+        "--share-private",
+        help="Also make indicators of attackers at private, CGNAT, loopback, link-local or documentation "
+        "addresses (they stay with the holder by default).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
 ) -> None:
     """Turn security logs into normalised events, PII findings, STIX 2.1 CTI and an analyst report."""
@@ -144,6 +150,7 @@ def run(
         kafka=kafka,
         kafka_events=kafka_events,
         json_mappings=tuple(json_mapping),
+        share_private=share_private,
     )
     console = Console(stderr=True, quiet=quiet)
     with Progress(
@@ -168,15 +175,18 @@ def run(
 
 
 def _print_summary(console: Console, summary: RunSummary, out: Path) -> None:
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"ppcti run {summary.run_id} — {summary.holder}", show_lines=False)
+    # names come from the upload and the command line: printed literally, never read as Rich markup
+    table = Table(title=Text(f"ppcti run {summary.run_id} — {summary.holder}"), show_lines=False)
     for col in ("file", "format", "entries", "events", "rejects", "duplicates"):
         table.add_column(col, justify="right" if col not in ("file", "format") else "left")
     for f in summary.files:
         table.add_row(
-            f.path,
-            f.format or "[yellow]unrecognised[/]",
+            Text(f.path),
+            Text(f.format) if f.format else Text("unrecognised", style="yellow"),
             str(f.entries),
             str(f.events),
             str(f.rejects),
@@ -184,9 +194,12 @@ def _print_summary(console: Console, summary: RunSummary, out: Path) -> None:
         )
     console.print(table)
     for refused in summary.refused:
-        console.print(f"[yellow]refused[/] {refused['member']}: {refused['reason']}")
+        console.print(f"[yellow]refused[/] {escape(refused['member'])}: {escape(refused['reason'])}")
     for stage, result in summary.stages.items():
         console.print(
-            f"[green]{stage}[/]: {result.get('message', '')}" if isinstance(result, dict) else stage
+            f"[green]{stage}[/]: {escape(str(result.get('message', '')))}"
+            if isinstance(result, dict)
+            else escape(stage)
         )
-    console.print(f"[bold]{summary.events}[/] events, [bold]{summary.rejects}[/] rejects → {out}")
+    totals = f"[bold]{summary.events}[/] events, [bold]{summary.rejects}[/] rejects"
+    console.print(f"{totals} → {escape(str(out))}")

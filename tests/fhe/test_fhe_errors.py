@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ppcti.errors import FHEError, FormatError
+from ppcti.errors import FHEError, FormatError, InputRefused
 from ppcti.fhe import FheParams, correlate, decrypt, encrypt_blacklist, encrypt_cti, keygen
 
 
@@ -98,3 +98,54 @@ def test_too_wide_block_is_refused(keys: Path, tmp_path: Path) -> None:
     (tmp_path / "bl.txt").write_text("2000::/8\n")
     with pytest.raises(FormatError, match="wider than"):
         encrypt_blacklist([tmp_path / "bl.txt"], keys / "public.key", tmp_path / "bl.fhe")
+
+
+@pytest.mark.parametrize(
+    ("content", "error", "match"),
+    [
+        pytest.param(b"", InputRefused, "no IPv4, IPv6 or e-mail address", id="empty"),
+        pytest.param(b"# only a comment\n\n", InputRefused, "no IPv4, IPv6 or e-mail address", id="comments"),
+        pytest.param(b"192.0.2.1\nnot-an-address\n", FormatError, r"q\.txt:2: not an IPv4", id="bad-line"),
+        pytest.param(bytes(range(256)) * 4, FormatError, "not UTF-8|not an IPv4", id="random-bytes"),
+    ],
+)
+def test_encrypt_cti_refuses_input_without_addresses(
+    keys: Path, tmp_path: Path, content: bytes, error: type[Exception], match: str
+) -> None:
+    """As encrypt-blacklist does: a line that is not an address is named with its line number, and a
+    query without a single address is refused instead of reporting "0 addresses"."""
+    (tmp_path / "q.txt").write_bytes(content)
+    with pytest.raises(error, match=match):
+        encrypt_cti(tmp_path / "q.txt", keys / "public.key", tmp_path / "q")
+    assert not (tmp_path / "q").exists()
+
+
+def test_encrypt_cti_refuses_a_run_without_addresses(keys: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "events.jsonl").write_bytes(b'{"holder": "h", "emails": []}\n')
+    with pytest.raises(InputRefused, match="no IPv4, IPv6 or e-mail address"):
+        encrypt_cti(run, keys / "public.key", tmp_path / "q")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"values": 5},
+        {"values": [{"value": 1, "entries": []}]},
+        {"batches": [{"slots": [[0, [99]]]}]},
+        {"batches": [{"slots": [["x", [0]]]}]},
+        {"batches": [{"slots": [[10**9, [0]]]}]},
+        {"batches": "x"},
+        {"values": [{"value": "192.0.2.1", "entries": 3}]},
+    ],
+    ids=["values-int", "value-int", "owner-range", "slot-str", "slot-big", "batches-str", "entries-int"],
+)
+def test_decrypt_with_a_damaged_mapping(keys: Path, files: Path, damage: dict) -> None:
+    import orjson
+
+    mapping = orjson.loads((files / "q/mapping.json").read_bytes())
+    mapping.update(damage)
+    (files / "bad.json").write_bytes(orjson.dumps(mapping))
+    with pytest.raises(FHEError, match="mapping file"):
+        decrypt(files / "r.fhe", keys / "secret.key", files / "bad.json", files / "out")

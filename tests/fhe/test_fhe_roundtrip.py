@@ -9,6 +9,7 @@ import orjson
 import pytest
 from fhe_helpers import Pipeline, plain_membership
 
+from ppcti.errors import InputRefused
 from ppcti.fhe import FheParams, correlate, decrypt, encrypt_blacklist, encrypt_cti, keygen
 
 CIDR_LIST = [
@@ -112,7 +113,8 @@ def test_several_batches_and_duplicates(tmp_path: Path, pipeline: Pipeline) -> N
 def test_empty_blacklist_and_empty_query(pipeline: Pipeline) -> None:
     got = pipeline(["203.0.113.7", "x@y.example"], ["# nothing listed"])
     assert got == {"203.0.113.7": False, "x@y.example": False}
-    assert pipeline([], ["203.0.113.7"]) == {}
+    with pytest.raises(InputRefused, match="no IPv4, IPv6 or e-mail address"):
+        pipeline([], ["203.0.113.7"])  # an empty query is refused, not answered "0 found"
 
 
 def test_two_worker_processes_give_the_same_answer(pipeline: Pipeline) -> None:

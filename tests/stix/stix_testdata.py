@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-ATTACKERS_V4 = ["203.0.113.7", "198.51.100.23", "192.0.2.200", "45.33.32.156", "185.220.101.4"]
-ATTACKERS_V6 = ["2001:db8:bad::7", "2001:db8:0:1::66"]
+ATTACKERS_V4 = ["91.203.5.7", "80.82.77.23", "141.98.10.200", "45.33.32.156", "185.220.101.4"]
+ATTACKERS_V6 = ["2a01:4f8:bad::7", "2a01:4f8:0:1::66"]
 TARGETS = ["10.0.0.5", "10.0.3.17", "192.168.1.20", "172.16.4.2", "fd00::25"]
 SENDERS = ["billing@evil-invoice.example", "ceo.fake@lookalike.example", "o'brien@spoof.example"]
 RECIPIENTS = ["alice@acme.example", "bob@acme.example", "carol.d@hospital.example"]

@@ -23,7 +23,7 @@ FIREWALL = {
     "source_file": "fw.log",
     "line": 3,
     "timestamp": "2023-03-07T10:38:03Z",
-    "src_ip": "203.0.113.7",
+    "src_ip": "91.203.5.7",
     "src_port": 51515,
     "dst_ip": "10.0.0.5",
     "dst_port": 22,
@@ -61,17 +61,17 @@ def assert_strict_valid(bundle, options=STRICT):
 
 def test_firewall_entry_content():
     objs = by_type(bundle_for_event(FIREWALL))
-    assert sorted(o["value"] for o in objs["ipv4-addr"]) == ["10.0.0.5", "198.51.100.1", "203.0.113.7"]
+    assert sorted(o["value"] for o in objs["ipv4-addr"]) == ["10.0.0.5", "198.51.100.1", "91.203.5.7"]
     assert [o["value"] for o in objs["mac-addr"]] == ["00:1a:2b:3c:4d:5e"]
     (traffic,) = objs["network-traffic"]
     ids = {o["value"]: o["id"] for o in objs["ipv4-addr"]}
-    assert traffic["src_ref"] == ids["203.0.113.7"]
+    assert traffic["src_ref"] == ids["91.203.5.7"]
     assert traffic["dst_ref"] == ids["10.0.0.5"]
     assert (traffic["src_port"], traffic["dst_port"]) == (51515, 22)
     assert traffic["protocols"] == ["ipv4", "tcp"]
     assert traffic["start"] == "2023-03-07T10:38:03Z"
     (indicator,) = objs["indicator"]
-    assert indicator["pattern"] == "[ipv4-addr:value = '203.0.113.7']"
+    assert indicator["pattern"] == "[ipv4-addr:value = '91.203.5.7']"
     assert indicator["pattern_type"] == "stix"
     assert indicator["valid_from"] == "2023-03-07T10:38:03Z"
     assert indicator["indicator_types"] == ["malicious-activity"]
@@ -130,12 +130,12 @@ def test_benign_email_gets_no_indicator():
 
 
 def test_ipv6_is_compressed_and_layer_is_ipv6():
-    event = {**FIREWALL, "src_ip": "2001:0DB8:0000:0000:0000:0000:0000:0007", "dst_ip": "2001:db8::1"}
+    event = {**FIREWALL, "src_ip": "2A01:04F8:0000:0000:0000:0000:0000:0007", "dst_ip": "2001:db8::1"}
     del event["nat_ip"]
     objs = by_type(bundle_for_event(event))
-    assert sorted(o["value"] for o in objs["ipv6-addr"]) == ["2001:db8::1", "2001:db8::7"]
+    assert sorted(o["value"] for o in objs["ipv6-addr"]) == ["2001:db8::1", "2a01:4f8::7"]
     assert objs["network-traffic"][0]["protocols"] == ["ipv6", "tcp"]
-    assert objs["indicator"][0]["pattern"] == "[ipv6-addr:value = '2001:db8::7']"
+    assert objs["indicator"][0]["pattern"] == "[ipv6-addr:value = '2a01:4f8::7']"
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ def test_addresses_the_validator_refuses_are_reported():
     assert_strict_valid(built.bundle)
 
 
-@pytest.mark.parametrize("value", ["a'b@x.example", "back\\slash", "203.0.113.7"])
+@pytest.mark.parametrize("value", ["a'b@x.example", "back\\slash", "91.203.5.7"])
 def test_stix_pattern_escapes_quotes_and_backslashes(value):
     from stix2patterns.validator import run_validator
 

@@ -56,10 +56,14 @@ def analyse_command(
 ) -> None:
     """Find attacked private infrastructure, botnets, sweeps and attackers shared by several holders."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ppcti.analysis.engine import STAGES, analyse
     from ppcti.analysis.report import write_report
+    from ppcti.outdir import check_out
+
+    check_out(out)  # a file, or a folder under a file or read-only, before any work
 
     options = AnalysisOptions(
         botnet_window=botnet_window,
@@ -96,7 +100,7 @@ def analyse_command(
     console.print(
         f"{insights['summary']['events']:,} entries: {counts['private_targets']:,} private targets, "
         f"{counts['botnet_groups']:,} botnet groups, {counts['sweeps']:,} sweeps, "
-        f"{counts['cross_holder_attackers']:,} attackers seen by several holders → {out}",
+        f"{counts['cross_holder_attackers']:,} attackers seen by several holders → {escape(str(out))}",
         highlight=False,
     )
 

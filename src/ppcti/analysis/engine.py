@@ -20,6 +20,7 @@ from ppcti.analysis.load import load
 from ppcti.analysis.options import AnalysisOptions
 from ppcti.analysis.summary import run_summary
 from ppcti.analysis.targets import analyse_targets, infrastructure, private_target_stats
+from ppcti.outdir import write_atomic
 from ppcti.stix.attacks import ATTACKS_BUNDLE, write_attack_bundle
 
 INSIGHTS_FILE = "insights.json"
@@ -35,9 +36,7 @@ Progress = Callable[[str], None]
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
-    tmp.replace(path)
+    write_atomic(path, orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
 
 
 def analyse(

@@ -14,6 +14,7 @@ import orjson
 from ppcti.analysis import charts
 from ppcti.analysis.engine import INSIGHTS_FILE
 from ppcti.errors import InputRefused
+from ppcti.outdir import write_atomic
 
 REPORT_FILE = "report.html"
 SUMMARY_FILE = "summary.json"
@@ -34,7 +35,7 @@ def _json_island(data: Any) -> str:
 def _read_json(path: Path, what: str) -> Any:
     try:
         return orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError:
+    except (orjson.JSONDecodeError, OSError):
         raise InputRefused(f"{what} is not valid JSON", file=str(path)) from None
 
 
@@ -86,7 +87,10 @@ def write_report(run_dir: Path, insights: dict[str, Any] | None = None) -> Path:
 
     Shows ``run_dir/summary.json`` when present and links to the run's STIX files that exist.
     """
+    import jinja2
+
     run_dir = Path(run_dir)
+    from_file = insights is None
     if insights is None:
         path = run_dir / INSIGHTS_FILE
         if not path.is_file():
@@ -95,8 +99,15 @@ def write_report(run_dir: Path, insights: dict[str, Any] | None = None) -> Path:
     summary_path = run_dir / SUMMARY_FILE
     summary = _read_json(summary_path, "summary.json") if summary_path.is_file() else None
     links = [(name, text) for name, text in CTI_FILES if (run_dir / name).is_file()]
+    try:
+        page = render(insights, summary=summary, links=links)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError, jinja2.UndefinedError):
+        if not from_file:
+            raise  # insights made in this process: a bug, not bad input
+        # a file from disk may have been edited or come from elsewhere: bad input, not a crash
+        raise InputRefused(
+            "insights.json does not have the shape 'ppcti analyse' writes", file=str(run_dir / INSIGHTS_FILE)
+        ) from None
     out = run_dir / REPORT_FILE
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(render(insights, summary=summary, links=links), encoding="utf-8")
-    tmp.replace(out)
+    write_atomic(out, page.encode("utf-8"))
     return out

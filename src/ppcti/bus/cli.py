@@ -45,6 +45,7 @@ def _run_worker(
     idle: float | None,
 ) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     from ppcti.bus.worker import Worker, WorkerOptions
 
@@ -55,7 +56,8 @@ def _run_worker(
     worker.install_signal_handlers()
     console = Console(stderr=True)
     console.print(
-        f"worker in group [bold]{group}[/] consuming {topic} from {settings.bootstrap}", highlight=False
+        f"worker in group [bold]{escape(group)}[/] consuming {escape(topic)} "
+        f"from {escape(settings.bootstrap)}", highlight=False
     )
     stats = worker.run()
     console.print(

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from ppcti.outdir import check_out, check_out_file
+
 fhe_app = typer.Typer(
     name="fhe",
     help="Private blacklist correlation under homomorphic encryption (holder, blacklist owner, server).",
@@ -49,6 +51,7 @@ def keygen_cmd(
     out: Path = typer.Option(..., "--out", help="Folder for secret.key (keep it) and public.key (share it)."),
 ) -> None:
     """Create the holder's keys: secret.key stays with the holder, public.key goes to owner and server."""
+    check_out(out)
     _need_fhe()
     from ppcti.fhe.keys import keygen
 
@@ -67,6 +70,7 @@ def encrypt_cti_cmd(
     ),
 ) -> None:
     """CTIEncrypt-K: encrypt the CTI's attacker/victim IPs and e-mails into a query."""
+    check_out(out)
     _need_fhe()
     from ppcti.fhe.query import encrypt_cti
 
@@ -88,6 +92,7 @@ def encrypt_blacklist_cmd(
     threads: int = typer.Option(0, "--threads", help="Worker processes (0 = all available cores)."),
 ) -> None:
     """BLEncrypt-K: encrypt a blacklist for the holder's public key (CIDR blocks are not expanded)."""
+    check_out_file(out)
     _need_fhe()
     from ppcti.fhe.blacklist import encrypt_blacklist
 
@@ -105,6 +110,7 @@ def correlate_cmd(
     threads: int = typer.Option(0, "--threads", help="Worker processes (0 = all available cores)."),
 ) -> None:
     """The server: correlate an encrypted query with an encrypted blacklist; holds no secret key."""
+    check_out_file(out)
     _need_fhe()
     from ppcti.fhe.server import correlate
 
@@ -126,6 +132,7 @@ def decrypt_cmd(
     ),
 ) -> None:
     """Decrypt-K: one found/not-found per queried address, mapped back to the CTI entries."""
+    check_out(out)
     _need_fhe()
     from ppcti.fhe.decryption import decrypt
 

@@ -14,6 +14,7 @@ from ppcti.errors import FHEError
 from ppcti.fhe.fileformat import check_match, read_file
 from ppcti.fhe.keys import load_secret
 from ppcti.fhe.query import MAPPING_FORMAT
+from ppcti.outdir import write_atomic
 
 MATCHES_NAME = "fhe_matches.json"
 
@@ -39,7 +40,36 @@ def read_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise FHEError("mapping file is not valid JSON (corrupt or truncated)", file=path) from exc
     if not isinstance(mapping, dict) or mapping.get("format") != MAPPING_FORMAT:
         raise FHEError("not a ppcti FHE mapping file", file=path)
+    if not _well_formed(mapping):
+        raise FHEError("mapping file is damaged: values or slots unlike what encrypt-cti writes", file=path)
     return mapping
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _well_formed(mapping: dict[str, Any]) -> bool:
+    """Every value an address with its entries, every slot ``[index, [owner, ...]]`` naming a value."""
+    values, batches = mapping.get("values"), mapping.get("batches")
+    if not isinstance(values, list) or not isinstance(batches, list):
+        return False
+    for v in values:
+        if not isinstance(v, dict) or not isinstance(v.get("value"), str):
+            return False
+        if not isinstance(v.get("entries"), list):
+            return False
+    for batch in batches:
+        slots = batch.get("slots") if isinstance(batch, dict) else None
+        if not isinstance(slots, list):
+            return False
+        for slot in slots:
+            if not isinstance(slot, list) or len(slot) != 2 or not _is_int(slot[0]):
+                return False
+            owners = slot[1]
+            if not isinstance(owners, list) or not all(_is_int(o) and o < len(values) for o in owners):
+                return False
+    return True
 
 
 def zero_slots(
@@ -87,6 +117,8 @@ def decrypt(
     found = [False] * len(values)
     for hit, batch in zip(hits, mapping["batches"], strict=True):
         for slot, owners in batch["slots"]:
+            if slot >= len(hit):
+                raise FHEError("mapping file names a slot the result does not have", file=str(mapping_path))
             if hit[slot]:
                 for owner in owners:
                     found[owner] = True
@@ -96,7 +128,7 @@ def decrypt(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     matches_path = out / MATCHES_NAME
-    matches_path.write_bytes(orjson.dumps({"matches": matches}, option=orjson.OPT_INDENT_2))
+    write_atomic(matches_path, orjson.dumps({"matches": matches}, option=orjson.OPT_INDENT_2))
     stix_path, marked = None, 0
     bundles = stix if stix is not None else mapping.get("bundles_path")
     if bundles is not None and (stix is not None or Path(bundles).exists()):

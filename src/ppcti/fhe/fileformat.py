@@ -12,7 +12,6 @@ both against the key they hold (see :func:`check_match`).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import struct
@@ -23,6 +22,7 @@ from typing import Any
 import orjson
 
 from ppcti.errors import FHEError
+from ppcti.outdir import open_atomic
 
 MAGIC = b"PPCTIFHE"
 FORMAT_VERSION = 1
@@ -43,25 +43,17 @@ def write_file(
     blobs = list(blobs)
     head = orjson.dumps(header, option=orjson.OPT_SORT_KEYS)
     digest = hashlib.sha256()
-    tmp = f"{path}.part"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
-        with os.fdopen(fd, "wb") as fh:
+    with open_atomic(path, private=private) as fh:  # a fresh name, renamed over path: links replaced
 
-            def put(chunk: bytes) -> None:
-                digest.update(chunk)
-                fh.write(chunk)
+        def put(chunk: bytes) -> None:
+            digest.update(chunk)
+            fh.write(chunk)
 
-            put(MAGIC + struct.pack(">HI", FORMAT_VERSION, len(head)) + head + struct.pack(">I", len(blobs)))
-            for blob in blobs:
-                put(struct.pack(">Q", len(blob)))
-                put(blob)
-            fh.write(digest.digest())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    os.replace(tmp, path)
+        put(MAGIC + struct.pack(">HI", FORMAT_VERSION, len(head)) + head + struct.pack(">I", len(blobs)))
+        for blob in blobs:
+            put(struct.pack(">Q", len(blob)))
+            put(blob)
+        fh.write(digest.digest())
     return os.path.getsize(path)
 
 

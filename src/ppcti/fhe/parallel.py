@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -20,6 +21,13 @@ STATE: dict[str, Any] = {}
 
 def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C to the parent (which stops the pool) and die quietly on SIGTERM, instead of
+    running the parent's handlers they were forked with and each printing a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def fork_map(
@@ -40,7 +48,7 @@ def fork_map(
                 if progress:
                     progress(len(out), len(tasks))
         else:
-            with mp.get_context("fork").Pool(processes=threads) as pool:
+            with mp.get_context("fork").Pool(processes=threads, initializer=_worker_signals) as pool:
                 for blob in pool.imap(func, tasks, chunksize=max(1, len(tasks) // (threads * 8))):
                     out.append(blob)
                     if progress:

@@ -19,6 +19,7 @@ from ppcti.fhe.fileformat import write_file
 from ppcti.fhe.keys import load_public
 from ppcti.fhe.params import HASH_FELTS, FheParams
 from ppcti.fhe.sources import select_addresses
+from ppcti.outdir import write_atomic
 
 QUERY_NAME = "query.fhe"
 MAPPING_NAME = "mapping.json"
@@ -129,8 +130,6 @@ def encrypt_cti(
         "batches": [{"slots": [[s, owners] for s, owners in b.slots]} for b in batches],
     }
     mapping_path = out / MAPPING_NAME
-    fd = os.open(mapping_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(orjson.dumps(mapping))
+    write_atomic(mapping_path, orjson.dumps(mapping), private=True)
     n_items = sum(len(b.slots) for b in batches)
     return QuerySummary(str(query_path), str(mapping_path), len(values), n_items, len(batches), total, size)

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from ppcti.errors import InputRefused
+from ppcti.errors import FormatError, InputRefused
 from ppcti.fhe.encoding import canonical_address
 from ppcti.jsonl import iter_jsonl
 
@@ -95,16 +95,33 @@ def _bundles(path: Path, sel: CtiSelection) -> None:
 
 
 def _plain(path: Path, sel: CtiSelection) -> None:
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for number, raw in enumerate(fh, start=1):
-            text = raw.split("#", 1)[0].strip()
-            if text:
+    """One address per line (``#`` starts a comment): a line that is not one is an error with its
+    number, as the blacklist parser treats its lists, never silently skipped."""
+    try:
+        with path.open(encoding="utf-8", errors="strict") as fh:
+            for number, raw in enumerate(fh, start=1):
+                text = raw.split("#", 1)[0].strip()
+                if not text:
+                    continue
+                if canonical_address(text) is None:
+                    raise FormatError("not an IPv4, IPv6 or e-mail address", file=str(path), line=number)
                 sel.add(text, {"source_file": path.name, "line": number})
+    except UnicodeDecodeError:
+        raise FormatError("address list is not UTF-8 text", file=str(path)) from None
 
 
 def select_addresses(input_path: str | Path) -> CtiSelection:
-    """Read any supported CTI input; never loses an address silently (bad JSON raises FormatError)."""
-    path = Path(input_path)
+    """Read any supported CTI input; never loses an address silently (bad JSON raises FormatError).
+
+    An input without a single address is refused: an empty query would only tell the holder "0 found".
+    """
+    sel = _select(Path(input_path))
+    if not sel.addresses:
+        raise InputRefused("no IPv4, IPv6 or e-mail address to query", file=str(input_path))
+    return sel
+
+
+def _select(path: Path) -> CtiSelection:
     sel = CtiSelection({}, "list")
     if path.is_dir():
         events = path / "events.jsonl"

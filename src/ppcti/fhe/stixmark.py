@@ -22,6 +22,7 @@ from ppcti.errors import FHEError
 from ppcti.fhe.encoding import canonical_address
 from ppcti.fhe.sources import _PATTERN_VALUE, _SCO_TYPES
 from ppcti.jsonl import iter_jsonl
+from ppcti.outdir import write_atomic
 
 LABEL = "blacklisted"
 MARKED_NAME = "bundles.fhe.jsonl"
@@ -124,7 +125,5 @@ def mark_bundles(
         bundle, count = mark_bundle(bundle, found, blacklist, when)
         marked += count
         lines.append(orjson.dumps(bundle))
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(b"\n".join(lines) + (b"\n" if lines else b""))
-    os.replace(tmp, target)
+    write_atomic(target, b"\n".join(lines) + (b"\n" if lines else b""))
     return str(target), marked

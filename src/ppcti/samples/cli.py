@@ -33,10 +33,13 @@ def samples(
     stage repairs or rejects; ground_truth.jsonl says what every entry must become.
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ppcti.outdir import check_out
     from ppcti.samples.build import FORMATS, PLANS, generate, split_rows
 
+    check_out(out)
     total = sum(sum(split_rows(rows, PLANS[f])) for f in FORMATS)
     console = Console(stderr=True)
     with Progress(
@@ -66,12 +69,12 @@ def samples(
         progress.update(task, advance=pending[0])
     for item in result.files:
         console.print(
-            f"{item.name:24} {item.format:14} {item.entries:>9,} entries "
+            f"{escape(item.name):24} {item.format:14} {item.entries:>9,} entries "
             f"({item.rejects:,} rejects, {item.duplicates:,} duplicates)",
             highlight=False,
             soft_wrap=True,
         )
     if ground_truth:
-        console.print(f"ground truth: {result.ground_truth}", highlight=False, soft_wrap=True)
+        console.print(f"ground truth: {escape(str(result.ground_truth))}", highlight=False, soft_wrap=True)
     if result.zip_path is not None:
-        console.print(f"upload archive: {result.zip_path}", highlight=False, soft_wrap=True)
+        console.print(f"upload archive: {escape(str(result.zip_path))}", highlight=False, soft_wrap=True)

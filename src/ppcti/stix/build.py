@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from ppcti.netrange import direction, unshareable
 from ppcti.stix import normalise as norm
 from ppcti.stix.ids import sco_id_from_canonical, sdo_id, value_sco_id
 from ppcti.stix.markings import TLP2_IDS, tlp_marking
@@ -62,6 +63,8 @@ class Built:
     #: ``(sco type, value, pattern)`` of the attacking side when an indicator was made.
     attacker: tuple[str, str, str] | None = None
     indicator_types: tuple[str, ...] = ()
+    #: Why the attacking side was kept from the CTI (outbound traffic, non-public or own address).
+    withheld: str | None = None
 
 
 class BundleBuilder:
@@ -76,6 +79,8 @@ class BundleBuilder:
         # raw value -> normalised value and id (None: invalid), per SCO type; cleared when full
         self._ips: dict[str, tuple[str, str, str] | None] = {}
         self._values: dict[str, dict[str, tuple[str, str] | None]] = {"mac-addr": {}, "email-addr": {}}
+        #: ``(holder, canonical address)`` of the holders' own infrastructure: never shared as attackers.
+        self.own: set[tuple[str, str]] = set()
 
     def _address(self, raw: Any) -> tuple[str, str, str] | None:
         """``(sco type, canonical text, id)`` for a raw IP address, memoised."""
@@ -227,6 +232,9 @@ class BundleBuilder:
         if ts is not None:
             attacker = self._attacker(fmt, sender, src)
             types = self._indicator_types(fmt, extra)
+            built.withheld = self._withheld(event, holder, attacker)
+            if built.withheld is not None:
+                attacker = None
             if attacker is not None and types:
                 indicator = self._indicator(holder, identity["id"], fmt, attacker, ts, types, extra)
                 objects.append(indicator)
@@ -381,6 +389,21 @@ class BundleBuilder:
             return "email-addr", sender
         if src is not None:
             return src[0], src[1]
+        return None
+
+    def _withheld(self, event: dict[str, Any], holder: str, attacker: tuple[str, str] | None) -> str | None:
+        """Why an IP attacker must not be shared (see :mod:`ppcti.netrange`), None when it may be."""
+        if attacker is None or attacker[0] == "email-addr":
+            return None
+        way = direction(event)
+        if way in ("outbound", "internal"):
+            return f"{way} traffic"
+        if (holder, attacker[1]) in self.own:
+            return "holder infrastructure"
+        if not self.options.share_private:
+            reason = unshareable(attacker[1])
+            if reason is not None:
+                return f"{reason} address"
         return None
 
     def _indicator_types(self, fmt: str, extra: dict[str, Any]) -> tuple[str, ...]:

@@ -31,6 +31,12 @@ def cti(
         "--lean-aggregate",
         help="Keep per-entry traffic and messages out of aggregate.json (huge runs).",
     ),
+    share_private: bool = typer.Option(
+        False,
+        "--share-private",
+        help="Also make indicators of attackers at private, CGNAT, loopback, link-local or documentation "
+        "addresses (they stay with the holder by default).",
+    ),
 ) -> None:
     """Build STIX 2.1 CTI: one bundle per entry and one deduplicated bundle with per-holder sightings."""
     from rich.console import Console
@@ -44,18 +50,24 @@ def cti(
         portless_traffic=portless_traffic,
         include_subject=not no_subject,
         aggregate_observations=not lean_aggregate,
+        share_private=share_private,
     )
     paths = [events_file(p) for p in events]  # fail before writing anything if an input is missing
     console = Console(stderr=True)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    from ppcti.outdir import staged_output
+
+    with staged_output(out) as stage, Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("building STIX bundles", total=None)
         summary = write_cti(
             paths,
-            out,
+            stage.path,
             options=options,
             progress=lambda n: bar.update(task, description=f"building STIX bundles: {n:,} entries"),
         )
+        stage.commit()
+    summary.bundles_path = out / "bundles.jsonl"
+    summary.aggregate_path = out / "aggregate.json"
     typer.echo(
         f"{summary.bundles:,} bundles ({summary.objects:,} objects) from {summary.events:,} entries "
         f"in {summary.elapsed:.1f}s -> {summary.bundles_path}"

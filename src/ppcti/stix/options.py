@@ -46,6 +46,9 @@ class CtiOptions:
     ``aggregate.json`` too. Each is distinct by its start time, so the aggregate grows with the number of
     entries; switch off for very large runs to keep only addresses, indicators and sightings there.
     ``max_reported``: how many invalid values :class:`CtiSummary` keeps in memory (all go to the file).
+    ``share_private``: also make indicators of attackers at non-public addresses (private, CGNAT,
+    loopback, link-local, documentation ranges; see :mod:`ppcti.netrange`). Off: they stay with the
+    holder. Outbound traffic and the holder's own addresses never become indicators either way.
     """
 
     tlp: str = DEFAULT_TLP
@@ -56,6 +59,7 @@ class CtiOptions:
     portless_traffic: bool = False
     aggregate_observations: bool = True
     max_reported: int = DEFAULT_MAX_REPORTED
+    share_private: bool = False
 
     def __post_init__(self) -> None:
         level = normalise_tlp(self.tlp)

@@ -112,6 +112,8 @@ def stix2_bundle(event: dict[str, Any], builder: BundleBuilder) -> Any:
     if ts:
         types = builder._indicator_types(fmt, extra)
         attacker = builder._attacker(fmt, sender, (src.type, src.value) if src is not None else None)
+        if builder._withheld(event, holder, attacker) is not None:  # the sharing rules, ppcti.netrange
+            attacker = None
         if attacker is not None and types:
             pattern = stix_pattern(*attacker)
             description = f"Attacking side of an entry in a {fmt} log recorded by {holder}."

@@ -8,7 +8,6 @@ when complete, so a crashed run never leaves a truncated file that looks finishe
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,6 +18,9 @@ from typing import Any
 import orjson
 
 from ppcti.errors import InputRefused
+from ppcti.netrange import own_addresses
+from ppcti.outdir import open_atomic, write_atomic
+from ppcti.stix import normalise as norm
 from ppcti.stix.aggregate import Aggregator
 from ppcti.stix.build import BundleBuilder, Problem
 from ppcti.stix.options import CtiOptions
@@ -27,6 +29,8 @@ BUNDLES_FILE = "bundles.jsonl"
 AGGREGATE_FILE = "aggregate.json"
 INVALID_FILE = "invalid.jsonl"
 EVENTS_FILE = "events.jsonl"
+#: The holder's private infrastructure, written by ``ppcti analyse`` beside the events of a run.
+INFRASTRUCTURE_FILE = "infrastructure.json"
 _PROGRESS_EVERY = 2048
 
 
@@ -42,6 +46,8 @@ class CtiSummary:
     aggregate_objects: int = 0
     attackers: int = 0
     attackers_seen_by_several: int = 0
+    #: Entries whose attacking side was kept from the CTI, by reason (see :mod:`ppcti.netrange`).
+    withheld: dict[str, int] = field(default_factory=dict)
     holders: list[str] = field(default_factory=list)
     invalid_by_reason: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -63,6 +69,7 @@ class CtiSummary:
             "aggregate_objects": self.aggregate_objects,
             "attackers": self.attackers,
             "attackers_seen_by_several": self.attackers_seen_by_several,
+            "withheld": self.withheld,
             "holders": self.holders,
             "invalid_by_reason": self.invalid_by_reason,
             "problems": [p.to_dict() for p in self.problems],
@@ -111,22 +118,25 @@ def write_cti(
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     read_problems: list[Problem] = []
+    builder = BundleBuilder(options)
     if isinstance(events, Path):
         stream: Iterable[dict[str, Any]] = read_events([events], read_problems)
+        builder.own = _own_infrastructure([events])
     elif isinstance(events, Sequence) and events and all(isinstance(p, Path) for p in events):
         stream = read_events(list(events), read_problems)  # type: ignore[arg-type]
+        builder.own = _own_infrastructure(list(events))  # type: ignore[arg-type]
     else:
         stream = events  # type: ignore[assignment]
+        if isinstance(events, Sequence):  # a generator is read once: only the direction rule applies
+            builder.own = _own_of(events)  # type: ignore[arg-type]
+    withheld: Counter[str] = Counter()
 
-    builder = BundleBuilder(options)
     aggregate = Aggregator(builder)
     summary = CtiSummary()
     reasons: Counter[str] = Counter()
     dumps = orjson.dumps
     bundles_path = out_dir / BUNDLES_FILE
     invalid_path = out_dir / INVALID_FILE
-    tmp_bundles = bundles_path.with_name(bundles_path.name + ".part")
-    tmp_invalid = invalid_path.with_name(invalid_path.name + ".part")
 
     def report(problem: Problem, sink: Any) -> None:
         summary.invalid += 1
@@ -135,13 +145,15 @@ def write_cti(
             summary.problems.append(problem)
         sink.write(dumps(problem.to_dict()) + b"\n")
 
-    with tmp_bundles.open("wb") as out, tmp_invalid.open("wb") as bad:
+    with open_atomic(bundles_path) as out, open_atomic(invalid_path) as bad:
         write = out.write
         for event in stream:
             while read_problems:
                 report(read_problems.pop(0), bad)
             summary.events += 1
             built = builder.build(event)
+            if built.withheld is not None:
+                withheld[built.withheld] += 1
             for problem in built.problems:
                 report(problem, bad)
             bundle = built.bundle
@@ -156,14 +168,8 @@ def write_cti(
                 progress(summary.events)
         for problem in read_problems:
             report(problem, bad)
-    os.replace(tmp_bundles, bundles_path)
-    os.replace(tmp_invalid, invalid_path)
-
     aggregate_path = out_dir / AGGREGATE_FILE
-    tmp_aggregate = aggregate_path.with_name(aggregate_path.name + ".part")
-    payload = aggregate.to_json()
-    tmp_aggregate.write_bytes(payload)
-    os.replace(tmp_aggregate, aggregate_path)
+    write_atomic(aggregate_path, aggregate.to_json())
     if progress is not None:
         progress(summary.events)
 
@@ -171,8 +177,42 @@ def write_cti(
     summary.attackers = aggregate.attackers
     summary.attackers_seen_by_several = aggregate.attackers_seen_by_several
     summary.holders = aggregate.holders
+    summary.withheld = dict(withheld.most_common())
     summary.invalid_by_reason = dict(reasons.most_common())
     summary.elapsed = time.perf_counter() - started
     summary.bundles_path = bundles_path
     summary.aggregate_path = aggregate_path
     return summary
+
+
+def _own_of(events: Iterable[dict[str, Any]]) -> set[tuple[str, str]]:
+    """``(holder, canonical address)`` of every address the events show to be a holder's own."""
+    own: set[tuple[str, str]] = set()
+    for event in events:
+        holder = event.get("holder")
+        if not isinstance(holder, str):
+            continue
+        for raw in own_addresses(event):
+            found = norm.ip_address(raw)
+            if found is not None:
+                own.add((holder.strip(), found[1]))
+    return own
+
+
+def _own_infrastructure(paths: list[Path]) -> set[tuple[str, str]]:
+    """The holders' own addresses: from a first pass over the events, and from ``infrastructure.json``
+    where a run folder has one, so that none of them is ever shared as an attacker."""
+    own = _own_of(read_events(paths))
+    for path in paths:
+        infra = (path if path.is_dir() else path.parent) / INFRASTRUCTURE_FILE
+        try:
+            data = orjson.loads(infra.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            continue
+        holders = data.get("holders") if isinstance(data, dict) else None
+        for holder, entry in (holders or {}).items() if isinstance(holders, dict) else ():
+            for item in (entry or {}).get("ips") or [] if isinstance(entry, dict) else []:
+                found = norm.ip_address(item.get("address")) if isinstance(item, dict) else None
+                if found is not None:
+                    own.add((str(holder).strip(), found[1]))
+    return own
