@@ -11,13 +11,13 @@ import pytest
 
 pytest.importorskip("tenseal")
 
-from tee_helpers import ServiceHandle  # noqa: E402
+from tee_helpers import ServiceHandle
 
-from ppcti.fhe import keygen  # noqa: E402
-from ppcti.tee.backends import SIMULATED_MR_SIGNER, SimulationBackend, source_measurement  # noqa: E402
-from ppcti.tee.policy import Policy  # noqa: E402
-from ppcti.tee.service import RaTlsServer, TeeService  # noqa: E402
-from ppcti.tee.sessions import Limits  # noqa: E402
+from ppcti.fhe import keygen
+from ppcti.tee.backends import SIMULATED_MR_SIGNER, SimulationBackend, source_measurement
+from ppcti.tee.limits import Limits
+from ppcti.tee.policy import Policy
+from ppcti.tee.service import RaTlsServer, TeeService
 
 SIM_MEASUREMENT = {"mr_enclave": source_measurement().hex(), "mr_signer": SIMULATED_MR_SIGNER.hex()}
 
@@ -54,7 +54,9 @@ def start_service(state: Path, limits: Limits = Limits()) -> ServiceHandle:
     server = RaTlsServer(("127.0.0.1", 0), service)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
-    return ServiceHandle(server=server, service=service, url=f"https://127.0.0.1:{server.server_address[1]}", state=state)
+    return ServiceHandle(
+        server=server, service=service, url=f"https://127.0.0.1:{server.server_address[1]}", state=state
+    )
 
 
 @pytest.fixture

@@ -15,7 +15,9 @@ from ppcti.tee.quote import FLAG_DEBUG, HEADER_SIZE, REPORT_BODY_SIZE, build_sim
     mr_signer=st.binary(min_size=32, max_size=32),
     svn=st.integers(0, 65535),
 )
-def test_simulated_quote_parses_back(report_data: bytes, mr_enclave: bytes, mr_signer: bytes, svn: int) -> None:
+def test_simulated_quote_parses_back(
+    report_data: bytes, mr_enclave: bytes, mr_signer: bytes, svn: int
+) -> None:
     raw = build_simulated_quote(report_data, mr_enclave=mr_enclave, mr_signer=mr_signer, isv_svn=svn)
     quote = parse_sgx_quote(raw)
     assert (quote.report_data, quote.mr_enclave, quote.mr_signer, quote.isv_svn) == (

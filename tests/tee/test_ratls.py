@@ -60,7 +60,8 @@ def test_client_sends_nothing_before_verification(service: ServiceHandle, produc
     assert service.server.bytes_received == 0
     # the counter does count: a verified client's request arrives
     link = AttestedConnection(
-        service.url, Policy(measurements=production_policy.measurements, allow_debug=True, allow_simulation=True)
+        service.url,
+        Policy(measurements=production_policy.measurements, allow_debug=True, allow_simulation=True),
     )
     link.connect()
     link.request("GET", "/v1/attestation?nonce=" + "cd" * 16)
@@ -124,8 +125,9 @@ def test_tampered_extension_fails_even_when_re_signed(tmp_path, sim_policy: Poli
 
 def test_tampered_certificate_bytes_fail(tmp_path, sim_policy: Policy) -> None:
     """A flipped byte inside the evidence, without re-signing: the self-signature breaks."""
-    from ppcti.tee.verify import verify_certificate
     from cryptography.hazmat.primitives.serialization import Encoding
+
+    from ppcti.tee.verify import verify_certificate
 
     genuine = issue_certificate(SimulationBackend(tmp_path), new_key())
     der = bytearray(genuine.public_bytes(Encoding.DER))

@@ -9,7 +9,7 @@ from types import FrameType
 
 import typer
 
-from ppcti.tee.sessions import LIMIT_HELP, Limits
+from ppcti.tee.limits import LIMIT_HELP, Limits
 
 tee_app = typer.Typer(
     help="Trusted execution: process uploads inside an attested enclave (docs/tee.md).", no_args_is_help=True

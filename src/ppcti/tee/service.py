@@ -39,11 +39,12 @@ from cryptography.hazmat.primitives import serialization
 
 from ppcti.errors import PpctiError, TeeError
 from ppcti.tee.backends import EnclaveBackend
+from ppcti.tee.limits import Limits
 from ppcti.tee.processing import PUBLIC_KEY_FILE, RESULT_FILE, UPLOAD_FILE, process_session
 from ppcti.tee.ratls import issue_certificate, make_envelope, new_key, spki_der
 from ppcti.tee.receipt import iso, sign_receipt
 from ppcti.tee.sealing import CHUNK, SealedWriter, read_sealed
-from ppcti.tee.sessions import Limits, Session, SessionStore
+from ppcti.tee.sessions import Session, SessionStore
 from ppcti.tee.verify import SIMULATION_VERDICT
 
 log = logging.getLogger("ppcti.tee")

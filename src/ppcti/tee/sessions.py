@@ -26,27 +26,10 @@ from typing import Any
 import orjson
 
 from ppcti.errors import TeeError
+from ppcti.tee.limits import Limits
 from ppcti.tee.sealing import SessionKey
 
 log = logging.getLogger("ppcti.tee")
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Service limits; the CLI builds its flags from :data:`LIMIT_HELP`."""
-
-    max_upload_bytes: int = 2 * 1024**3
-    max_sessions: int = 4
-    session_timeout: int = 3600
-    max_public_key_bytes: int = 256 * 1024**2
-
-
-LIMIT_HELP = {
-    "max_upload_bytes": "Largest upload accepted, in bytes (refused with HTTP 413).",
-    "max_sessions": "Sessions open at once (more are refused with HTTP 503).",
-    "session_timeout": "Seconds a session may live before it is shredded unfinished (HTTP 410 after).",
-    "max_public_key_bytes": "Largest FHE public key accepted, in bytes.",
-}
 
 
 @dataclass(slots=True)
