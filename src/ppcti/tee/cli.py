@@ -25,7 +25,7 @@ def _listen(value: str) -> tuple[str, int]:
     from ppcti.errors import ConfigError
 
     host, _, port = value.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ConfigError(f"--listen must be HOST:PORT, not {value!r}")
     return host.strip("[]"), int(port)
 
