@@ -89,13 +89,21 @@ class TeeService:
             serialization.PrivateFormat.PKCS8,
             serialization.BestAvailableEncryption(password),
         )
-        # ssl loads keys only from a path: an anonymous in-memory file, the PEM encrypted all the same.
-        fd = os.memfd_create("ppcti-tls", os.MFD_CLOEXEC)
+        # ssl loads keys only from a path: an anonymous in-memory file where the kernel has memfd
+        # (Gramine has not), else a file removed at once; the PEM is encrypted either way.
+        try:
+            fd = os.memfd_create("ppcti-tls", os.MFD_CLOEXEC)
+            path = f"/proc/self/fd/{fd}"
+        except OSError:
+            path = str(self.store.root.parent / f".tls-{secrets.token_hex(8)}.pem")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             os.write(fd, pem)
-            context.load_cert_chain(f"/proc/self/fd/{fd}", password=password)
+            context.load_cert_chain(path, password=password)
         finally:
             os.close(fd)
+            if not path.startswith("/proc/"):
+                os.unlink(path)
         self.certificate, self.ssl_context = certificate, context
 
     def fresh_envelope(self, nonce: str) -> bytes:
