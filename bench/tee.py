@@ -10,7 +10,12 @@ Method, all in one run on this machine:
    pipeline, CTIEncrypt-K (FHE) of the CTI's addresses, sealing the results, download, receipt checks.
 4. Since ``submit`` also does CTIEncrypt-K, which ``run`` does not, ``ppcti fhe encrypt-cti`` on the run
    folder is timed too, and the overhead is stated both ways: submit / run, and
-   submit / (run + encrypt-cti), the like-for-like ratio the target refers to.
+   submit / (run + encrypt-cti).
+5. The service is a warm, long-running process while each CLI run pays Python's imports, which flatters
+   the service. So the like-for-like baseline is also measured warm: ``run_pipeline`` then
+   ``encrypt_cti`` in this (already warmed-up) process, the very calls the service makes. submit / warm
+   is the overhead of the TEE path itself (TLS, sealing, unsealing, packing, download, receipt checks),
+   the ratio the target refers to.
 Both arms use the same options (``--nlp`` as given, default ``regex``). The order of the two arms
 alternates over ``--repeat`` rounds and the median of each is reported.
 
@@ -57,6 +62,21 @@ def timed(args: list[str], service_pid: int | None = None) -> tuple[float, float
     wall = time.perf_counter() - start
     cpu1 = _children_cpu() + (sum(service.cpu_times()[:2]) if service else 0.0)
     return wall, cpu1 - cpu0
+
+
+def warm_baseline(upload: Path, out: Path, public: Path, nlp: str) -> tuple[float, float]:
+    """The service's two library calls, in this process: wall and CPU seconds."""
+    from ppcti.fhe import encrypt_cti
+    from ppcti.pipeline import RunOptions, run_pipeline
+
+    shutil.rmtree(out, ignore_errors=True)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0, start = usage.ru_utime + usage.ru_stime, time.perf_counter()
+    run_pipeline([upload], RunOptions(holder="bench", out=out, nlp=nlp))
+    encrypt_cti(out, public, out)
+    wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return wall, usage.ru_utime + usage.ru_stime - cpu0
 
 
 def start_service(state: Path) -> tuple[subprocess.Popen[str], str]:
@@ -113,9 +133,11 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
     )
     service, url = start_service(work / "state")
-    run_times, submit_times, fhe_times = [], [], []
+    run_times, submit_times, fhe_times, warm_times = [], [], [], []
+    warm_baseline(upload, work / "warm-out", work / "keys/public.key", args.nlp)  # warm-up, not counted
     try:
         for round_ in range(args.repeat):
+            warm_times.append(warm_baseline(upload, work / "warm-out", work / "keys/public.key", args.nlp))
             for arm in ("run", "submit") if round_ % 2 == 0 else ("submit", "run"):
                 out = work / f"{arm}-out"
                 shutil.rmtree(out, ignore_errors=True)
@@ -176,9 +198,9 @@ def main() -> None:
     finally:
         service.send_signal(signal.SIGTERM)
         service.wait(30)
-    (run_s, run_c), (submit_s, submit_c), (fhe_s, fhe_c) = (
+    (run_s, run_c), (submit_s, submit_c), (fhe_s, fhe_c), (warm_s, warm_c) = (
         (statistics.median(w for w, _ in arm), statistics.median(c for _, c in arm))
-        for arm in (run_times, submit_times, fhe_times)
+        for arm in (run_times, submit_times, fhe_times, warm_times)
     )
     print(
         f"upload: {upload.stat().st_size / 1e6:.1f} MB ZIP, {plain_mb:.1f} MB of logs, "
@@ -189,14 +211,20 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| `ppcti run` | {run_s:.2f} | {run_c:.2f} |")
     print(f"| `ppcti fhe encrypt-cti` on its CTI | {fhe_s:.2f} | {fhe_c:.2f} |")
+    print(f"| warm `run_pipeline` + `encrypt_cti` in-process | {warm_s:.2f} | {warm_c:.2f} |")
     print(
         "| `ppcti tee submit` (simulation, loopback; client + service CPU) "
         f"| {submit_s:.2f} | {submit_c:.2f} |"
     )
     print()
     print(
+        f"TEE path overhead (like for like, warm): wall {submit_s / warm_s:.2f}x, "
+        f"CPU {submit_c / warm_c:.2f}x "
+        "(target < 1.3x)"
+    )
+    print(
         f"overhead, wall: submit / run = {submit_s / run_s:.2f}x; "
-        f"submit / (run + encrypt-cti) = {submit_s / (run_s + fhe_s):.2f}x (target < 1.3x)"
+        f"submit / (run + encrypt-cti) = {submit_s / (run_s + fhe_s):.2f}x"
     )
     print(
         f"overhead, CPU:  submit / run = {submit_c / run_c:.2f}x; "
