@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 import ppcti
 from ppcti.errors import TeeError
 from ppcti.tee.quote import build_simulated_quote, parse_sgx_quote
+from ppcti.tee.snp import parse_snp_report
 
 PLATFORMS = ("simulation", "gramine-sgx", "tsm")
 
@@ -190,8 +191,6 @@ class TsmBackend:
         return self._key
 
     def measurement(self) -> dict[str, str]:
-        from ppcti.tee.snp import parse_snp_report
-
         if self.evidence_format == "sev-snp-report":
             return {"launch_measurement": parse_snp_report(self._first).measurement.hex()}
         import dcap_qvl  # TDX quotes are parsed by the verifier's own parser

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ppcti import fhe
 from ppcti.clean.minimise import BUILTIN_PROFILES, load_profile
 from ppcti.clean.timestamps import TimeContext
 from ppcti.errors import ConfigError
@@ -85,8 +86,6 @@ def file_sha256(path: Path) -> str:
 
 def process_session(session: Session, progress: Progress) -> None:
     """Run the whole job for a sealed upload; leaves only ``result.sealed`` in the session folder."""
-    from ppcti.fhe import encrypt_cti  # needs the [fhe] extra; the service checks it at start
-
     work = session.folder / "work"
     inbox, out = work / "input", work / "out"
     inbox.mkdir(parents=True, mode=0o700)
@@ -96,7 +95,7 @@ def process_session(session: Session, progress: Progress) -> None:
         options = run_options(session.holder, out, session.options)
         run_pipeline([source], options, progress=progress)
         shred_tree(inbox)
-        encrypt_cti(
+        fhe.encrypt_cti(  # the [fhe] extra: the service checks for it at start
             out, session.folder / PUBLIC_KEY_FILE, out, progress=lambda d, t: progress("CTIEncrypt-K", d, t)
         )
         progress("seal results", 0, 1)
