@@ -5,9 +5,10 @@ id and a separate bearer token (the id shows in logs, the token never does), and
 held only in memory. A session never resumes: after a crash the key is gone with the process, so the
 next start finds the orphaned folder, says so, and shreds it (:meth:`SessionStore.recover`).
 
-Shredding destroys the key first (crypto-shredding: the sealed files become noise), then overwrites every
-file with zeros and removes the folder. The overwrite is a courtesy on copy-on-write or flash storage,
-where old blocks may survive; the key destruction is what the design relies on.
+Shredding destroys the key first (crypto-shredding: the sealed files become noise and are simply
+removed), then overwrites every other file with zeros and removes the folder. The overwrite is a
+courtesy on copy-on-write or flash storage, where old blocks may survive; the key destruction is what
+the design relies on.
 """
 
 from __future__ import annotations
@@ -58,7 +59,13 @@ class Session:
 
 
 def shred_file(path: Path) -> None:
-    """Overwrite a file with zeros, flush it to the device, remove it."""
+    """Overwrite a file with zeros, flush it to the device, remove it.
+
+    Sealed files are only removed: they are ciphertext under a key that is already destroyed.
+    """
+    if path.suffix == ".sealed":
+        path.unlink(missing_ok=True)
+        return
     try:
         size = path.stat().st_size
         with open(path, "r+b", buffering=0) as handle:
