@@ -231,3 +231,17 @@ def test_submit_and_verify_receipt_through_the_cli(
     (out / "events.jsonl").write_bytes(b"{}\n")
     broken = runner.invoke(app, ["tee", "verify-receipt", str(out)])
     assert broken.exit_code != 0 and "events.jsonl differs" in str(broken.exception)
+
+
+def test_unreachable_or_plain_http_services_are_named(sim_policy: Policy) -> None:
+    import socket
+
+    from ppcti.errors import TeeError
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(TeeError, match="cannot reach the service"):
+        AttestedConnection(f"https://127.0.0.1:{port}", sim_policy, timeout=5).connect()
+    with pytest.raises(TeeError, match=r"must be https://HOST:PORT"):
+        AttestedConnection(f"http://127.0.0.1:{port}", sim_policy)
