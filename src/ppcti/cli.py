@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ppcti.fhe.cli",
     "ppcti.bus.cli",
     "ppcti.api.cli",
+    "ppcti.tee.cli",
 )
 
 app = typer.Typer(

@@ -10,7 +10,9 @@ class, print its message and map it to an exit code or HTTP status without a tra
     ├── FormatError                 a file or line that no parser can use (carries `file`, `line`)
     ├── MissingExtra                an optional dependency group is not installed
     ├── FHEError                    bad, mismatched or corrupt FHE key, query, blacklist or result file
-    └── BusError                    Kafka broker unreachable or a message not delivered
+    ├── BusError                    Kafka broker unreachable or a message not delivered
+    └── TeeError                    trusted-execution service: a refusal, a broken session or receipt
+        └── AttestationRefused      the service's evidence does not satisfy the policy (exit 4)
 
 :mod:`ppcti.exits` is the one place that turns these (and usage errors, signals and bugs) into exit codes
 and printed messages: 0 done, 1 internal error, 2 usage or configuration, 3 input refused, 130/143
@@ -82,3 +84,23 @@ class BusError(PpctiError):
     """The Kafka broker could not be reached or a message was not delivered."""
 
     http_status = 503
+
+
+class TeeError(PpctiError):
+    """The trusted-execution service refused a request, or a session, seal or receipt is broken."""
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        if http_status is not None:
+            self.http_status = http_status
+
+
+class AttestationRefused(TeeError):
+    """The service's evidence does not satisfy the client's policy: nothing is sent to it."""
+
+    exit_code = 4
+    http_status = 403
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("attestation refused: " + "; ".join(reasons))
