@@ -10,7 +10,8 @@ class, print its message and map it to an exit code or HTTP status without a tra
     ├── FormatError                 a file or line that no parser can use (carries `file`, `line`)
     ├── MissingExtra                an optional dependency group is not installed
     ├── FHEError                    bad, mismatched or corrupt FHE key, query, blacklist or result file
-    └── BusError                    Kafka broker unreachable or a message not delivered
+    ├── BusError                    Kafka broker unreachable or a message not delivered
+    └── EnrichError                 a reputation service failed (carries `service`, `kind`; HTTP 502)
 
 Messages never contain raw values from the input: they name files, lines, columns and reasons, which is
 what a user needs to fix the input, and nothing that could leak personal data into logs.
@@ -78,3 +79,21 @@ class BusError(PpctiError):
     """The Kafka broker could not be reached or a message was not delivered."""
 
     http_status = 503
+
+
+class EnrichError(PpctiError):
+    """A reputation service refused or failed a lookup; ``kind`` says how (auth, quota, rate, timeout...).
+
+    Raised inside the enrichment engine, which counts it per service and goes on with the others; the
+    message names the service and the kind only, never the value looked up nor the key.
+    """
+
+    http_status = 502
+
+    def __init__(
+        self, service: str, kind: str, message: str = "", *, retry_after: float | None = None
+    ) -> None:
+        self.service = service
+        self.kind = kind
+        self.retry_after = retry_after
+        super().__init__(f"{service}: {kind}" + (f" ({message})" if message else ""))
