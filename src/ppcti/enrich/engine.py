@@ -116,10 +116,7 @@ class Engine:
             for lane in self.lanes.values():
                 await lane.service.open()
             await asyncio.gather(
-                *(
-                    self._service(name, list(jobs.get(name, ())), results, progress)
-                    for name in self.lanes
-                )
+                *(self._service(name, list(jobs.get(name, ())), results, progress) for name in self.lanes)
             )
         finally:
             for lane in self.lanes.values():
@@ -171,8 +168,10 @@ class Engine:
         while True:
             if not lane.breaker.allow():
                 return self._skip(stats, indicator, name, f"breaker-{lane.breaker.tripped_by or 'open'}")
-            if opts.max_calls is not None and len(stats.sent) >= opts.max_calls and (
-                indicator.value not in stats.sent
+            if (
+                opts.max_calls is not None
+                and len(stats.sent) >= opts.max_calls
+                and (indicator.value not in stats.sent)
             ):
                 return self._skip(stats, indicator, name, "max-calls")
             await lane.bucket.acquire()
@@ -190,7 +189,9 @@ class Engine:
                 if kind == "rate":
                     wait = exc.retry_after
                     if wait is None:
-                        wait = backoff_delay(attempt, base=opts.backoff_base, cap=opts.backoff_cap, rng=self.rng)
+                        wait = backoff_delay(
+                            attempt, base=opts.backoff_base, cap=opts.backoff_cap, rng=self.rng
+                        )
                     lane.bucket.pause(wait)
                 elif kind in RETRYABLE or kind == "malformed":
                     lane.breaker.failure()

@@ -18,7 +18,15 @@ from ppcti.errors import ConfigError
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
-_PERIODS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hour": 3600.0, "day": 86400.0, "month": 2592000.0}
+_PERIODS = {
+    "s": 1.0,
+    "sec": 1.0,
+    "min": 60.0,
+    "h": 3600.0,
+    "hour": 3600.0,
+    "day": 86400.0,
+    "month": 2592000.0,
+}
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*$")
 
 

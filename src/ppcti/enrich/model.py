@@ -59,9 +59,7 @@ class Result:
     error: str | None = None
 
     @classmethod
-    def from_finding(
-        cls, indicator: Indicator, service: str, finding: Finding, fetched_at: str
-    ) -> Result:
+    def from_finding(cls, indicator: Indicator, service: str, finding: Finding, fetched_at: str) -> Result:
         return cls(
             value=indicator.value,
             kind=indicator.kind,

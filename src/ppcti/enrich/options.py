@@ -68,7 +68,8 @@ class ServiceConfig:
     ttl: float
 
     def __repr__(self) -> str:
-        return f"ServiceConfig({self.name}, url={self.url!r}, rate={self.rate}, key={'<set>' if self.key else None})"
+        key = "<set>" if self.key else None
+        return f"ServiceConfig({self.name}, url={self.url!r}, rate={self.rate}, key={key})"
 
     def client_settings(self, timeout: float) -> ServiceSettings:
         if not self.key:
@@ -90,9 +91,7 @@ class EnrichSettings:
         return [name for name, svc in self.services.items() if svc.key]
 
     @classmethod
-    def from_sources(
-        cls, env: Mapping[str, str], file: Mapping[str, Any] | None = None
-    ) -> EnrichSettings:
+    def from_sources(cls, env: Mapping[str, str], file: Mapping[str, Any] | None = None) -> EnrichSettings:
         """Settings from the environment (wins) and a parsed config mapping."""
         data = dict(file or {})
         if isinstance(data.get("enrich"), Mapping):

@@ -87,10 +87,10 @@ class Service(ABC):
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
 
-    async def open(self) -> None:
+    async def open(self) -> None:  # noqa: B027  (optional hook)
         """Create connections; called inside the running event loop."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027  (optional hook)
         """Release connections."""
 
     @abstractmethod

@@ -35,7 +35,11 @@ class IPQualityScore(HttpService):
     label: ClassVar[str] = "IPQualityScore"
     kinds: ClassVar[frozenset[Kind]] = frozenset({"ipv4", "email"})
     defaults: ClassVar[ServiceDefaults] = ServiceDefaults(
-        url="https://www.ipqualityscore.com", rate="5000/month", burst=200, quota="5000/month", ttl=3 * 86400.0
+        url="https://www.ipqualityscore.com",
+        rate="5000/month",
+        burst=200,
+        quota="5000/month",
+        ttl=3 * 86400.0,
     )
     weight: ClassVar[float] = 0.8
 

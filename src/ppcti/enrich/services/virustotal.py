@@ -9,7 +9,6 @@ verdict malicious, any malicious or suspicious engine makes it suspicious.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -90,7 +89,7 @@ class VirusTotal(Service):
                 "rate" if response.status == 429 else "auth" if response.status in (401, 403) else "invalid"
             )
             raise self.fail(kind, f"HTTP {response.status} {code}".strip(), retry_after=retry)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             raise self.fail("timeout") from None
         except aiohttp.ClientError as exc:
             raise self.fail("network", type(exc).__name__) from None
