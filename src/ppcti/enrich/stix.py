@@ -99,10 +99,12 @@ def build_bundle(
         label = labels.get(result.service, result.service)
         created = _millis(result.fetched_at)
         cats = ", ".join(result.categories) or "none"
-        reference: dict[str, Any] = {"source_name": label}
         link = links.get((result.service, result.value))
-        if link:
-            reference["url"] = link
+        # the link goes into the description: strict validation wants a hash beside any "url"
+        reference = {
+            "source_name": label,
+            "description": f"{label} reputation lookup" + (f": {link}" if link else ""),
+        }
         found = result.status == "ok"
         objects.append(
             {
