@@ -53,10 +53,11 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 
 def _reset(request: Request) -> Response:
+    """Drop the connection without an answer (and with a RST when the server finally closes it)."""
     sock = request.environ.get("werkzeug.socket")
     if sock is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
+        sock.shutdown(socket.SHUT_RDWR)
     return Response(b"", status=500)
 
 
