@@ -12,10 +12,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakes import FakeServices  # noqa: E402
+from fakes import FakeServices
 
-from ppcti.enrich.warninglists import WarninglistIndex, load_lists  # noqa: E402
-from ppcti.stix import write_cti  # noqa: E402
+from ppcti.enrich.warninglists import WarninglistIndex, load_lists
+from ppcti.stix import write_cti
 
 #: Public addresses on no warninglist (checked by the ``warninglists`` fixture).
 PUBLIC = ["5.188.62.214", "45.155.205.233", "91.240.118.172", "193.32.162.79", "80.94.95.115", "62.60.131.42"]
@@ -48,7 +48,7 @@ def fake(fakes: FakeServices) -> Iterator[FakeServices]:
 @pytest.fixture(scope="session")
 def warninglists() -> WarninglistIndex:
     index = WarninglistIndex.build(load_lists())
-    assert not any(index.contains_ipv4(PUBLIC + [OWN])), "a test address landed on a warninglist"
+    assert not any(index.contains_ipv4([*PUBLIC, OWN])), "a test address landed on a warninglist"
     assert all(index.contains_ipv4(LISTED))
     return index
 

@@ -124,7 +124,7 @@ class FakeVirusTotal(Fake):
     def answer(self, mode: str, value: str) -> Response:
         errors = {
             "401": (401, "WrongCredentialsError", "Wrong API key"),
-            "404": (404, "NotFoundError", f"Resource not found"),
+            "404": (404, "NotFoundError", "Resource not found"),
             "unknown": (404, "NotFoundError", "Resource not found"),
             "422": (400, "InvalidArgumentError", "Invalid IP address"),
             "429": (429, "TooManyRequestsError", "Too many requests"),
@@ -192,7 +192,10 @@ class FakeAbuseIPDB(Fake):
             )
         if mode in ("429", "quota"):
             retry = self.retry_after if mode == "429" else "43200"
-            detail = "Daily rate limit of 1000 requests exceeded for this endpoint. See headers for additional details."
+            detail = (
+                "Daily rate limit of 1000 requests exceeded for this endpoint. "
+                "See headers for additional details."
+            )
             headers = {"Retry-After": retry, "X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "0"}
             return _json({"errors": [{"detail": detail, "status": 429}]}, 429, headers)
         if mode == "404":

@@ -7,9 +7,9 @@ import dataclasses
 import time
 
 import pytest
-from conftest import PUBLIC
 from fakes import KEYS, FakeServices
 
+from conftest import PUBLIC
 from ppcti.enrich import SERVICES, Engine, EngineOptions, Indicator, Lane, ServiceSettings
 from ppcti.enrich.limits import CircuitBreaker, TokenBucket
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import LISTED, OWN, PUBLIC, SENDERS
 from fakes import FakeServices, score_of
 from stix2validator import ValidationOptions, validate_string
 
+from conftest import LISTED, OWN, PUBLIC, SENDERS
 from ppcti.enrich import EnrichSettings, enrich_run
 from ppcti.enrich.warninglists import WarninglistIndex
 
