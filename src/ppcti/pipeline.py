@@ -36,7 +36,7 @@ from ppcti.model import EVENT_FIELDS, Reject
 from ppcti.outputs import write_frame, write_lines
 
 #: Post-processing stages that can be switched off with ``--skip``.
-OPTIONAL_STAGES = ("pii", "cti", "analysis", "report")
+OPTIONAL_STAGES = ("pii", "cti", "analysis", "enrich", "report")
 
 #: Event columns that decide whether two events are the same (everything but where they were written).
 DEDUP_KEYS = tuple(f for f in EVENT_FIELDS if f not in ("source_file", "line"))
@@ -67,6 +67,8 @@ class RunOptions:
     #: Bytes of input per batch: peak memory is about 30x this for firewall text (see docs/benchmarks.md).
     batch_bytes: int = 8 * 1024 * 1024
     json_mappings: tuple[Path, ...] = ()
+    #: ``ppcti.enrich.EnrichSettings`` with at least one service key; None switches the enrich stage off.
+    enrich: Any = None
 
     def __post_init__(self) -> None:
         if not self.holder.strip():
@@ -207,6 +209,8 @@ def _prepare_out(out: Path) -> None:
         "insights.json",
         "infrastructure.json",
         "report.html",
+        "enrichment.jsonl",
+        "enrichment-overview.json",
     ):
         (out / name).unlink(missing_ok=True)
 
@@ -410,7 +414,7 @@ def _later_stages(
     upload: Upload, options: RunOptions, summary: RunSummary, clock: _Clock, progress: ProgressFn | None
 ) -> None:
     """PII, STIX, analysis, report and Kafka: each reads what the core stages wrote."""
-    steps = [s for s in OPTIONAL_STAGES if s not in options.skip]
+    steps = [s for s in OPTIONAL_STAGES if s not in options.skip and (s != "enrich" or options.enrich)]
     if options.kafka:
         steps.append("kafka")
     for done, stage in enumerate(steps):
@@ -461,6 +465,17 @@ def _stage_analysis(upload: Upload, options: RunOptions, summary: RunSummary) ->
     return {**counts, "message": f"{found} → insights.json, infrastructure.json"}
 
 
+def _stage_enrich(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
+    from ppcti.enrich.cli import require_extra
+
+    if not (options.out / "cti" / "aggregate.json").is_file():
+        return {"message": "skipped: no CTI to enrich"}
+    require_extra()
+    from ppcti.enrich.run import enrich_run
+
+    return enrich_run(options.out, options.enrich)
+
+
 def _stage_report(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
     from ppcti.analysis import write_report
 
@@ -490,6 +505,7 @@ _STAGES: dict[str, Callable[[Upload, RunOptions, RunSummary], dict[str, Any]]] =
     "pii": _stage_pii,
     "cti": _stage_cti,
     "analysis": _stage_analysis,
+    "enrich": _stage_enrich,
     "report": _stage_report,
     "kafka": _stage_kafka,
 }

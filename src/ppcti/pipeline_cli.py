@@ -115,6 +115,12 @@ def run(
     json_mapping: list[Path] = typer.Option(
         [], "--json-mapping", help="YAML field mapping for a JSON feed shape of your own (repeatable)."
     ),
+    enrich_config: Path | None = typer.Option(
+        None,
+        "--enrich-config",
+        envvar="PPCTI_ENRICH_CONFIG",
+        help="YAML file of reputation-service keys and limits; the enrich stage runs when a key is set.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
 ) -> None:
     """Turn security logs into normalised events, PII findings, STIX 2.1 CTI and an analyst report."""
@@ -124,6 +130,7 @@ def run(
 
     from ppcti.clean.minimise import load_profile
     from ppcti.clean.timestamps import TimeContext
+    from ppcti.enrich.cli import settings_for_run
     from ppcti.errors import ConfigError
     from ppcti.pipeline import RunOptions, run_pipeline
 
@@ -144,6 +151,7 @@ def run(
         kafka=kafka,
         kafka_events=kafka_events,
         json_mappings=tuple(json_mapping),
+        enrich=settings_for_run(enrich_config),
     )
     console = Console(stderr=True, quiet=quiet)
     with Progress(

@@ -25,6 +25,26 @@ def register(app: typer.Typer) -> None:
     app.command("enrich", no_args_is_help=True)(enrich)
 
 
+#: Import names of the ``[enrich]`` extra, checked before a lookup starts.
+_EXTRA_MODULES = ("httpx", "vt", "numpy", "pymispwarninglists")
+
+
+def require_extra() -> None:
+    """A clear error instead of an ImportError when the ``[enrich]`` dependencies are missing."""
+    import importlib.util
+
+    from ppcti.errors import MissingExtra
+
+    if any(importlib.util.find_spec(m) is None for m in _EXTRA_MODULES):
+        raise MissingExtra("enrich", "Enrichment with reputation services")
+
+
+def settings_for_run(config: Path | None) -> EnrichSettings | None:
+    """The settings of the enrich stage of ``ppcti run``: None (stage off) unless a key is configured."""
+    settings = load_settings(config)
+    return settings if settings.configured else None
+
+
 def default_cache(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "ppcti" / "enrich.sqlite"
@@ -89,6 +109,7 @@ def enrich(
 
     if not run_dir.is_dir():
         raise ConfigError("not a run folder", file=str(run_dir))
+    require_extra()
     settings = load_settings(config)
     if no_cache:
         settings = dataclasses.replace(settings, cache=None)
