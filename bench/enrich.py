@@ -29,7 +29,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "enrich"))
 
-from fakes import KEYS, FakeServices  # noqa: E402
+from enrich_fakes import KEYS, FakeServices  # noqa: E402
 
 from ppcti.analysis.netclass import bogon_range  # noqa: E402
 from ppcti.enrich import EnrichSettings, enrich_run  # noqa: E402

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from fakes import KEYS, FakeServices
+from enrich_fakes import KEYS, FakeServices
+from enrich_helpers import PUBLIC, SENDERS
 from stix2validator import ValidationOptions, validate_string
 from typer.testing import CliRunner
 
-from conftest import PUBLIC, SENDERS
 from ppcti.analysis.netclass import bogon_range
 from ppcti.cli import app
 from ppcti.errors import ConfigError

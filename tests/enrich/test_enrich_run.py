@@ -7,10 +7,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from fakes import FakeServices, score_of
+from enrich_fakes import FakeServices, score_of
+from enrich_helpers import LISTED, OWN, PUBLIC, SENDERS
 from stix2validator import ValidationOptions, validate_string
 
-from conftest import LISTED, OWN, PUBLIC, SENDERS
 from ppcti.enrich import EnrichSettings, enrich_run
 from ppcti.enrich.warninglists import WarninglistIndex
 
@@ -18,7 +18,7 @@ STRICT = ValidationOptions(strict=True, version="2.1")
 
 
 def settings(fake: FakeServices, tmp_path: Path, **engine: float) -> EnrichSettings:
-    s = EnrichSettings.from_sources(fake.env(), {"cache": str(tmp_path / "cache.sqlite"), "timeout": 2})
+    s = EnrichSettings.from_sources(fake.env(), {"cache": str(tmp_path / "cache.sqlite"), "timeout": 10})
     options = dataclasses.replace(s.engine, backoff_base=0.01, backoff_cap=0.05, **engine)
     return dataclasses.replace(s, engine=options)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
+from enrich_helpers import LISTED, PUBLIC
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import LISTED, PUBLIC
 from ppcti.analysis.netclass import bogon_range
 from ppcti.enrich import Cache, EnrichSettings, Indicator, Result
 from ppcti.enrich.limits import CircuitBreaker, Rate, TokenBucket, backoff_delay
@@ -165,29 +164,48 @@ def test_rate_parsing() -> None:
             Rate.parse(bad)
 
 
+class FakeTime:
+    """A clock that only moves when the bucket sleeps: the bucket's arithmetic, without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def test_token_bucket_spaces_requests() -> None:
+    t = FakeTime()
+
     async def go() -> list[float]:
-        bucket = TokenBucket(rate=50.0, burst=3)
+        bucket = TokenBucket(rate=50.0, burst=3, clock=t.clock, sleep=t.sleep)
         stamps = []
         for _ in range(13):
             await bucket.acquire()
-            stamps.append(time.monotonic())
+            stamps.append(t.now)
         return stamps
 
     stamps = asyncio.run(go())
-    assert stamps[2] - stamps[0] < 0.05  # the burst goes at once
-    assert stamps[-1] - stamps[0] >= 10 / 50 * 0.9  # then 50 per second
+    assert stamps[:3] == [0.0, 0.0, 0.0]  # the burst goes at once
+    assert stamps[-1] == pytest.approx(10 / 50)  # then 50 per second
+    gaps = [b - a for a, b in zip(stamps[3:], stamps[4:], strict=False)]
+    assert all(g == pytest.approx(1 / 50) for g in gaps)
 
 
 def test_token_bucket_pause() -> None:
-    async def go() -> float:
-        bucket = TokenBucket(rate=1000.0, burst=10)
-        bucket.pause(0.3)
-        start = time.monotonic()
-        await bucket.acquire()
-        return time.monotonic() - start
+    t = FakeTime()
 
-    assert asyncio.run(go()) >= 0.28
+    async def go() -> float:
+        bucket = TokenBucket(rate=1000.0, burst=10, clock=t.clock, sleep=t.sleep)
+        await bucket.acquire()
+        bucket.pause(0.3)
+        await bucket.acquire()
+        return t.now
+
+    assert asyncio.run(go()) == pytest.approx(0.3)
 
 
 def test_backoff_has_full_jitter_and_a_cap() -> None:
