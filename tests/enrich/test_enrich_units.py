@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -191,7 +192,7 @@ def test_token_bucket_spaces_requests() -> None:
     stamps = asyncio.run(go())
     assert stamps[:3] == [0.0, 0.0, 0.0]  # the burst goes at once
     assert stamps[-1] == pytest.approx(10 / 50)  # then 50 per second
-    gaps = [b - a for a, b in zip(stamps[3:], stamps[4:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(stamps[3:])]
     assert all(g == pytest.approx(1 / 50) for g in gaps)
 
 
