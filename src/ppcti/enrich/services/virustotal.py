@@ -46,20 +46,27 @@ class VirusTotal(Service):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self._client: Any = None
+        self._connector: Any = None
 
     async def open(self) -> None:
+        import aiohttp
         import vt
 
+        # our own connector, so it is closed even when no request was made (vt-py closes it only
+        # through a session it has opened)
+        self._connector = aiohttp.TCPConnector()
         self._client = vt.Client(
             self.settings.key,
             agent="ppcti",
             host=self.settings.url.rstrip("/"),
             timeout=self.settings.timeout,  # type: ignore[arg-type]  # aiohttp takes float seconds
+            connector=self._connector,
         )
 
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close_async()
+            await self._connector.close()
             self._client = None
 
     async def lookup(self, indicator: Indicator) -> Finding:
@@ -69,30 +76,39 @@ class VirusTotal(Service):
             await self.open()
         try:
             response = await self._client.get_async("/ip_addresses/{}", indicator.value)
-            if response.status == 200:
-                try:
-                    body = await response.json_async()
-                except (ValueError, aiohttp.ContentTypeError):
-                    raise self.fail("malformed", "body is not JSON") from None
-                return self._finding(body)
-            if response.status == 404:
-                return Finding("unknown", 0, status="not_found")
-            if response.status >= 500:
-                raise self.fail("server", f"HTTP {response.status}")
-            retry = retry_after_seconds(response.headers.get("Retry-After"))
             try:
-                error = await self._client.get_error_async(response)
-            except (ValueError, aiohttp.ContentTypeError):
-                error = None
-            code = getattr(error, "code", "")
-            kind = _ERROR_KINDS.get(code) or (
-                "rate" if response.status == 429 else "auth" if response.status in (401, 403) else "invalid"
-            )
-            raise self.fail(kind, f"HTTP {response.status} {code}".strip(), retry_after=retry)
+                return await self._answer(response)
+            finally:
+                response.release()  # back to the pool, read or not
         except TimeoutError:
             raise self.fail("timeout") from None
         except aiohttp.ClientError as exc:
             raise self.fail("network", type(exc).__name__) from None
+
+    async def _answer(self, response: Any) -> Finding:
+        """The finding in a 200 answer; any other status as the failure it stands for."""
+        import aiohttp
+
+        if response.status == 200:
+            try:
+                body = await response.json_async()
+            except (ValueError, aiohttp.ContentTypeError):
+                raise self.fail("malformed", "body is not JSON") from None
+            return self._finding(body)
+        if response.status == 404:
+            return Finding("unknown", 0, status="not_found")
+        if response.status >= 500:
+            raise self.fail("server", f"HTTP {response.status}")
+        retry = retry_after_seconds(response.headers.get("Retry-After"))
+        try:
+            error = await self._client.get_error_async(response)
+        except (ValueError, aiohttp.ContentTypeError):
+            error = None
+        code = getattr(error, "code", "")
+        kind = _ERROR_KINDS.get(code) or (
+            "rate" if response.status == 429 else "auth" if response.status in (401, 403) else "invalid"
+        )
+        raise self.fail(kind, f"HTTP {response.status} {code}".strip(), retry_after=retry)
 
     def _finding(self, body: Any) -> Finding:
         attributes = require(body, self, "data", "attributes")
