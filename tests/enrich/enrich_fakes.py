@@ -415,9 +415,11 @@ _CLASSES = {"ipqs": FakeIPQS, "virustotal": FakeVirusTotal, "abuseipdb": FakeAbu
 class FakeServices:
     """All four fakes; ``env()`` gives the PPCTI_* settings pointing ppcti at them."""
 
-    def __init__(self, latency: float = 0.0) -> None:
+    def __init__(self, latency: float = 0.0, names: tuple[str, ...] | None = None) -> None:
         self.fakes: dict[str, Fake] = {}
         for name, cls in _CLASSES.items():
+            if names is not None and name not in names:
+                continue
             server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
             fake = cls(name=name, server=server, latency=latency)
             server.expect_request(re.compile(".*")).respond_with_handler(fake.handle)
