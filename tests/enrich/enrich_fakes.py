@@ -253,10 +253,12 @@ _IPQS_PATH = re.compile(r"^/api/json/(ip|email)/([^/]+)/(.+)$")
 
 class FakeIPQS(Fake):
     def parse(self, request: Request) -> tuple[str, bool]:
+        """Both documented forms: the key in the path, or in the IPQS-KEY header with a parameter."""
         match = _IPQS_PATH.match(request.path)
-        if not match:
-            return "", False
-        return unquote(match.group(3)), unquote(match.group(2)) == KEYS["ipqs"]
+        if match:
+            return unquote(match.group(3)), unquote(match.group(2)) == KEYS["ipqs"]
+        value = request.args.get("ip") or request.args.get("email") or ""
+        return value, request.headers.get("IPQS-KEY") == KEYS["ipqs"]
 
     def answer(self, mode: str, value: str) -> Response:
         rid = "4T5fQbLaxy"
@@ -276,9 +278,9 @@ class FakeIPQS(Fake):
                     "request_id": rid,
                 }
             )
-        if mode == "429":
+        if mode == "429":  # IPQS's API style guide: a rate limit is answered with 403
             return _json(
-                {"success": False, "message": "Too many requests."}, 429, {"Retry-After": self.retry_after}
+                {"success": False, "message": "Too many requests."}, 403, {"Retry-After": self.retry_after}
             )
         if mode == "404":
             return Response(b"Not Found", status=404, content_type="text/html")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
 import orjson
 import pytest
-from enrich_fakes import FakeServices, score_of
+from enrich_fakes import KEYS, FakeServices, score_of
 from enrich_helpers import LISTED, OWN, PUBLIC, SENDERS
 from stix2validator import ValidationOptions, validate_string
 
@@ -165,3 +166,20 @@ def test_max_calls_caps_values_sent_per_service(
     for name in ("virustotal", "abuseipdb", "hybrid", "ipqs"):
         assert len(set(fake[name].values)) == 2
         assert summary["services"][name]["failures"].get("max-calls", 0) >= len(PUBLIC) - 2
+
+
+def test_values_and_keys_never_reach_the_logs(
+    fake: FakeServices,
+    run_dir: Path,
+    tmp_path: Path,
+    warninglists: WarninglistIndex,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake["virustotal"].modes[PUBLIC[0]] = "500"  # failures are logged nowhere with their value either
+    enrich_run(run_dir, settings(fake, tmp_path), warninglists=warninglists)
+    ours = [r for r in caplog.records if not r.name.startswith("werkzeug")]  # the fakes' own log aside
+    text = "\n".join(r.getMessage() for r in ours)
+    assert "HTTP Request" in text  # httpx did log its request lines, redacted
+    for secret in [*PUBLIC, *SENDERS, *KEYS.values()]:
+        assert secret not in text

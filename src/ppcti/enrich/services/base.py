@@ -10,6 +10,7 @@ understands: ``retryable`` kinds are retried with back-off, ``fatal`` kinds stop
 from __future__ import annotations
 
 import ipaddress
+import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -127,8 +128,36 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+class _RedactRequestLines(logging.Filter):
+    """Keeps looked-up values out of httpx's INFO line ``HTTP Request: GET <url> ...``.
+
+    httpx logs every request URL at INFO, and a lookup URL carries the value (and, for some APIs, the
+    key). The URL of a request to a service base that ppcti opened is replaced by that base alone.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bases: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 2:
+            url = str(args[1])
+            base = next((b for b in self.bases if url.startswith(b)), None)
+            if base is not None:
+                record.args = (args[0], base + "/<redacted>", *args[2:])
+        return True
+
+
+_REDACT = _RedactRequestLines()
+logging.getLogger("httpx").addFilter(_REDACT)
+
+
 class HttpService(Service):
     """A service spoken to with httpx: one pooled async client per service, errors mapped to kinds."""
+
+    #: Statuses that mean "slow down" for this API (IPQS also answers 403 to a rate limit).
+    rate_limit_statuses: ClassVar[frozenset[int]] = frozenset({429})
 
     def __init__(self, settings: ServiceSettings) -> None:
         super().__init__(settings)
@@ -141,6 +170,7 @@ class HttpService(Service):
     async def open(self) -> None:
         import httpx
 
+        _REDACT.bases.add(self.settings.url.rstrip("/"))
         self._client = httpx.AsyncClient(
             base_url=self.settings.url.rstrip("/"),
             headers={"Accept": "application/json", "User-Agent": "ppcti", **self.headers()},
@@ -171,11 +201,11 @@ class HttpService(Service):
         except httpx.TransportError as exc:
             raise self.fail("network", type(exc).__name__) from None
         status = response.status_code
+        if status in self.rate_limit_statuses:
+            retry = retry_after_seconds(response.headers.get("Retry-After"))
+            raise self.fail("rate", f"HTTP {status}", retry_after=retry)
         if status in (401, 403):
             raise self.fail("auth", f"HTTP {status}")
-        if status == 429:
-            retry = retry_after_seconds(response.headers.get("Retry-After"))
-            raise self.fail("rate", "HTTP 429", retry_after=retry)
         if status >= 500:
             raise self.fail("server", f"HTTP {status}")
         try:

@@ -1,16 +1,16 @@
-"""IPQualityScore: IP reputation (``/api/json/ip/{key}/{ip}``) and e-mail validation
-(``/api/json/email/{key}/{email}``).
+"""IPQualityScore: IP reputation (``GET /api/json/ip?ip=``) and e-mail validation
+(``GET /api/json/email?email=``).
 
-IPQS puts the key in the path, which is why no URL of a request is ever logged or put into an error.
-Its API answers HTTP 200 even for errors, with ``"success": false`` and a ``message``; a bad key and
-an exhausted credit balance are told apart by that message. ``fraud_score`` (0..100) is the score;
-IPQS itself calls 75+ suspicious and 85+ high risk, which are the verdict thresholds here.
+The key travels in the ``IPQS-KEY`` header, which IPQS documents as the alternative to its usual
+``/api/json/ip/{key}/{ip}`` form, so that the key is never part of a URL. The API answers HTTP 200
+even for errors, with ``"success": false`` and a ``message``; a bad key and an exhausted credit
+balance are told apart by that message, and a rate limit comes as 403 (or 429). ``fraud_score``
+(0..100) is the score; IPQS itself calls 75+ suspicious and 85+ high risk, the thresholds here.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 from ppcti.enrich.model import Finding, Indicator, Kind
 from ppcti.enrich.services.base import HttpService, ServiceDefaults, verdict_for
@@ -43,14 +43,17 @@ class IPQualityScore(HttpService):
     )
     weight: ClassVar[float] = 0.8
 
+    rate_limit_statuses: ClassVar[frozenset[int]] = frozenset({403, 429})
+
+    def headers(self) -> dict[str, str]:
+        return {"IPQS-KEY": self.settings.key}
+
     async def lookup(self, indicator: Indicator) -> Finding:
         endpoint = "email" if indicator.kind == "email" else "ip"
-        key = quote(self.settings.key, safe="")
-        status, body = await self.request(
-            "GET",
-            f"/api/json/{endpoint}/{key}/{quote(indicator.value, safe='@')}",
-            params={"strictness": "1"} if endpoint == "ip" else {"timeout": "7"},
-        )
+        params = {"ip": indicator.value, "strictness": "1"}
+        if endpoint == "email":
+            params = {"email": indicator.value, "timeout": "7"}
+        status, body = await self.request("GET", f"/api/json/{endpoint}", params=params)
         if status == 404:
             return Finding("unknown", 0, status="not_found")
         if status != 200 or not isinstance(body, dict):
