@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 
 from ppcti.analysis.netclass import bogon_range
 from ppcti.enrich import Cache, EnrichSettings, Indicator, Result
+from ppcti.enrich import warninglists as wl_module
 from ppcti.enrich.limits import CircuitBreaker, Rate, TokenBucket, backoff_delay
 from ppcti.enrich.scoring import confidence, overall
 from ppcti.enrich.select import select
 from ppcti.enrich.services import ServiceSettings
-from ppcti.enrich.warninglists import WarninglistIndex
+from ppcti.enrich.warninglists import WarninglistIndex, load_index
 from ppcti.errors import ConfigError
 
 CIDR_LISTS = [
@@ -303,3 +304,34 @@ def test_overall_confidence_rule() -> None:
     failed = Result("8.8.4.4", "ipv4", "virustotal", "error", error="timeout")
     ranked = overall([clean, vt, ipqs, failed], weights)
     assert [(o.value, o.verdict) for o in ranked] == [("5.5.5.5", "malicious"), ("7.7.7.7", "harmless")]
+
+
+def test_compiled_index_round_trips(tmp_path: Path, warninglists: WarninglistIndex) -> None:
+    path = tmp_path / "wl.npz"
+    warninglists.save(path)
+    again = WarninglistIndex.load(path)
+    sample = [*PUBLIC, *LISTED, "45.1.2.3", "13.107.6.152", "20.190.128.1"]
+    assert again.contains_ipv4(sample) == warninglists.contains_ipv4(sample)
+    assert again.intervals == warninglists.intervals
+    assert again.lists_for(LISTED[0]) == warninglists.lists_for(LISTED[0])
+    for email in ("x@0-mail.com", "abuse@corp.example", "bob@gmail.com"):
+        assert again.email_listed(email) == warninglists.email_listed(email)
+
+
+def test_load_index_uses_and_repairs_its_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[list[str]] = []
+
+    def small_lists(skip: list[str] = ()) -> list[dict]:  # the shipped lists' loader, counted
+        reads.append(list(skip))
+        return [wl for wl in CIDR_LISTS if wl["name"] not in skip]
+
+    monkeypatch.setattr(wl_module, "load_lists", small_lists)
+    first = load_index(cache_dir=tmp_path)
+    [cached] = tmp_path.glob("warninglists-*.npz")
+    assert load_index(cache_dir=tmp_path).intervals == first.intervals
+    assert len(reads) == 1  # the second came from the compiled file
+    cached.write_bytes(b"damaged")
+    assert load_index(cache_dir=tmp_path).intervals == first.intervals  # rebuilt, not trusted
+    assert len(reads) == 2
+    assert load_index(["a"], cache_dir=tmp_path).intervals != first.intervals  # another key
+    assert reads[-1] == ["a"]

@@ -28,7 +28,7 @@ from ppcti.enrich.scoring import overall
 from ppcti.enrich.select import read_indicators, read_infrastructure, select
 from ppcti.enrich.services import SERVICES
 from ppcti.enrich.stix import build_bundle, marking_and_producer, write_and_merge
-from ppcti.enrich.warninglists import WarninglistIndex, load_lists
+from ppcti.enrich.warninglists import WarninglistIndex, load_index
 from ppcti.errors import ConfigError
 
 RESULTS_FILE = "enrichment.jsonl"
@@ -73,7 +73,9 @@ def enrich_run(
         raise ConfigError("--max-calls must be 0 or more")
     indicators, aggregate = read_indicators(run_dir / "cti" / "aggregate.json")
     own_values, own_domains = read_infrastructure(run_dir / "infrastructure.json")
-    index = warninglists or WarninglistIndex.build(load_lists(settings.skip_warninglists))
+    index = warninglists or load_index(
+        settings.skip_warninglists, settings.cache.parent if settings.cache else None
+    )
     selection = select(indicators, index, own_values=own_values, own_domains=own_domains)
     jobs = {n: [i for i in selection.sendable if i.kind in SERVICES[n].kinds] for n in names}
     cache = Cache(settings.cache) if settings.cache else None

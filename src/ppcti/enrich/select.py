@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,8 +105,8 @@ def select(
     indicators: Iterable[Indicator],
     warninglists: WarninglistIndex,
     *,
-    own_values: set[str] = frozenset(),  # type: ignore[assignment]
-    own_domains: set[str] = frozenset(),  # type: ignore[assignment]
+    own_values: Collection[str] = frozenset(),
+    own_domains: Collection[str] = frozenset(),
 ) -> Selection:
     """Split ``indicators`` into those that may be sent and counted reasons for the rest."""
     selection = Selection()
