@@ -335,3 +335,11 @@ def test_load_index_uses_and_repairs_its_cache(tmp_path: Path, monkeypatch: pyte
     assert len(reads) == 2
     assert load_index(["a"], cache_dir=tmp_path).intervals != first.intervals  # another key
     assert reads[-1] == ["a"]
+
+
+def test_public_names_resolve() -> None:
+    import ppcti.enrich as enrich
+
+    assert all(getattr(enrich, name) is not None for name in enrich.__all__)
+    with pytest.raises(AttributeError):
+        _ = enrich.no_such_name
