@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ppcti.bus.cli",
     "ppcti.api.cli",
     "ppcti.tee.cli",
+    "ppcti.enrich.cli",
 )
 
 app = typer.Typer(

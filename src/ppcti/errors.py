@@ -17,6 +17,7 @@ class, print its message and map it to an exit code or HTTP status without a tra
 :mod:`ppcti.exits` is the one place that turns these (and usage errors, signals and bugs) into exit codes
 and printed messages: 0 done, 1 internal error, 2 usage or configuration, 3 input refused, 130/143
 interrupted by SIGINT/SIGTERM.
+    └── EnrichError                 a reputation service failed (carries `service`, `kind`; HTTP 502)
 
 Messages never contain raw values from the input: they name files, lines, columns and reasons, which is
 what a user needs to fix the input, and nothing that could leak personal data into logs.
@@ -104,3 +105,19 @@ class AttestationRefused(TeeError):
     def __init__(self, reasons: list[str]) -> None:
         self.reasons = reasons
         super().__init__("attestation refused: " + "; ".join(reasons))
+class EnrichError(PpctiError):
+    """A reputation service refused or failed a lookup; ``kind`` says how (auth, quota, rate, timeout...).
+
+    Raised inside the enrichment engine, which counts it per service and goes on with the others; the
+    message names the service and the kind only, never the value looked up nor the key.
+    """
+
+    http_status = 502
+
+    def __init__(
+        self, service: str, kind: str, message: str = "", *, retry_after: float | None = None
+    ) -> None:
+        self.service = service
+        self.kind = kind
+        self.retry_after = retry_after
+        super().__init__(f"{service}: {kind}" + (f" ({message})" if message else ""))

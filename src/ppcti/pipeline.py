@@ -39,7 +39,7 @@ from ppcti.outdir import check_out, staged_output
 from ppcti.outputs import write_frame
 
 #: Post-processing stages that can be switched off with ``--skip``.
-OPTIONAL_STAGES = ("pii", "cti", "analysis", "report")
+OPTIONAL_STAGES = ("pii", "cti", "analysis", "enrich", "report")
 
 #: Event columns that decide whether two events are the same (everything but where they were written).
 DEDUP_KEYS = tuple(f for f in EVENT_FIELDS if f not in ("source_file", "line"))
@@ -72,6 +72,8 @@ class RunOptions:
     json_mappings: tuple[Path, ...] = ()
     #: Also share attackers at non-public addresses (see :mod:`ppcti.netrange`); off by default.
     share_private: bool = False
+    #: ``ppcti.enrich.EnrichSettings`` with at least one service key; None switches the enrich stage off.
+    enrich: Any = None
 
     def __post_init__(self) -> None:
         if not self.holder.strip():
@@ -211,6 +213,23 @@ def _run_id(holder: str, started: datetime) -> str:
 #: What a run writes into --out; a new run replaces all of them (those it skips are removed).
 RUN_OUTPUTS = ("cleaned", "cti", "events.jsonl", "rejects.jsonl", "summary.json", "pii.json", "kg.ttl")
 RUN_OUTPUTS += ("insights.json", "infrastructure.json", "report.html")
+def _prepare_out(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("cleaned", "cti"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    for name in (
+        "events.jsonl",
+        "rejects.jsonl",
+        "summary.json",
+        "pii.json",
+        "kg.ttl",
+        "insights.json",
+        "infrastructure.json",
+        "report.html",
+        "enrichment.jsonl",
+        "enrichment-overview.json",
+    ):
+        (out / name).unlink(missing_ok=True)
 
 
 class _Clock:
@@ -455,7 +474,7 @@ def _later_stages(
     upload: Upload, options: RunOptions, summary: RunSummary, clock: _Clock, progress: ProgressFn | None
 ) -> None:
     """PII, STIX, analysis, report and Kafka: each reads what the core stages wrote."""
-    steps = [s for s in OPTIONAL_STAGES if s not in options.skip]
+    steps = [s for s in OPTIONAL_STAGES if s not in options.skip and (s != "enrich" or options.enrich)]
     if options.kafka:
         steps.append("kafka")
     for done, stage in enumerate(steps):
@@ -512,6 +531,17 @@ def _stage_analysis(upload: Upload, options: RunOptions, summary: RunSummary) ->
     return {**counts, "message": f"{found} → insights.json, infrastructure.json"}
 
 
+def _stage_enrich(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
+    from ppcti.enrich.cli import require_extra
+
+    if not (options.out / "cti" / "aggregate.json").is_file():
+        return {"message": "skipped: no CTI to enrich"}
+    require_extra()
+    from ppcti.enrich.run import enrich_run
+
+    return enrich_run(options.out, options.enrich)
+
+
 def _stage_report(upload: Upload, options: RunOptions, summary: RunSummary) -> dict[str, Any]:
     from ppcti.analysis import write_report
 
@@ -541,6 +571,7 @@ _STAGES: dict[str, Callable[[Upload, RunOptions, RunSummary], dict[str, Any]]] =
     "pii": _stage_pii,
     "cti": _stage_cti,
     "analysis": _stage_analysis,
+    "enrich": _stage_enrich,
     "report": _stage_report,
     "kafka": _stage_kafka,
 }

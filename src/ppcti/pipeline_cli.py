@@ -120,6 +120,11 @@ def run(
         "--share-private",
         help="Also make indicators of attackers at private, CGNAT, loopback, link-local or documentation "
         "addresses (they stay with the holder by default).",
+    enrich_config: Path | None = typer.Option(
+        None,
+        "--enrich-config",
+        envvar="PPCTI_ENRICH_CONFIG",
+        help="YAML file of reputation-service keys and limits; the enrich stage runs when a key is set.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
 ) -> None:
@@ -130,6 +135,7 @@ def run(
 
     from ppcti.clean.minimise import load_profile
     from ppcti.clean.timestamps import TimeContext
+    from ppcti.enrich.cli import settings_for_run
     from ppcti.errors import ConfigError
     from ppcti.pipeline import RunOptions, run_pipeline
 
@@ -151,6 +157,7 @@ def run(
         kafka_events=kafka_events,
         json_mappings=tuple(json_mapping),
         share_private=share_private,
+        enrich=settings_for_run(enrich_config),
     )
     console = Console(stderr=True, quiet=quiet)
     with Progress(

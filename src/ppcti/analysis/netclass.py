@@ -43,8 +43,20 @@ PRIVATE_V6: tuple[tuple[str, str], ...] = (
     ("fec0::/10", "site-local"),
 )
 
+#: (CIDR, label) of IPv4 ranges that are not private yet never a routable attacker worth asking the
+#: Internet about: together with :data:`PRIVATE_V4` they are the IPv4 bogons. Kept apart because the
+#: analysis treats documentation addresses as public (see the module docstring).
+UNROUTABLE_V4: tuple[tuple[str, str], ...] = (
+    ("192.0.2.0/24", "documentation"),
+    ("198.51.100.0/24", "documentation"),
+    ("203.0.113.0/24", "documentation"),
+    ("192.88.99.0/24", "6to4-relay"),
+    ("224.0.0.0/4", "multicast"),
+)
+
 _V4_NETS = tuple((ipaddress.IPv4Network(c), label) for c, label in PRIVATE_V4)
 _V6_NETS = tuple((ipaddress.IPv6Network(c), label) for c, label in PRIVATE_V6)
+_UNROUTABLE_NETS = tuple((ipaddress.IPv4Network(c), label) for c, label in UNROUTABLE_V4)
 
 
 @cache
@@ -62,6 +74,26 @@ def private_range(address: str) -> str | None:
             return private_range(str(ip.ipv4_mapped))
         return next((label for net, label in _V6_NETS if ip in net), None)
     return next((label for net, label in _V4_NETS if ip in net), None)
+
+
+def bogon_range(address: str) -> str | None:
+    """Label of the private, reserved, documentation or other non-routable range holding ``address``.
+
+    None for a public, routable address; ``"invalid"`` for text that is not an address, so a caller
+    deciding what may leave the machine never mistakes garbage for public.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "invalid"
+    private = private_range(address)
+    if private is not None:
+        return private
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return bogon_range(str(ip.ipv4_mapped))
+        return None if ip.is_global else "reserved"
+    return next((label for net, label in _UNROUTABLE_NETS if ip in net), None)
 
 
 def _v4_int(col: pl.Expr) -> pl.Expr:

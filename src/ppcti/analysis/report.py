@@ -22,7 +22,10 @@ SUMMARY_FILE = "summary.json"
 CTI_FILES: tuple[tuple[str, str], ...] = (
     ("cti/bundles.jsonl", "one STIX 2.1 bundle per entry"),
     ("cti/aggregate.json", "deduplicated STIX 2.1 bundle with sightings per holder"),
+    ("cti/enrichment.json", "reputation of the indicators: STIX 2.1 notes and opinions"),
 )
+#: Written by ``ppcti enrich`` (overall confidence per indicator, riskiest first); shown when present.
+ENRICHMENT_FILE = "enrichment-overview.json"
 _TEMPLATE = "report_template.html"  # beside this module, shipped as package data
 
 
@@ -55,7 +58,11 @@ def _run_facts(summary: Any) -> list[tuple[str, str]]:
 
 
 def render(
-    insights: dict[str, Any], *, summary: Any = None, links: list[tuple[str, str]] | None = None
+    insights: dict[str, Any],
+    *,
+    summary: Any = None,
+    links: list[tuple[str, str]] | None = None,
+    enrichment: list[dict[str, Any]] | None = None,
 ) -> str:
     """The report page as text (pure: no file access besides the packaged template and plotly.js)."""
     import jinja2
@@ -79,6 +86,7 @@ def render(
         figures={k: Markup(v) for k, v in figures.items()},
         run_facts=_run_facts(summary),
         links=links or [],
+        enrichment=(enrichment or [])[:25],
     )
 
 
@@ -110,4 +118,10 @@ def write_report(run_dir: Path, insights: dict[str, Any] | None = None) -> Path:
         ) from None
     out = run_dir / REPORT_FILE
     write_atomic(out, page.encode("utf-8"))
+    enriched = run_dir / ENRICHMENT_FILE
+    overview = _read_json(enriched, ENRICHMENT_FILE) if enriched.is_file() else {}
+    enrichment = overview.get("indicators") if isinstance(overview, dict) else None
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(render(insights, summary=summary, links=links, enrichment=enrichment), encoding="utf-8")
+    tmp.replace(out)
     return out
