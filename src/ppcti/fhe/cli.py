@@ -80,7 +80,9 @@ def encrypt_cti_cmd(
 @fhe_app.command("encrypt-blacklist")
 def encrypt_blacklist_cmd(
     lists: list[Path] = typer.Argument(
-        ..., help="Plain, FireHOL .netset/.ipset, Spamhaus DROP or e-mail lists."
+        ...,
+        help="Plain, FireHOL .netset/.ipset, Spamhaus DROP or e-mail lists; MISP feed folders, MISP "
+        "event JSON or CSV exports; STIX bundles (indicators with equality patterns).",
     ),
     public: Path = typer.Option(..., "--public", help="The holder's public.key."),
     out: Path = typer.Option(..., "--out", help="Encrypted blacklist file to write (for the server)."),
@@ -94,6 +96,10 @@ def encrypt_blacklist_cmd(
     with _progress("encrypting blacklist") as progress:
         s = encrypt_blacklist(lists, public, out, name=name, threads=threads or None, progress=progress)
     typer.echo(f"{s.entries} entries, {s.items} items, rows {s.rows}: {s.path} ({s.bytes / 1e6:.1f} MB)")
+    if s.unusable:
+        typer.echo(f"{sum(s.unusable.values())} unusable entries left out:")
+        for reason, count in sorted(s.unusable.items(), key=lambda kv: (-kv[1], kv[0])):
+            typer.echo(f"  {count:>8}  {reason}")
 
 
 @fhe_app.command("correlate")
