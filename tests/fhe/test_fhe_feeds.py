@@ -73,8 +73,16 @@ def test_detect_kinds(tmp_path: Path) -> None:
     ("pattern", "values", "reason"),
     [
         ("[ipv4-addr:value = '1.2.3.4']", ["1.2.3.4"], None),
-        ("[ipv4-addr:value = '1.2.3.4' OR email-addr:value = 'a@b.example']", ["1.2.3.4", "a@b.example"], None),
-        ("[ipv4-addr:value = '1.2.3.4'] OR [ipv6-addr:value = '2001:db8::1']", ["1.2.3.4", "2001:db8::1"], None),
+        (
+            "[ipv4-addr:value = '1.2.3.4' OR email-addr:value = 'a@b.example']",
+            ["1.2.3.4", "a@b.example"],
+            None,
+        ),
+        (
+            "[ipv4-addr:value = '1.2.3.4'] OR [ipv6-addr:value = '2001:db8::1']",
+            ["1.2.3.4", "2001:db8::1"],
+            None,
+        ),
         ("[ipv4-addr:value = '1.2.3.4' AND ipv4-addr:value = '1.2.3.5']", [], "AND"),
         ("[ipv4-addr:value = '1.2.3.4'] AND [ipv4-addr:value = '1.2.3.5']", [], "AND"),
         ("[ipv4-addr:value = '1.2.3.4'] FOLLOWEDBY [ipv4-addr:value = '1.2.3.5']", [], "FOLLOWEDBY"),
@@ -105,7 +113,12 @@ def test_stix_pattern_literal_roundtrip(value: str) -> None:
 def test_stix_bundle_indicators(tmp_path: Path) -> None:
     objects = [
         {"type": "indicator", "pattern_type": "stix", "pattern": "[ipv4-addr:value = '93.19.228.74']"},
-        {"type": "indicator", "pattern_type": "stix", "pattern": "[ipv4-addr:value = '9.9.9.9']", "revoked": True},
+        {
+            "type": "indicator",
+            "pattern_type": "stix",
+            "pattern": "[ipv4-addr:value = '9.9.9.9']",
+            "revoked": True,
+        },
         {"type": "indicator", "pattern_type": "snort", "pattern": "alert tcp any any -> any any"},
         {"type": "indicator", "pattern_type": "stix", "pattern": "[url:value = 'http://x.example/']"},
         {"type": "ipv4-addr", "value": "7.7.7.7"},
@@ -125,8 +138,17 @@ def test_misp_feed_encrypted_and_correlated(keys: Path, tmp_path: Path) -> None:
     """A MISP feed as the blacklist: to_ids respected, composite values split, unusable ones reported."""
     from ppcti.fhe import correlate, decrypt, encrypt_blacklist, encrypt_cti
 
-    queries = ["93.19.228.74", "198.51.100.77", "203.0.113.9", "192.0.2.66", "phish@evil.example",
-               "45.33.32.156", "8.8.8.8", "10.1.2.3", "evil@evil.example"]
+    queries = [
+        "93.19.228.74",
+        "198.51.100.77",
+        "203.0.113.9",
+        "192.0.2.66",
+        "phish@evil.example",
+        "45.33.32.156",
+        "8.8.8.8",
+        "10.1.2.3",
+        "evil@evil.example",
+    ]
     (tmp_path / "q.txt").write_text("\n".join(queries) + "\n")
     encrypt_cti(tmp_path / "q.txt", keys / "public.key", tmp_path / "q")
     summary = encrypt_blacklist([DATA / "feed"], keys / "public.key", tmp_path / "bl.fhe", threads=1)
@@ -137,9 +159,17 @@ def test_misp_feed_encrypted_and_correlated(keys: Path, tmp_path: Path) -> None:
         "attribute type port is not an address": 1,
         "not an IPv4 address, network, IPv6 or e-mail entry": 1,
     }
-    correlate(keys / "public.key", tmp_path / "q/query.fhe", tmp_path / "bl.fhe", tmp_path / "r.fhe", threads=1)
+    correlate(
+        keys / "public.key", tmp_path / "q/query.fhe", tmp_path / "bl.fhe", tmp_path / "r.fhe", threads=1
+    )
     decrypt(tmp_path / "r.fhe", keys / "secret.key", tmp_path / "q/mapping.json", tmp_path / "out")
     matches = orjson.loads((tmp_path / "out/fhe_matches.json").read_bytes())["matches"]
     found = {m["value"] for m in matches if m["found"]}
-    assert found == {"93.19.228.74", "198.51.100.77", "203.0.113.9", "192.0.2.66", "phish@evil.example",
-                     "45.33.32.156"}
+    assert found == {
+        "93.19.228.74",
+        "198.51.100.77",
+        "203.0.113.9",
+        "192.0.2.66",
+        "phish@evil.example",
+        "45.33.32.156",
+    }

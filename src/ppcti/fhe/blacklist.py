@@ -8,8 +8,8 @@ are split only up to the next queried prefix length (see :mod:`ppcti.fhe.encodin
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
