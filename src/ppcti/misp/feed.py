@@ -66,7 +66,9 @@ def write_feed(
         try:
             manifest = orjson.loads(manifest_path.read_bytes())
         except orjson.JSONDecodeError:
-            raise ConfigError("the feed folder's manifest.json is not valid JSON", file=str(manifest_path))
+            raise ConfigError(
+                "the feed folder's manifest.json is not valid JSON", file=str(manifest_path)
+            ) from None
     lines: list[str] = []
     for event in events:
         feed = event.to_feed(with_meta=False)
