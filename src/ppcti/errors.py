@@ -10,7 +10,8 @@ class, print its message and map it to an exit code or HTTP status without a tra
     ├── FormatError                 a file or line that no parser can use (carries `file`, `line`)
     ├── MissingExtra                an optional dependency group is not installed
     ├── FHEError                    bad, mismatched or corrupt FHE key, query, blacklist or result file
-    └── BusError                    Kafka broker unreachable or a message not delivered
+    ├── BusError                    Kafka broker unreachable or a message not delivered
+    └── TaxiiError                  TAXII server unreachable, refusing, or failing objects (HTTP 502)
 
 Messages never contain raw values from the input: they name files, lines, columns and reasons, which is
 what a user needs to fix the input, and nothing that could leak personal data into logs.
@@ -78,3 +79,9 @@ class BusError(PpctiError):
     """The Kafka broker could not be reached or a message was not delivered."""
 
     http_status = 503
+
+
+class TaxiiError(PpctiError):
+    """The TAXII server could not be reached, refused the request or failed objects."""
+
+    http_status = 502
