@@ -60,3 +60,22 @@ def misp_modules(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``ppcti run`` on the bundled sample upload: a real aggregate with several object kinds."""
+    from servers import child_env, ppcti_command
+
+    out = tmp_path_factory.mktemp("run") / "acme"
+    sample = Path(__file__).parents[2] / "samples" / "sample-upload.zip"
+    done = subprocess.run(
+        ppcti_command("run", str(sample), "--holder", "acme", "--out", str(out), "--skip", "report"),
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return out

@@ -39,6 +39,14 @@ from ppcti.fhe.feeds import stix_pattern_values
 
 #: Namespace of the uuids given to attributes inside objects.
 ATTRIBUTE_NAMESPACE = uuid.UUID("6c1a3a4e-2f0b-5d6b-9a43-2b1d3a6f0c11")
+#: Colours of MISP's tlp taxonomy (TLP 2.0), so tags look in MISP as MISP's own do.
+_TLP_COLOUR = {
+    "tlp:clear": "#FFFFFF",
+    "tlp:green": "#33FF00",
+    "tlp:amber": "#FFC000",
+    "tlp:amber+strict": "#FFC000",
+    "tlp:red": "#FF2B2B",
+}
 _TLP_NAME = {
     "clear": "tlp:clear",
     "green": "tlp:green",
@@ -278,7 +286,7 @@ class _Builder:
                 if tag:
                     self.event.add_tag(tag)
         for tag in _tlp(self.objects):
-            self.event.add_tag(tag)
+            self.event.add_tag(name=tag, colour=_TLP_COLOUR[tag])
         names = sorted(n for n in self.holders.values() if n)
         self.event.info = f"ppcti CTI from {', '.join(names) or 'data holders'}"
         self.event.date = (first or datetime.now(UTC)).date()
