@@ -79,3 +79,10 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return out
+
+
+@pytest.fixture(scope="session")
+def taxii_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    from servers import medallion
+
+    yield from medallion(tmp_path_factory.mktemp("medallion"), 4_000_000)

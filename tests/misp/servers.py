@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 
 ROOT = Path(__file__).parents[2]
@@ -53,13 +57,16 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) ->
     raise AssertionError(f"no answer from {url} within {timeout} s")
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[Any]) -> str:
+    """Terminate a server; whatever it wrote to pipes (empty when it wrote to files)."""
     proc.terminate()
     try:
-        proc.communicate(timeout=20)
+        out, err = proc.communicate(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.communicate(timeout=20)
+        out, err = proc.communicate(timeout=20)
+    text = [x.decode(errors="replace") if isinstance(x, bytes) else x for x in (out, err) if x]
+    return "".join(text)
 
 
 def ppcti_command(*args: str) -> list[str]:
@@ -99,3 +106,65 @@ def start_fhe_service(*args: str, env: dict[str, str] | None = None) -> tuple[su
         _out, err = proc.communicate(timeout=30)
         raise AssertionError(f"service did not start: {line!r} {err[-2000:]!r}")
     return proc, found.group(1)
+
+
+COLLECTION = "4f0e1b9a-6c1d-4d8e-9a2b-3c4d5e6f7a8b"
+MEDIA = "application/stix+json;version=2.1"
+
+
+def _data(port: int, max_content_length: int) -> dict[str, Any]:
+    return {
+        "/discovery": {
+            "title": "ppcti test TAXII server",
+            "default": f"http://127.0.0.1:{port}/cti/",
+            "api_roots": [f"http://127.0.0.1:{port}/cti/"],
+        },
+        "cti": {
+            "information": {
+                "title": "ppcti CTI",
+                "versions": ["application/taxii+json;version=2.1"],
+                "max_content_length": max_content_length,
+            },
+            "status": [],
+            "collections": [
+                {
+                    "id": COLLECTION,
+                    "title": "Shared CTI",
+                    "can_read": True,
+                    "can_write": True,
+                    "media_types": [MEDIA],
+                    "objects": [],
+                    "manifest": [],
+                }
+            ],
+        },
+    }
+
+
+def medallion(tmp: Path, max_content_length: int) -> Iterator[dict[str, str]]:
+    """medallion (TAXII 2.1, memory backend) on a free loopback port with a one-off password."""
+    exe = executable("PPCTI_MEDALLION", ".venv-medallion", "medallion")
+    port = free_port()
+    user, password = "publisher", secrets.token_urlsafe(16)
+    (tmp / "data.json").write_bytes(orjson.dumps(_data(port, max_content_length)))
+    config = {
+        "backend": {
+            "module": "medallion.backends.memory_backend",
+            "module_class": "MemoryBackend",
+            "filename": str(tmp / "data.json"),
+        },
+        "users": {user: password},
+        "taxii": {"max_page_size": 100},
+    }
+    (tmp / "config.json").write_bytes(orjson.dumps(config))
+    log = (tmp / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [exe, "--host", "127.0.0.1", "--port", str(port), str(tmp / "config.json")], stdout=log, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}/cti/"
+    try:
+        wait_http(f"http://127.0.0.1:{port}/taxii2/", proc)
+        yield {"api_root": url, "collection": COLLECTION, "user": user, "password": password}
+    finally:
+        stop(proc)
+        log.close()

@@ -35,19 +35,35 @@ class PushSummary:
 
 
 def bundle_objects(source: str | Path) -> list[dict[str, Any]]:
-    """Objects of a run's ``cti/aggregate.json`` or of any bundle file."""
+    """Objects of a run's ``cti/aggregate.json``, a bundle file, or a file of one bundle per line
+    (``bundles.fhe.jsonl`` with the blacklist notes); an object repeated in several bundles once."""
     path = Path(source)
     if path.is_dir():
         path = path / "cti" / "aggregate.json"
     if not path.is_file():
         raise InputRefused("no STIX bundle (cti/aggregate.json) found", file=str(path))
+    raw = path.read_bytes()
     try:
-        bundle = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        raise FormatError(f"not valid JSON ({exc.msg})", file=str(path)) from None
-    if not isinstance(bundle, dict) or bundle.get("type") != "bundle":
-        raise FormatError("not a STIX bundle", file=str(path))
-    return [o for o in bundle.get("objects") or [] if isinstance(o, dict)]
+        docs = [orjson.loads(raw)]
+    except orjson.JSONDecodeError:
+        docs = []
+        for number, line in enumerate(raw.splitlines(), start=1):
+            if line.strip():
+                try:
+                    docs.append(orjson.loads(line))
+                except orjson.JSONDecodeError as exc:
+                    raise FormatError(f"not valid JSON ({exc.msg})", file=str(path), line=number) from None
+    seen: set[tuple[Any, Any]] = set()
+    out: list[dict[str, Any]] = []
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("type") != "bundle":
+            raise FormatError("not a STIX bundle", file=str(path))
+        for obj in doc.get("objects") or []:
+            key = (obj.get("id"), obj.get("modified")) if isinstance(obj, dict) else None
+            if key is not None and key not in seen:
+                seen.add(key)
+                out.append(obj)
+    return out
 
 
 def envelopes(objects: list[dict[str, Any]], max_bytes: int, max_objects: int) -> Iterator[list[bytes]]:
