@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ppcti.stix.cli",
     "ppcti.analysis.cli",
     "ppcti.fhe.cli",
+    "ppcti.misp.cli",
+    "ppcti.taxii.cli",
     "ppcti.bus.cli",
     "ppcti.api.cli",
     "ppcti.tee.cli",

@@ -18,6 +18,7 @@ class, print its message and map it to an exit code or HTTP status without a tra
 and printed messages: 0 done, 1 internal error, 2 usage or configuration, 3 input refused, 130/143
 interrupted by SIGINT/SIGTERM.
     └── EnrichError                 a reputation service failed (carries `service`, `kind`; HTTP 502)
+    └── TaxiiError                  TAXII server unreachable, refusing, or failing objects (HTTP 502)
 
 Messages never contain raw values from the input: they name files, lines, columns and reasons, which is
 what a user needs to fix the input, and nothing that could leak personal data into logs.
@@ -121,3 +122,6 @@ class EnrichError(PpctiError):
         self.kind = kind
         self.retry_after = retry_after
         super().__init__(f"{service}: {kind}" + (f" ({message})" if message else ""))
+class TaxiiError(PpctiError):
+    """The TAXII server could not be reached, refused the request or failed objects."""
+

@@ -33,3 +33,42 @@ def plain_membership(values: list[str], blacklist: list[str]) -> dict[str, bool]
             ip = ipaddress.ip_address(canon)
             out[canon] = any(n.version == ip.version and ip in n for n in nets)
     return out
+
+
+def ppcti_command(*args: str) -> list[str]:
+    """The ``ppcti`` command line in a child process, with this source tree's package."""
+    import sys
+
+    return [sys.executable, "-c", "from ppcti.cli import main; main()", *args]
+
+
+def child_env() -> dict[str, str]:
+    import os
+    from pathlib import Path
+
+    env = dict(os.environ)
+    src = str(Path(__file__).parents[2] / "src")
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def start_service(*args: str, env: dict[str, str] | None = None) -> tuple[object, str]:
+    """Start ``ppcti fhe serve ARGS --listen 127.0.0.1:0``; the process and its URL once it listens."""
+    import re
+    import subprocess
+
+    proc = subprocess.Popen(
+        ppcti_command("fhe", "serve", *args, "--listen", "127.0.0.1:0"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env or child_env(),
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    found = re.search(r"on (https?://127\.0\.0\.1:\d+)", line)
+    if found is None:
+        proc.kill()
+        _out, err = proc.communicate(timeout=30)
+        raise AssertionError(f"service did not start: {line!r} {err[-2000:]!r}")
+    return proc, found.group(1)

@@ -8,14 +8,17 @@ are split only up to the next queried prefix length (see :mod:`ppcti.fhe.encodin
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ppcti.errors import FormatError
 from ppcti.fhe.cuckoo import blacklist_layout
 from ppcti.fhe.encoding import BlacklistParser
+from ppcti.fhe.feeds import read_source
 from ppcti.fhe.fileformat import write_file
 from ppcti.fhe.keys import load_public
 from ppcti.fhe.parallel import STATE, available_cores, fork_map
@@ -32,6 +35,41 @@ class BlacklistSummary:
     rows: dict[str, int]
     ciphertexts: int
     bytes: int
+    #: entries of MISP feeds, CSV exports and STIX bundles that could not be used, per reason
+    unusable: dict[str, int] = field(default_factory=dict)
+    #: source kind per input (``misp-feed``, ``misp-csv``, ``stix``, ``list`` ...)
+    sources: list[str] = field(default_factory=list)
+
+
+def feed_sources(
+    parser: BlacklistParser, lists: Sequence[str | os.PathLike[str]]
+) -> tuple[Counter[str], list[str]]:
+    """Feed every input to ``parser``; structured sources count the entries they cannot use.
+
+    A plain list keeps its strict reading (a bad line is an error naming file and line); in a feed, a
+    malformed value is one unusable entry among many, counted rather than fatal.
+    """
+    unusable: Counter[str] = Counter()
+    kinds: list[str] = []
+    for path in lists:
+        source = read_source(Path(path))
+        if source is None:
+            kinds.append("list")
+            parser.feed_file(os.fspath(path))
+            continue
+        kinds.append(source.kind)
+        unusable.update(source.unusable)
+        for number, (value, where) in enumerate(source.entries, start=1):
+            before = parser.entries
+            try:
+                parser.feed_line(value, where, number)
+            except FormatError as exc:
+                parser.entries = before
+                unusable[exc.message] += 1
+                continue
+            if parser.entries == before:  # a value the list syntax reads as a comment
+                unusable["not an IPv4 address, network, IPv6 or e-mail entry"] += 1
+    return unusable, kinds
 
 
 def _unique(values: np.ndarray) -> np.ndarray:
@@ -61,8 +99,7 @@ def encrypt_blacklist(
     key = load_public(public_path)
     params = key.params
     parser = BlacklistParser(params)
-    for path in lists:
-        parser.feed_file(os.fspath(path))
+    unusable, source_kinds = feed_sources(parser, lists)
     ip_extra = [it.x for it in parser.items if it.table == "ip"]
     listed_v4 = parser.ipv4_array()
     ip_xs = _unique(np.concatenate([listed_v4, np.array(ip_extra, dtype=np.uint64)]))
@@ -99,5 +136,13 @@ def encrypt_blacklist(
     size = write_file(out, header, blobs)
     rows = {t: int(f[0].shape[0]) for t, f in tables.items()}
     return BlacklistSummary(
-        os.fspath(out), label, parser.entries, int(ip_xs.size) + len(hashed), rows, total, size
+        os.fspath(out),
+        label,
+        parser.entries,
+        int(ip_xs.size) + len(hashed),
+        rows,
+        total,
+        size,
+        dict(unusable),
+        source_kinds,
     )

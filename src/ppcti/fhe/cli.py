@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,7 +86,9 @@ def encrypt_cti_cmd(
 @fhe_app.command("encrypt-blacklist")
 def encrypt_blacklist_cmd(
     lists: list[Path] = typer.Argument(
-        ..., help="Plain, FireHOL .netset/.ipset, Spamhaus DROP or e-mail lists."
+        ...,
+        help="Plain, FireHOL .netset/.ipset, Spamhaus DROP or e-mail lists; MISP feed folders, MISP "
+        "event JSON or CSV exports; STIX bundles (indicators with equality patterns).",
     ),
     public: Path = typer.Option(..., "--public", help="The holder's public.key."),
     out: Path = typer.Option(..., "--out", help="Encrypted blacklist file to write (for the server)."),
@@ -99,6 +103,10 @@ def encrypt_blacklist_cmd(
     with _progress("encrypting blacklist") as progress:
         s = encrypt_blacklist(lists, public, out, name=name, threads=threads or None, progress=progress)
     typer.echo(f"{s.entries} entries, {s.items} items, rows {s.rows}: {s.path} ({s.bytes / 1e6:.1f} MB)")
+    if s.unusable:
+        typer.echo(f"{sum(s.unusable.values())} unusable entries left out:")
+        for reason, count in sorted(s.unusable.items(), key=lambda kv: (-kv[1], kv[0])):
+            typer.echo(f"  {count:>8}  {reason}")
 
 
 @fhe_app.command("correlate")
@@ -139,6 +147,126 @@ def decrypt_cmd(
     s = decrypt(result, secret, mapping, out, stix=stix)
     marked = f"; marked {s.marked_objects} STIX objects in {s.stix_path}" if s.stix_path else ""
     typer.echo(f"{s.found} of {s.addresses} addresses on blacklist {s.blacklist}: {s.matches_path}{marked}")
+
+
+def _tls_client(cafile: Path | None) -> ssl.SSLContext | None:
+    return ssl.create_default_context(cafile=str(cafile)) if cafile else None
+
+
+def _split_listen(listen: str) -> tuple[str, int]:
+    from ppcti.errors import ConfigError
+
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ConfigError("--listen must be HOST:PORT (PORT 0 picks a free one)")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+@fhe_app.command("serve")
+def serve_cmd(
+    blacklist: list[Path] = typer.Option(..., "--blacklist", help="Encrypted blacklist (repeatable)."),
+    public: list[Path] = typer.Option(
+        ..., "--public", help="Public key of each holder the blacklists were encrypted for (repeatable)."
+    ),
+    listen: str = typer.Option("127.0.0.1:8470", "--listen", help="HOST:PORT to listen on."),
+    tls_cert: Path | None = typer.Option(None, "--tls-cert", help="PEM certificate chain: serve HTTPS."),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="PEM private key of --tls-cert."),
+    threads: int = typer.Option(1, "--threads", help="Worker processes per correlation (0 = all cores)."),
+) -> None:
+    """The correlation server as an HTTP(S) service; PPCTI_FHE_TOKEN, if set, is the bearer token."""
+    _need_fhe()
+    import os
+
+    from ppcti.errors import ConfigError
+    from ppcti.fhe.parallel import available_cores
+    from ppcti.fhe.service import CorrelationService, make_server
+
+    host, port = _split_listen(listen)
+    tls = None
+    if tls_cert or tls_key:
+        if not (tls_cert and tls_key):
+            raise ConfigError("--tls-cert and --tls-key go together")
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            tls.load_cert_chain(str(tls_cert), str(tls_key))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"cannot load the TLS certificate or key: {exc}") from None
+    service = CorrelationService(blacklist, public, threads=threads or available_cores())
+    try:
+        server = make_server(service, host, port, token=os.environ.get("PPCTI_FHE_TOKEN") or None, tls=tls)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {listen}: {exc.strerror}") from None
+    bound_host, bound_port = server.server_address[:2]
+    scheme = "https" if tls else "http"
+    names = ", ".join(service.blacklists)
+    typer.echo(f"serving {names} on {scheme}://{bound_host}:{bound_port}", err=False)
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@fhe_app.command("request")
+def request_cmd(
+    server: str = typer.Option(..., "--server", help="URL of a ppcti fhe serve service."),
+    query: Path = typer.Option(..., "--query", help="query.fhe from encrypt-cti."),
+    out: Path = typer.Option(..., "--out", help="Encrypted result file to write."),
+    blacklist: str | None = typer.Option(None, "--blacklist", help="Blacklist name on the service."),
+    cafile: Path | None = typer.Option(None, "--cafile", help="CA certificate that signed the service's."),
+) -> None:
+    """Have a correlation service correlate a query (PPCTI_FHE_TOKEN, if set, is the bearer token)."""
+    _need_fhe()
+    import os
+
+    from ppcti.errors import FHEError
+    from ppcti.fhe.remote import request_correlation
+
+    try:
+        data = query.read_bytes()
+    except OSError as exc:
+        raise FHEError(f"cannot read query file: {exc.strerror}", file=str(query)) from None
+    result = request_correlation(
+        server, data, blacklist=blacklist, token=os.environ.get("PPCTI_FHE_TOKEN"), tls=_tls_client(cafile)
+    )
+    out.write_bytes(result)
+    typer.echo(f"result from {server}: {out} ({len(result) / 1e6:.1f} MB)")
+
+
+@fhe_app.command("lookup")
+def lookup_cmd(
+    server: str = typer.Option(..., "--server", help="URL of a ppcti fhe serve service."),
+    keys: Path = typer.Option(..., "--keys", help="Folder with the holder's public.key and secret.key."),
+    blacklist: str | None = typer.Option(None, "--blacklist", help="Blacklist name on the service."),
+    cafile: Path | None = typer.Option(None, "--cafile", help="CA certificate that signed the service's."),
+) -> None:
+    """Values on standard input (one a line) → one JSON line {"value", "found"} each, nothing else.
+
+    The whole round trip (encrypt, correlate remotely, decrypt) for a few values: what the MISP module
+    runs. Values come on standard input so that they never show in a process list.
+    """
+    _need_fhe()
+    import os
+
+    import orjson
+
+    from ppcti.fhe.remote import lookup
+
+    values = [line.strip() for line in sys.stdin if line.strip()]
+    found = lookup(
+        values,
+        keys / "public.key",
+        keys / "secret.key",
+        server,
+        blacklist=blacklist,
+        token=os.environ.get("PPCTI_FHE_TOKEN"),
+        tls=_tls_client(cafile),
+    )
+    for value in values:
+        if value in found:
+            sys.stdout.write(orjson.dumps({"value": value, "found": found[value]}).decode() + "\n")
 
 
 def register(app: typer.Typer) -> None:

@@ -57,6 +57,18 @@ def write_file(
     return os.path.getsize(path)
 
 
+def dump_bytes(header: dict[str, Any], blobs: Iterable[bytes]) -> bytes:
+    """The container as bytes (what the correlation service sends back), same layout as on disk."""
+    blobs = list(blobs)
+    head = orjson.dumps(header, option=orjson.OPT_SORT_KEYS)
+    parts = [MAGIC + struct.pack(">HI", FORMAT_VERSION, len(head)) + head + struct.pack(">I", len(blobs))]
+    for blob in blobs:
+        parts.append(struct.pack(">Q", len(blob)))
+        parts.append(bytes(blob))
+    body = b"".join(parts)
+    return body + hashlib.sha256(body).digest()
+
+
 def read_file(path: str | os.PathLike[str], kind: str) -> FheFile:
     """Read and verify a container of the expected ``kind``; every failure is an :class:`FHEError`."""
     path = os.fspath(path)
@@ -65,6 +77,11 @@ def read_file(path: str | os.PathLike[str], kind: str) -> FheFile:
             data = fh.read()
     except OSError as exc:
         raise FHEError(f"cannot read {kind} file: {exc.strerror}", file=path) from exc
+    return parse_bytes(data, kind, path)
+
+
+def parse_bytes(data: bytes, kind: str, path: str) -> FheFile:
+    """Verify a container held in memory; ``path`` only names it in errors."""
     if not data.startswith(MAGIC):
         raise FHEError(f"not a ppcti FHE {kind} file (bad magic)", file=path)
     if len(data) < len(MAGIC) + 6 + 4 + _DIGEST:

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ppcti.errors import FHEError
-from ppcti.fhe.fileformat import check_match, read_file, write_file
-from ppcti.fhe.keys import load_public
+from ppcti.fhe.fileformat import FheFile, check_match, read_file, write_file
+from ppcti.fhe.keys import LoadedKey, load_public
 from ppcti.fhe.parallel import STATE, available_cores, fork_map
 
 Progress = Callable[[int, int], None]
@@ -70,8 +70,36 @@ def correlate(
     key = load_public(public_path)
     query_path, blacklist_path = os.fspath(query_path), os.fspath(blacklist_path)
     qfile = read_file(query_path, "query")
-    check_match(qfile.header, fingerprint=key.fingerprint, key_id=key.key_id, what="query", path=query_path)
     bfile = read_file(blacklist_path, "blacklist")
+    header, results, skipped, used = correlate_loaded(
+        key,
+        qfile,
+        bfile,
+        query_path=query_path,
+        blacklist_path=blacklist_path,
+        threads=threads,
+        progress=progress,
+    )
+    size = write_file(out, header, results)
+    batches = len(header["batches"])
+    return CorrelateSummary(os.fspath(out), batches, skipped, len(results), used, size)
+
+
+def correlate_loaded(
+    key: LoadedKey,
+    qfile: FheFile,
+    bfile: FheFile,
+    *,
+    query_path: str = "query",
+    blacklist_path: str = "blacklist",
+    threads: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Any], list[bytes], int, int]:
+    """Result header, result ciphertexts, skipped batches and processes used, for files already read.
+
+    The correlation service keeps keys and blacklists loaded between requests and calls this directly.
+    """
+    check_match(qfile.header, fingerprint=key.fingerprint, key_id=key.key_id, what="query", path=query_path)
     check_match(
         bfile.header, fingerprint=key.fingerprint, key_id=key.key_id, what="blacklist", path=blacklist_path
     )
@@ -132,5 +160,4 @@ def correlate(
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         "batches": layout,
     }
-    size = write_file(out, header, results)
-    return CorrelateSummary(os.fspath(out), len(batches), skipped, len(results), threads, size)
+    return header, results, skipped, threads

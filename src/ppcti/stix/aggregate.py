@@ -150,18 +150,54 @@ class Aggregator:
         out.extend(sightings)
         return out
 
+    def _report(self, ids: list[str], content: str) -> dict[str, Any] | None:
+        """One ``report`` over the whole aggregate, carrying its TLP marking.
+
+        A consumer that turns a bundle into one record (MISP's import through misp-stix makes the report
+        its event) then marks that record as a whole; without it the TLP of objects nested inside other
+        objects is lost on import. Only with attackers: their times date the report reproducibly.
+        """
+        if not self._attackers:
+            return None
+        opts = self.builder.options
+        first = min((a.first for a in self._attackers.values()), key=norm.sort_key)
+        last = max(
+            (s.last for a in self._attackers.values() for s in a.holders.values()), key=norm.sort_key
+        )
+        return {
+            "type": "report",
+            "spec_version": "2.1",
+            "id": sdo_id("report", opts.producer, content, opts.tlp),
+            "created_by_ref": self.builder.identity_id(opts.producer, "system"),
+            "created": norm.millis(first),
+            "modified": norm.millis(last),
+            "name": f"CTI from {', '.join(self._holders)}",
+            "report_types": ["threat-report"],
+            "published": norm.millis(last),
+            "object_refs": [i for i in ids if not i.startswith("marking-definition--")],
+            "object_marking_refs": [self.builder.marking_id],
+        }
+
     def to_json(self) -> bytes:
         """The aggregate bundle, serialised; the bundle id hashes the ids of everything in it."""
         digest = sha1()
         parts: list[bytes] = []
+        ids: list[str] = []
         self.object_count = 0
         for obj in self.objects():
             if isinstance(obj, bytes):
                 parts.append(obj)
-                digest.update(obj[obj.index(b'"id":"') + 6 : obj.index(b'"', obj.index(b'"id":"') + 6)])
+                oid = obj[obj.index(b'"id":"') + 6 : obj.index(b'"', obj.index(b'"id":"') + 6)]
+                digest.update(oid)
+                ids.append(oid.decode())
             else:
                 parts.append(orjson.dumps(obj))
                 digest.update(obj["id"].encode())
+                ids.append(obj["id"])
+        report = self._report(ids, digest.hexdigest())
+        if report is not None:
+            parts.append(orjson.dumps(report))
+            digest.update(report["id"].encode())
         self.object_count = len(parts)
         bundle_id = sdo_id("bundle", "aggregate", self.builder.options.producer, digest.hexdigest())
         return b'{"type":"bundle","id":"' + bundle_id.encode() + b'","objects":[' + b",".join(parts) + b"]}"
