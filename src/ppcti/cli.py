@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ppcti.analysis.cli",
     "ppcti.fhe.cli",
     "ppcti.bus.cli",
+    "ppcti.assess.cli",
 )
 
 app = typer.Typer(
