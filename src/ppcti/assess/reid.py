@@ -29,7 +29,11 @@ import polars as pl
 
 from ppcti.errors import ConfigError
 
-_CLASS = "__ppcti_class_size"
+#: Column of :func:`class_sizes` holding each class's size.
+SIZE = "__ppcti_class_size"
+# internal column names, chosen so they cannot collide with a table's own columns
+_N, _P, _Q, _L1, _CUM = "__ppcti_n", "__ppcti_p", "__ppcti_q", "__ppcti_l1", "__ppcti_cum"
+_DISTINCT, _ENTROPY = "__ppcti_distinct", "__ppcti_entropy"
 
 
 @dataclass(slots=True)
@@ -79,11 +83,10 @@ def _as_keys(df: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
 
 
 def class_sizes(df: pl.DataFrame, quasi_identifiers: list[str]) -> pl.DataFrame:
-    """One row per equivalence class with its size in ``len``."""
+    """One row per equivalence class with its size in the column :data:`SIZE`."""
     if not quasi_identifiers:
-        return pl.DataFrame({"len": [df.height]}, schema={"len": pl.UInt32}) if df.height else \
-            pl.DataFrame({"len": []}, schema={"len": pl.UInt32})
-    return _as_keys(df, quasi_identifiers).group_by(quasi_identifiers).len()
+        return pl.DataFrame({SIZE: [df.height] if df.height else []}, schema={SIZE: pl.UInt32})
+    return _as_keys(df, quasi_identifiers).group_by(quasi_identifiers).len(SIZE)
 
 
 def assess_table(
@@ -101,7 +104,7 @@ def assess_table(
         raise ConfigError("re-identification: the table has no records")
     if population is not None and population < n:
         raise ConfigError("re-identification: the population is smaller than the table")
-    sizes = class_sizes(df, quasi_identifiers)["len"]
+    sizes = class_sizes(df, quasi_identifiers)[SIZE]
     classes = sizes.len()
     k = int(sizes.min())  # type: ignore[arg-type]
     at_risk = int(sizes.filter(1.0 / sizes.cast(pl.Float64) > threshold).sum()) / n
@@ -148,20 +151,20 @@ def l_diversity(df: pl.DataFrame, quasi_identifiers: list[str], sensitive: str) 
     """Distinct l (fewest distinct sensitive values in a class) and entropy l (``exp`` of the lowest
     class entropy): a class with one sensitive value discloses it whatever its size."""
     keys = quasi_identifiers or []
-    counts = df.select([*keys, sensitive]).group_by([*keys, sensitive]).len()
+    counts = df.select([*keys, sensitive]).group_by([*keys, sensitive]).len(_N)
     if keys:
         per_class = counts.group_by(keys).agg(
-            pl.len().alias("distinct"),
-            (-(pl.col("len") / pl.col("len").sum()) * (pl.col("len") / pl.col("len").sum()).log())
+            pl.len().alias(_DISTINCT),
+            (-(pl.col(_N) / pl.col(_N).sum()) * (pl.col(_N) / pl.col(_N).sum()).log())
             .sum()
-            .alias("entropy"),
+            .alias(_ENTROPY),
         )
     else:
-        p = counts["len"] / counts["len"].sum()
-        per_class = pl.DataFrame({"distinct": [counts.height], "entropy": [float(-(p * p.log()).sum())]})
+        p = counts[_N] / counts[_N].sum()
+        per_class = pl.DataFrame({_DISTINCT: [counts.height], _ENTROPY: [float(-(p * p.log()).sum())]})
     return {
-        "distinct": int(per_class["distinct"].min()),  # type: ignore[arg-type]
-        "entropy": round(math.exp(float(per_class["entropy"].min())), 6),  # type: ignore[arg-type]
+        "distinct": int(per_class[_DISTINCT].min()),  # type: ignore[arg-type]
+        "entropy": round(math.exp(float(per_class[_ENTROPY].min())), 6),  # type: ignore[arg-type]
     }
 
 
@@ -170,14 +173,14 @@ def t_closeness(df: pl.DataFrame, quasi_identifiers: list[str], sensitive: str, 
     keys = quasi_identifiers
     n = df.height
     data = df.select([*keys, sensitive])
-    overall = data.group_by(sensitive).len().with_columns((pl.col("len") / n).alias("q")).drop("len")
+    overall = data.group_by(sensitive).len(_N).with_columns((pl.col(_N) / n).alias(_Q)).drop(_N)
     if not keys:
         return 0.0
     per = (
         data.group_by([*keys, sensitive])
-        .len()
-        .with_columns((pl.col("len") / pl.col("len").sum().over(keys)).alias("p"))
-        .drop("len")
+        .len(_N)
+        .with_columns((pl.col(_N) / pl.col(_N).sum().over(keys)).alias(_P))
+        .drop(_N)
     )
     if not ordered:
         # equal distance: EMD = 1/2 sum |p - q|; values absent from a class contribute q each, which is
@@ -185,9 +188,9 @@ def t_closeness(df: pl.DataFrame, quasi_identifiers: list[str], sensitive: str, 
         dist = (
             per.join(overall, on=sensitive, how="left", nulls_equal=True)
             .group_by(keys)
-            .agg(((pl.col("p") - pl.col("q")).abs().sum() + (1 - pl.col("q").sum())).alias("l1"))
+            .agg(((pl.col(_P) - pl.col(_Q)).abs().sum() + (1 - pl.col(_Q).sum())).alias(_L1))
         )
-        return round(float(dist["l1"].max()) / 2, 9)  # type: ignore[arg-type]
+        return round(float(dist[_L1].max()) / 2, 9)  # type: ignore[arg-type]
     values = overall.sort(sensitive, nulls_last=True)
     m = values.height
     if m < 2:
@@ -195,12 +198,12 @@ def t_closeness(df: pl.DataFrame, quasi_identifiers: list[str], sensitive: str, 
     classes = per.select(keys).unique()
     grid = classes.join(values, how="cross")
     full = grid.join(per, on=[*keys, sensitive], how="left", nulls_equal=True).with_columns(
-        pl.col("p").fill_null(0.0)
+        pl.col(_P).fill_null(0.0)
     )
     dist = (
         full.sort([*keys, sensitive], nulls_last=True)
-        .with_columns((pl.col("p") - pl.col("q")).cum_sum().over(keys).abs().alias("cum"))
+        .with_columns((pl.col(_P) - pl.col(_Q)).cum_sum().over(keys).abs().alias(_CUM))
         .group_by(keys)
-        .agg(pl.col("cum").sum())
+        .agg(pl.col(_CUM).sum())
     )
-    return round(float(dist["cum"].max()) / (m - 1), 9)  # type: ignore[arg-type]
+    return round(float(dist[_CUM].max()) / (m - 1), 9)  # type: ignore[arg-type]
