@@ -142,7 +142,8 @@ def suggest(
     target_k: int,
     max_suppression: float,
 ) -> dict[str, Any]:
-    """The greedy path to ``target_k``: each step, the k it reaches and the utility it costs."""
+    """The least-loss generalisation that reaches ``target_k`` within the suppression budget, as steps:
+    each with the k it reaches and the utility it costs."""
     n = df.height
     if not quasi_identifiers or n == 0:
         return {"target_k": target_k, "reached": True, "steps": [], "records_to_suppress": 0.0,
@@ -151,10 +152,22 @@ def suggest(
     kind = {c: kinds.get(c, "categorical") for c in quasi_identifiers}
     height = {c: len(LEVELS[kind[c]]) for c in quasi_identifiers}
     levels = dict.fromkeys(quasi_identifiers, 0)
+    # each level of each column as integer codes, computed once when the search first needs it: a
+    # lattice node is then one group_by over small integer columns of the class table
+    codes: dict[tuple[str, int], pl.Series] = {}
+
+    def code(c: str, lv: int) -> pl.Series:
+        if (c, lv) not in codes:
+            codes[c, lv] = base.select(level_expr(c, kind[c], lv).rank("dense").cast(pl.UInt32)).to_series()
+        return codes[c, lv]
+
+    counts = base[_COUNT]
 
     def evaluate(lv: dict[str, int]) -> tuple[int, float, int]:
-        table = base.with_columns([level_expr(c, kind[c], lv[c]) for c in quasi_identifiers])
-        sizes = table.group_by(quasi_identifiers).agg(pl.col(_COUNT).sum())[_COUNT]
+        frame = pl.DataFrame([code(c, lv[c]).alias(str(i)) for i, c in enumerate(quasi_identifiers)]
+                             + [counts])
+        sizes = frame.group_by([str(i) for i in range(len(quasi_identifiers))]).agg(
+            pl.col(_COUNT).sum())[_COUNT]
         small = int(sizes.filter(sizes < target_k).sum())
         big = sizes.filter(sizes >= target_k)
         return (int(big.min()) if big.len() else 0), small / n, sizes.len()  # type: ignore[arg-type]

@@ -130,9 +130,10 @@ def assess_table(
             raise ConfigError(f"re-identification: sensitive column {column!r} is not in the table")
         if column in quasi_identifiers:
             continue
-        report.l_diversity[column] = l_diversity(df, quasi_identifiers, column)
+        shares = _value_shares(df, quasi_identifiers, column)
+        report.l_diversity[column] = l_diversity(df, quasi_identifiers, column, shares)
         report.t_closeness[column] = t_closeness(
-            df, quasi_identifiers, column, ordered=column in numeric_sensitive
+            df, quasi_identifiers, column, ordered=column in numeric_sensitive, shares=shares
         )
     return report
 
@@ -147,56 +148,58 @@ def _histogram(sizes: pl.Series) -> dict[str, int]:
     return out
 
 
-def l_diversity(df: pl.DataFrame, quasi_identifiers: list[str], sensitive: str) -> dict[str, float]:
+def _value_shares(df: pl.DataFrame, keys: list[str], sensitive: str) -> pl.DataFrame:
+    """One row per (class, sensitive value) with the value's share of its class in :data:`_P`.
+
+    Only plain aggregations and one window: per-group expressions would leave Polars' fast paths and
+    cost ten times more on millions of classes (``bench/assess.py``).
+    """
+    counts = df.select([*keys, sensitive]).group_by([*keys, sensitive]).len(_N)
+    total = pl.col(_N).sum().over(keys) if keys else pl.col(_N).sum()
+    return counts.with_columns((pl.col(_N) / total).alias(_P))
+
+
+def l_diversity(df: pl.DataFrame, quasi_identifiers: list[str], sensitive: str,
+                shares: pl.DataFrame | None = None) -> dict[str, float]:
     """Distinct l (fewest distinct sensitive values in a class) and entropy l (``exp`` of the lowest
     class entropy): a class with one sensitive value discloses it whatever its size."""
     keys = quasi_identifiers or []
-    counts = df.select([*keys, sensitive]).group_by([*keys, sensitive]).len(_N)
+    shares = _value_shares(df, keys, sensitive) if shares is None else shares
+    shares = shares.with_columns((-pl.col(_P) * pl.col(_P).log()).alias(_ENTROPY))
     if keys:
-        per_class = counts.group_by(keys).agg(
-            pl.len().alias(_DISTINCT),
-            (-(pl.col(_N) / pl.col(_N).sum()) * (pl.col(_N) / pl.col(_N).sum()).log())
-            .sum()
-            .alias(_ENTROPY),
-        )
+        per_class = shares.group_by(keys).agg(pl.len().alias(_DISTINCT), pl.col(_ENTROPY).sum())
     else:
-        p = counts[_N] / counts[_N].sum()
-        per_class = pl.DataFrame({_DISTINCT: [counts.height], _ENTROPY: [float(-(p * p.log()).sum())]})
+        per_class = pl.DataFrame({_DISTINCT: [shares.height], _ENTROPY: [float(shares[_ENTROPY].sum())]})
     return {
         "distinct": int(per_class[_DISTINCT].min()),  # type: ignore[arg-type]
         "entropy": round(math.exp(float(per_class[_ENTROPY].min())), 6),  # type: ignore[arg-type]
     }
 
 
-def t_closeness(df: pl.DataFrame, quasi_identifiers: list[str], sensitive: str, *, ordered: bool) -> float:
+def t_closeness(df: pl.DataFrame, quasi_identifiers: list[str], sensitive: str, *, ordered: bool,
+                shares: pl.DataFrame | None = None) -> float:
     """Largest EMD between a class's distribution of ``sensitive`` and the table's (0 = no information)."""
     keys = quasi_identifiers
-    n = df.height
-    data = df.select([*keys, sensitive])
-    overall = data.group_by(sensitive).len(_N).with_columns((pl.col(_N) / n).alias(_Q)).drop(_N)
     if not keys:
         return 0.0
-    per = (
-        data.group_by([*keys, sensitive])
-        .len(_N)
-        .with_columns((pl.col(_N) / pl.col(_N).sum().over(keys)).alias(_P))
-        .drop(_N)
-    )
+    n = df.height
+    overall = df.group_by(sensitive).len(_N).with_columns((pl.col(_N) / n).alias(_Q)).drop(_N)
+    per = (_value_shares(df, keys, sensitive) if shares is None else shares).drop(_N)
     if not ordered:
-        # equal distance: EMD = 1/2 sum |p - q|; values absent from a class contribute q each, which is
-        # 1 - sum(q over present values), so only present values need a row
+        # equal distance: EMD = 1/2 sum over all values |p - q|. Values absent from a class add q each,
+        # that is 1 - sum(q of present values), so 2 EMD = 1 + sum over present values (|p - q| - q)
         dist = (
             per.join(overall, on=sensitive, how="left", nulls_equal=True)
+            .with_columns(((pl.col(_P) - pl.col(_Q)).abs() - pl.col(_Q)).alias(_L1))
             .group_by(keys)
-            .agg(((pl.col(_P) - pl.col(_Q)).abs().sum() + (1 - pl.col(_Q).sum())).alias(_L1))
+            .agg(pl.col(_L1).sum())
         )
-        return round(float(dist[_L1].max()) / 2, 9)  # type: ignore[arg-type]
+        return round((1 + float(dist[_L1].max())) / 2, 9)  # type: ignore[arg-type]
     values = overall.sort(sensitive, nulls_last=True)
     m = values.height
     if m < 2:
         return 0.0
-    classes = per.select(keys).unique()
-    grid = classes.join(values, how="cross")
+    grid = per.select(keys).unique().join(values, how="cross")
     full = grid.join(per, on=[*keys, sensitive], how="left", nulls_equal=True).with_columns(
         pl.col(_P).fill_null(0.0)
     )
