@@ -2,8 +2,9 @@
 
 Both methods come from maintained libraries that the tests hold to published worked examples: ``ahpy``
 (Saaty's principal-eigenvector priorities and consistency ratio with Saaty's random index) and ``pymcdm``
-(TOPSIS with vector normalisation, Hwang & Yoon 1981). This module only adapts their inputs and outputs
-and adds the sensitivity analysis the recommendation reports.
+(TOPSIS with vector normalisation, Hwang & Yoon 1981), the ``assess`` extra; they are imported when a
+recommendation is made, so the rest of ppcti runs without them. This module only adapts their inputs
+and outputs and adds the sensitivity analysis the recommendation reports.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ppcti.errors import ConfigError
+from ppcti.errors import ConfigError, MissingExtra
 
 #: Saaty's limit: judgements with a consistency ratio above it should be revised.
 MAX_CONSISTENCY_RATIO = 0.1
@@ -39,7 +40,10 @@ def ahp_weights(
     (CR < 0.1) and cover every pair; otherwise each pair is judged from the ratio of the two priorities,
     which is consistent by construction (CR = 0) and clipped to Saaty's scale.
     """
-    import ahpy
+    try:
+        import ahpy
+    except ImportError:
+        raise MissingExtra("assess", "The PET recommendation (AHP weights)") from None
 
     pairs: dict[tuple[str, str], float] = {}
     if comparisons:
@@ -75,8 +79,11 @@ def ahp_weights(
 
 def topsis(matrix: np.ndarray, weights: np.ndarray, benefit: np.ndarray) -> np.ndarray:
     """Closeness of each alternative (row) to the ideal, in [0, 1]; ``benefit`` is +1 or -1 per column."""
-    from pymcdm import normalizations
-    from pymcdm.methods import TOPSIS
+    try:
+        from pymcdm import normalizations
+        from pymcdm.methods import TOPSIS
+    except ImportError:
+        raise MissingExtra("assess", "The PET recommendation (TOPSIS)") from None
 
     if matrix.shape[0] == 1:
         return np.ones(1)
