@@ -122,10 +122,14 @@ def exposure(ev: RunEvidence, uses: list[str]) -> dict[str, Any]:
             else None,
         }
     if "enrichment" in uses:
-        sent = ev.summary.get("enrichment")
+        stages = ev.summary.get("stages")
+        enrich = stages.get("enrich") if isinstance(stages, dict) else None
+        sent = enrich.get("sent") if isinstance(enrich, dict) else None
         out["enrichment"] = {
             "what": "public attacker addresses and e-mail addresses to the enrichment services",
-            "sent": sent.get("sent") if isinstance(sent, dict) else None,
+            # counts only: the values themselves stay in the run folder's summary
+            "sent": {svc: len(v) for svc, v in sent.items() if isinstance(v, list)}
+            if isinstance(sent, dict) else None,
             "note": None if isinstance(sent, dict) else "no enrichment in this run",
         }
     if "fhe-correlation" in uses:
