@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ppcti.assess.reid import assess_table
+from ppcti.assess.reid import _class_ids, assess_table, l_diversity, t_closeness
 from ppcti.errors import ConfigError
 
 # Worked by hand: classes (30,a) x3, (40,b) x2, (50,c) x1.
@@ -96,3 +96,18 @@ def test_diversity_and_closeness_bounds(rows: list[tuple]) -> None:
     assert 0 <= r.t_closeness["s"] <= 1
     whole = assess_table(df, [], sensitive=["s"])
     assert whole.k == df.height  # one class: the whole table
+
+
+@given(_rows)
+@settings(max_examples=60, deadline=None)
+def test_hashed_class_ids_give_the_figures_of_the_key_columns(rows: list[tuple]) -> None:
+    df = _frame(rows)
+    keys = ["q1", "q2", "q3"]
+    r = assess_table(df, keys, sensitive=["s"])
+    classes = df.group_by(keys).len().height
+    _, used = _class_ids(df, keys, classes, ["s"])
+    assert used == ["__ppcti_class_id"]  # the fast path ran
+    _, fallback = _class_ids(df, keys, classes + 1, ["s"])  # as if two classes shared a hash
+    assert fallback == keys
+    assert r.l_diversity["s"] == l_diversity(df, keys, "s")
+    assert r.t_closeness["s"] == pytest.approx(t_closeness(df, keys, "s", ordered=False))

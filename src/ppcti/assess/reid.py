@@ -33,7 +33,7 @@ from ppcti.errors import ConfigError
 SIZE = "__ppcti_class_size"
 # internal column names, chosen so they cannot collide with a table's own columns
 _N, _P, _Q, _L1, _CUM = "__ppcti_n", "__ppcti_p", "__ppcti_q", "__ppcti_l1", "__ppcti_cum"
-_DISTINCT, _ENTROPY = "__ppcti_distinct", "__ppcti_entropy"
+_DISTINCT, _ENTROPY, _CID = "__ppcti_distinct", "__ppcti_entropy", "__ppcti_class_id"
 
 
 @dataclass(slots=True)
@@ -125,17 +125,33 @@ def assess_table(
         report.journalist_max = min(1.0, fraction / k)
         report.marketer = min(1.0, classes / population)
     numeric_sensitive = numeric_sensitive or set()
-    for column in sensitive or []:
+    wanted = [c for c in sensitive or [] if c not in quasi_identifiers]
+    for column in wanted:
         if column not in df.columns:
             raise ConfigError(f"re-identification: sensitive column {column!r} is not in the table")
-        if column in quasi_identifiers:
-            continue
-        shares = _value_shares(df, quasi_identifiers, column)
-        report.l_diversity[column] = l_diversity(df, quasi_identifiers, column, shares)
-        report.t_closeness[column] = t_closeness(
-            df, quasi_identifiers, column, ordered=column in numeric_sensitive, shares=shares
-        )
+    if wanted:
+        keyed, keys = _class_ids(df, quasi_identifiers, classes, wanted)
+        for column in wanted:
+            shares = _value_shares(keyed, keys, column)
+            report.l_diversity[column] = l_diversity(keyed, keys, column, shares)
+            report.t_closeness[column] = t_closeness(
+                keyed, keys, column, ordered=column in numeric_sensitive, shares=shares
+            )
     return report
+
+
+def _class_ids(df: pl.DataFrame, quasi_identifiers: list[str], classes: int,
+               columns: list[str]) -> tuple[pl.DataFrame, list[str]]:
+    """The sensitive columns beside one 64-bit class id per record, when the hash of the quasi-identifier
+    values tells the classes apart exactly (as many distinct hashes as classes: no two classes share
+    one); otherwise the quasi-identifier columns themselves. Grouping on one integer instead of several
+    strings halves the cost of the l-diversity and t-closeness passes."""
+    if not quasi_identifiers:
+        return df.select(columns), []
+    ids = df.select(pl.struct(quasi_identifiers).hash(seed=0x5EED).alias(_CID))[_CID]
+    if ids.n_unique() == classes:
+        return df.select(columns).with_columns(ids), [_CID]
+    return df.select([*quasi_identifiers, *columns]), list(quasi_identifiers)
 
 
 def _histogram(sizes: pl.Series) -> dict[str, int]:
