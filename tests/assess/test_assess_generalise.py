@@ -71,3 +71,12 @@ def test_any_table_reaches_any_k(rows: list[tuple], k: int) -> None:
     if df.height < k:
         return
     _check(df, ["age", "sex", "zip"], kinds, k, 0.1)
+
+
+def test_wide_codes_that_do_not_pack_into_64_bits() -> None:
+    # six columns of 10,000 distinct values need 6 x 14 bits: the search groups on the columns instead
+    n = 10_000
+    r = random.Random(5)
+    df = pl.DataFrame({f"c{i}": [str(r.randrange(10**9)) for _ in range(n)] for i in range(6)})
+    kinds = dict.fromkeys(df.columns, "prefix")
+    _check(df, df.columns, kinds, 2, 0.05)

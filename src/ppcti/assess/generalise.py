@@ -154,20 +154,33 @@ def suggest(
     levels = dict.fromkeys(quasi_identifiers, 0)
     # each level of each column as integer codes, computed once when the search first needs it: a
     # lattice node is then one group_by over small integer columns of the class table
+    # (nulls rank as null and become code 0; real values start at 1). When the codes of all columns fit
+    # in 64 bits together, a node's key is one packed integer per class.
     codes: dict[tuple[str, int], pl.Series] = {}
 
     def code(c: str, lv: int) -> pl.Series:
         if (c, lv) not in codes:
-            codes[c, lv] = base.select(level_expr(c, kind[c], lv).rank("dense").cast(pl.UInt32)).to_series()
+            ranked = level_expr(c, kind[c], lv).rank("dense").fill_null(0).cast(pl.UInt64)
+            codes[c, lv] = base.select(ranked).to_series()
         return codes[c, lv]
 
+    bits = {c: max(1, int(code(c, 0).max() or 0).bit_length()) for c in quasi_identifiers}
+    packed = sum(bits.values()) <= 64
     counts = base[_COUNT]
 
     def evaluate(lv: dict[str, int]) -> tuple[int, float, int]:
-        frame = pl.DataFrame([code(c, lv[c]).alias(str(i)) for i, c in enumerate(quasi_identifiers)]
-                             + [counts])
-        sizes = frame.group_by([str(i) for i in range(len(quasi_identifiers))]).agg(
-            pl.col(_COUNT).sum())[_COUNT]
+        if packed:
+            key, shift = pl.lit(0, dtype=pl.UInt64), 0
+            for c in quasi_identifiers:  # level 0 has the most distinct values: its width bounds all
+                key = key + pl.lit(code(c, lv[c])) * pl.lit(1 << shift, dtype=pl.UInt64)
+                shift += bits[c]
+            frame = pl.DataFrame([counts]).with_columns(key.alias("key"))
+            group = ["key"]
+        else:
+            frame = pl.DataFrame([code(c, lv[c]).alias(str(i)) for i, c in enumerate(quasi_identifiers)]
+                                 + [counts])
+            group = [str(i) for i in range(len(quasi_identifiers))]
+        sizes = frame.group_by(group).agg(pl.col(_COUNT).sum())[_COUNT]
         small = int(sizes.filter(sizes < target_k).sum())
         big = sizes.filter(sizes >= target_k)
         return (int(big.min()) if big.len() else 0), small / n, sizes.len()  # type: ignore[arg-type]
