@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ppcti.api.cli",
     "ppcti.tee.cli",
     "ppcti.enrich.cli",
+    "ppcti.assess.cli",
 )
 
 app = typer.Typer(
