@@ -227,19 +227,6 @@ def value_maker(type_id: str, fake: Any, rng: random.Random, locale: str, iso: b
     if type_id == "NATIONAL_ID":
         return {"en_US": fake.ssn, "fr_FR": fake.ssn, "nl_NL": fake.ssn, "it_IT": fake.ssn,
                 "es_ES": lambda: fake.nie() if rng.random() < 0.5 else fake.nif()}.get(locale)
-        return {
-            "en_US": fake.itin if hasattr(fake, "itin") else None,
-            "de_DE": lambda: de_idnr(rng),
-            "it_IT": fake.ssn,
-            "pt_BR": getattr(fake, "cpf", None),
-            "fr_FR": lambda: fr_nif(rng),
-        }.get(locale)
-        return {
-            "en_US": fake.ssn,
-            "fr_FR": fake.ssn,
-            "nl_NL": fake.ssn,
-            "es_ES": lambda: fake.nie() if rng.random() < 0.5 else fake.nif(),
-        }.get(locale)
     raise KeyError(type_id)
 
 

@@ -11,14 +11,14 @@ class, print its message and map it to an exit code or HTTP status without a tra
     ├── MissingExtra                an optional dependency group is not installed
     ├── FHEError                    bad, mismatched or corrupt FHE key, query, blacklist or result file
     ├── BusError                    Kafka broker unreachable or a message not delivered
+    ├── EnrichError                 a reputation service failed (carries `service`, `kind`; HTTP 502)
+    ├── TaxiiError                  TAXII server unreachable, refusing, or failing objects (HTTP 502)
     └── TeeError                    trusted-execution service: a refusal, a broken session or receipt
         └── AttestationRefused      the service's evidence does not satisfy the policy (exit 4)
 
 :mod:`ppcti.exits` is the one place that turns these (and usage errors, signals and bugs) into exit codes
-and printed messages: 0 done, 1 internal error, 2 usage or configuration, 3 input refused, 130/143
-interrupted by SIGINT/SIGTERM.
-    └── EnrichError                 a reputation service failed (carries `service`, `kind`; HTTP 502)
-    └── TaxiiError                  TAXII server unreachable, refusing, or failing objects (HTTP 502)
+and printed messages: 0 done, 1 internal error, 2 usage or configuration, 3 input refused, 4 attestation
+refused, 130/143 interrupted by SIGINT/SIGTERM.
 
 Messages never contain raw values from the input: they name files, lines, columns and reasons, which is
 what a user needs to fix the input, and nothing that could leak personal data into logs.
@@ -106,6 +106,8 @@ class AttestationRefused(TeeError):
     def __init__(self, reasons: list[str]) -> None:
         self.reasons = reasons
         super().__init__("attestation refused: " + "; ".join(reasons))
+
+
 class EnrichError(PpctiError):
     """A reputation service refused or failed a lookup; ``kind`` says how (auth, quota, rate, timeout...).
 
@@ -122,6 +124,8 @@ class EnrichError(PpctiError):
         self.kind = kind
         self.retry_after = retry_after
         super().__init__(f"{service}: {kind}" + (f" ({message})" if message else ""))
+
+
 class TaxiiError(PpctiError):
     """The TAXII server could not be reached, refused the request or failed objects."""
 

@@ -213,23 +213,7 @@ def _run_id(holder: str, started: datetime) -> str:
 #: What a run writes into --out; a new run replaces all of them (those it skips are removed).
 RUN_OUTPUTS = ("cleaned", "cti", "events.jsonl", "rejects.jsonl", "summary.json", "pii.json", "kg.ttl")
 RUN_OUTPUTS += ("insights.json", "infrastructure.json", "report.html")
-def _prepare_out(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("cleaned", "cti"):
-        shutil.rmtree(out / name, ignore_errors=True)
-    for name in (
-        "events.jsonl",
-        "rejects.jsonl",
-        "summary.json",
-        "pii.json",
-        "kg.ttl",
-        "insights.json",
-        "infrastructure.json",
-        "report.html",
-        "enrichment.jsonl",
-        "enrichment-overview.json",
-    ):
-        (out / name).unlink(missing_ok=True)
+RUN_OUTPUTS += ("enrichment.jsonl", "enrichment-overview.json")
 
 
 class _Clock:

@@ -120,6 +120,7 @@ def run(
         "--share-private",
         help="Also make indicators of attackers at private, CGNAT, loopback, link-local or documentation "
         "addresses (they stay with the holder by default).",
+    ),
     enrich_config: Path | None = typer.Option(
         None,
         "--enrich-config",

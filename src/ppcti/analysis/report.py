@@ -107,8 +107,11 @@ def write_report(run_dir: Path, insights: dict[str, Any] | None = None) -> Path:
     summary_path = run_dir / SUMMARY_FILE
     summary = _read_json(summary_path, "summary.json") if summary_path.is_file() else None
     links = [(name, text) for name, text in CTI_FILES if (run_dir / name).is_file()]
+    enriched = run_dir / ENRICHMENT_FILE
+    overview = _read_json(enriched, ENRICHMENT_FILE) if enriched.is_file() else {}
+    enrichment = overview.get("indicators") if isinstance(overview, dict) else None
     try:
-        page = render(insights, summary=summary, links=links)
+        page = render(insights, summary=summary, links=links, enrichment=enrichment)
     except (KeyError, TypeError, AttributeError, ValueError, IndexError, jinja2.UndefinedError):
         if not from_file:
             raise  # insights made in this process: a bug, not bad input
@@ -118,10 +121,4 @@ def write_report(run_dir: Path, insights: dict[str, Any] | None = None) -> Path:
         ) from None
     out = run_dir / REPORT_FILE
     write_atomic(out, page.encode("utf-8"))
-    enriched = run_dir / ENRICHMENT_FILE
-    overview = _read_json(enriched, ENRICHMENT_FILE) if enriched.is_file() else {}
-    enrichment = overview.get("indicators") if isinstance(overview, dict) else None
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(render(insights, summary=summary, links=links, enrichment=enrichment), encoding="utf-8")
-    tmp.replace(out)
     return out

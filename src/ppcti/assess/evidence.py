@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from ppcti.errors import ConfigError, InputRefused
-from ppcti.kg.vocabulary import load_vocabulary
+from ppcti.pii.vocabulary import load_vocabulary
 
 #: Findings below this confidence are not counted as present (the knowledge graph's threshold too).
 MIN_CONFIDENCE = 0.5
