@@ -76,8 +76,7 @@ def _only_out_written(base: Path, inputs: set[str]) -> None:
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_truncated_at_every_offset(tmp_path: Path, private_tmp: Path, name: str) -> None:
     data = SAMPLES[name]
-    step = max(1, len(data) // 120)
-    for cut in range(0, len(data) + 1, step):
+    for cut in range(len(data) + 1):
         case = tmp_path / f"c{cut}"
         case.mkdir()
         (case / name).write_bytes(data[:cut])
