@@ -86,3 +86,13 @@ def test_stray_quotes_anywhere_lose_at_most_their_own_rows(tmp_path_factory, spo
     entry = file_entry(out, "mail.csv")
     assert entry["events"] + entry["duplicates"] >= 200 - 2 * len(spots)
     assert_accounted(out)
+
+
+def test_an_unbalanced_quote_in_the_header_keeps_the_rows(tmp_path: Path) -> None:
+    lines = mail_csv(50)
+    lines[0] = lines[0].replace("subject", '"subject')
+    out = tmp_path / "run"
+    run(_write(tmp_path, lines), out)
+    entry = file_entry(out, "mail.csv")
+    assert (entry["events"], entry["rejects"]) == (50, 0)
+    assert_accounted(out)

@@ -76,8 +76,7 @@ def _only_out_written(base: Path, inputs: set[str]) -> None:
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_truncated_at_every_offset(tmp_path: Path, private_tmp: Path, name: str) -> None:
     data = SAMPLES[name]
-    step = max(1, len(data) // 120)
-    for cut in range(0, len(data) + 1, step):
+    for cut in range(len(data) + 1):
         case = tmp_path / f"c{cut}"
         case.mkdir()
         (case / name).write_bytes(data[:cut])
@@ -155,3 +154,48 @@ def test_cli_with_flipped_bytes_inside_members_names_no_content(tmp_path: Path) 
     assert result.returncode == 0
     assert PLANTED not in result.stdout + result.stderr
     assert_accounted(tmp_path / "out")
+
+
+def _workbook() -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for row in mail_csv(3):
+        wb.active.append(row.replace('"', "").split(","))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+WORKBOOK = _workbook()
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    picks=st.lists(
+        st.tuples(
+            st.sampled_from([*sorted(SAMPLES), "book.xlsx", "inner.zip"]),
+            st.integers(0, 10_000),
+            st.binary(max_size=6),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_generated_zip_uploads(tmp_path_factory, private_tmp: Path, picks) -> None:
+    members: dict[str, bytes] = {}
+    for n, (kind, at, patch, cut) in enumerate(picks):
+        if kind == "book.xlsx":
+            data = WORKBOOK
+        elif kind == "inner.zip":
+            data = _zip(SAMPLES)
+        else:
+            data = SAMPLES[kind]
+        at %= len(data)
+        data = data[:at] if cut else data[:at] + patch + data[at + len(patch) :]
+        members[f"d{n}/{kind}"] = data
+    case = tmp_path_factory.mktemp("zip")
+    (case / "upload.zip").write_bytes(_zip(members))
+    _run_checked(case / "upload.zip", case / "out")
+    _only_out_written(case, {"upload.zip"})

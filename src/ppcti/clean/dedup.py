@@ -49,7 +49,7 @@ class _History:
 
     def probe(self, hashes: pl.Series) -> pl.DataFrame:
         """The history rows whose hash is one of ``hashes`` (each hash is in the history at most once)."""
-        wanted = hashes.to_numpy()
+        wanted = np.sort(hashes.to_numpy())  # sorted needles walk each run in order: cache-friendly
         found = []
         for run, column in self.runs:
             at = np.searchsorted(column, wanted).clip(0, len(column) - 1)

@@ -9,7 +9,7 @@ binary lines already cut out), the csv module parses them, and a record is check
 * a record that runs over :data:`MAX_RECORD_LINES` lines or ``max_record_bytes`` bytes, or that the csv
   module refuses, is broken;
 * a record spread over several lines whose field count differs from the header's is an unbalanced
-  quote, not a multi-line field.
+  quote, not a multi-line field; a header never spans lines (its first line is read alone).
 
 A broken record costs its first line only: that line is rejected with the reason, and reading starts
 again at the line after it, which is where the next record begins when the quote was the defect.
@@ -21,7 +21,7 @@ import csv
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ppcti.formats._lines import BINARY_LINE
 
@@ -33,7 +33,6 @@ MAX_RECORD_LINES = 1000
 
 #: Characters of a rejected line kept when it is cut (an over-long record).
 _PREFIX = 200
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +108,23 @@ class CsvRecords:
         lines = self._physical()
         while True:
             feed = self._feed(lines)
-            reader = csv.reader(
-                feed, delimiter=self.delimiter, quotechar=self.quotechar, doublequote=True, strict=False
-            )
+            reader = csv.reader(feed, **self._dialect())
             try:
                 for fields in reader:
                     yield from self._drain()
                     current = self._current
                     expected = self.expected_fields
+                    if len(current) > 1 and expected is None:
+                        # a header never spans lines: read its first line alone, the others again
+                        (first, text), rest = current[0], current[1:]
+                        self._replay.extendleft(reversed(rest))
+                        self._current, self._size = [], 0
+                        # the quote that opened is unbalanced: taken as a character of the name
+                        yield (
+                            first,
+                            next(csv.reader([text], delimiter=self.delimiter, quoting=csv.QUOTE_NONE), []),
+                        )
+                        break
                     if len(current) > 1 and expected is not None and len(fields) != expected:
                         yield self._resync(
                             f"unbalanced quote: a record over {len(current)} lines does not fit the header"
@@ -140,6 +148,14 @@ class CsvRecords:
                 if not self._current:
                     return
                 yield self._resync(f"unreadable CSV record ({_csv_reason(exc)})", cut=True)
+
+    def _dialect(self) -> dict[str, Any]:
+        return {
+            "delimiter": self.delimiter,
+            "quotechar": self.quotechar,
+            "doublequote": True,
+            "strict": False,
+        }
 
     def _drain(self) -> Iterator[BadSpan]:
         while self._spans:

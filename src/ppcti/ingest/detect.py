@@ -179,7 +179,10 @@ def _scan_lines(path: Path, skip_bytes: int = 0) -> _textcodec.LineCounts:
     with path.open("rb") as fh:
         fh.seek(skip_bytes)
         while chunk := fh.read(_CHUNK):
-            data = rest + chunk
+            if not rest and chunk.isascii():
+                continue  # ASCII, as most logs are: nothing to count, no copy (a line cut here by the
+                # chunk's end is judged by its rest alone, which decodes the same)
+            data = rest + chunk if rest else chunk
             cut = data.rfind(b"\n") + 1
             if cut == 0 and len(data) < _CHUNK:
                 rest = data
