@@ -147,7 +147,9 @@ class Staged:
 
     def __init__(self, out: Path) -> None:
         self.out = check_out(out)
-        parent = self.out.parent
+        # beside the folder --out really is (a link to a folder on another file system is followed
+        # here, on purpose: --out itself is the user's choice), so that renames stay on one file system
+        parent = Path(os.path.realpath(self.out)).parent
         parent.mkdir(parents=True, exist_ok=True)
         if not os.access(parent, os.W_OK | os.X_OK):  # stage inside an existing, writable --out instead
             parent = self.out
@@ -163,12 +165,13 @@ class Staged:
         never followed); names in ``remove`` that this command did not produce are deleted from ``out``.
         """
         produced = sorted((p.name for p in self.path.iterdir()), key=lambda n: (n in LAST, n))
-        if self._folder.path.parent == self.out.parent and not os.path.lexists(self.out):
+        beside = self._folder.path.parent == Path(os.path.realpath(self.out)).parent
+        if beside and not os.path.lexists(self.out):
             os.rename(self.path, self.out)  # a new folder appears whole
             self.committed = True
             return self.out
         self.out.mkdir(exist_ok=True)
-        if self.out.is_symlink() or not self.out.is_dir():
+        if not self.out.is_dir():
             raise ConfigError("--out is not a folder", file=str(self.out))
         for name in [*[n for n in LAST if n not in produced], *remove]:
             if name not in produced:
