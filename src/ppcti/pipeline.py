@@ -449,7 +449,7 @@ def _stage_cti(upload: Upload, options: RunOptions, summary: RunSummary) -> dict
     kept = sum(result.withheld.values())
     data["message"] = (
         f"{data['bundles']} STIX bundles → cti/bundles.jsonl, cti/aggregate.json; "
-        f"{kept} attackers kept private (outbound, non-public or own addresses)"
+        f"{kept} entries' sources not shared as attackers (outbound, non-public or own)"
     )
     return data
 
