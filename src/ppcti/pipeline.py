@@ -407,7 +407,8 @@ def _later_stages(
     upload: Upload, options: RunOptions, summary: RunSummary, clock: _Clock, progress: ProgressFn | None
 ) -> None:
     """PII, STIX, analysis, report and Kafka: each reads what the core stages wrote."""
-    steps = [s for s in OPTIONAL_STAGES if s not in options.skip]
+    skip = options.skip | ({"report"} if "analysis" in options.skip else set())  # it shows the insights
+    steps = [s for s in OPTIONAL_STAGES if s not in skip]
     if options.kafka:
         steps.append("kafka")
     for done, stage in enumerate(steps):
