@@ -137,3 +137,20 @@ def test_out_that_is_a_link_to_a_folder_is_written_into(tmp_path: Path) -> None:
     assert (real / "summary.json").read_text() == "{}"
     assert (tmp_path / "link").is_symlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+
+
+def test_errors_name_out_not_the_staging_folder(tmp_path: Path) -> None:
+    from ppcti.errors import InputRefused
+
+    out = tmp_path / "run"
+    stage = staged_output(out)
+    with pytest.raises(InputRefused) as caught:
+        _refuse_inside(stage)
+    assert str(caught.value) == f"{out}/insights.json: damaged"
+
+
+def _refuse_inside(stage: Staged) -> None:
+    from ppcti.errors import InputRefused
+
+    with stage:
+        raise InputRefused("damaged", file=str(stage.path / "insights.json"))

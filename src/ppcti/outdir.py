@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from ppcti.errors import ConfigError
+from ppcti.errors import ConfigError, PpctiError
 
 STAGING_PREFIX = ".ppcti-staging-"
 _OLD_PREFIX = ".ppcti-old-"
@@ -191,6 +191,9 @@ class Staged:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.discard()
+        staging = str(self.path)
+        if isinstance(exc, PpctiError) and exc.file and exc.file.startswith(staging):
+            exc.file = str(self.out) + exc.file[len(staging) :]  # name the place the user knows
 
 
 def _remove(path: Path) -> None:
