@@ -83,3 +83,32 @@ def _signal_self(sig: int) -> None:
         os.kill(os.getpid(), sig)
         for _ in range(1000):  # Python runs the handler between bytecodes, right after the call
             pass
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_the_cli_is_still_loading(sig: int, code: int) -> None:
+    """Between interpreter start and ppcti.exits taking over: one line, the usual code, no traceback."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal, time\n"
+        "from ppcti.__main__ import install_early_handlers\n"
+        "install_early_handlers()\n"
+        f"os.kill(os.getpid(), {int(sig)})\n"
+        "time.sleep(30)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == code
+    assert "before the command started" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_python_dash_m_ppcti_runs_the_cli() -> None:
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "ppcti", "--version"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.startswith("ppcti ")

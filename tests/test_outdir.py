@@ -125,3 +125,32 @@ def test_commit_moves_every_file_exactly(
         stage.commit(remove=("stale",))
     assert {p.name: p.read_bytes() for p in out.iterdir()} == files
     assert [p.name for p in root.iterdir()] == ["run"]
+
+
+def test_out_that_is_a_link_to_a_folder_is_written_into(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    with staged_output(tmp_path / "link") as stage:
+        (stage.path / "summary.json").write_text("{}")
+        stage.commit()
+    assert (real / "summary.json").read_text() == "{}"
+    assert (tmp_path / "link").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+
+
+def test_errors_name_out_not_the_staging_folder(tmp_path: Path) -> None:
+    from ppcti.errors import InputRefused
+
+    out = tmp_path / "run"
+    stage = staged_output(out)
+    with pytest.raises(InputRefused) as caught:
+        _refuse_inside(stage)
+    assert str(caught.value) == f"{out}/insights.json: damaged"
+
+
+def _refuse_inside(stage: Staged) -> None:
+    from ppcti.errors import InputRefused
+
+    with stage:
+        raise InputRefused("damaged", file=str(stage.path / "insights.json"))

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from ppcti.errors import ConfigError
+from ppcti.errors import ConfigError, PpctiError
 
 STAGING_PREFIX = ".ppcti-staging-"
 _OLD_PREFIX = ".ppcti-old-"
@@ -147,7 +147,9 @@ class Staged:
 
     def __init__(self, out: Path) -> None:
         self.out = check_out(out)
-        parent = self.out.parent
+        # beside the folder --out really is (a link to a folder on another file system is followed
+        # here, on purpose: --out itself is the user's choice), so that renames stay on one file system
+        parent = Path(os.path.realpath(self.out)).parent
         parent.mkdir(parents=True, exist_ok=True)
         if not os.access(parent, os.W_OK | os.X_OK):  # stage inside an existing, writable --out instead
             parent = self.out
@@ -163,12 +165,13 @@ class Staged:
         never followed); names in ``remove`` that this command did not produce are deleted from ``out``.
         """
         produced = sorted((p.name for p in self.path.iterdir()), key=lambda n: (n in LAST, n))
-        if self._folder.path.parent == self.out.parent and not os.path.lexists(self.out):
+        beside = self._folder.path.parent == Path(os.path.realpath(self.out)).parent
+        if beside and not os.path.lexists(self.out):
             os.rename(self.path, self.out)  # a new folder appears whole
             self.committed = True
             return self.out
         self.out.mkdir(exist_ok=True)
-        if self.out.is_symlink() or not self.out.is_dir():
+        if not self.out.is_dir():
             raise ConfigError("--out is not a folder", file=str(self.out))
         for name in [*[n for n in LAST if n not in produced], *remove]:
             if name not in produced:
@@ -188,6 +191,9 @@ class Staged:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.discard()
+        staging = str(self.path)
+        if isinstance(exc, PpctiError) and exc.file and exc.file.startswith(staging):
+            exc.file = str(self.out) + exc.file[len(staging) :]  # name the place the user knows
 
 
 def _remove(path: Path) -> None:

@@ -458,7 +458,8 @@ def _later_stages(
     upload: Upload, options: RunOptions, summary: RunSummary, clock: _Clock, progress: ProgressFn | None
 ) -> None:
     """PII, STIX, analysis, report and Kafka: each reads what the core stages wrote."""
-    steps = [s for s in OPTIONAL_STAGES if s not in options.skip and (s != "enrich" or options.enrich)]
+    skip = options.skip | ({"report"} if "analysis" in options.skip else set())  # it shows the insights
+    steps = [s for s in OPTIONAL_STAGES if s not in skip and (s != "enrich" or options.enrich)]
     if options.kafka:
         steps.append("kafka")
     for done, stage in enumerate(steps):
@@ -501,7 +502,7 @@ def _stage_cti(upload: Upload, options: RunOptions, summary: RunSummary) -> dict
     kept = sum(result.withheld.values())
     data["message"] = (
         f"{data['bundles']} STIX bundles → cti/bundles.jsonl, cti/aggregate.json; "
-        f"{kept} attackers kept private (outbound, non-public or own addresses)"
+        f"{kept} entries' sources not shared as attackers (outbound, non-public or own)"
     )
     return data
 

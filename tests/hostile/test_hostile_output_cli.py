@@ -179,3 +179,19 @@ def test_no_planted_personal_data_in_what_is_printed(work: Path, tmp_path: Path)
     result = run("run", "mail.csv", "--out", "fw.log", *QUICK, cwd=work, tmpdir=tmp_path / "tmp")
     check(result, codes={2}, planted=planted)
     check_contained(work, {"fw.log", "mail.csv", "out", "out2"}, tmp_path / "tmp")
+
+
+def test_json_with_a_4300_digit_integer(work: Path, tmp_path: Path) -> None:
+    huge = "9" * 4300  # past Python's default int/str conversion limit
+    (work / "feed.json").write_text(
+        f'[{{"timestamp": "2023-03-01T10:00:00Z", "src_ip": "45.155.205.7", "dest_ip": "10.0.0.1", '
+        f'"event_type": "alert", "n": {huge}}}, {huge}]'
+    )
+    result = run("run", "feed.json", "--out", "out", *QUICK, cwd=work, tmpdir=tmp_path / "tmp")
+    check(result, codes={0, 3})
+    assert huge not in result.text
+    (work / "events").mkdir()
+    event = '{"holder": "h", "src_ip": "45.155.205.7", "timestamp": "2023-03-01T10:00:00Z", "extra": {"n": '
+    (work / "events" / "events.jsonl").write_text(event + huge + "}}\n")
+    for args in (("cti", "events", "--out", "cti"), ("analyse", "events", "--out", "an")):
+        check(run(*args, cwd=work, tmpdir=tmp_path / "tmp"), codes={0, 2, 3})

@@ -61,3 +61,22 @@ def test_cti_command_replaces_links_too(work: Path, tmp_path: Path) -> None:
     assert secret.read_text() == "do not overwrite"
     assert not (cti / "bundles.jsonl").is_symlink()
     assert (cti / "bundles.jsonl").read_text().count("\n") == 1
+
+
+def test_analyse_into_its_run_folder_replaces_links(work: Path, tmp_path: Path) -> None:
+    args = ("run", "fw.log", "--out", "run", *QUICK, "--skip", "analysis")
+    first = run(*args, cwd=work, tmpdir=tmp_path / "tmp")
+    check(first, codes={0})
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not overwrite")
+    for name in ("insights.json", "infrastructure.json", "report.html"):
+        target = work / "run" / name
+        target.unlink(missing_ok=True)
+        target.symlink_to(secret)
+    result = run("analyse", "run", "--out", "run", cwd=work, tmpdir=tmp_path / "tmp")
+    check(result, codes={0})
+    assert secret.read_text() == "do not overwrite"
+    report = (work / "run" / "report.html").read_text()
+    assert "cti/aggregate.json" in report  # the report still links to the run's CTI
+    assert not any((work / "run" / n).is_symlink() for n in ("insights.json", "infrastructure.json"))
+    check_contained(work, {"fw.log", "run"}, tmp_path / "tmp")

@@ -110,13 +110,14 @@ def test_share_private_opts_in_for_non_public_but_never_own_or_outbound(tmp_path
 
     events = [
         _event("10.0.0.9", "10.0.0.5", chain="input"),  # a private attacker: shared only on request
+        _event("10.0.0.7", "10.0.0.5"),  # lateral movement inside the network: likewise
         _event("10.0.0.5", "45.155.205.7", chain="output"),  # outbound: never
         _event("45.155.205.9", "198.51.100.2", chain="input"),  # 198.51.100.2 is acme's own address now
         _event("198.51.100.2", "10.0.0.5", chain="forward"),  # acme's own address as a source: never
     ]
     write_cti(events, tmp_path / "cti", options=CtiOptions(share_private=True))
     values = _indicator_values(tmp_path / "cti" / "aggregate.json")
-    assert sorted(values) == ["10.0.0.9", "45.155.205.9"]
+    assert sorted(values) == ["10.0.0.7", "10.0.0.9", "45.155.205.9"]
 
 
 def test_run_with_share_private_flag(tmp_path: Path) -> None:

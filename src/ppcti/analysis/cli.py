@@ -61,9 +61,7 @@ def analyse_command(
 
     from ppcti.analysis.engine import STAGES, analyse
     from ppcti.analysis.report import write_report
-    from ppcti.outdir import check_out
-
-    check_out(out)  # a file, or a folder under a file or read-only, before any work
+    from ppcti.outdir import staged_output
 
     options = AnalysisOptions(
         botnet_window=botnet_window,
@@ -86,16 +84,18 @@ def analyse_command(
     )
     console = Console(stderr=True)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    # results appear in --out together when complete (ppcti.outdir); the report links to what --out holds
+    with staged_output(out) as stage, Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("analysing", total=len(STAGES) + int(report))
 
         def step(name: str) -> None:
             bar.update(task, description=name, completed=STAGES.index(name))
 
-        insights = analyse(events, out, options=options, progress=step)
+        insights = analyse(events, stage.path, options=options, progress=step)
         if report:
             bar.update(task, description="report", completed=len(STAGES))
-            write_report(out, insights)
+            write_report(out if out.is_dir() else stage.path, insights, out_dir=stage.path)
+        stage.commit()
     counts = insights["summary"]["counts"]
     console.print(
         f"{insights['summary']['events']:,} entries: {counts['private_targets']:,} private targets, "

@@ -90,8 +90,11 @@ def render(
     )
 
 
-def write_report(run_dir: Path, insights: dict[str, Any] | None = None) -> Path:
-    """Write ``run_dir/report.html`` from ``insights`` (or ``run_dir/insights.json``).
+def write_report(
+    run_dir: Path, insights: dict[str, Any] | None = None, *, out_dir: Path | None = None
+) -> Path:
+    """Write ``report.html`` from ``insights`` (or ``run_dir/insights.json``) into ``out_dir`` (default:
+    ``run_dir``; a staging folder when a command writes its results there first).
 
     Shows ``run_dir/summary.json`` when present and links to the run's STIX files that exist.
     """
@@ -119,6 +122,6 @@ def write_report(run_dir: Path, insights: dict[str, Any] | None = None) -> Path:
         raise InputRefused(
             "insights.json does not have the shape 'ppcti analyse' writes", file=str(run_dir / INSIGHTS_FILE)
         ) from None
-    out = run_dir / REPORT_FILE
+    out = Path(out_dir or run_dir) / REPORT_FILE
     write_atomic(out, page.encode("utf-8"))
     return out

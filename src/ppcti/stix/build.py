@@ -396,7 +396,7 @@ class BundleBuilder:
         if attacker is None or attacker[0] == "email-addr":
             return None
         way = direction(event)
-        if way in ("outbound", "internal"):
+        if way == "outbound" or (way == "internal" and not self.options.share_private):
             return f"{way} traffic"
         if (holder, attacker[1]) in self.own:
             return "holder infrastructure"

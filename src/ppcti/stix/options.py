@@ -48,7 +48,8 @@ class CtiOptions:
     ``max_reported``: how many invalid values :class:`CtiSummary` keeps in memory (all go to the file).
     ``share_private``: also make indicators of attackers at non-public addresses (private, CGNAT,
     loopback, link-local, documentation ranges; see :mod:`ppcti.netrange`). Off: they stay with the
-    holder. Outbound traffic and the holder's own addresses never become indicators either way.
+    holder, as do attackers inside the network (lateral movement). Outbound traffic and the holder's own
+    addresses never become indicators either way.
     """
 
     tlp: str = DEFAULT_TLP
