@@ -195,5 +195,6 @@ def make_server(
     server = ThreadingHTTPServer((host, port), _handler(service, token, max_query_bytes))
     server.daemon_threads = True
     if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        # the handshake runs in the request thread, so a slow client cannot hold up accept()
+        server.socket = tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     return server
