@@ -212,7 +212,7 @@ def test_https_with_a_private_ca(keys: Path, service: dict[str, Any], tmp_path: 
         tls = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
         got = lookup(["198.51.100.7", "198.51.100.8"], keys / "public.key", keys / "secret.key", url, tls=tls)
         assert got == {"198.51.100.7": True, "198.51.100.8": False}
-        with pytest.raises(FHEError, match="TLS connection .* refused: CERTIFICATE_VERIFY_FAILED"):
+        with pytest.raises(FHEError, match=r"TLS connection .* refused: CERTIFICATE_VERIFY_FAILED"):
             lookup(["198.51.100.7"], keys / "public.key", keys / "secret.key", url)
     finally:
         proc.terminate()  # type: ignore[attr-defined]
