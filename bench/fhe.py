@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/fhe.py                       # 1,000x10,000  4,096x100,000  4,096x1,000,000
     .venv/bin/python bench/fhe.py --sizes 4096x1000000 --repeat-server 2
+    .venv/bin/python bench/fhe.py --sizes '' --service 256x20000      # HTTP service against the CLI
 
 The baseline measured in the same run is plaintext set membership of the same queries in the same list
 (what the parties would do if they trusted each other). Exactness: the FHE answer must equal it.
@@ -176,16 +177,97 @@ def run(
     }
 
 
+def service_overhead(
+    queries: int, listed: int, work: Path, rng: random.Random, repeat: int
+) -> dict[str, float]:
+    """One correlation three ways, same files: in-process (the baseline), ``ppcti fhe correlate`` as a
+    command (process start, key and list loading included), and a request to ``ppcti fhe serve``
+    (the list stays loaded). Best of ``repeat`` each; the service is started once, before timing."""
+    import re
+    import subprocess
+    import sys
+
+    from ppcti.fhe.remote import request_correlation
+
+    work.mkdir(parents=True, exist_ok=True)
+    listed_ips = sorted({_ip(rng) for _ in range(listed)})
+    qs = rng.sample(listed_ips, queries // 2) + [_ip(rng) for _ in range(queries - queries // 2)]
+    (work / "list.txt").write_text("\n".join(listed_ips) + "\n")
+    (work / "query.txt").write_text("\n".join(qs) + "\n")
+    keygen(work / "keys")
+    pub = work / "keys/public.key"
+    encrypt_cti(work / "query.txt", pub, work / "q")
+    encrypt_blacklist([work / "list.txt"], pub, work / "bl.fhe", name="bench", threads=1)
+    cli = [sys.executable, "-c", "from ppcti.cli import main; main()", "fhe"]
+    times: dict[str, list[float]] = {"in-process": [], "cli": [], "http": []}
+    server = subprocess.Popen(
+        [*cli, "serve", "--blacklist", str(work / "bl.fhe"), "--public", str(pub), "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = re.search(r"(http://\S+)", server.stdout.readline()).group(1)  # type: ignore[union-attr]
+        query = (work / "q/query.fhe").read_bytes()
+        for _ in range(repeat):
+            t = time.perf_counter()
+            correlate(pub, work / "q/query.fhe", work / "bl.fhe", work / "r0.fhe", threads=1)
+            times["in-process"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            subprocess.run(
+                [
+                    *cli,
+                    "correlate",
+                    "--public",
+                    str(pub),
+                    "--query",
+                    str(work / "q/query.fhe"),
+                    "--blacklist",
+                    str(work / "bl.fhe"),
+                    "--out",
+                    str(work / "r1.fhe"),
+                    "--threads",
+                    "1",
+                ],
+                check=True,
+                capture_output=True,
+            )
+            times["cli"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            (work / "r2.fhe").write_bytes(request_correlation(url, query))
+            times["http"].append(time.perf_counter() - t)
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    best = {k: min(v) for k, v in times.items()}
+    return {
+        **best,
+        "http/cli": best["http"] / best["cli"],
+        "http/in-process": best["http"] / best["in-process"],
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000x10000,4096x100000,4096x1000000")
     ap.add_argument("--repeat-server", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--cidr", type=int, default=0, help="this many of the list entries are /12-/24 blocks")
+    ap.add_argument("--service", default="", help="QxN: also time the HTTP service against the CLI")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each path for --service (best counts)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="ppcti-bench-fhe-") as tmp:
-        for spec in args.sizes.split(","):
+        if args.service:
+            q, n = (int(x) for x in args.service.split("x"))
+            r = service_overhead(q, n, Path(tmp) / "service", rng, args.repeat)
+            print(f"## correlation service, {q:,} x {n:,}, best of {args.repeat}, 1 core")
+            print(
+                f"  in-process {r['in-process']:.2f}s  cli {r['cli']:.2f}s  http {r['http']:.2f}s  "
+                f"http/cli {r['http/cli']:.2f}  http/in-process {r['http/in-process']:.2f}",
+                flush=True,
+            )
+        for spec in filter(None, args.sizes.split(",")):
             q, n = (int(x) for x in spec.split("x"))
             r = run(q, n, Path(tmp) / spec, rng, args.repeat_server, args.cidr)
             wall, cpu, runs = r["times"], r["cpu"], r["server_runs"]

@@ -10,6 +10,7 @@ class, print its message and map it to an exit code or HTTP status without a tra
     ├── FormatError                 a file or line that no parser can use (carries `file`, `line`)
     ├── MissingExtra                an optional dependency group is not installed
     ├── FHEError                    bad, mismatched or corrupt FHE key, query, blacklist or result file
+    │   └── UnknownBlacklist        a correlation request names a blacklist the service lacks (HTTP 404)
     ├── BusError                    Kafka broker unreachable or a message not delivered
     ├── EnrichError                 a reputation service failed (carries `service`, `kind`; HTTP 502)
     ├── TaxiiError                  TAXII server unreachable, refusing, or failing objects (HTTP 502)
@@ -80,6 +81,12 @@ class MissingExtra(PpctiError):
 
 class FHEError(PpctiError):
     """An FHE key, query, blacklist or result file is wrong, mismatched or corrupt."""
+
+
+class UnknownBlacklist(FHEError):
+    """A correlation request names a blacklist the service does not hold."""
+
+    http_status = 404
 
 
 class BusError(PpctiError):

@@ -102,11 +102,14 @@ def test_documented_interface(app: typer.Typer, tmp_path: Path) -> None:
     assert isinstance(result.exception, FHEError)
 
 
-@pytest.mark.parametrize("command", ["keygen", "encrypt-cti", "encrypt-blacklist", "correlate", "decrypt"])
+@pytest.mark.parametrize(
+    "command",
+    ["keygen", "encrypt-cti", "encrypt-blacklist", "correlate", "decrypt", "serve", "request", "lookup"],
+)
 def test_every_command_has_help(app: typer.Typer, command: str) -> None:
     result = CliRunner().invoke(app, ["fhe", command, "--help"])
     assert result.exit_code == 0
-    assert "--public" in result.output or "--out" in result.output
+    assert "--public" in result.output or "--out" in result.output or "--server" in result.output
 
 
 def test_all_matches_the_package() -> None:

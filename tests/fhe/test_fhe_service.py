@@ -163,3 +163,57 @@ def test_serve_refuses_a_blacklist_without_its_key(
     assert done.returncode == 2
     assert "key the service was not given" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_https_with_a_private_ca(keys: Path, service: dict[str, Any], tmp_path: Path) -> None:
+    """--tls-cert/--tls-key serve HTTPS; the client checks the certificate against --cafile."""
+    import shutil
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl command not installed")
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(tmp_path / "key.pem"),
+            "-out",
+            str(tmp_path / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    proc, url = start_service(
+        "--blacklist",
+        str(service["tmp"] / "bl.fhe"),
+        "--public",
+        str(keys / "public.key"),
+        "--tls-cert",
+        str(tmp_path / "cert.pem"),
+        "--tls-key",
+        str(tmp_path / "key.pem"),
+    )
+    try:
+        assert url.startswith("https://")
+        import ssl
+
+        tls = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+        got = lookup(["198.51.100.7", "198.51.100.8"], keys / "public.key", keys / "secret.key", url, tls=tls)
+        assert got == {"198.51.100.7": True, "198.51.100.8": False}
+        with pytest.raises(FHEError, match=r"TLS connection .* refused: CERTIFICATE_VERIFY_FAILED"):
+            lookup(["198.51.100.7"], keys / "public.key", keys / "secret.key", url)
+    finally:
+        proc.terminate()  # type: ignore[attr-defined]
+        proc.communicate(timeout=30)  # type: ignore[attr-defined]

@@ -85,4 +85,4 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def taxii_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     from servers import medallion
 
-    yield from medallion(tmp_path_factory.mktemp("medallion"), 4_000_000)
+    yield from medallion(tmp_path_factory.mktemp("medallion"), 4_000_000, 5000)

@@ -141,7 +141,7 @@ def _data(port: int, max_content_length: int) -> dict[str, Any]:
     }
 
 
-def medallion(tmp: Path, max_content_length: int) -> Iterator[dict[str, str]]:
+def medallion(tmp: Path, max_content_length: int, max_page_size: int = 100) -> Iterator[dict[str, str]]:
     """medallion (TAXII 2.1, memory backend) on a free loopback port with a one-off password."""
     exe = executable("PPCTI_MEDALLION", ".venv-medallion", "medallion")
     port = free_port()
@@ -154,7 +154,7 @@ def medallion(tmp: Path, max_content_length: int) -> Iterator[dict[str, str]]:
             "filename": str(tmp / "data.json"),
         },
         "users": {user: password},
-        "taxii": {"max_page_size": 100},
+        "taxii": {"max_page_size": max_page_size},
     }
     (tmp / "config.json").write_bytes(orjson.dumps(config))
     log = (tmp / "server.log").open("wb")

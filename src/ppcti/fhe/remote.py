@@ -56,6 +56,8 @@ def request_correlation(
         raise FHEError(f"correlation service refused the query (HTTP {exc.code}): {message}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
+        if isinstance(reason, ssl.SSLError):
+            raise FHEError(f"TLS connection to the correlation service refused: {reason.reason}") from None
         raise FHEError(f"correlation service unreachable: {reason}") from None
     parse_bytes(body, "result", "service response")  # refuse a damaged answer before anyone decrypts it
     return body

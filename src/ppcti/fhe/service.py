@@ -29,19 +29,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from ppcti.errors import FHEError, PpctiError
+from ppcti.errors import FHEError, PpctiError, UnknownBlacklist
 from ppcti.fhe.fileformat import FheFile, dump_bytes, parse_bytes, read_file
 from ppcti.fhe.keys import LoadedKey, load_public
 from ppcti.fhe.server import correlate_loaded
 
 #: Largest query accepted (a query of 100,000 addresses is about 40 MB).
 DEFAULT_MAX_QUERY_BYTES = 256 * 1024 * 1024
-
-
-class UnknownBlacklist(FHEError):
-    """The request names a blacklist the service does not hold."""
-
-    http_status = 404
 
 
 @dataclass(slots=True)
@@ -201,5 +195,6 @@ def make_server(
     server = ThreadingHTTPServer((host, port), _handler(service, token, max_query_bytes))
     server.daemon_threads = True
     if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        # the handshake runs in the request thread, so a slow client cannot hold up accept()
+        server.socket = tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     return server

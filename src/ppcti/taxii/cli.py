@@ -16,6 +16,9 @@ def push_cmd(
     server: str = typer.Option(..., "--server", help="API root URL, e.g. https://taxii.example/api1/"),
     collection: str = typer.Option(..., "--collection", help="Collection id."),
     cafile: Path | None = typer.Option(None, "--cafile", help="CA certificate that signed the server's."),
+    only: list[str] = typer.Option(
+        [], "--type", help="Publish only objects of this STIX type (repeatable), e.g. note after decrypt."
+    ),
 ) -> None:
     """Publish the aggregate bundle's objects (PPCTI_TAXII_USER / PPCTI_TAXII_PASSWORD authenticate)."""
     import importlib.util
@@ -27,6 +30,8 @@ def push_cmd(
     from ppcti.taxii.push import bundle_objects, push
 
     objects = bundle_objects(source)
+    if only:
+        objects = [o for o in objects if o.get("type") in set(only)]
     url = server.rstrip("/") + f"/collections/{collection}/"
     summary = push(
         objects,

@@ -120,7 +120,7 @@ def push(
         if refused:
             held = {
                 m.get("id")
-                for page in as_pages(collection.get_manifest, per_request=1000)
+                for page in as_pages(collection.get_manifest, per_request=5000)
                 for m in page.get("objects", [])
             }
             summary.already_present = sum(1 for r in refused if r in held)
