@@ -158,7 +158,8 @@ def test_profile_with_nested_fields_has_no_traceback(work: Path, tmp_path: Path)
     (work / "profile.yaml").write_text("fields: [[timestamp]]\n")
     args = ("run", "fw.log", "--out", "out", "--profile", "profile.yaml", *QUICK)
     result = run(*args, cwd=work, tmpdir=tmp_path / "tmp")
-    check(result, codes={1, 2})  # 2 once the profile loader names the bad field; never a traceback
+    check(result, codes={2})  # a usage error naming what is wrong; never a traceback
+    assert "'fields' must be a list of field names" in result.stderr
     assert not (work / "out").exists()
     check_contained(work, {"fw.log", "profile.yaml"}, tmp_path / "tmp")
 

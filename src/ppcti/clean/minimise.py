@@ -81,13 +81,22 @@ def load_profile(spec: str | Path | None) -> Profile:
     try:
         data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"profile is not valid YAML: {exc}", file=str(path)) from exc
+        # the parser's message quotes the offending line: only its position is reported
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"profile is not valid YAML{where}", file=str(path)) from None
     if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
         raise ConfigError("profile needs a list 'fields'", file=str(path))
+    if not all(isinstance(f, str) for f in data["fields"]):
+        raise ConfigError("profile 'fields' must be a list of field names", file=str(path))
+    extra = data.get("extra")
+    if extra is not None and (
+        not isinstance(extra, list) or not all(isinstance(k, str | int | float) for k in extra)
+    ):
+        raise ConfigError("profile 'extra' must be a list of key names", file=str(path))
     unknown = set(data["fields"]) - set(EVENT_FIELDS)
     if unknown:
         raise ConfigError(f"profile names unknown fields {sorted(unknown)}", file=str(path))
-    extra = data.get("extra")
     return Profile(
         str(data.get("name", path.stem)),
         frozenset(data["fields"]) | REQUIRED_FIELDS,
