@@ -174,9 +174,10 @@ class Engine:
                 and (indicator.value not in stats.sent)
             ):
                 return self._skip(stats, indicator, name, "max-calls")
+            # counted before waiting for a token, so workers queued on the bucket cannot overrun max_calls
+            stats.sent.setdefault(indicator.value, None)
             await lane.bucket.acquire()
             stats.requests += 1
-            stats.sent.setdefault(indicator.value, None)
             try:
                 finding = await lane.service.lookup(indicator)
             except EnrichError as exc:
