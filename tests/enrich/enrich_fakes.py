@@ -411,7 +411,12 @@ class FakeHybrid(Fake):
         )
 
 
-_CLASSES = {"ipqs": FakeIPQS, "virustotal": FakeVirusTotal, "abuseipdb": FakeAbuseIPDB, "hybrid": FakeHybrid}
+FAKE_CLASSES = {
+    "ipqs": FakeIPQS,
+    "virustotal": FakeVirusTotal,
+    "abuseipdb": FakeAbuseIPDB,
+    "hybrid": FakeHybrid,
+}
 
 
 class FakeServices:
@@ -419,7 +424,7 @@ class FakeServices:
 
     def __init__(self, latency: float = 0.0, names: tuple[str, ...] | None = None) -> None:
         self.fakes: dict[str, Fake] = {}
-        for name, cls in _CLASSES.items():
+        for name, cls in FAKE_CLASSES.items():
             if names is not None and name not in names:
                 continue
             server = HTTPServer(host="127.0.0.1", port=0, threaded=True)

@@ -161,3 +161,22 @@ def test_rate_limit_holds_at_the_fake(fake: FakeServices, name: str) -> None:
         in_window = sum(1 for t in times[i:] if t - start < 1.0)
         assert in_window <= rate + burst
     assert times[-1] - times[0] >= (30 - burst) / rate * 0.9
+
+
+def test_max_calls_holds_while_workers_wait_for_tokens(fake: FakeServices) -> None:
+    options = dataclasses.replace(FAST, concurrency=4, max_calls=2)
+    engine = Engine(lanes(fake, ("abuseipdb",), rate=20.0, burst=1), options=options)
+    results = run(engine, PUBLIC, ("abuseipdb",))
+    assert len(fake["abuseipdb"].values) == 2
+    assert [r.status for r in results].count("ok") == 2
+    assert engine.stats["abuseipdb"].failures["max-calls"] == len(PUBLIC) - 2
+
+
+def test_workers_queued_on_the_bucket_stop_when_the_key_is_refused(fake: FakeServices) -> None:
+    options = dataclasses.replace(FAST, concurrency=4)
+    engine = Engine(lanes(fake, ("virustotal",), rate=2.0, burst=1, key="wrong-key"), options=options)
+    results = run(engine, PUBLIC, ("virustotal",))
+    assert len(fake["virustotal"].values) == 1  # the others were waiting for a token, then skipped
+    assert engine.stats["virustotal"].skipped == len(PUBLIC) - 1
+    assert [r.error for r in results].count("auth") == 1
+    assert len(engine.stats["virustotal"].sent) == 1  # summary.json lists only what really left

@@ -343,3 +343,29 @@ def test_public_names_resolve() -> None:
     assert all(getattr(enrich, name) is not None for name in enrich.__all__)
     with pytest.raises(AttributeError):
         _ = enrich.no_such_name
+
+
+_MIXED = st.one_of(
+    st.integers(0, 2**32 - 1).map(lambda n: str(ipaddress.IPv4Address(n))),
+    st.sampled_from(
+        ["10", "192.168", "172.16", "100.64", "127", "169.254", "192.0.2", "203.0.113", "224", "45.1.2"]
+    ).flatmap(
+        lambda p: st.lists(
+            st.integers(0, 255), min_size=4 - p.count(".") - 1, max_size=4 - p.count(".") - 1
+        ).map(lambda rest, p=p: ".".join([p, *map(str, rest)]))
+    ),
+)
+
+
+@settings(max_examples=200)
+@given(st.lists(_MIXED, min_size=1, max_size=40, unique=True))
+def test_nothing_non_public_listed_or_own_is_ever_selected(addresses: list[str]) -> None:
+    index = WarninglistIndex.build(CIDR_LISTS)
+    own = set(addresses[::5])
+    chosen = select([Indicator(a, "ipv4") for a in addresses], index, own_values=own)
+    for indicator in chosen.sendable:
+        ip = ipaddress.IPv4Address(indicator.value)
+        assert ip.is_global and not ip.is_multicast
+        assert indicator.value not in own
+        assert not naive(CIDR_LISTS, indicator.value)
+    assert len(chosen.sendable) + sum(chosen.excluded.values()) == len(addresses)

@@ -174,9 +174,15 @@ class Engine:
                 and (indicator.value not in stats.sent)
             ):
                 return self._skip(stats, indicator, name, "max-calls")
-            await lane.bucket.acquire()
-            stats.requests += 1
+            # counted before waiting for a token, so workers queued on the bucket cannot overrun max_calls
+            newly = indicator.value not in stats.sent
             stats.sent.setdefault(indicator.value, None)
+            await lane.bucket.acquire()
+            if lane.breaker.tripped_by is not None:  # a bad key or quota was found while this one waited
+                if newly:
+                    del stats.sent[indicator.value]
+                return self._skip(stats, indicator, name, f"breaker-{lane.breaker.tripped_by}")
+            stats.requests += 1
             try:
                 finding = await lane.service.lookup(indicator)
             except EnrichError as exc:
