@@ -101,3 +101,11 @@ def test_snp_report_fields_and_signature(tmp_path: Path) -> None:
         verify_snp_signature(report, other_vcek)
     with pytest.raises(ValueError, match="1184 bytes"):
         parse_snp_report(report.raw[:-1])
+
+
+def test_package_names_resolve_lazily() -> None:
+    import ppcti.tee as tee
+
+    assert all(getattr(tee, name) is not None for name in tee.__all__)
+    with pytest.raises(AttributeError):
+        _ = tee.no_such_name

@@ -85,3 +85,21 @@ def test_a_large_upload_is_streamed_in_chunks(tmp_path: Path) -> None:
     path = seal(tmp_path / "big", key, [block] * 3 + [b"end"])
     sizes = [len(c) for c in read_sealed(path, key, "upload")]
     assert sizes == [sealing.CHUNK, sealing.CHUNK, sealing.CHUNK, 3]
+
+
+def test_memory_stays_bounded_by_the_chunk_not_the_file(tmp_path: Path) -> None:
+    import tracemalloc
+
+    key = SessionKey(b"k" * 32, "s3")
+    block = b"x" * (256 * 1024)
+    tracemalloc.start()
+    try:
+        with SealedWriter(tmp_path / "big", key, "upload") as writer:
+            for _ in range(128):  # 32 MiB
+                writer.write(block)
+        total = sum(len(chunk) for chunk in read_sealed(tmp_path / "big", key, "upload"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert total == 32 * 1024 * 1024
+    assert peak < 6 * sealing.CHUNK, f"peak {peak} bytes for a 32 MiB file"

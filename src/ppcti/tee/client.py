@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import io
 import secrets
 import ssl
 import tarfile
@@ -23,8 +24,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from ppcti.errors import AttestationRefused, TeeError
+from ppcti.tee.digest import file_sha256
 from ppcti.tee.policy import Policy
-from ppcti.tee.processing import file_sha256
 from ppcti.tee.ratls import Envelope, spki_der
 from ppcti.tee.receipt import ATTESTATION_FILE, RECEIPT_FILE, check_receipt_signature
 from ppcti.tee.verify import Attestation, verify_certificate, verify_envelope
@@ -208,7 +209,8 @@ def submit(
         response = link.conn.getresponse()
         if response.status != 200:
             _check(response.status, response.read(), 200)
-        with tarfile.open(fileobj=response, mode="r|") as tar:
+        buffered = io.BufferedReader(response, buffer_size=SEND_BLOCK)  # type: ignore[arg-type]
+        with tarfile.open(fileobj=buffered, mode="r|") as tar:
             _safe_extract(tar, out)
         response.read()
         receipt = _check(*link.request("POST", f"{base}/finish", b"", auth), 200)

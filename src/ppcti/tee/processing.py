@@ -10,7 +10,6 @@ folder, shredded with the session: docs/tee.md, "What the simulation does not do
 
 from __future__ import annotations
 
-import hashlib
 import tarfile
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from ppcti.clean.minimise import BUILTIN_PROFILES, load_profile
 from ppcti.clean.timestamps import TimeContext
 from ppcti.errors import ConfigError
 from ppcti.pipeline import OPTIONAL_STAGES, RunOptions, run_pipeline
+from ppcti.tee.digest import HashingReader
 from ppcti.tee.sealing import SealedWriter, unseal_to
 from ppcti.tee.sessions import Session, shred_tree
 
@@ -76,14 +76,6 @@ def run_options(holder: str, out: Path, options: dict[str, Any]) -> RunOptions:
     )
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1024 * 1024):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def process_session(session: Session, progress: Progress) -> None:
     """Run the whole job for a sealed upload; leaves only ``result.sealed`` in the session folder."""
     work = session.folder / "work"
@@ -99,15 +91,17 @@ def process_session(session: Session, progress: Progress) -> None:
             out, session.folder / PUBLIC_KEY_FILE, out, progress=lambda d, t: progress("CTIEncrypt-K", d, t)
         )
         progress("seal results", 0, 1)
-        session.results = {
-            p.relative_to(out).as_posix(): file_sha256(p) for p in sorted(out.rglob("*")) if p.is_file()
-        }
+        names = [p.relative_to(out).as_posix() for p in sorted(out.rglob("*")) if p.is_file()]
         with (
             SealedWriter(session.folder / RESULT_FILE, session.key, "result") as sealed,
             tarfile.open(fileobj=sealed, mode="w|", format=tarfile.PAX_FORMAT) as tar,  # type: ignore[call-overload]
         ):
-            for name in session.results:
-                tar.add(out / name, arcname=name, recursive=False)
+            for name in names:  # each file is read once, for the archive and its hash together
+                info = tar.gettarinfo(out / name, arcname=name)
+                with open(out / name, "rb") as handle:
+                    reader = HashingReader(handle)
+                    tar.addfile(info, reader)  # type: ignore[arg-type]
+                session.results[name] = reader.digest.hexdigest()
         session.result_size = sealed.plaintext_bytes
         session.processed_at = time.time()
         progress("seal results", 1, 1)

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ppcti.errors import AttestationRefused, TeeError
+from ppcti.tee.digest import file_sha256
 from ppcti.tee.policy import Policy
-from ppcti.tee.processing import file_sha256
 from ppcti.tee.ratls import certificate_envelope, spki_der
 from ppcti.tee.verify import SIMULATION_VERDICT, Attestation, is_bound, verify_envelope
 
