@@ -29,9 +29,7 @@ def get_cti(
     found = [
         i for i in overview["indicators"] if not needle or needle in f"{i['name']} {i['pattern']}".lower()
     ]
-    overview["indicators"] = found[offset : offset + limit]
-    overview["matching"] = len(found)
-    return overview
+    return {**overview, "indicators": found[offset : offset + limit], "matching": len(found)}
 
 
 @router.get("/cti/stix", summary="Download the STIX 2.1 aggregate bundle", response_class=FileResponse)
