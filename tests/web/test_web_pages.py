@@ -107,6 +107,9 @@ def test_sign_in_page_flow_and_csrf(tmp_path: Path) -> None:
         token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
         files = {"file": ("a.log", b"x")}
         assert browser.post("/uploads", files=files, data={"csrf_token": "forged"}).status_code == 403
+        wrong = browser.post("/uploads", files={"file": ("a.exe", b"x")}, data={"csrf_token": token})
+        assert wrong.status_code == 415 and "upload a ZIP archive or a log file" in wrong.text
+        assert "No uploads yet." in wrong.text
         made = browser.post("/tokens", data={"name": "cli", "csrf_token": token})
         assert made.status_code == 200 and 'id="new-token">ppcti_' in made.text
         assert browser.post("/signout", data={"csrf_token": token}, follow_redirects=False).status_code == 303

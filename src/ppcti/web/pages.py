@@ -131,9 +131,17 @@ def mount_pages(app: FastAPI) -> None:
         check_csrf(request, principal, csrf_token)
         if principal.holder_id is None:
             raise HTTPException(403, "only users of a data holder have uploads")
-        upload = await store_upload(
-            request, s, principal, file, {"timezone": timezone, "tlp": tlp, "nlp": nlp, "date": date}
-        )
+        try:
+            upload = await store_upload(
+                request, s, principal, file, {"timezone": timezone, "tlp": tlp, "nlp": nlp, "date": date}
+            )
+        except HTTPException as exc:
+            s.rollback()
+            caps = request.app.state.ppcti.capabilities
+            rows = [upload_out(u, caps) for u in holder_uploads(s, principal)]
+            return _render(
+                request, "uploads.html", principal, status=exc.status_code, uploads=rows, error=exc.detail
+            )
         return RedirectResponse(f"/uploads/{upload.id}", status_code=303)
 
     @app.get("/uploads/{upload_id}", include_in_schema=False)
