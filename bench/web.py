@@ -78,7 +78,8 @@ def start_server(tmp: Path, workers: int, nlp: str) -> tuple[subprocess.Popen[by
         "--nlp",
         nlp,
     ]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = (tmp / "server.log").open("wb")
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -202,9 +203,18 @@ def main() -> None:
             rd_elapsed, rd_latency, requests = asyncio.run(
                 readers(base, token, ids, args.readers, args.reads)
             )
+        except BaseException:
+            out = ROOT / "bench" / "out"
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "web-server.log").write_bytes((tmp / "server.log").read_bytes())
+            sys.stderr.write(f"server log: {out / 'web-server.log'}\n")
+            raise
         finally:
             proc.terminate()
-            proc.wait(timeout=60)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         cli_elapsed, outs = cli_runs(tmp, args.uploads, args.nlp)
         base_elapsed, base_latency = cli_reads(outs, requests)
     report = {

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from fastapi import HTTPException
+from fastapi.responses import Response
 
 from ppcti.api.jobs import RESULT_FILES
 
@@ -49,6 +50,27 @@ def read_json(run_dir: Path, name: str) -> Any:
         return orjson.loads(result_file(run_dir, name).read_bytes())
     except orjson.JSONDecodeError:
         raise HTTPException(500, f"{name} is damaged") from None
+
+
+#: OpenAPI description of a JSON object answered by :class:`JSONBytes` (the route has no response model).
+JSON_OBJECT = {
+    200: {"description": "A JSON object", "content": {"application/json": {"schema": {"type": "object"}}}}
+}
+
+
+class JSONBytes(Response):
+    """JSON serialised by orjson, or a result file's bytes as they are: the views are large dicts that
+    FastAPI's generic encoder would walk value by value (see docs/benchmarks.md, web)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else orjson.dumps(content)
+
+
+def file_json(run_dir: Path, name: str) -> JSONBytes:
+    """A JSON result file, sent without parsing it."""
+    return JSONBytes(result_file(run_dir, name).read_bytes())
 
 
 def cached(builder: Callable[[Path], dict[str, Any]]) -> Callable[[Path], dict[str, Any]]:

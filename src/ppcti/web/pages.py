@@ -36,6 +36,7 @@ def _user(request: Request, s: Session) -> Principal:
     principal = authenticate(request, s)
     if principal is None or principal.via != "session":
         raise SignInRequired
+    s.commit()
     return principal
 
 
@@ -150,6 +151,7 @@ def mount_pages(app: FastAPI) -> None:
         state = request.app.state.ppcti
         upload = owned_upload(s, principal, upload_id)
         out = upload_out(upload, state.capabilities)
+        s.commit()  # the connection goes back to the pool before result files are read
         context = (
             _overview(run_path(state.settings.data_dir, upload.id))
             if upload.job.state in (JobState.DONE, JobState.FAILED)
@@ -163,6 +165,7 @@ def mount_pages(app: FastAPI) -> None:
         state = request.app.state.ppcti
         upload = owned_upload(s, principal, upload_id)
         out = upload_out(upload, state.capabilities)
+        s.commit()  # the connection goes back to the pool before result files are read
         cap = next(
             (c for c in state.capabilities if c.name == capability and c.name in out.capabilities), None
         )

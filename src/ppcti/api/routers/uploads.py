@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ppcti.api.deps import DbSession, HolderUser, Principal, owned_upload
 from ppcti.api.jobs import JOB_OPTIONS, run_options, run_path, upload_path
-from ppcti.api.results import DOWNLOADS, page_jsonl, read_json, result_file
+from ppcti.api.results import DOWNLOADS, JSON_OBJECT, JSONBytes, file_json, page_jsonl, result_file
 from ppcti.api.routers.common import RunDir, UploadId
 from ppcti.api.schemas import JobOut, Page, UploadOut
 from ppcti.errors import ConfigError, PpctiError
@@ -249,11 +249,12 @@ async def upload_events(
 @router.get(
     "/uploads/{upload_id}/summary",
     summary="The run's summary.json",
+    response_class=JSONBytes,
     tags=["results"],
-    responses={404: {"description": "Not found"}},
+    responses={404: {"description": "Not found"}, **JSON_OBJECT},
 )
-def get_summary(run_dir: RunDir) -> dict[str, Any]:
-    return read_json(run_dir, "summary.json")
+def get_summary(run_dir: RunDir) -> JSONBytes:
+    return file_json(run_dir, "summary.json")
 
 
 @router.get(
