@@ -45,7 +45,7 @@ def _port() -> int:
 
 
 def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else values[0]
+    return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) >= 2 else values[0]
 
 
 def start_server(tmp: Path, workers: int, nlp: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -78,7 +78,8 @@ def start_server(tmp: Path, workers: int, nlp: str) -> tuple[subprocess.Popen[by
         "--nlp",
         nlp,
     ]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = (tmp / "server.log").open("wb")
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -91,7 +92,7 @@ def start_server(tmp: Path, workers: int, nlp: str) -> tuple[subprocess.Popen[by
             time.sleep(0.3)
 
 
-async def uploads(base: str, n: int) -> tuple[list[str], float, list[float]]:
+async def uploads(base: str, n: int) -> tuple[list[str], float, list[float], str]:
     async with httpx.AsyncClient(base_url=base, timeout=600) as client:
         r = await client.post("/api/v1/auth/signin", json={"email": "bench@bench.test", "password": PASSWORD})
         csrf = {"X-CSRF-Token": r.json()["csrf_token"]}
@@ -117,7 +118,7 @@ async def uploads(base: str, n: int) -> tuple[list[str], float, list[float]]:
 
         results = await asyncio.gather(*(one(i) for i in range(n)))
         elapsed = time.perf_counter() - started
-    return [r[0] for r in results], elapsed, [r[1] for r in results], token  # type: ignore[return-value]
+    return [r[0] for r in results], elapsed, [r[1] for r in results], token
 
 
 READ_PATHS = (
@@ -202,9 +203,18 @@ def main() -> None:
             rd_elapsed, rd_latency, requests = asyncio.run(
                 readers(base, token, ids, args.readers, args.reads)
             )
+        except BaseException:
+            out = ROOT / "bench" / "out"
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "web-server.log").write_bytes((tmp / "server.log").read_bytes())
+            sys.stderr.write(f"server log: {out / 'web-server.log'}\n")
+            raise
         finally:
             proc.terminate()
-            proc.wait(timeout=60)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         cli_elapsed, outs = cli_runs(tmp, args.uploads, args.nlp)
         base_elapsed, base_latency = cli_reads(outs, requests)
     report = {

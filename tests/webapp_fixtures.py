@@ -226,11 +226,8 @@ class Finished:
     upload: dict[str, Any]
 
 
-@pytest.fixture(scope="session")
-def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Finished]:
-    """The sample upload run to the end by acme's user, on SQLite, shared by the session."""
-    tmp = tmp_path_factory.mktemp("finished")
-    app = create_app(settings_for(f"sqlite:///{tmp / 'ppcti.db'}", tmp / "data"))
+def _finish(db_url: str, tmp: Path) -> Iterator[Finished]:
+    app = create_app(settings_for(db_url, tmp / "data"))
     add_people(app.state.ppcti.db)
     with TestClient(app) as client:
         w = World(client=client, app=app, data=tmp / "data")
@@ -240,3 +237,16 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Finished]:
         body = wait_done(client, r.json()["id"], acme)
         assert body["job"]["state"] == "done", body["job"]
         yield Finished(world=w, upload_id=body["id"], acme=acme, globex=globex, upload=body)
+
+
+@pytest.fixture(scope="session")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Finished]:
+    """The sample upload run to the end by acme's user, on SQLite, shared by the session."""
+    tmp = tmp_path_factory.mktemp("finished")
+    yield from _finish(f"sqlite:///{tmp / 'ppcti.db'}", tmp)
+
+
+@pytest.fixture(scope="session")
+def finished_pg(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Iterator[Finished]:
+    """The same on PostgreSQL."""
+    yield from _finish(new_postgres_db(postgres_server), tmp_path_factory.mktemp("finished-pg"))

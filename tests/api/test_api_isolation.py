@@ -28,7 +28,9 @@ def _url(path: str, upload_id: str) -> str:
     return url + ("?timeout=1" if url.endswith("/events") else "")
 
 
-def test_every_upload_operation_is_isolated(finished: Finished) -> None:
+@pytest.mark.parametrize("store", ["finished", pytest.param("finished_pg", marks=pytest.mark.postgres)])
+def test_every_upload_operation_is_isolated(store: str, request: pytest.FixtureRequest) -> None:
+    finished: Finished = request.getfixturevalue(store)
     c = finished.world.client
     operations = _operations(finished)
     assert len(operations) >= 13, operations

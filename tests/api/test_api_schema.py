@@ -42,6 +42,7 @@ def test_a_capability_whose_dependencies_are_missing_is_absent(
         load_capabilities(("ppcti.api.routers.no_such_capability",))
 
 
+@pytest.mark.slow
 def test_api_conforms_to_its_schema(finished: Finished) -> None:
     """Every operation, with generated parameters and bodies: no server error, and every response matches
     the schema (status, media type, body). Driven through Hypothesis directly, one operation at a time."""

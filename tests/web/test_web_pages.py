@@ -107,7 +107,38 @@ def test_sign_in_page_flow_and_csrf(tmp_path: Path) -> None:
         token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
         files = {"file": ("a.log", b"x")}
         assert browser.post("/uploads", files=files, data={"csrf_token": "forged"}).status_code == 403
+        wrong = browser.post("/uploads", files={"file": ("a.exe", b"x")}, data={"csrf_token": token})
+        assert wrong.status_code == 415 and "upload a ZIP archive or a log file" in wrong.text
+        assert "No uploads yet." in wrong.text
         made = browser.post("/tokens", data={"name": "cli", "csrf_token": token})
         assert made.status_code == 200 and 'id="new-token">ppcti_' in made.text
         assert browser.post("/signout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
         assert browser.get("/uploads", follow_redirects=False).status_code == 303
+
+
+def test_holder_admins_add_users_of_their_holder_on_the_users_page(tmp_path: Path) -> None:
+    app = create_app(settings_for(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path / "data"))
+    add_people(app.state.ppcti.db)
+    with TestClient(app) as browser:
+        browser.post("/signin", data={"email": "adam@acme.test", "password": PASSWORD})
+        assert browser.get("/users").status_code == 403  # a holder user
+        browser.cookies.clear()
+        browser.post("/signin", data={"email": "alice@acme.test", "password": PASSWORD})
+        page = browser.get("/users")
+        assert (
+            page.status_code == 200 and "adam@acme.test" in page.text and "bob@globex.test" not in page.text
+        )
+        token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        form = {"email": "amy@acme.test", "password": PASSWORD, "role": "holder_user", "csrf_token": token}
+        assert browser.post("/users", data={**form, "csrf_token": "forged"}).status_code == 403
+        added = browser.post("/users", data=form)
+        assert added.status_code == 200 and "Added amy@acme.test" in added.text
+        again = browser.post("/users", data=form)
+        assert again.status_code == 422 and "exists already" in again.text
+        escalate = browser.post("/users", data={**form, "email": "eve@acme.test", "role": "platform_admin"})
+        assert escalate.status_code == 422 and "eve@acme.test" not in escalate.text
+    me = TestClient(app)
+    assert (
+        me.post("/api/v1/auth/signin", json={"email": "amy@acme.test", "password": PASSWORD}).json()["holder"]
+        == "acme"
+    )

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -26,6 +25,7 @@ from ppcti.api.security import RateLimiter
 from ppcti.api.settings import SIGNIN_WINDOW_SECONDS, ServerSettings
 from ppcti.errors import PpctiError
 from ppcti.store import Database
+from ppcti.web.pages import mount_pages
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,6 @@ def create_app(settings: ServerSettings, *, start_workers: bool = True) -> FastA
         )
     app.include_router(api)
 
-    from ppcti.web.pages import mount_pages
-
     mount_pages(app)
 
     @app.exception_handler(PpctiError)
@@ -115,10 +113,6 @@ def create_app(settings: ServerSettings, *, start_workers: bool = True) -> FastA
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     return app
-
-
-def openapi_document(app: FastAPI) -> dict[str, Any]:
-    return app.openapi()
 
 
 def write_openapi(app: FastAPI, path: Path) -> None:

@@ -99,6 +99,7 @@ def serve(
         port=int(port),
         proxy_headers=proxy_headers,
         forwarded_allow_ips="127.0.0.1",
+        timeout_keep_alive=30,
         log_level="info",
         server_header=False,
     )

@@ -11,9 +11,9 @@ answers 404 for anything else, so another holder's uploads are indistinguishable
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -27,6 +27,8 @@ SESSION_COOKIE = "ppcti_session"
 SECURE_SESSION_COOKIE = "__Host-ppcti_session"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: How precisely a token's last use is recorded.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,10 @@ def app_state(request: Request) -> Any:
     return request.app.state.ppcti
 
 
-def db_session(request: Request) -> Iterator[Session]:
+async def db_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session. An async generator on purpose: its end (commit, close: short calls) runs
+    on the event loop. As a sync generator its end would need a free worker thread while it still holds
+    a connection, and under load every thread can be waiting for a connection held that way."""
     db: Database = request.app.state.ppcti.db
     with db.session() as s:
         yield s
@@ -88,7 +93,9 @@ def authenticate(request: Request, s: Session) -> Principal | None:
         user = s.get(User, token.user_id)
         if user is None:
             return None
-        token.last_used_at = now
+        last = token.last_used_at
+        if last is None or now - last > LAST_USED_RESOLUTION:  # one write per token and period, not per call
+            token.last_used_at = now
         return _principal(user, "token")
     cookie = request.cookies.get(session_cookie_name(request))
     if not cookie:
@@ -118,6 +125,8 @@ def current_user(request: Request, s: DbSession) -> Principal:
     if principal is None:
         raise HTTPException(401, "sign in or send an API token", headers={"WWW-Authenticate": "Bearer"})
     check_csrf(request, principal)
+    # hand the connection back before the next dependency waits for a worker thread
+    s.commit()
     return principal
 
 

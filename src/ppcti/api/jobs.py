@@ -24,7 +24,8 @@ from typing import Any
 import orjson
 from sqlalchemy import select, update
 
-from ppcti.errors import PpctiError
+from ppcti.errors import ConfigError, PpctiError
+from ppcti.pipeline import RunOptions, run_pipeline
 from ppcti.store import Database, Job, JobState, Upload
 from ppcti.store.models import Holder
 
@@ -74,11 +75,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _run_options(holder: str, out: Path, options: dict[str, Any]) -> Any:
+def run_options(holder: str, out: Path, options: dict[str, Any]) -> RunOptions:
+    """The pipeline's options for a job: the upload's options over the server's defaults."""
     from datetime import date
 
     from ppcti.clean.timestamps import TimeContext
-    from ppcti.pipeline import RunOptions
 
     day = options.get("date")
     return RunOptions(
@@ -119,8 +120,6 @@ def results_index(run_dir: Path) -> dict[str, Any]:
 
 def execute_job(db_url: str, data_dir: str, job_id: str, defaults: dict[str, Any]) -> str:
     """Claim and run one job; returns its final state. Runs inside a worker (thread or process)."""
-    from ppcti.pipeline import run_pipeline
-
     db = _database(db_url)
     with db.session() as s:
         claimed = s.execute(
@@ -155,7 +154,7 @@ def execute_job(db_url: str, data_dir: str, job_id: str, defaults: dict[str, Any
     try:
         shutil.rmtree(out, ignore_errors=True)
         run_pipeline(
-            upload_path(root, upload_id, filename), _run_options(holder_name, out, options), progress=progress
+            upload_path(root, upload_id, filename), run_options(holder_name, out, options), progress=progress
         )
     except PpctiError as exc:  # messages of ppcti errors never quote input values
         state, error = JobState.FAILED, str(exc)
@@ -183,7 +182,7 @@ class WorkerPool:
 
     def __init__(self, db: Database, data_dir: Path, *, workers: int, kind: str, defaults: dict[str, Any]):
         if kind not in ("process", "thread"):
-            raise ValueError("worker kind must be 'process' or 'thread'")
+            raise ConfigError("--worker-kind must be 'process' or 'thread'")
         self.db = db
         self.data_dir = data_dir
         self.workers = workers

@@ -4,6 +4,7 @@ path."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import orjson
 from fastapi import HTTPException
+from fastapi.responses import Response
 
 from ppcti.api.jobs import RESULT_FILES
 
@@ -26,6 +28,9 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
     "insights.json": ("insights.json", "application/json"),
 }
 assert all(path in RESULT_FILES for path, _ in DOWNLOADS.values())
+
+#: The file each cached view is built from.
+VIEW_SOURCES = {"pii_overview": "pii.json", "kg_graph": "kg.ttl", "cti_overview": "cti/aggregate.json"}
 
 #: Most nodes the knowledge-graph view draws; larger graphs are cut (the Turtle download is whole).
 KG_MAX_NODES = 150
@@ -45,6 +50,47 @@ def read_json(run_dir: Path, name: str) -> Any:
         return orjson.loads(result_file(run_dir, name).read_bytes())
     except orjson.JSONDecodeError:
         raise HTTPException(500, f"{name} is damaged") from None
+
+
+#: OpenAPI description of a JSON object answered by :class:`JSONBytes` (the route has no response model).
+JSON_OBJECT = {
+    200: {"description": "A JSON object", "content": {"application/json": {"schema": {"type": "object"}}}}
+}
+
+
+class JSONBytes(Response):
+    """JSON serialised by orjson, or a result file's bytes as they are: the views are large dicts that
+    FastAPI's generic encoder would walk value by value (see docs/benchmarks.md, web)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else orjson.dumps(content)
+
+
+def file_json(run_dir: Path, name: str) -> JSONBytes:
+    """A JSON result file, sent without parsing it."""
+    return JSONBytes(result_file(run_dir, name).read_bytes())
+
+
+def cached(builder: Callable[[Path], dict[str, Any]]) -> Callable[[Path], dict[str, Any]]:
+    """Memoise a view of a run folder while the file it reads is unchanged (a finished run's files never
+    change, and the views are read far more often than runs finish). Callers must not mutate the result."""
+
+    @functools.lru_cache(maxsize=64)
+    def by_version(run_dir: Path, _version: tuple[int, int]) -> dict[str, Any]:
+        return builder(run_dir)
+
+    def view(run_dir: Path) -> dict[str, Any]:
+        try:
+            stat = (run_dir / VIEW_SOURCES[builder.__name__]).stat()
+        except OSError:
+            return builder(run_dir)  # raises the 404 of the missing file
+        return by_version(run_dir, (stat.st_mtime_ns, stat.st_size))
+
+    view.__name__ = builder.__name__
+    view.__doc__ = builder.__doc__
+    return view
 
 
 def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -73,6 +119,7 @@ def page_jsonl(
     return {"total": total, "offset": offset, "items": items}
 
 
+@cached
 def pii_overview(run_dir: Path) -> dict[str, Any]:
     """PII per file and column/type: count, best confidence, detectors and masked examples."""
     data = read_json(run_dir, "pii.json")
@@ -117,6 +164,7 @@ def _short(term: Any) -> str:
     return text[:60]
 
 
+@cached
 def kg_graph(run_dir: Path) -> dict[str, Any]:
     """Nodes and edges of ``kg.ttl`` between resources (literals left out), cut at ``KG_MAX_NODES``."""
     import rdflib
@@ -150,6 +198,7 @@ def kg_graph(run_dir: Path) -> dict[str, Any]:
     }
 
 
+@cached
 def cti_overview(run_dir: Path) -> dict[str, Any]:
     """Counts of the aggregate bundle's objects by type, and its indicators as table rows."""
     bundle = read_json(run_dir, "cti/aggregate.json")

@@ -16,13 +16,14 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ppcti.api.accounts import set_session_cookie, sign_in, sign_out
+from ppcti.api.accounts import create_user, set_session_cookie, sign_in, sign_out
 from ppcti.api.deps import DbSession, Principal, authenticate, check_csrf, owned_upload
 from ppcti.api.jobs import run_path
 from ppcti.api.results import DOWNLOADS, page_jsonl
 from ppcti.api.routers.uploads import holder_uploads, store_upload, upload_out
 from ppcti.api.security import TOKEN_PREFIX, digest, new_secret
-from ppcti.store import ApiToken, JobState
+from ppcti.errors import ConfigError
+from ppcti.store import ApiToken, Holder, JobState, Role, User
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -36,6 +37,7 @@ def _user(request: Request, s: Session) -> Principal:
     principal = authenticate(request, s)
     if principal is None or principal.via != "session":
         raise SignInRequired
+    s.commit()
     return principal
 
 
@@ -131,9 +133,17 @@ def mount_pages(app: FastAPI) -> None:
         check_csrf(request, principal, csrf_token)
         if principal.holder_id is None:
             raise HTTPException(403, "only users of a data holder have uploads")
-        upload = await store_upload(
-            request, s, principal, file, {"timezone": timezone, "tlp": tlp, "nlp": nlp, "date": date}
-        )
+        try:
+            upload = await store_upload(
+                request, s, principal, file, {"timezone": timezone, "tlp": tlp, "nlp": nlp, "date": date}
+            )
+        except HTTPException as exc:
+            s.rollback()
+            caps = request.app.state.ppcti.capabilities
+            rows = [upload_out(u, caps) for u in holder_uploads(s, principal)]
+            return _render(
+                request, "uploads.html", principal, status=exc.status_code, uploads=rows, error=exc.detail
+            )
         return RedirectResponse(f"/uploads/{upload.id}", status_code=303)
 
     @app.get("/uploads/{upload_id}", include_in_schema=False)
@@ -142,6 +152,7 @@ def mount_pages(app: FastAPI) -> None:
         state = request.app.state.ppcti
         upload = owned_upload(s, principal, upload_id)
         out = upload_out(upload, state.capabilities)
+        s.commit()  # the connection goes back to the pool before result files are read
         context = (
             _overview(run_path(state.settings.data_dir, upload.id))
             if upload.job.state in (JobState.DONE, JobState.FAILED)
@@ -155,6 +166,7 @@ def mount_pages(app: FastAPI) -> None:
         state = request.app.state.ppcti
         upload = owned_upload(s, principal, upload_id)
         out = upload_out(upload, state.capabilities)
+        s.commit()  # the connection goes back to the pool before result files are read
         cap = next(
             (c for c in state.capabilities if c.name == capability and c.name in out.capabilities), None
         )
@@ -186,6 +198,36 @@ def mount_pages(app: FastAPI) -> None:
         rows = list(s.scalars(select(ApiToken).where(ApiToken.user_id == principal.user_id)))
         return _render(request, "tokens.html", principal, tokens=rows, created=secret)
 
+    @app.get("/users", include_in_schema=False)
+    def users_page(request: Request, s: DbSession) -> HTMLResponse:
+        principal = _admin(request, s)
+        return _render(request, "users.html", principal, users=_users(s, principal))
+
+    @app.post("/users", include_in_schema=False)
+    def user_form(
+        request: Request,
+        s: DbSession,
+        email: Annotated[str, Form(max_length=254)],
+        password: Annotated[str, Form(max_length=1024)],
+        role: Annotated[str, Form(max_length=20)] = "holder_user",
+        csrf_token: Annotated[str, Form()] = "",
+    ) -> HTMLResponse:
+        principal = _admin(request, s)
+        check_csrf(request, principal, csrf_token)
+        try:
+            chosen = Role(role)
+            if chosen is Role.PLATFORM_ADMIN or principal.holder_id is None:
+                raise ConfigError("on this page, admins add users of their own holder")
+            create_user(s, email.strip(), password, chosen, s.get(Holder, principal.holder_id))
+            s.commit()
+        except (ConfigError, ValueError) as exc:
+            s.rollback()
+            message = exc.message if isinstance(exc, ConfigError) else "unknown role"
+            return _render(
+                request, "users.html", principal, status=422, users=_users(s, principal), error=message
+            )
+        return _render(request, "users.html", principal, users=_users(s, principal), added=email.strip())
+
     @app.exception_handler(404)
     async def _not_found(request: Request, exc: Exception) -> Response:
         detail = getattr(exc, "detail", "not found")
@@ -194,6 +236,17 @@ def mount_pages(app: FastAPI) -> None:
 
             return JSONResponse({"detail": detail}, status_code=404)
         return _render(request, "error.html", None, status=404, message=detail)
+
+
+def _admin(request: Request, s: Session) -> Principal:
+    principal = _user(request, s)
+    if principal.role is not Role.HOLDER_ADMIN:
+        raise HTTPException(403, "only holder admins manage their holder's users here")
+    return principal
+
+
+def _users(s: Session, principal: Principal) -> list[User]:
+    return list(s.scalars(select(User).where(User.holder_id == principal.holder_id).order_by(User.email)))
 
 
 def _caps(state: Any, out: Any) -> list[dict[str, str]]:

@@ -9,15 +9,20 @@ from typing import Any
 from fastapi import APIRouter
 
 from ppcti.api.capabilities import Capability
-from ppcti.api.results import read_json
+from ppcti.api.results import JSON_OBJECT, JSONBytes, file_json, read_json
 from ppcti.api.routers.common import RunDir
 
 router = APIRouter(tags=["analysis"])
 
 
-@router.get("/insights", summary="Targets, botnets, sweeps and cross-holder attackers")
-def get_insights(run_dir: RunDir) -> dict[str, Any]:
-    return read_json(run_dir, "insights.json")
+@router.get(
+    "/insights",
+    summary="Targets, botnets, sweeps and cross-holder attackers",
+    response_class=JSONBytes,
+    responses=JSON_OBJECT,
+)
+def get_insights(run_dir: RunDir) -> JSONBytes:
+    return file_json(run_dir, "insights.json")
 
 
 def _bars(rows: list[dict[str, Any]], label: str, value: str, top: int = 10) -> list[dict[str, Any]]:

@@ -16,6 +16,8 @@ UploadId = Annotated[str, PathParam(min_length=1, max_length=64, description="Th
 
 def upload_run_dir(request: Request, upload_id: UploadId, principal: HolderUser, s: DbSession) -> Path:
     upload = owned_upload(s, principal, upload_id)
+    # end the transaction: the connection goes back to the pool before the route reads result files
+    s.commit()
     return run_path(request.app.state.ppcti.settings.data_dir, upload.id)
 
 

@@ -9,13 +9,18 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
 from ppcti.api.capabilities import Capability
-from ppcti.api.results import cti_overview, result_file
+from ppcti.api.results import JSON_OBJECT, JSONBytes, cti_overview, result_file
 from ppcti.api.routers.common import RunDir
 
 router = APIRouter(tags=["cti"])
 
 
-@router.get("/cti", summary="Object counts and indicators of the STIX aggregate")
+@router.get(
+    "/cti",
+    summary="Object counts and indicators of the STIX aggregate",
+    response_class=JSONBytes,
+    responses=JSON_OBJECT,
+)
 def get_cti(
     run_dir: RunDir,
     q: Annotated[
@@ -23,15 +28,13 @@ def get_cti(
     ] = "",
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> JSONBytes:
     overview = cti_overview(run_dir)
     needle = q.lower()
     found = [
         i for i in overview["indicators"] if not needle or needle in f"{i['name']} {i['pattern']}".lower()
     ]
-    overview["indicators"] = found[offset : offset + limit]
-    overview["matching"] = len(found)
-    return overview
+    return JSONBytes({**overview, "indicators": found[offset : offset + limit], "matching": len(found)})
 
 
 @router.get("/cti/stix", summary="Download the STIX 2.1 aggregate bundle", response_class=FileResponse)

@@ -10,20 +10,25 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from ppcti.api.capabilities import Capability
-from ppcti.api.results import kg_graph, pii_overview, result_file
+from ppcti.api.results import JSON_OBJECT, JSONBytes, kg_graph, pii_overview, result_file
 from ppcti.api.routers.common import RunDir
 
 router = APIRouter(tags=["pii"])
 
 
-@router.get("/pii", summary="PII found, per file and column")
-def get_pii(run_dir: RunDir) -> dict[str, Any]:
-    return pii_overview(run_dir)
+@router.get("/pii", summary="PII found, per file and column", response_class=JSONBytes, responses=JSON_OBJECT)
+def get_pii(run_dir: RunDir) -> JSONBytes:
+    return JSONBytes(pii_overview(run_dir))
 
 
-@router.get("/kg", summary="The knowledge graph as nodes and edges (cut for display)")
-def get_kg(run_dir: RunDir) -> dict[str, Any]:
-    return kg_graph(run_dir)
+@router.get(
+    "/kg",
+    summary="The knowledge graph as nodes and edges (cut for display)",
+    response_class=JSONBytes,
+    responses=JSON_OBJECT,
+)
+def get_kg(run_dir: RunDir) -> JSONBytes:
+    return JSONBytes(kg_graph(run_dir))
 
 
 @router.get("/kg.ttl", summary="The knowledge graph as Turtle", response_class=FileResponse)

@@ -14,10 +14,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ppcti.api.deps import DbSession, HolderUser, Principal, owned_upload
-from ppcti.api.jobs import JOB_OPTIONS, _run_options, run_path, upload_path
-from ppcti.api.results import DOWNLOADS, page_jsonl, read_json, result_file
+from ppcti.api.jobs import JOB_OPTIONS, run_options, run_path, upload_path
+from ppcti.api.results import DOWNLOADS, JSON_OBJECT, JSONBytes, file_json, page_jsonl, result_file
 from ppcti.api.routers.common import RunDir, UploadId
 from ppcti.api.schemas import JobOut, Page, UploadOut
 from ppcti.errors import ConfigError, PpctiError
@@ -48,7 +49,7 @@ def validate_options(options: dict[str, Any]) -> dict[str, Any]:
     """Keep the set options, checked by building the pipeline's own options from them."""
     kept = {k: v for k, v in options.items() if k in JOB_OPTIONS and v not in (None, "", [])}
     try:
-        _run_options("check", Path("."), kept)
+        run_options("check", Path("."), kept)
         if kept.get("format"):
             from ppcti.formats import available
 
@@ -86,7 +87,7 @@ def upload_out(upload: Upload, capabilities: list[Any]) -> UploadOut:
 
 
 async def store_upload(
-    request: Request, s: Any, principal: Principal, file: UploadFile, options: dict[str, Any]
+    request: Request, s: Session, principal: Principal, file: UploadFile, options: dict[str, Any]
 ) -> Upload:
     """Copy the (already spooled) file into the results folder in chunks, hash it, add upload and job,
     commit, and hand the job to the workers."""
@@ -166,7 +167,7 @@ async def create_upload(
     return upload_out(upload, request.app.state.ppcti.capabilities)
 
 
-def holder_uploads(s: Any, principal: Principal) -> list[Upload]:
+def holder_uploads(s: Session, principal: Principal) -> list[Upload]:
     return list(
         s.scalars(
             select(Upload).where(Upload.holder_id == principal.holder_id).order_by(Upload.created_at.desc())
@@ -248,11 +249,12 @@ async def upload_events(
 @router.get(
     "/uploads/{upload_id}/summary",
     summary="The run's summary.json",
+    response_class=JSONBytes,
     tags=["results"],
-    responses={404: {"description": "Not found"}},
+    responses={404: {"description": "Not found"}, **JSON_OBJECT},
 )
-def get_summary(run_dir: RunDir) -> dict[str, Any]:
-    return read_json(run_dir, "summary.json")
+def get_summary(run_dir: RunDir) -> JSONBytes:
+    return file_json(run_dir, "summary.json")
 
 
 @router.get(
