@@ -61,12 +61,16 @@ def _coarse(frame: pl.DataFrame, key: str, coarse: int, threshold: int) -> pl.Da
     c = pl.col("t") // coarse
     with_c = frame.with_columns(_c0=c).with_columns(_kc=_combine(key, "_c0"))
     per = with_c.group_by("_kc").agg(pl.len().alias("_m"), pl.col(key).first(), pl.col("_c0").first())
-    neighbours = pl.concat(
-        [
-            per.select(_kc=_combine(key, pl.col("_c0") + 1), _x=pl.col("_m")),
-            per.select(_kc=_combine(key, pl.col("_c0") - 1), _x=pl.col("_m")),
-        ]
-    ).group_by("_kc").agg(pl.col("_x").max())
+    neighbours = (
+        pl.concat(
+            [
+                per.select(_kc=_combine(key, pl.col("_c0") + 1), _x=pl.col("_m")),
+                per.select(_kc=_combine(key, pl.col("_c0") - 1), _x=pl.col("_m")),
+            ]
+        )
+        .group_by("_kc")
+        .agg(pl.col("_x").max())
+    )
     bound = per.join(neighbours, on="_kc", how="left").filter(
         pl.col("_m") + pl.col("_x").fill_null(0) >= threshold
     )
