@@ -135,6 +135,7 @@ def test_outputs_carry_attack_fields_and_never_the_payload(tmp_path: Path) -> No
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="attack-classes"' in html and 'id="campaign-table"' in html and 'id="fig-attacks"' in html
     assert "T1110" in html and "CAPEC-63" in html and "Cross-site scripting" in html
+    assert 'href="cti/attacks.json"' in html
     for name in ("insights.json", "attacks.jsonl", "cti/attacks.json", "report.html"):
         assert MARKER.lower() not in (out / name).read_text(encoding="utf-8").lower(), name
 

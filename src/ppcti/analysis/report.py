@@ -21,6 +21,7 @@ SUMMARY_FILE = "summary.json"
 CTI_FILES: tuple[tuple[str, str], ...] = (
     ("cti/bundles.jsonl", "one STIX 2.1 bundle per entry"),
     ("cti/aggregate.json", "deduplicated STIX 2.1 bundle with sightings per holder"),
+    ("cti/attacks.json", "STIX 2.1 attack patterns (ATT&CK, CAPEC), campaigns and their indicators"),
 )
 _TEMPLATE = "report_template.html"  # beside this module, shipped as package data
 
