@@ -154,3 +154,30 @@ def test_every_attack_option_is_documented() -> None:
     for f in fields(AttackOptions):
         assert f.metadata["help"].strip()
         assert f"`{f.name}`" in docs, f"{f.name} missing from docs/analysis.md"
+
+
+@pytest.mark.parametrize(
+    ("events", "classified"),
+    [
+        ([fw("acme", i, ATTACKER, "10.0.0.5", port=80) for i in range(3)], 0),
+        (
+            [
+                {k: v for k, v in fw("acme", i, ATTACKER, "10.0.0.5").items() if k != "timestamp"}
+                for i in range(20)
+            ],
+            0,
+        ),
+        ([mail("acme", i, "x@bad.example", ["a@acme.example"], verdict="phish") for i in range(3)], 3),
+        ([mail("acme", i, "x@bad.example", ["a@acme.example"], verdict="clean") for i in range(3)], 0),
+    ],
+    ids=["nothing-to-classify", "no-timestamps", "mail-only", "benign-mail-only"],
+)
+def test_small_and_odd_inputs_give_a_complete_attacks_section(
+    tmp_path: Path, events: list[dict[str, Any]], classified: int
+) -> None:
+    path = write_events(tmp_path / "events.jsonl", numbered(events))
+    attacks = analyse(path, tmp_path / "out")["attacks"]
+    assert attacks["counts"]["classified"] == classified
+    assert len((tmp_path / "out" / "attacks.jsonl").read_bytes().splitlines()) == classified
+    assert (len(attacks["campaigns"]) > 0) == (classified > 0)
+    assert write_report(tmp_path / "out").is_file()
