@@ -181,3 +181,40 @@ def test_small_and_odd_inputs_give_a_complete_attacks_section(
     assert len((tmp_path / "out" / "attacks.jsonl").read_bytes().splitlines()) == classified
     assert (len(attacks["campaigns"]) > 0) == (classified > 0)
     assert write_report(tmp_path / "out").is_file()
+
+
+def test_cli_attack_options(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ppcti.cli import app
+
+    events = [fw("acme", i * 10, ATTACKER, "10.0.0.5", port=22) for i in range(12)]
+    path = write_events(tmp_path / "events.jsonl", numbered(events))
+    runner = CliRunner()
+    ok = runner.invoke(app, ["analyse", str(path), "--out", str(tmp_path / "a"), "--no-report"])
+    assert ok.exit_code == 0, ok.output
+    strict = runner.invoke(
+        app,
+        [
+            "analyse",
+            str(path),
+            "--out",
+            str(tmp_path / "b"),
+            "--no-report",
+            "--attack-option",
+            "brute_force_min_attempts=20",
+            "--attack-option",
+            "brute_force_ports=22,2222",
+        ],
+    )
+    assert strict.exit_code == 0, strict.output
+    first = orjson.loads((tmp_path / "a" / "insights.json").read_bytes())["attacks"]
+    second = orjson.loads((tmp_path / "b" / "insights.json").read_bytes())["attacks"]
+    assert first["counts"]["classified"] == 12 and second["counts"]["classified"] == 0
+    assert second["options"]["brute_force_ports"] == [22, 2222]
+    bad = runner.invoke(
+        app, ["analyse", str(path), "--out", str(tmp_path / "c"), "--attack-option", "nope=1"]
+    )
+    # ppcti.cli.main turns the ConfigError into a message and exit code 2, as for the other options
+    assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError)
+    assert "attack option" in str(bad.exception)

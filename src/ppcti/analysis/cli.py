@@ -52,15 +52,23 @@ def analyse_command(
     top_n: int = _opt("top_n"),
     members_cap: int = _opt("members_cap"),
     entries_cap: int = _opt("entries_cap"),
+    attack_option: list[str] = typer.Option(
+        [],
+        "--attack-option",
+        help="A threshold of attack classification, campaigns or anomalies as NAME=VALUE (e.g. "
+        "brute_force_min_attempts=20); repeat for several. Names and defaults: docs/analysis.md.",
+    ),
     report: bool = typer.Option(True, "--report/--no-report", help="Also write report.html."),
 ) -> None:
     """Find attacked private infrastructure, botnets, sweeps and attackers shared by several holders."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ppcti.analysis.attacks import AttackOptions
     from ppcti.analysis.engine import STAGES, analyse
     from ppcti.analysis.report import write_report
 
+    attack_options = AttackOptions.from_pairs(attack_option)
     options = AnalysisOptions(
         botnet_window=botnet_window,
         botnet_min_sources=botnet_min_sources,
@@ -88,7 +96,7 @@ def analyse_command(
         def step(name: str) -> None:
             bar.update(task, description=name, completed=STAGES.index(name))
 
-        insights = analyse(events, out, options=options, progress=step)
+        insights = analyse(events, out, options=options, attack_options=attack_options, progress=step)
         if report:
             bar.update(task, description="report", completed=len(STAGES))
             write_report(out, insights)
