@@ -92,10 +92,10 @@ def scan(paths: Path | Sequence[Path]) -> pl.DataFrame:
 
 def from_loaded(events: pl.DataFrame) -> pl.DataFrame:
     """The classification frame from :func:`ppcti.analysis.load.load`'s ``events`` (which keeps the
-    ``extra`` fields classification needs), in the shape :func:`scan` gives: no second pass over the
-    files."""
+    ``extra`` fields classification needs as ``x_<name>`` categoricals), in the shape :func:`scan`
+    gives: no second pass over the files. Detectors accept string or categorical columns."""
     base = ["row", "holder", "format", "source_file", "line", "t", "src_ip", "dst_ip", "dst_port", "protocol"]
-    fields = [pl.col("extra").struct.field(n).alias(n) for n in ATTACK_EXTRA_FIELDS]
+    fields = [pl.col(f"x_{n}").alias(n) for n in ATTACK_EXTRA_FIELDS]  # categoricals, see load
     return events.select(*base, "sender", "verdict", *fields, "attacker", "attacker_kind", "attacker_private")
 
 
@@ -167,10 +167,14 @@ _DROP = r"(?i)drop|reject|deny|block|refuse"
 
 def _firewall(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
     """Blocked inbound entries are probes: someone knocked on a closed door (low confidence)."""
-    dropped = pl.col("chain").str.contains(_DROP).fill_null(False) | pl.col("prefix").str.contains(
+
+    def text(name: str) -> pl.Expr:
+        return pl.col(name).cast(pl.String)
+
+    dropped = text("chain").str.contains(_DROP).fill_null(False) | text("prefix").str.contains(
         _DROP
     ).fill_null(False)
-    action_blocked = pl.col("action").str.contains(_DROP).fill_null(False) & pl.col("signature").is_null()
+    action_blocked = text("action").str.contains(_DROP).fill_null(False) & pl.col("signature").is_null()
     hit = (
         events.lazy()
         .select("row", "src_ip", "chain", "prefix", "action", "signature")
@@ -201,7 +205,11 @@ _PHISH_SUBJECT = (
 
 
 def _email(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
-    mail = events.select("row", "format", "verdict", "subject").filter(pl.col("format") == "email-csv")
+    mail = (
+        events.select("row", "format", "verdict", "subject")
+        .filter(pl.col("format") == "email-csv")
+        .with_columns(pl.col("verdict").cast(pl.String), pl.col("subject").cast(pl.String))
+    )
     if mail.is_empty():
         return _empty()
     verdict = pl.col("verdict").fill_null("")
