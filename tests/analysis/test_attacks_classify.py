@@ -132,6 +132,10 @@ def test_outputs_carry_attack_fields_and_never_the_payload(tmp_path: Path) -> No
     classes = {c["cls"]: c for c in insights["attacks"]["classes"]}
     assert classes["brute-force"]["events"] == 15 and classes["xss"]["events"] == 3
     assert classes["brute-force"]["capec"] == ["CAPEC-49"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="attack-classes"' in html and 'id="campaign-table"' in html and 'id="fig-attacks"' in html
+    assert "T1110" in html and "CAPEC-63" in html and "Cross-site scripting" in html
+    assert 'href="cti/attacks.json"' in html
     for name in ("insights.json", "attacks.jsonl", "cti/attacks.json", "report.html"):
         assert MARKER.lower() not in (out / name).read_text(encoding="utf-8").lower(), name
 
@@ -150,3 +154,67 @@ def test_every_attack_option_is_documented() -> None:
     for f in fields(AttackOptions):
         assert f.metadata["help"].strip()
         assert f"`{f.name}`" in docs, f"{f.name} missing from docs/analysis.md"
+
+
+@pytest.mark.parametrize(
+    ("events", "classified"),
+    [
+        ([fw("acme", i, ATTACKER, "10.0.0.5", port=80) for i in range(3)], 0),
+        (
+            [
+                {k: v for k, v in fw("acme", i, ATTACKER, "10.0.0.5").items() if k != "timestamp"}
+                for i in range(20)
+            ],
+            0,
+        ),
+        ([mail("acme", i, "x@bad.example", ["a@acme.example"], verdict="phish") for i in range(3)], 3),
+        ([mail("acme", i, "x@bad.example", ["a@acme.example"], verdict="clean") for i in range(3)], 0),
+    ],
+    ids=["nothing-to-classify", "no-timestamps", "mail-only", "benign-mail-only"],
+)
+def test_small_and_odd_inputs_give_a_complete_attacks_section(
+    tmp_path: Path, events: list[dict[str, Any]], classified: int
+) -> None:
+    path = write_events(tmp_path / "events.jsonl", numbered(events))
+    attacks = analyse(path, tmp_path / "out")["attacks"]
+    assert attacks["counts"]["classified"] == classified
+    assert len((tmp_path / "out" / "attacks.jsonl").read_bytes().splitlines()) == classified
+    assert (len(attacks["campaigns"]) > 0) == (classified > 0)
+    assert write_report(tmp_path / "out").is_file()
+
+
+def test_cli_attack_options(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ppcti.cli import app
+
+    events = [fw("acme", i * 10, ATTACKER, "10.0.0.5", port=22) for i in range(12)]
+    path = write_events(tmp_path / "events.jsonl", numbered(events))
+    runner = CliRunner()
+    ok = runner.invoke(app, ["analyse", str(path), "--out", str(tmp_path / "a"), "--no-report"])
+    assert ok.exit_code == 0, ok.output
+    strict = runner.invoke(
+        app,
+        [
+            "analyse",
+            str(path),
+            "--out",
+            str(tmp_path / "b"),
+            "--no-report",
+            "--attack-option",
+            "brute_force_min_attempts=20",
+            "--attack-option",
+            "brute_force_ports=22,2222",
+        ],
+    )
+    assert strict.exit_code == 0, strict.output
+    first = orjson.loads((tmp_path / "a" / "insights.json").read_bytes())["attacks"]
+    second = orjson.loads((tmp_path / "b" / "insights.json").read_bytes())["attacks"]
+    assert first["counts"]["classified"] == 12 and second["counts"]["classified"] == 0
+    assert second["options"]["brute_force_ports"] == [22, 2222]
+    bad = runner.invoke(
+        app, ["analyse", str(path), "--out", str(tmp_path / "c"), "--attack-option", "nope=1"]
+    )
+    # ppcti.cli.main turns the ConfigError into a message and exit code 2, as for the other options
+    assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError)
+    assert "attack option" in str(bad.exception)

@@ -107,3 +107,37 @@ def test_robust_z_is_scale_free_and_centred(values: list[int]) -> None:
     assert z.shape == x.shape and np.all(np.isfinite(z))
     assert np.allclose(robust_z(x * 3 + 7), z, atol=1e-6)
     assert abs(float(np.median(z))) < 1e-6
+
+
+def test_attack_chart_bins_by_span_and_marks_anomalies() -> None:
+    from ppcti.analysis.attacks.charts import attack_timeline
+
+    short = {
+        "cls": "port-scan",
+        "per_hour": [{"t": "2023-03-07T10:00:00Z", "n": 3}, {"t": "2023-03-07T12:00:00Z", "n": 4}],
+    }
+    anomaly = {
+        "scope": "holder",
+        "holder": "acme",
+        "window_start": "2023-03-07T12:00:00Z",
+        "window_end": "2023-03-07T13:00:00Z",
+        "events": 4,
+        "baseline_median": 0.0,
+        "z": 9.1,
+    }
+    fig = attack_timeline({"attacks": {"timeline": [short], "anomalies": [anomaly]}})
+    assert fig is not None
+    assert fig["data"][0]["width"] == 3_600_000 and fig["data"][0]["y"] == [3, 4]
+    assert len(fig["layout"]["shapes"]) == 1 and fig["data"][-1]["name"] == "anomaly"
+    long = {
+        "cls": "xss",
+        "per_hour": [
+            {"t": "2023-03-01T10:00:00Z", "n": 1},
+            {"t": "2023-03-01T11:00:00Z", "n": 2},
+            {"t": "2023-04-20T10:00:00Z", "n": 5},
+        ],
+    }
+    fig = attack_timeline({"attacks": {"timeline": [long], "anomalies": []}})
+    assert fig is not None and fig["data"][0]["width"] == 86_400_000
+    assert fig["data"][0]["y"] == [3, 5]
+    assert attack_timeline({"summary": {}}) is None

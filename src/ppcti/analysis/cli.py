@@ -52,6 +52,12 @@ def analyse_command(
     top_n: int = _opt("top_n"),
     members_cap: int = _opt("members_cap"),
     entries_cap: int = _opt("entries_cap"),
+    attack_option: list[str] = typer.Option(
+        [],
+        "--attack-option",
+        help="A threshold of attack classification, campaigns or anomalies as NAME=VALUE (e.g. "
+        "brute_force_min_attempts=20); repeat for several. Names and defaults: docs/analysis.md.",
+    ),
     report: bool = typer.Option(True, "--report/--no-report", help="Also write report.html."),
 ) -> None:
     """Find attacked private infrastructure, botnets, sweeps and attackers shared by several holders."""
@@ -59,10 +65,12 @@ def analyse_command(
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ppcti.analysis.attacks import AttackOptions
     from ppcti.analysis.engine import STAGES, analyse
     from ppcti.analysis.report import write_report
     from ppcti.outdir import staged_output
 
+    attack_options = AttackOptions.from_pairs(attack_option)
     options = AnalysisOptions(
         botnet_window=botnet_window,
         botnet_min_sources=botnet_min_sources,
@@ -91,7 +99,7 @@ def analyse_command(
         def step(name: str) -> None:
             bar.update(task, description=name, completed=STAGES.index(name))
 
-        insights = analyse(events, stage.path, options=options, progress=step)
+        insights = analyse(events, stage.path, options=options, attack_options=attack_options, progress=step)
         if report:
             bar.update(task, description="report", completed=len(STAGES))
             write_report(out if out.is_dir() else stage.path, insights, out_dir=stage.path)

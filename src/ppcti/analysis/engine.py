@@ -67,7 +67,7 @@ def analyse(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     attacks = analyse_attacks(
-        events, loaded.events, loaded.hits, out_dir, options=attack_options, members_cap=options.members_cap
+        loaded.events, loaded.hits, out_dir, options=attack_options, members_cap=options.members_cap
     )
     stage("summary")
     summary = run_summary(loaded.events, loaded.hits, options)

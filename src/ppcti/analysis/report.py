@@ -22,6 +22,7 @@ SUMMARY_FILE = "summary.json"
 CTI_FILES: tuple[tuple[str, str], ...] = (
     ("cti/bundles.jsonl", "one STIX 2.1 bundle per entry"),
     ("cti/aggregate.json", "deduplicated STIX 2.1 bundle with sightings per holder"),
+    ("cti/attacks.json", "STIX 2.1 attack patterns (ATT&CK, CAPEC), campaigns and their indicators"),
     ("cti/enrichment.json", "reputation of the indicators: STIX 2.1 notes and opinions"),
 )
 #: Written by ``ppcti enrich`` (overall confidence per indicator, riskiest first); shown when present.

@@ -9,7 +9,6 @@ anomalous windows. Payload text never leaves: evidence names the field, the rule
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import polars as pl
 
 from ppcti.analysis.attacks.anomalies import anomalies
 from ppcti.analysis.attacks.campaigns import HAVE_SKLEARN, campaigns
-from ppcti.analysis.attacks.classify import classify, scan, techniques_frame
+from ppcti.analysis.attacks.classify import classify, from_loaded, scan, techniques_frame
 from ppcti.analysis.attacks.options import AttackOptions
 from ppcti.analysis.attacks.payload import HAVE_LIBINJECTION
 from ppcti.analysis.attacks.profiles import (
@@ -94,7 +93,6 @@ def _write_events(attacked: pl.DataFrame, path: Path) -> None:
 
 
 def analyse_attacks(
-    paths: Path | Sequence[Path],
     events: pl.DataFrame,
     hits: pl.DataFrame,
     out_dir: Path | None,
@@ -104,10 +102,8 @@ def analyse_attacks(
 ) -> dict[str, Any]:
     """Classify, profile, cluster and find anomalies. ``events`` and ``hits`` are the frames of
     :func:`ppcti.analysis.load.load` (only their rows are classified: benign mail and outbound traffic
-    stay out); ``paths`` are the same inputs, scanned again for the fields classification needs."""
-    scanned = scan(paths).join(
-        events.select("row", "attacker", "attacker_kind", "attacker_private"), on="row", how="inner"
-    )
+    stay out); ``events`` keeps the ``extra`` fields classification reads, so nothing is parsed twice."""
+    scanned = from_loaded(events)
     classified = classify(scanned, options)
     attacked = scanned.select(
         "row",

@@ -31,12 +31,16 @@ _SCHEMA = {
 _MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
 
 
-def _combine(*cols: str) -> pl.Expr:
+def _combine(*cols: str | pl.Expr) -> pl.Expr:
     """One 64-bit key from several 64-bit ids (multiply-add, wrapping): group-bys on one integer
     column are several times faster than on three. Collisions are as likely as for the ids."""
-    expr = pl.col(cols[0]).cast(pl.UInt64)
-    for mix, col in zip(_MIX, cols[1:], strict=False):
-        expr = expr * mix + pl.col(col).cast(pl.UInt64)
+
+    def col(c: str | pl.Expr) -> pl.Expr:
+        return (pl.col(c) if isinstance(c, str) else c).cast(pl.UInt64)
+
+    expr = col(cols[0])
+    for mix, c in zip(_MIX, cols[1:], strict=False):
+        expr = expr * mix + col(c)
     return expr
 
 
@@ -54,19 +58,23 @@ def _coarse(frame: pl.DataFrame, key: str, coarse: int, threshold: int) -> pl.Da
     """Rows in coarse buckets that could hold a qualifying window: any window lies within a coarse
     bucket and one neighbour, so ``count(c) + max(count(c-1), count(c+1)) >= threshold`` is necessary.
     Cuts the fine group-by down to the busy stretches of busy keys (a count bounds a distinct count)."""
-    with_c = frame.with_columns(_c=pl.col("t") // coarse)
-    per = with_c.group_by(key, "_c").len("_m")
-    prev = per.with_columns(_c=pl.col("_c") + 1).rename({"_m": "_prev"})
-    nxt = per.with_columns(_c=pl.col("_c") - 1).rename({"_m": "_next"})
-    bound = (
-        per.join(prev, on=[key, "_c"], how="left")
-        .join(nxt, on=[key, "_c"], how="left")
-        .filter(
-            pl.col("_m") + pl.max_horizontal(pl.col("_prev").fill_null(0), pl.col("_next").fill_null(0))
-            >= threshold
+    c = pl.col("t") // coarse
+    with_c = frame.with_columns(_c0=c).with_columns(_kc=_combine(key, "_c0"))
+    per = with_c.group_by("_kc").agg(pl.len().alias("_m"), pl.col(key).first(), pl.col("_c0").first())
+    neighbours = (
+        pl.concat(
+            [
+                per.select(_kc=_combine(key, pl.col("_c0") + 1), _x=pl.col("_m")),
+                per.select(_kc=_combine(key, pl.col("_c0") - 1), _x=pl.col("_m")),
+            ]
         )
+        .group_by("_kc")
+        .agg(pl.col("_x").max())
     )
-    return with_c.join(bound.select(key, "_c"), on=[key, "_c"], how="semi").drop("_c")
+    bound = per.join(neighbours, on="_kc", how="left").filter(
+        pl.col("_m") + pl.col("_x").fill_null(0) >= threshold
+    )
+    return with_c.join(bound.select("_kc"), on="_kc", how="semi").drop("_c0", "_kc")
 
 
 def _windowed(frame: pl.DataFrame, key: str, width: int, value: str | None, threshold: int) -> pl.DataFrame:
@@ -84,18 +92,18 @@ def _windowed(frame: pl.DataFrame, key: str, width: int, value: str | None, thre
         return empty
     candidates = frame.join(totals.select(key), on=key, how="semi")
     candidates = _coarse(candidates, key, max(_DAY_US, 2 * width), threshold).with_columns(
-        _b0=pl.col("t") // width, _b1=(pl.col("t") + width // 2) // width
+        _b0=_combine(key, pl.col("t") // width), _b1=_combine(key, (pl.col("t") + width // 2) // width)
     )
     # windows that reach the threshold are few: aggregate, keep those, then join the small tables back
     found = []
     for bucket in ("_b0", "_b1"):
         hot = (
-            candidates.group_by(key, bucket)
+            candidates.group_by(bucket)
             .agg(measure.cast(pl.UInt32).alias("_n"))
             .filter(pl.col("_n") >= threshold)
         )
         if not hot.is_empty():
-            found.append(candidates.join(hot, on=[key, bucket], how="inner").select("row", "_n"))
+            found.append(candidates.join(hot, on=bucket, how="inner").select("row", "_n"))
     if not found:
         return empty
     return pl.concat(found).group_by("row").agg(pl.col("_n").max())

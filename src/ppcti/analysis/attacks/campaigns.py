@@ -6,7 +6,7 @@ Method (scikit-learn):
    and span in hours; number of holders; mean confidence; and the share of its events in each attack
    class (:data:`~.profiles.SHARE_COLUMNS`).
 2. ``StandardScaler``, then k-means with ``k = min(max_campaigns, round(sqrt(n / 2)))`` (the usual rule
-   of thumb), at least 1 and at most the number of distinct vectors. ``KMeans`` (``n_init=4``) up to
+   of thumb), at least 1 and at most the number of distinct vectors. ``KMeans`` (``n_init=2``) up to
    20,000 attackers, ``MiniBatchKMeans`` (batches of 4,096) above; ``random_state=cluster_seed`` makes
    the result reproducible.
 3. Outliers: per campaign, the distance of each member to its centre as a robust z-score,
@@ -89,7 +89,7 @@ def cluster(profiles: pl.DataFrame, options: AttackOptions) -> tuple[np.ndarray,
                 n_clusters=k, batch_size=4096, n_init=3, random_state=options.cluster_seed
             )
         else:
-            model = KMeans(n_clusters=k, n_init=4, random_state=options.cluster_seed)
+            model = KMeans(n_clusters=k, n_init=2, random_state=options.cluster_seed)
         labels = model.fit_predict(scaled)
         centres = model.cluster_centers_
     dist = np.linalg.norm(scaled - centres[labels], axis=1)

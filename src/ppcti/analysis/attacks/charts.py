@@ -23,6 +23,15 @@ _COLOURS = {
 }
 
 
+def _days(first: str, last: str) -> float:
+    from datetime import datetime
+
+    def parse(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    return (parse(last) - parse(first)).total_seconds() / 86_400
+
+
 def attack_timeline(insights: dict[str, Any]) -> dict[str, Any] | None:
     """Stacked bars per class and hour; holder-wide anomalous windows as shaded bands with a marker."""
     attacks = insights.get("attacks") or {}
@@ -31,18 +40,26 @@ def attack_timeline(insights: dict[str, Any]) -> dict[str, Any] | None:
         return None
     import plotly.graph_objects as go
 
-    data: list[dict[str, Any]] = [
-        {
-            "type": "bar",
-            "name": CLASSES[s["cls"]].label if s["cls"] in CLASSES else s["cls"],
-            "x": [p["t"] for p in s["per_hour"]],
-            "y": [p["n"] for p in s["per_hour"]],
-            "width": 3_600_000,
-            "offset": 0,
-            "marker": {"color": _COLOURS.get(s["cls"], "#4b5563")},
-        }
-        for s in series
-    ]
+    times = [p["t"] for s in series for p in s["per_hour"]]
+    # hour bars vanish on an axis of months: over more than two weeks, one bar per day
+    daily = _days(min(times), max(times)) > 14
+    data: list[dict[str, Any]] = []
+    for s in series:
+        points: dict[str, int] = {}
+        for p in s["per_hour"]:
+            key = p["t"][:10] + "T00:00:00Z" if daily else p["t"]
+            points[key] = points.get(key, 0) + p["n"]
+        data.append(
+            {
+                "type": "bar",
+                "name": CLASSES[s["cls"]].label if s["cls"] in CLASSES else s["cls"],
+                "x": list(points),
+                "y": list(points.values()),
+                "width": 86_400_000 if daily else 3_600_000,
+                "offset": 0,
+                "marker": {"color": _COLOURS.get(s["cls"], "#4b5563")},
+            }
+        )
     windows = [a for a in attacks.get("anomalies", []) if a["scope"] in ("holder", "class")][:50]
     shapes = [
         {
@@ -79,7 +96,10 @@ def attack_timeline(insights: dict[str, Any]) -> dict[str, Any] | None:
         "template": "plotly_white",
         "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
         "height": 380,
-        "title": {"text": "Classified attacks per hour (anomalous windows shaded)", "x": 0.01},
+        "title": {
+            "text": f"Classified attacks per {'day' if daily else 'hour'} (anomalous windows shaded)",
+            "x": 0.01,
+        },
         "barmode": "stack",
         "bargap": 0,
         "shapes": shapes,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ppcti.analysis.attack_fields import ATTACK_EXTRA_FIELDS, HTTP_FIELDS
 from ppcti.analysis.attacks.behaviour import behaviour
 from ppcti.analysis.attacks.options import AttackOptions
 from ppcti.analysis.attacks.payload import detect
@@ -30,25 +31,8 @@ from ppcti.analysis.load import resolve_inputs
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S%.fZ"
 
-#: Names under ``extra`` the payload detectors read. Parsers put HTTP request parts there: the URL or
-#: URI (with query), a raw payload, the user agent.
-HTTP_FIELDS: tuple[str, ...] = ("url", "uri", "http_url", "payload", "request", "query", "user_agent")
-
-EXTRA_FIELDS: tuple[str, ...] = (
-    "signature",
-    "category",
-    "severity",
-    "event_type",
-    "action",
-    "chain",
-    "prefix",
-    "tcp_flags",
-    "verdict",
-    "subject",
-    "sender",
-    "http_method",
-    *HTTP_FIELDS,
-)
+#: Every ``extra`` field classification reads (sender and verdict included).
+EXTRA_FIELDS: tuple[str, ...] = ("sender", "verdict", *ATTACK_EXTRA_FIELDS)
 
 SCAN_SCHEMA: dict[str, pl.DataType] = {
     "holder": pl.String(),
@@ -106,6 +90,15 @@ def scan(paths: Path | Sequence[Path]) -> pl.DataFrame:
     return frame.unnest("extra").collect().rechunk()
 
 
+def from_loaded(events: pl.DataFrame) -> pl.DataFrame:
+    """The classification frame from :func:`ppcti.analysis.load.load`'s ``events`` (which keeps the
+    ``extra`` fields classification needs as ``x_<name>`` categoricals), in the shape :func:`scan`
+    gives: no second pass over the files. Detectors accept string or categorical columns."""
+    base = ["row", "holder", "format", "source_file", "line", "t", "src_ip", "dst_ip", "dst_port", "protocol"]
+    fields = [pl.col(f"x_{n}").alias(n) for n in ATTACK_EXTRA_FIELDS]  # categoricals, see load
+    return events.select(*base, "sender", "verdict", *fields, "attacker", "attacker_kind", "attacker_private")
+
+
 def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=RESULT_SCHEMA)
 
@@ -124,12 +117,16 @@ def _by_distinct(
     present = present.with_columns(_k=pl.struct(keys).hash(seed=0x51C))
     distinct = present.group_by("_k").agg(pl.col(k).first() for k in keys)
     results = [fn(*values) for values in distinct.select(keys).iter_rows()]
-    table = distinct.select("_k").with_columns(
-        cls=pl.Series([r[0] if r else None for r in results], dtype=pl.String()),
-        confidence=pl.Series([r[1] if r else None for r in results], dtype=pl.Float64()),
-        rule=pl.Series([r[2] if r else None for r in results], dtype=pl.String()),
-        detail=pl.Series([r[3] if r else None for r in results], dtype=pl.String()),
-    ).filter(pl.col("cls").is_not_null())
+    table = (
+        distinct.select("_k")
+        .with_columns(
+            cls=pl.Series([r[0] if r else None for r in results], dtype=pl.String()),
+            confidence=pl.Series([r[1] if r else None for r in results], dtype=pl.Float64()),
+            rule=pl.Series([r[2] if r else None for r in results], dtype=pl.String()),
+            detail=pl.Series([r[3] if r else None for r in results], dtype=pl.String()),
+        )
+        .filter(pl.col("cls").is_not_null())
+    )
     if table.is_empty():
         return _empty()
     field_expr = pl.lit(field_name) if isinstance(field_name, str) else field_name
@@ -170,10 +167,14 @@ _DROP = r"(?i)drop|reject|deny|block|refuse"
 
 def _firewall(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
     """Blocked inbound entries are probes: someone knocked on a closed door (low confidence)."""
-    dropped = pl.col("chain").str.contains(_DROP).fill_null(False) | pl.col("prefix").str.contains(
+
+    def text(name: str) -> pl.Expr:
+        return pl.col(name).cast(pl.String)
+
+    dropped = text("chain").str.contains(_DROP).fill_null(False) | text("prefix").str.contains(
         _DROP
     ).fill_null(False)
-    action_blocked = pl.col("action").str.contains(_DROP).fill_null(False) & pl.col("signature").is_null()
+    action_blocked = text("action").str.contains(_DROP).fill_null(False) & pl.col("signature").is_null()
     hit = (
         events.lazy()
         .select("row", "src_ip", "chain", "prefix", "action", "signature")
@@ -204,7 +205,11 @@ _PHISH_SUBJECT = (
 
 
 def _email(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
-    mail = events.select("row", "format", "verdict", "subject").filter(pl.col("format") == "email-csv")
+    mail = (
+        events.select("row", "format", "verdict", "subject")
+        .filter(pl.col("format") == "email-csv")
+        .with_columns(pl.col("verdict").cast(pl.String), pl.col("subject").cast(pl.String))
+    )
     if mail.is_empty():
         return _empty()
     verdict = pl.col("verdict").fill_null("")

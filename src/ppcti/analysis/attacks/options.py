@@ -92,6 +92,31 @@ class AttackOptions:
         if self.outlier_z <= 0 or self.anomaly_z <= 0:
             raise ConfigError("attack options outlier_z and anomaly_z must be positive")
 
+    @classmethod
+    def from_pairs(cls, pairs: list[str]) -> AttackOptions:
+        """Options from ``NAME=VALUE`` texts (the CLI's ``--attack-option``), typed like the defaults;
+        a list of ports is comma-separated."""
+        known = {f.name: f.default for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for pair in pairs:
+            name, sep, text = pair.partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in known:
+                raise ConfigError(f"attack option must be NAME=VALUE with NAME one of {', '.join(known)}")
+            default = known[name]
+            try:
+                if isinstance(default, tuple):
+                    values[name] = tuple(int(p) for p in text.split(",") if p.strip())
+                elif isinstance(default, int):
+                    values[name] = int(text)
+                elif isinstance(default, float):
+                    values[name] = float(text)
+                else:
+                    values[name] = text.strip()
+            except ValueError:
+                raise ConfigError(f"attack option {name} needs a {type(default).__name__} value") from None
+        return cls(**values)
+
     def us(self, name: str) -> int:
         return duration_us(getattr(self, name), name)
 

@@ -138,6 +138,8 @@ def path_traversal(value: str) -> Detection | None:
             escaped = escaped or depth < 0
         elif stripped not in ("", "."):
             depth += 1
+    if "/" not in low and "\\" not in low:
+        dots = 0  # "..." alone is an ellipsis, not a path
     if dots and escaped:
         return Detection("path-traversal", "path-climb", 0.95, f"{dots} parent segments")
     if dots and names_file:
