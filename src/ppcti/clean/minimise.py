@@ -55,6 +55,11 @@ BUILTIN_PROFILES: dict[str, Profile] = {
                 "mapping",
                 "app_proto",
                 "repaired",
+                # HTTP request parts: attack classification reads them in the run folder; what leaves it
+                # (STIX, insights) carries masked evidence only
+                "url",
+                "http_method",
+                "user_agent",
             }
         ),
     ),
