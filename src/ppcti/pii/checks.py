@@ -535,6 +535,8 @@ def vocabulary(name: str) -> frozenset[str]:
             | _cldr_names("countries")
             | frozenset(str(w).lower() for w in data.get("country", {}).get("words", ()))
         )
+    if name == "non_personal_fields":
+        return frozenset(str(w).lower() for w in data.get(name, ()))
     if name in ("first_names", "last_names", "places"):
         return frozenset(_names_file()[name])
     raise KeyError(name)

@@ -349,6 +349,8 @@ def _classify(
     named = _header_only(file, name, header, profile, n)
     if named:
         return profile, named
+    if non_personal_field(name):
+        return profile, []  # a rule name or user agent: look-alikes in its prose are not personal data
     if profile.mean_len >= options.free_text_min_len and profile.space_share >= 0.5:
         return profile, _free_text_findings(file, name, values, options)
     return profile, _ner_finding(file, name, values, profile, options)
@@ -366,6 +368,17 @@ def _split_items(values: list[str]) -> pl.Series | None:
     if multi < 0.3 * len(values) or not items or sum(" " in i for i in items) > 0.2 * len(items):
         return None
     return pl.Series(items, dtype=pl.String)
+
+
+def non_personal_field(name: str) -> bool:
+    """Whether a column is a known non-personal log field (``non_personal_fields`` in data/vocab.yaml),
+    by its whole path or its last part (``alert.signature``, ``http.http_user_agent``)."""
+    from ppcti.pii.checks import vocabulary
+    from ppcti.pii.vocabulary import normalise_header
+
+    fields = vocabulary("non_personal_fields")
+    last = re.split(r"[.!/\[\]]+", name.strip("[]."))[-1] if name else name
+    return normalise_header(name) in fields or normalise_header(last) in fields
 
 
 def _with_related(header: dict[str, float]) -> dict[str, float]:

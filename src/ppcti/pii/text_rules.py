@@ -215,7 +215,7 @@ _NOT_NAMES = frozenset(
      "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july",
      "august", "september", "october", "november", "december", "street", "road", "avenue", "bank", "hospital",
      "police", "ticket", "order", "invoice", "account", "ihre", "ihr", "bitte", "danke", "sehr", "geehrte",
-     "madam", "sir", "team", "all", "everyone", "kollegen", "damen", "herren", "und", "and", "note", "notiz",
+     "madam", "sir", "all", "everyone", "kollegen", "damen", "herren", "und", "and", "note", "notiz",
      "informed", "informiert", "wird", "is", "was", "hat", "has", "ist"}
 )  # fmt: skip
 
