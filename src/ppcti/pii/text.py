@@ -294,11 +294,10 @@ def _resolve_overlaps(spans: list[Span]) -> list[Span]:
 PLACE_SCORE = 0.6
 #: The language of the installed NER model.
 MODEL_LANGUAGE = "en"
-_STOPWORDS = {
-    "en": frozenset(["the", "and", "is", "are", "was", "were", "of", "to", "in", "for", "with", "on", "at", "this", "that", "you", "your", "please", "from", "have"]),
-    "de": frozenset(["der", "die", "das", "und", "ist", "sind", "war", "nicht", "mit", "von", "zu", "im", "für", "auf", "bitte", "ich", "sie", "ein", "eine", "den", "dem"]),
-    "fr": frozenset(["le", "la", "les", "et", "est", "sont", "de", "des", "du", "pour", "avec", "dans", "une", "un", "vous", "nous", "sur", "pas"]),
-}  # fmt: skip
+_EN = "the and is are was were of to in for with on at this that you your please from have"
+_DE = "der die das und ist sind war nicht mit von zu im für auf bitte ich sie ein eine den dem"
+_FR = "le la les et est sont de des du pour avec dans une un vous nous sur pas"
+_STOPWORDS = {"en": frozenset(_EN.split()), "de": frozenset(_DE.split()), "fr": frozenset(_FR.split())}
 
 
 def text_language(text: str, options: PiiOptions) -> str:
