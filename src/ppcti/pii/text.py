@@ -177,9 +177,24 @@ def _presidio_spans(text: str, options: PiiOptions) -> list[Span]:
     for r in engine.analyze(text=text, language=MODEL_LANGUAGE, score_threshold=0.0):
         t = ENTITY_MAP.get(r.entity_type) or (r.entity_type if r.entity_type in known else "")
         if t:
-            name = (r.recognition_metadata or {}).get("recognizer_name", "presidio")
-            out.append(Span(r.start, r.end, t, float(r.score), str(name)))
+            name = str((r.recognition_metadata or {}).get("recognizer_name", "presidio"))
+            if name == "SpacyRecognizer" and not _plausible_entity(text[r.start : r.end]):
+                continue
+            out.append(Span(r.start, r.end, t, float(r.score), name))
     return out
+
+
+_SALUTATIONS = frozenset({"madam", "sir", "dr", "mr", "mrs", "ms", "dear", "hi", "hello", "team"})
+
+
+def _plausible_entity(span: str) -> bool:
+    """The model also tags acronyms, codes and salutations as people or places ("BIOS", "Q3", "MX-47K",
+    "Madam"): a name or place has a lower-case letter and no digit."""
+    return (
+        any(ch.islower() for ch in span)
+        and not any(ch.isdigit() for ch in span)
+        and span.strip(" .").lower() not in _SALUTATIONS
+    )
 
 
 #: Score added when a context word of the span's type precedes it (Presidio's default factor).
