@@ -178,13 +178,28 @@ def _presidio_spans(text: str, options: PiiOptions) -> list[Span]:
         t = ENTITY_MAP.get(r.entity_type) or (r.entity_type if r.entity_type in known else "")
         if t:
             name = str((r.recognition_metadata or {}).get("recognizer_name", "presidio"))
-            if name == "SpacyRecognizer" and not _plausible_entity(text[r.start : r.end]):
-                continue
-            out.append(Span(r.start, r.end, t, float(r.score), name))
+            start = r.start
+            if name == "SpacyRecognizer":
+                start = _skip_titles(text, r.start, r.end) if t == "PERSON" else start
+                if not _plausible_entity(text[start : r.end]):
+                    continue
+            out.append(Span(start, r.end, t, float(r.score), name))
     return out
 
 
-_SALUTATIONS = frozenset({"madam", "sir", "dr", "mr", "mrs", "ms", "dear", "hi", "hello", "team"})
+def _skip_titles(text: str, start: int, end: int) -> int:
+    """The model often takes a title or kinship word into a name ("Daughter Priya", "Prof Ada Lovelace");
+    the name starts after it."""
+    from ppcti.pii.text_rules import TITLE_WORDS
+
+    while True:
+        head = re.match(r"([^\W\d_]+)\.?\s+", text[start:end])
+        if head is None or head.group(1).lower() not in TITLE_WORDS:
+            return start
+        start += head.end()
+
+
+_SALUTATIONS = frozenset({"madam", "sir", "dr", "mr", "mrs", "ms", "dear", "hi", "hello", "team", "prof"})
 
 
 def _plausible_entity(span: str) -> bool:

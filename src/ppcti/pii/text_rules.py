@@ -174,8 +174,10 @@ _STRONG_CUES = (
     "Liebe", "Lieber", "Tochter", "Sohn", "Mutter", "Vater", "Ehemann", "Ehefrau", "Patientin", "Kundin",
     "Kollegin", "Mme", "Mlle", "Monsieur", "Madame", "Sra", "Dhr", "Mevr", "Pani", "daughter", "son",
     "wife", "husband", "mother", "father", "sister", "brother", "Schwester", "Bruder", "patient",
-    "nurse", "officer", "Regards", "Grüße", "Gruß", "Cheers", "Thanks", "Danke",
+    "nurse", "officer", "Regards", "Grüße", "Gruß", "Cheers", "Thanks", "Danke", "child", "Kind",
 )  # fmt: skip
+#: The cue words in lower case (also stripped from the front of a model's PERSON span).
+TITLE_WORDS = frozenset(w.lower() for w in (*_STRONG_CUES, "child", "kid", "baby", "kind", "enfant"))
 #: Words a name often follows but other capitalised words too ("by Ren", "from Glasgow"): the word must
 #: then be a known first name or surname.
 _WEAK_CUES = ("by", "from", "von", "for", "für", "with", "mit", "cc", "to", "an", "und", "and")
