@@ -120,6 +120,10 @@ def _profile_small(series: pl.Series, sample_size: int) -> tuple[ColumnProfile, 
     return _profile(series.name, str(series.dtype), len(raw), len(raw) - len(present), len(distinct), sample)
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+_SPACE = re.compile(r"\s")
+
+
 def _profile(
     name: str, dtype: str, rows: int, nulls: int, n_distinct: int, sample: list[str]
 ) -> tuple[ColumnProfile, list[str]]:
@@ -136,37 +140,51 @@ def _profile(
         max_len=max(lengths, default=0),
         mean_len=sum(lengths) / n if n else 0.0,
         digit_share=sum(v.isdigit() for v in sample) / n if n else 0.0,
-        alpha_share=sum(any(ch.isalpha() for ch in v) for v in sample) / n if n else 0.0,
-        space_share=sum(any(ch.isspace() for ch in v) for v in sample) / n if n else 0.0,
+        alpha_share=sum(1 for v in sample if _LETTER.search(v)) / n if n else 0.0,
+        space_share=sum(1 for v in sample if _SPACE.search(v)) / n if n else 0.0,
     )
     return profile, sample
 
 
-def prefilter_hits(samples: list[list[str]], patterns: list[str]) -> list[dict[str, list[str]]]:
-    """For every column's sample, the values each prefilter pattern matches: all columns and all
-    patterns in one Polars query, then one filter per pattern that matched anything, so the number of
-    queries does not grow with the number of columns."""
-    out: list[dict[str, list[str]]] = [{} for _ in samples]
-    if not patterns or not any(samples):
-        return out
-    frame = pl.DataFrame(
-        {
-            "c": [i for i, vals in enumerate(samples) for _ in vals],
-            "v": [v for vals in samples for v in vals],
-        },
-        schema={"c": pl.UInt32, "v": pl.String},
-    )
-    flags = frame.with_columns(pl.col("v").str.contains(p).alias(f"p{k}") for k, p in enumerate(patterns))
-    counts = flags.select(pl.col(f"p{k}").sum() for k in range(len(patterns))).row(0)
-    cols = flags.get_column("c").to_list()
-    vals = flags.get_column("v").to_list()
-    for k, p in enumerate(patterns):
-        if not counts[k]:
-            continue
-        for c, v, hit in zip(cols, vals, flags.get_column(f"p{k}").to_list(), strict=True):
-            if hit:
-                out[c].setdefault(p, []).append(v)
-    return out
+class PrefilterHits:
+    """Which sampled values of which column each prefilter pattern matches, for all columns of a table
+    at once: one Polars query flags every (value, pattern) pair and counts per column; the values a
+    pattern matched are materialised only when a detector asks for them, once per pattern for all
+    columns. The number of queries does not grow with the number of columns."""
+
+    def __init__(self, samples: list[list[str]], patterns: list[str]) -> None:
+        self._index = {p: k for k, p in enumerate(patterns)}
+        self._values: dict[str, dict[int, list[str]]] = {}
+        self._counts: dict[int, tuple[int, ...]] = {}
+        self._flags: pl.DataFrame | None = None
+        if not patterns or not any(samples):
+            return
+        frame = pl.DataFrame(
+            {
+                "c": [i for i, vals in enumerate(samples) for _ in vals],
+                "v": [v for vals in samples for v in vals],
+            },
+            schema={"c": pl.UInt32, "v": pl.String},
+        )
+        self._flags = frame.with_columns(
+            pl.col("v").str.contains(p).alias(f"p{k}") for k, p in enumerate(patterns)
+        )
+        counts = self._flags.group_by("c").agg(pl.col(f"p{k}").sum() for k in range(len(patterns)))
+        self._counts = {row[0]: row[1:] for row in counts.iter_rows()}
+
+    def count(self, column: int, pattern: str) -> int:
+        row = self._counts.get(column)
+        return int(row[self._index[pattern]]) if row is not None else 0
+
+    def values(self, column: int, pattern: str) -> list[str]:
+        by_column = self._values.get(pattern)
+        if by_column is None:
+            by_column = self._values[pattern] = {}
+            if self._flags is not None:
+                hit = self._flags.filter(pl.col(f"p{self._index[pattern]}"))
+                for c, v in zip(hit.get_column("c").to_list(), hit.get_column("v").to_list(), strict=True):
+                    by_column.setdefault(c, []).append(v)
+        return by_column.get(column, [])
 
 
 def _patterns(ctx: Context) -> list[str]:
@@ -219,16 +237,10 @@ def _country_code(name: str) -> tuple[str, ...]:
 
 
 def _evaluate(
-    det: Detector, hits: dict[str, list[str]], values: list[str], prune: int, check: Callable[[str], bool]
+    det: Detector, hits: tuple[PrefilterHits, int], values: list[str], check: Callable[[str], bool]
 ) -> set[str]:
-    """The sampled values ``det`` validates; empty when the prefilter already shows fewer than ``prune``
-    could match (the Python check then never runs)."""
-    if det.prefilter is not None:
-        candidates = hits.get(det.prefilter, [])
-        if len(candidates) < prune:
-            return set()
-    else:
-        candidates = values
+    """The sampled values ``det`` validates (the caller has checked the prefilter count)."""
+    candidates = values if det.prefilter is None else hits[0].values(hits[1], det.prefilter)
     return {v for v in candidates if check(v)}
 
 
@@ -257,16 +269,16 @@ def classify_column(
     """
     ctx = ctx or build_context(options)
     profile, values = profile_column(series, options.sample_values)
-    hits = prefilter_hits([values], _patterns(ctx))[0]
-    return _classify(series.name, profile, values, hits, file=file, options=options, ctx=ctx, regions=regions,
-                     split=split)  # fmt: skip
+    hits = PrefilterHits([values], _patterns(ctx))
+    return _classify(series.name, profile, values, (hits, 0), file=file, options=options, ctx=ctx,
+                     regions=regions, split=split)  # fmt: skip
 
 
 def _classify(
     name: str,
     profile: ColumnProfile,
     values: list[str],
-    hits: dict[str, list[str]],
+    hits: tuple[PrefilterHits, int],
     *,
     file: str,
     options: PiiOptions,
@@ -281,9 +293,10 @@ def _classify(
     threshold = max(1, int(options.min_match_rate * n + 0.9999))
     prune = max(1, n // 10)
     pooled: dict[str, dict[str, Any]] = {}
-    for det in sorted(ctx.detectors, key=lambda d: -d.specificity):  # strongest evidence claims values first
-        if not det.in_columns:
-            continue
+    table, column = hits
+    for det in ctx.column_detectors:  # strongest evidence claims values first
+        if det.prefilter is not None and table.count(column, det.prefilter) < prune:
+            continue  # the prefilter already shows too few values could match: no Python check runs
         chosen = max(det.types, key=lambda t: (header.get(t, 0.0), -det.types.index(t)))
         if det.weak and header.get(chosen, 0.0) < options.header_min_score:
             # A weak form still counts where strong evidence has already established the type (a wallet
@@ -296,7 +309,7 @@ def _classify(
             if regions and det.name.startswith("phone")
             else det.check
         )
-        matched = _evaluate(det, hits, values, prune, check)
+        matched = _evaluate(det, hits, values, check)
         if not matched:
             continue
         if (
@@ -571,18 +584,27 @@ def classify_table_with_profiles(
 ) -> tuple[list[Finding], list[ColumnProfile]]:
     ctx = build_context(options)
     regions = _region_hints(df, ctx)
+    schema = df.schema  # built once: df.schema per column would make wide tables quadratic
     names = [
         name
-        for name in df.columns
-        if df.schema[name] != pl.Null and not isinstance(df.schema[name], pl.List | pl.Struct | pl.Array)
+        for name, dtype in schema.items()
+        if dtype != pl.Null and not isinstance(dtype, pl.List | pl.Struct | pl.Array)
     ]
     sampled = [profile_column(df.get_column(name), options.sample_values) for name in names]
-    all_hits = prefilter_hits([values for _, values in sampled], _patterns(ctx))
+    all_hits = PrefilterHits([values for _, values in sampled], _patterns(ctx))
     findings: list[Finding] = []
     profiles: list[ColumnProfile] = []
-    for name, (profile, values), hits in zip(names, sampled, all_hits, strict=True):
+    for i, (name, (profile, values)) in enumerate(zip(names, sampled, strict=True)):
         _, found = _classify(
-            name, profile, values, hits, file=file, options=options, ctx=ctx, regions=regions, split=True
+            name,
+            profile,
+            values,
+            (all_hits, i),
+            file=file,
+            options=options,
+            ctx=ctx,
+            regions=regions,
+            split=True,
         )
         profiles.append(profile)
         findings.extend(found)

@@ -191,6 +191,7 @@ _MONTHS = (
 )
 _AT_TIME = r"(?:,? \d{1,2}:\d{2}(?::\d{2})?)?"
 
+
 def _gender_pair(values: set[str]) -> bool:
     """Single-letter codes say "gender" only as a known pair (F/M, K/M, Ž/M ...): S/M/L sizes do not."""
     codes = sorted(v.strip().lower() for v in values)
@@ -541,9 +542,7 @@ DETECTORS: tuple[Detector, ...] = (
         weak=True,
         specificity=0.6,
     ),
-    Detector(
-        "postal_code_shaped", ("POSTAL_CODE",), lambda v: True, _POSTAL_SHAPED, specificity=0.7
-    ),
+    Detector("postal_code_shaped", ("POSTAL_CODE",), lambda v: True, _POSTAL_SHAPED, specificity=0.7),
     Detector(
         "postal_code",
         ("POSTAL_CODE",),
@@ -553,7 +552,7 @@ DETECTORS: tuple[Detector, ...] = (
         weak=True,
         specificity=0.6,
     ),
-    Detector("gender", ("GENDER",), _lazy_vocab("gender"), r"^\S", specificity=0.9),
+    Detector("gender", ("GENDER",), _lazy_vocab("gender"), r"\p{L}", specificity=0.9),
     Detector(
         "gender_code",
         ("GENDER",),
@@ -562,16 +561,16 @@ DETECTORS: tuple[Detector, ...] = (
         specificity=0.7,
         set_check=_gender_pair,
     ),
-    Detector("marital_status", ("MARITAL_STATUS",), _lazy_vocab("marital_status"), r"^\S", specificity=0.9),
-    Detector("smoking_status", ("SMOKING_STATUS",), _lazy_vocab("smoking_status"), r"^\S", specificity=0.9),
+    Detector("marital_status", ("MARITAL_STATUS",), _lazy_vocab("marital_status"), r"\p{L}", specificity=0.9),
+    Detector("smoking_status", ("SMOKING_STATUS",), _lazy_vocab("smoking_status"), r"\p{L}", specificity=0.9),
     Detector("smoking_flag", ("SMOKING_STATUS",), _lazy_vocab("boolean"), None, weak=True, specificity=0.6),
     Detector("deceased_flag", ("DECEASED",), _lazy_vocab("boolean"), None, weak=True, specificity=0.6),
-    Detector("country", ("COUNTRY",), _lazy_vocab("country"), r"^\S", specificity=0.9),
-    Detector("nationality", ("NATIONALITY",), _lazy_vocab("nationality"), r"^\S", specificity=0.85),
+    Detector("country", ("COUNTRY",), _lazy_vocab("country"), r"\p{L}", specificity=0.9),
+    Detector("nationality", ("NATIONALITY",), _lazy_vocab("nationality"), r"\p{L}", specificity=0.85),
     Detector(
         "nationality_cldr", ("NATIONALITY",), _lazy_vocab("nationality_cldr"), r"^\p{L}", specificity=0.7
     ),
-    Detector("language", ("LANGUAGE",), _lazy_vocab("language"), r"^\S", specificity=0.85),
+    Detector("language", ("LANGUAGE",), _lazy_vocab("language"), r"\p{L}", specificity=0.85),
     Detector(
         "language_code",
         ("LANGUAGE", "COUNTRY"),
@@ -597,9 +596,7 @@ DETECTORS: tuple[Detector, ...] = (
         text_score=0.6,
         rescan=True,  # "Yesterday Maria Schneider": the name starts at the second word
     ),
-    Detector(
-        "given_name", ("PERSON",), _lazy_vocab("first_names"), r"^\p{Lu}[\p{L}'-]+$", specificity=0.7
-    ),
+    Detector("given_name", ("PERSON",), _lazy_vocab("first_names"), r"^\p{Lu}[\p{L}'-]+$", specificity=0.7),
     Detector("place", ("LOCATION",), _lazy_vocab("places"), r"^\p{Lu}", specificity=0.75),
     Detector("address", ("ADDRESS",), address, r"\d", specificity=0.75),
 )
