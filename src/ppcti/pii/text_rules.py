@@ -202,6 +202,10 @@ def name_in_context(value: str) -> bool:
     parts = [p for p in re.split(r"[ -]", value.strip()) if p and p[:1].isupper()]
     if not parts or any(p.lower() in _NOT_NAMES for p in parts):
         return False
+    from ppcti.pii.places import gazetteer
+
+    if value.strip().lower() in gazetteer():
+        return False  # "to Madrid", "from Jordan": after these weak cues a known place is a place
     first, last = checks.vocabulary("first_names"), checks.vocabulary("last_names")
     return any(p.lower() in first or p.lower() in last for p in parts)
 
