@@ -1,6 +1,6 @@
 """PII stage cost on awkward upload shapes, as a ratio against a plain table measured in the same run.
 
-    .venv/bin/python bench/pii_shapes.py            # full sizes (500 members, 200,000 records, 10,000 columns)
+    .venv/bin/python bench/pii_shapes.py          # 500 members, 200,000 records, 10,000 columns
     .venv/bin/python bench/pii_shapes.py --quick    # a tenth of each
 
 Shapes (regex mode, no model: the cost measured is ppcti's own):
