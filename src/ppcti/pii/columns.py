@@ -42,6 +42,10 @@ RELATED_FACTOR = 0.9
 SPECIALISES: dict[str, str] = {"BIRTH_DATE": "DATE_TIME", "DECEASED_DATE": "DATE_TIME"}
 #: Non-empty cells below which a type needs a checksum or header support (config files, one-row tables).
 MIN_VALUES = 3
+#: Types of closed vocabularies a clear header may name over a categorical column (see _header_only).
+CATEGORICAL_TYPES = frozenset({"NATIONALITY", "MARITAL_STATUS", "GENDER", "LANGUAGE", "SMOKING_STATUS"})
+#: Distinct values at most for a column to count as categorical.
+CATEGORICAL_MAX = 60
 #: Cells of a free-text column analysed with the text recognisers.
 FREE_TEXT_CELLS = 60
 
@@ -552,11 +556,15 @@ def _ner_finding(
 def _header_only(
     file: str, column: str, header: dict[str, float], profile: ColumnProfile, n: int
 ) -> list[Finding]:
-    """Names, addresses and places have no value-level test: a clear header over text values suffices."""
+    """Names, addresses and places have no value-level test: a clear header over text values suffices.
+    Closed-vocabulary types (nationality, marital status, gender, language) whose words in a language the
+    vocabularies lack were not recognised count too, when the header names them clearly and the column
+    is categorical: a few short words repeated over many rows."""
     if profile.alpha_share < 0.8:
         return []
+    categorical = profile.distinct <= CATEGORICAL_MAX and profile.mean_len <= 30 and profile.space_share < 0.5
     for t, s in sorted(header.items(), key=lambda ts: -ts[1]):
-        if t in HEADER_ONLY_TYPES and s >= 0.8:
+        if s >= 0.8 and (t in HEADER_ONLY_TYPES or (t in CATEGORICAL_TYPES and categorical and s >= 0.9)):
             return [
                 Finding(
                     file=file,
