@@ -65,9 +65,7 @@ _TIME = (
     rf"\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?: ?(?:[ap]\.?m\.?|Uhr|h)(?!\w))?{_ZONE}"
     rf"|\d{{1,2}}\.\d{{2}} ?(?:[ap]\.?m\.?|Uhr|h)(?!\w){_ZONE}"
 )
-TIME_TEXT = (
-    rf"(?<![\w.:/-])(?:{_TIME}|\d{{1,2}} ?(?:[ap]\.?m\.?)(?!\w)|\d{{1,2}} Uhr\b)(?![\w/-]|:\d|\.\d)"
-)
+TIME_TEXT = rf"(?<![\w.:/-])(?:{_TIME}|\d{{1,2}} ?(?:[ap]\.?m\.?)(?!\w)|\d{{1,2}} Uhr\b)(?![\w/-]|:\d|\.\d)"
 #: Weekday used as a date, optionally with its date ("Friday", "Fri 3 May", "Montag, 3. März 2024").
 WEEKDAY_TEXT = (
     rf"\b{_WEEKDAYS}\b(?:,? (?:the )?\d{{1,2}}(?:st|nd|rd|th|\.)? {_MONTH_WORDS}\.?(?: \d{{4}})?"
