@@ -374,6 +374,52 @@ def chunk_bounds(length: int, size: int, overlap: int, text: str | None = None) 
         start = end - overlap
 
 
+_NAME_TOKEN = re.compile(r"[^\W\d_][^\W\d_'’-]+")
+_COORDINATED = re.compile(r"(?: and | und | & | or | oder | et | y | e )([^\W\d_][^\W\d_'’-]+)")
+_COORDINATED_BEFORE = re.compile(r"([^\W\d_][^\W\d_'’-]+)(?: and | und | & | or | oder | et | y | e )$")
+
+
+def _related_names(text: str, spans: list[Span]) -> list[Span]:
+    """More of the names a text has already shown to be names: another mention of a word of a found name
+    ("Ren Tanaka ... Ren"), and a capitalised word coordinated with a found name ("Zsolt und Harpreet").
+    Prose only; linear in the text and the number of names."""
+    from ppcti.pii.text_rules import NOT_NAMES
+
+    people = [s for s in spans if s.type == "PERSON"]
+    if not people:
+        return []
+    taken = [(s.start, s.end) for s in spans]
+
+    def free(a: int, b: int) -> bool:
+        return not any(x < b and a < y for x, y in taken)
+
+    out: list[Span] = []
+    for s in people:
+        after = _COORDINATED.match(text, s.end)
+        if (
+            after
+            and after.group(1)[0].isupper()
+            and after.group(1).lower() not in NOT_NAMES
+            and free(after.start(1), after.end(1))
+        ):
+            out.append(Span(after.start(1), after.end(1), "PERSON", 0.7, "ppcti:name_coordinated"))
+        before = _COORDINATED_BEFORE.search(text[max(0, s.start - 40) : s.start])
+        if before and before.group(1)[0].isupper() and before.group(1).lower() not in NOT_NAMES:
+            a = max(0, s.start - 40) + before.start(1)
+            if free(a, a + len(before.group(1))) and (a == 0 or not text[a - 1].isalnum()):
+                out.append(Span(a, a + len(before.group(1)), "PERSON", 0.7, "ppcti:name_coordinated"))
+    words = {w for s in people for w in _NAME_TOKEN.findall(text[s.start : s.end]) if w[0].isupper()}
+    words = {w for w in words if len(w) >= 3 and w.lower() not in NOT_NAMES}
+    if words:
+        pattern = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b"
+        )
+        for m in pattern.finditer(text):
+            if free(m.start(), m.end()):
+                out.append(Span(m.start(), m.end(), "PERSON", 0.7, "ppcti:name_repeat"))
+    return out
+
+
 def text_spans(text: str, options: PiiOptions) -> list[Span]:
     """All PII spans in ``text`` with offsets into ``text``."""
     mode = resolve_nlp(options.nlp)
@@ -401,7 +447,8 @@ def text_spans(text: str, options: PiiOptions) -> list[Span]:
             if (i > 0 and s.start == 0) or (i < len(bounds) - 1 and s.end == len(chunk)):
                 continue  # touches an inner edge: the neighbouring chunk holds the whole span
             spans.add(Span(s.start + start, s.end + start, s.type, s.score, s.recognizer))
-    return _resolve_overlaps(list(spans))
+    kept = _resolve_overlaps(list(spans))
+    return _resolve_overlaps(kept + _related_names(text, kept)) if use_places else kept
 
 
 def analyze_text(text: str, *, file: str, options: PiiOptions) -> list[Finding]:

@@ -198,7 +198,7 @@ NAME_IN_CONTEXT = _cues(_WEAK_CUES) + _FULL_NAME
 def name_in_context(value: str) -> bool:
     """A known first name or surname among capitalised words."""
     parts = [p for p in re.split(r"[ -]", value.strip()) if p and p[:1].isupper()]
-    if not parts or any(p.lower() in _NOT_NAMES for p in parts):
+    if not parts or any(p.lower() in NOT_NAMES for p in parts):
         return False
     from ppcti.pii.places import gazetteer
 
@@ -211,10 +211,10 @@ def name_in_context(value: str) -> bool:
 def name_after_title(value: str) -> bool:
     """Any capitalised words after a title or kinship word, unless they are common non-names."""
     parts = [p for p in re.split(r"[ -]", value.strip()) if p and p[:1].isupper()]
-    return bool(parts) and not any(p.lower() in _NOT_NAMES for p in parts) and not value.isupper()
+    return bool(parts) and not any(p.lower() in NOT_NAMES for p in parts) and not value.isupper()
 
 
-_NOT_NAMES = frozenset(
+NOT_NAMES = frozenset(
     {"the", "team", "support", "customer", "service", "admin", "monday", "tuesday", "wednesday", "thursday",
      "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july",
      "august", "september", "october", "november", "december", "street", "road", "avenue", "bank", "hospital",
