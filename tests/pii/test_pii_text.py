@@ -186,3 +186,19 @@ def test_logs_skip_ner_in_spacy_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     found = analyze_text(log, file="fw.log", options=PiiOptions(nlp="spacy"))
     assert {f.type for f in found} == {"IP_ADDRESS", "DATE_TIME"}
     assert text_mod.looks_like_prose("Maria wrote to the support team about her invoice yesterday.")
+
+
+def test_names_the_text_has_shown_are_found_again_and_in_coordination() -> None:
+    text = (
+        "Maria Schneider called about the invoice. Later Schneider wrote again, with Harpreet and "
+        "Maria Schneider in copy."
+    )
+    spans = {
+        (text[f.start : f.end], f.start)
+        for f in analyze_text(text, file="a.txt", options=REGEX)
+        if f.type == "PERSON"
+    }
+    later = text.index("Schneider wrote")
+    assert ("Schneider", later) in spans
+    assert ("Harpreet", text.index("Harpreet")) in spans
+    assert not any(s in ("Later", "Harpreet and") for s, _ in spans)
