@@ -322,6 +322,10 @@ def _resolve_overlaps(spans: list[Span]) -> list[Span]:
 
 #: Score of a gazetteer place (below NER and validated patterns, which win overlaps).
 PLACE_SCORE = 0.6
+#: Score of a number phonenumbers' matcher finds valid for a region of the text's language.
+PHONE_MATCHER_SCORE = 0.7
+#: Dates and identifier shapes phonenumbers would also accept as numbers.
+_DATE_OR_ID = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}")
 #: The language of the installed NER model.
 MODEL_LANGUAGE = "en"
 _EN = "the and is are was were of to in for with on at this that you your please from have"
@@ -431,8 +435,10 @@ def text_spans(text: str, options: PiiOptions) -> list[Span]:
         mode == "spacy" and looks_like_prose(text) and text_language(text, options) == MODEL_LANGUAGE
     )
     use_places = looks_like_prose(text)
+    language = text_language(text, options)
     if use_places:
         from ppcti.pii.places import gazetteer_spans
+        from ppcti.pii.text_rules import phone_matcher_spans
     spans: set[Span] = set()
     bounds = chunk_bounds(len(text), options.chunk_chars, options.chunk_overlap, text)
     for i, (start, end) in enumerate(bounds):
@@ -441,6 +447,11 @@ def text_spans(text: str, options: PiiOptions) -> list[Span]:
         if use_places:
             found.extend(
                 Span(a, b, "LOCATION", PLACE_SCORE, "ppcti:gazetteer") for a, b in gazetteer_spans(chunk)
+            )
+            found.extend(
+                Span(a, b, "PHONE_NUMBER", PHONE_MATCHER_SCORE, "ppcti:phone_matcher")
+                for a, b in phone_matcher_spans(chunk, language)
+                if not _DATE_OR_ID.fullmatch(chunk[a:b])
             )
         found = boost_with_context(chunk, found, options)
         for s in found:

@@ -243,6 +243,26 @@ def de_svnr(value: str) -> bool:
     return total % 10 == int(v[11])
 
 
+def de_svnr_shape(value: str) -> bool:
+    """The structure without the check digit: area 02-89 and a real birth date (ddmmyy) in the middle,
+    written in the usual groups ("62 311060 G 756"), a shape no other number has."""
+    v = re.sub(r"\s", "", value.upper())
+    if de_svnr(v):
+        return True
+    if not re.fullmatch(r"\d{8}[A-Z]\d{3}", v) or not 2 <= int(v[:2]) <= 89:
+        return False
+    day, month = int(v[2:4]), int(v[4:6])
+    return 1 <= day <= 31 and 1 <= month <= 12 and " " in value
+
+
+def ssn_spaced(value: str) -> bool:
+    return checks.us_ssn(value.strip().replace(" ", "-"))
+
+
+#: US social security numbers written with spaces ("039 32 9358"); weak without a context word.
+SSN_SPACED_TEXT = r"(?<![\d-])\d{3} \d{2} \d{4}(?![\d-])"
+
+
 TEXT_DETECTORS: tuple[Detector, ...] = (
     Detector("age_text", ("AGE",), age_text, None, in_columns=False, text_regex=AGE_TEXT, text_score=0.85),
     Detector("time_text", ("DATE_TIME",), lambda v: True, None, in_columns=False, text_regex=TIME_TEXT,
@@ -265,9 +285,39 @@ TEXT_DETECTORS: tuple[Detector, ...] = (
              text_regex=NHS_TEXT, text_score=0.7),
     Detector("de_idnr_text", ("NATIONAL_ID",), checks.stdnum_check("de.idnr"), None, in_columns=False,
              text_regex=STEUER_ID_TEXT, text_score=0.7),
-    Detector("de_svnr_text", ("NATIONAL_ID",), de_svnr, None, in_columns=False, text_regex=DE_SVNR_TEXT,
-             text_score=0.8),
+    Detector("de_svnr_text", ("NATIONAL_ID",), de_svnr_shape, None, in_columns=False,
+             text_regex=DE_SVNR_TEXT, text_score=0.8),
+    Detector("ssn_spaced_text", ("NATIONAL_ID",), ssn_spaced, None, in_columns=False,
+             text_regex=SSN_SPACED_TEXT, text_score=0.4, context=("ssn", "social", "security")),
 )  # fmt: skip
+
+
+#: Phone regions tried by phonenumbers' matcher, per text language.
+PHONE_REGIONS: dict[str, tuple[str, ...]] = {
+    "en": ("US", "GB", "IE", "AU", "CA", "IN", "NG", "KE", "SG", "NZ", "ZA"),
+    "de": ("DE", "AT", "CH", "LU", "LI"),
+    "fr": ("FR", "BE", "CH", "LU", "CA"),
+}
+
+
+def phone_matcher_spans(text: str, language: str) -> list[tuple[int, int]]:
+    """(start, end) of the numbers phonenumbers' ``PhoneNumberMatcher`` finds valid in the regions of the
+    text's language (international numbers in any region); national numbers without a country code need
+    the region, which only the language gives."""
+    import phonenumbers
+
+    out: set[tuple[int, int]] = set()
+    for region in PHONE_REGIONS.get(language, PHONE_REGIONS["en"]):
+        for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+            before = text[m.start - 1] if m.start else " "
+            after = text[m.end] if m.end < len(text) else " "
+            if (
+                sum(ch.isdigit() for ch in m.raw_string) >= 7  # short codes and years are not phone numbers
+                and not (before.isalnum() or before in "-/_.:")  # "CVE-2024-21357", "ORD-2025-60628"
+                and not (after.isalnum() or after in "-/_")
+            ):
+                out.add((m.start, m.end))
+    return sorted(out)
 
 
 def address_detector() -> Detector:
