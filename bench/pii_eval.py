@@ -696,7 +696,8 @@ def free_text_corpus(n: int, seed: int) -> tuple[str, list[tuple[int, int, str]]
     fake.seed_instance(seed)
     fill = {
         "DATE_TIME": lambda: _moment(rng).strftime(
-            rng.choice(["%Y-%m-%d %H:%M:%S", "%B %d, %Y", "%d %B %Y at %H:%M"])),
+            rng.choice(["%Y-%m-%d %H:%M:%S", "%B %d, %Y", "%d %B %Y, %H:%M"])),  # a date and a time joined by
+        # a word are two spans (the independent set's convention), so the generator writes them as one unit
         "NATIONAL_ID": fake.ssn, "CRYPTO": lambda: crypto_address(rng),
         "MEDICAL_LICENSE": lambda: dea_number(rng),
         "IP_ADDRESS": fake.ipv4, "LOCATION": fake.city, "URL": fake.url,

@@ -178,7 +178,7 @@ _STRONG_CUES = (
 TITLE_WORDS = frozenset(w.lower() for w in (*_STRONG_CUES, "child", "kid", "baby", "kind", "enfant"))
 #: Words a name often follows but other capitalised words too ("by Ren", "from Glasgow"): the word must
 #: then be a known first name or surname.
-_WEAK_CUES = ("by", "from", "von", "for", "für", "with", "mit", "cc", "to", "an", "und", "and")
+_WEAK_CUES = ("by", "von", "for", "für", "with", "mit", "cc", "und", "and")
 
 
 def _cues(words: tuple[str, ...]) -> str:
