@@ -15,6 +15,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,11 +144,27 @@ def match_spans(
     return errors
 
 
-def eval_text(split: str, options: Any = None, root: Path = ROOT) -> dict[str, Any]:
-    """Span P/R/F1 over every labelled sentence of ``split``, overall and per type and language."""
+def eval_text(
+    split: str,
+    options: Any = None,
+    root: Path = ROOT,
+    predict: Callable[[str, str], list[tuple[int, int, str]]] | None = None,
+) -> dict[str, Any]:
+    """Span P/R/F1 over every labelled sentence of ``split``, overall and per type and language.
+    ``predict(text, lang)`` replaces ppcti (a baseline on the same scorer); types are mapped by the caller."""
     from ppcti.pii import PiiOptions, analyze_text
 
     options = options or PiiOptions()
+
+    def ppcti(text: str, lang: str) -> list[tuple[int, int, str]]:
+        opts = _with_language(options, lang) if options.language == "auto" else options
+        return [
+            (f.start, f.end, TEXT_ALIASES.get(f.type, f.type))
+            for f in analyze_text(text, file="t", options=opts)
+            if f.start is not None and f.end is not None
+        ]
+
+    predict = predict or ppcti
     counts = Counts()
     by_lang: dict[str, Counts] = {}
     errors: list[tuple[str, str, str, str]] = []
@@ -156,17 +173,9 @@ def eval_text(split: str, options: Any = None, root: Path = ROOT) -> dict[str, A
     for rec in records:
         text = rec["text"]
         lang = rec.get("lang", "en")
-        opts = (
-            options if lang == options.language or lang not in ("en", "de") else _with_language(options, lang)
-        )
         truth = [(s["start"], s["end"], s["type"]) for s in rec["spans"]]
-        pred = []
-        for f in analyze_text(text, file=rec["id"], options=opts):
-            t = TEXT_ALIASES.get(f.type, f.type)
-            if t in TEXT_TYPES and f.start is not None and f.end is not None:
-                pred.append((f.start, f.end, t))
-        lang_counts = by_lang.setdefault(lang, Counts())
-        match_spans(truth, pred, lang_counts)
+        pred = [p for p in predict(text, lang) if p[2] in TEXT_TYPES]
+        match_spans(truth, pred, by_lang.setdefault(lang, Counts()))
         for kind, (a, b, t) in match_spans(truth, pred, counts):
             errors.append((rec["id"], kind, t, text[a:b]))
     p, r, f1 = counts.micro()
@@ -174,7 +183,7 @@ def eval_text(split: str, options: Any = None, root: Path = ROOT) -> dict[str, A
         "split": split, "records": len(records), "precision": p, "recall": r, "f1": f1,
         "per_type": counts.per_type(), "per_language": {k: c.micro() for k, c in sorted(by_lang.items())},
         "errors": errors, "seconds": time.perf_counter() - t0,
-        "chars": sum(len(r["text"]) for r in records),
+        "chars": sum(len(r["text"]) for r in records), "spans": sum(len(r["spans"]) for r in records),
     }  # fmt: skip
 
 

@@ -41,7 +41,17 @@ SENTENCES = [
     ("or call 730.643.4839.", "PHONE_NUMBER", "730.643.4839"),
     ("phone: 001-656-906-8831x06792 (desk)", "PHONE_NUMBER", "001-656-906-8831x06792"),
     ("Tel. 030 1234567 ab 9 Uhr", "PHONE_NUMBER", "030 1234567"),
-    ("Seen on July 06, 2026 at 10:15 in the lobby", "DATE_TIME", "July 06, 2026 at 10:15"),
+    # a date and a time joined by a word are two spans; a timestamp written as one unit is one
+    ("Seen on July 06, 2026 at 10:15 in the lobby", "DATE_TIME", "July 06, 2026"),
+    ("Seen on July 06, 2026 at 10:15 in the lobby", "DATE_TIME", "10:15"),
+    ("Login at 2024-03-05 14:22 from the VPN", "DATE_TIME", "2024-03-05 14:22"),
+    ("Patient, 42-year-old, admitted", "AGE", "42"),
+    ("Emil wird heute 78 und feiert", "AGE", "78"),
+    ("Ship to 1420 Maple Ave, Apt 3B, Springfield", "ADDRESS", "1420 Maple Ave, Apt 3B"),
+    ("Lieferung an Lindenstraße 14, 10115 Berlin", "POSTAL_CODE", "10115"),
+    ("Lieferung an Lindenstraße 14, 10115 Berlin", "ADDRESS", "Lindenstraße 14"),
+    ("Reminder: meeting on Friday with the team", "DATE_TIME", "Friday"),
+    ("Daughter Priya informed by phone", "PERSON", "Priya"),
     ("am 3. März 2024 gemeldet", "DATE_TIME", "3. März 2024"),
     ("Blocked 203.0.113.77.", "IP_ADDRESS", "203.0.113.77"),
     (
@@ -91,9 +101,13 @@ def test_spacy_mode_finds_names_and_places() -> None:
         (f.type, sentence[f.start : f.end], f.detector)
         for f in analyze_text(sentence, file="a.txt", options=REGEX)
     }
-    # no model: names only through the first-name heuristic, places not at all
+    # no model: names through the first-name heuristic, places through the gazetteer only
     assert ("PERSON", "Maria Schneider", "text:ppcti:person_name_text") in regex
-    assert not {t for t, _, _ in regex} & {"LOCATION"}
+    assert {(t, s) for t, s, d in regex if t == "LOCATION"} == {
+        ("LOCATION", "Berlin"),
+        ("LOCATION", "Madrid"),
+    }
+    assert all(d == "text:ppcti:gazetteer" for t, _, d in regex if t == "LOCATION")
 
 
 def test_entity_on_chunk_boundary_is_found_once_with_exact_offsets() -> None:
@@ -172,3 +186,19 @@ def test_logs_skip_ner_in_spacy_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     found = analyze_text(log, file="fw.log", options=PiiOptions(nlp="spacy"))
     assert {f.type for f in found} == {"IP_ADDRESS", "DATE_TIME"}
     assert text_mod.looks_like_prose("Maria wrote to the support team about her invoice yesterday.")
+
+
+def test_names_the_text_has_shown_are_found_again_and_in_coordination() -> None:
+    text = (
+        "Maria Schneider called about the invoice. Later Schneider wrote again, with Harpreet and "
+        "Maria Schneider in copy."
+    )
+    spans = {
+        (text[f.start : f.end], f.start)
+        for f in analyze_text(text, file="a.txt", options=REGEX)
+        if f.type == "PERSON"
+    }
+    later = text.index("Schneider wrote")
+    assert ("Schneider", later) in spans
+    assert ("Harpreet", text.index("Harpreet")) in spans
+    assert not any(s in ("Later", "Harpreet and") for s, _ in spans)

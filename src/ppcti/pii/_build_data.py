@@ -19,7 +19,11 @@ LOCALES = (
     "bg_BG", "cs_CZ", "da_DK", "de_AT", "de_CH", "el_GR", "en_IE", "et_EE", "fi_FI", "fr_BE", "fr_CH",
     "ga_IE", "hr_HR", "hu_HU", "lt_LT", "lv_LV", "nl_BE", "pl_PL", "pt_PT", "ro_RO", "sk_SK", "sl_SI",
     "sv_SE", "no_NO", "is_IS",
+    # names of people living in Europe come from everywhere: Latin-script name lists of other locales
+    "tr_TR", "en_IN", "vi_VN", "id_ID", "yo_NG", "tw_GH", "en_NG", "es_MX", "sw", "zu_ZA",
 )  # fmt: skip
+#: Locales whose Faker names are in another script but which also list romanised names.
+ROMANISED = ("ja_JP", "zh_CN")
 OUT = Path(__file__).parent / "data" / "names.json"
 
 
@@ -39,6 +43,13 @@ def build() -> dict[str, list[str]]:
             first |= _words(provider, attr)
         for attr in ("last_names", "last_names_male", "last_names_female"):
             last |= _words(provider, attr)
+    for loc in ROMANISED:
+        provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        first |= _words(provider, "first_romanized_names")
+        last |= _words(provider, "last_romanized_names")
+    # names only in a non-Latin script cannot match Latin-script text; keep the lists lean
+    first = {w for w in first if w.isascii() or any("a" <= c <= "z" for c in w)}
+    last = {w for w in last if w.isascii() or any("a" <= c <= "z" for c in w)}
     languages = _words(importlib.import_module("faker.providers.person.en").Provider, "language_names")
     places: set[str] = set()
     countries: set[str] = set()

@@ -10,10 +10,8 @@ are validated, so cost grows with the sample size, not the row count.
 from __future__ import annotations
 
 import logging
-import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +22,7 @@ from ppcti.pii.detectors import DEFAULT_PHONE_REGIONS, HEADER_ONLY_TYPES, Detect
 from ppcti.pii.masking import mask
 from ppcti.pii.model import Finding
 from ppcti.pii.options import PiiOptions
+from ppcti.pii.sampling import ColumnProfile, PrefilterHits, profile_column
 
 log = logging.getLogger(__name__)
 
@@ -42,147 +41,16 @@ RELATED_FACTOR = 0.9
 SPECIALISES: dict[str, str] = {"BIRTH_DATE": "DATE_TIME", "DECEASED_DATE": "DATE_TIME"}
 #: Non-empty cells below which a type needs a checksum or header support (config files, one-row tables).
 MIN_VALUES = 3
+#: Types of closed vocabularies a clear header may name over a categorical column (see _header_only).
+CATEGORICAL_TYPES = frozenset({"NATIONALITY", "MARITAL_STATUS", "GENDER", "LANGUAGE", "SMOKING_STATUS"})
+#: Distinct values at most for a column to count as categorical.
+CATEGORICAL_MAX = 60
 #: Cells of a free-text column analysed with the text recognisers.
 FREE_TEXT_CELLS = 60
 
 
-@dataclass(frozen=True, slots=True)
-class ColumnProfile:
-    """What the column looks like, independent of any PII type (kept in the report's ``files`` list)."""
-
-    name: str
-    dtype: str
-    rows: int
-    nulls: int
-    distinct: int
-    sampled: int
-    min_len: int
-    max_len: int
-    mean_len: float
-    digit_share: float  # share of sampled values that are digits only
-    alpha_share: float  # share containing a letter
-    space_share: float  # share containing whitespace
-
-    @property
-    def distinct_ratio(self) -> float:
-        non_null = self.rows - self.nulls
-        return self.distinct / non_null if non_null else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "column": self.name,
-            "dtype": self.dtype,
-            "rows": self.rows,
-            "nulls": self.nulls,
-            "distinct": self.distinct,
-            "distinct_ratio": round(self.distinct_ratio, 4),
-            "sampled": self.sampled,
-            "min_len": self.min_len,
-            "max_len": self.max_len,
-            "mean_len": round(self.mean_len, 2),
-            "digit_share": round(self.digit_share, 3),
-            "alpha_share": round(self.alpha_share, 3),
-            "space_share": round(self.space_share, 3),
-        }
-
-
-#: Columns of at most this many rows are sampled in Python (no Polars call per column): a table of
-#: 10,000 short columns costs what its values cost, not 10,000 times a query's fixed overhead.
-SMALL_COLUMN_ROWS = 4096
-
-
-def profile_column(series: pl.Series, sample_size: int) -> tuple[ColumnProfile, list[str]]:
-    """Profile and a seeded sample of distinct, stripped, non-empty string values."""
-    if series.dtype == pl.String and series.len() <= SMALL_COLUMN_ROWS:
-        return _profile_small(series, sample_size)
-    rows = series.len()
-    nulls = series.null_count()
-    values = series.drop_nulls()
-    if values.dtype != pl.String:
-        values = values.cast(pl.String, strict=False).drop_nulls()
-    values = values.str.strip_chars()
-    values = values.filter(values.str.len_chars() > 0)
-    distinct = values.unique()
-    if series.dtype.is_integer():
-        distinct = _restore_leading_zeros(distinct)
-    n_distinct = distinct.len()
-    sample = distinct.sample(n=sample_size, seed=7) if n_distinct > sample_size else distinct.sort()
-    return _profile(series.name, str(series.dtype), rows, nulls, n_distinct, sample.sort().to_list())
-
-
-def _profile_small(series: pl.Series, sample_size: int) -> tuple[ColumnProfile, list[str]]:
-    raw = series.to_list()
-    present = [v for v in raw if v is not None]
-    distinct = sorted({t for t in (v.strip() for v in present) if t})
-    sample = (
-        sorted(random.Random(7).sample(distinct, sample_size)) if len(distinct) > sample_size else distinct
-    )
-    return _profile(series.name, str(series.dtype), len(raw), len(raw) - len(present), len(distinct), sample)
-
-
-def _profile(
-    name: str, dtype: str, rows: int, nulls: int, n_distinct: int, sample: list[str]
-) -> tuple[ColumnProfile, list[str]]:
-    n = len(sample)
-    lengths = [len(v) for v in sample]
-    profile = ColumnProfile(
-        name=name,
-        dtype=dtype,
-        rows=rows,
-        nulls=nulls,
-        distinct=n_distinct,
-        sampled=n,
-        min_len=min(lengths, default=0),
-        max_len=max(lengths, default=0),
-        mean_len=sum(lengths) / n if n else 0.0,
-        digit_share=sum(v.isdigit() for v in sample) / n if n else 0.0,
-        alpha_share=sum(any(ch.isalpha() for ch in v) for v in sample) / n if n else 0.0,
-        space_share=sum(any(ch.isspace() for ch in v) for v in sample) / n if n else 0.0,
-    )
-    return profile, sample
-
-
-def prefilter_hits(samples: list[list[str]], patterns: list[str]) -> list[dict[str, list[str]]]:
-    """For every column's sample, the values each prefilter pattern matches: all columns and all
-    patterns in one Polars query, then one filter per pattern that matched anything, so the number of
-    queries does not grow with the number of columns."""
-    out: list[dict[str, list[str]]] = [{} for _ in samples]
-    if not patterns or not any(samples):
-        return out
-    frame = pl.DataFrame(
-        {
-            "c": [i for i, vals in enumerate(samples) for _ in vals],
-            "v": [v for vals in samples for v in vals],
-        },
-        schema={"c": pl.UInt32, "v": pl.String},
-    )
-    flags = frame.with_columns(pl.col("v").str.contains(p).alias(f"p{k}") for k, p in enumerate(patterns))
-    counts = flags.select(pl.col(f"p{k}").sum() for k in range(len(patterns))).row(0)
-    cols = flags.get_column("c").to_list()
-    vals = flags.get_column("v").to_list()
-    for k, p in enumerate(patterns):
-        if not counts[k]:
-            continue
-        for c, v, hit in zip(cols, vals, flags.get_column(f"p{k}").to_list(), strict=True):
-            if hit:
-                out[c].setdefault(p, []).append(v)
-    return out
-
-
 def _patterns(ctx: Context) -> list[str]:
     return sorted({d.prefilter for d in ctx.detectors if d.in_columns and d.prefilter is not None})
-
-
-def _restore_leading_zeros(values: pl.Series) -> pl.Series:
-    """Fixed-width codes (postal codes, tax numbers) read as integers lost their leading zeros: when most
-    values have the same width L >= 4 and none is much shorter, pad back to L."""
-    if values.is_empty():
-        return values
-    lengths = values.str.len_chars()
-    width = int(lengths.max() or 0)
-    if width >= 4 and float((lengths == width).mean() or 0.0) >= 0.5 and int(lengths.min() or 0) >= width - 2:
-        return values.str.zfill(width)
-    return values
 
 
 def _region_hints(df: pl.DataFrame, ctx: Context) -> tuple[str, ...]:
@@ -219,16 +87,10 @@ def _country_code(name: str) -> tuple[str, ...]:
 
 
 def _evaluate(
-    det: Detector, hits: dict[str, list[str]], values: list[str], prune: int, check: Callable[[str], bool]
+    det: Detector, hits: tuple[PrefilterHits, int], values: list[str], check: Callable[[str], bool]
 ) -> set[str]:
-    """The sampled values ``det`` validates; empty when the prefilter already shows fewer than ``prune``
-    could match (the Python check then never runs)."""
-    if det.prefilter is not None:
-        candidates = hits.get(det.prefilter, [])
-        if len(candidates) < prune:
-            return set()
-    else:
-        candidates = values
+    """The sampled values ``det`` validates (the caller has checked the prefilter count)."""
+    candidates = values if det.prefilter is None else hits[0].values(hits[1], det.prefilter)
     return {v for v in candidates if check(v)}
 
 
@@ -257,16 +119,16 @@ def classify_column(
     """
     ctx = ctx or build_context(options)
     profile, values = profile_column(series, options.sample_values)
-    hits = prefilter_hits([values], _patterns(ctx))[0]
-    return _classify(series.name, profile, values, hits, file=file, options=options, ctx=ctx, regions=regions,
-                     split=split)  # fmt: skip
+    hits = PrefilterHits([values], _patterns(ctx))
+    return _classify(series.name, profile, values, (hits, 0), file=file, options=options, ctx=ctx,
+                     regions=regions, split=split)  # fmt: skip
 
 
 def _classify(
     name: str,
     profile: ColumnProfile,
     values: list[str],
-    hits: dict[str, list[str]],
+    hits: tuple[PrefilterHits, int],
     *,
     file: str,
     options: PiiOptions,
@@ -281,9 +143,10 @@ def _classify(
     threshold = max(1, int(options.min_match_rate * n + 0.9999))
     prune = max(1, n // 10)
     pooled: dict[str, dict[str, Any]] = {}
-    for det in sorted(ctx.detectors, key=lambda d: -d.specificity):  # strongest evidence claims values first
-        if not det.in_columns:
-            continue
+    table, column = hits
+    for det in ctx.column_detectors:  # strongest evidence claims values first
+        if det.prefilter is not None and table.count(column, det.prefilter) < prune:
+            continue  # the prefilter already shows too few values could match: no Python check runs
         chosen = max(det.types, key=lambda t: (header.get(t, 0.0), -det.types.index(t)))
         if det.weak and header.get(chosen, 0.0) < options.header_min_score:
             # A weak form still counts where strong evidence has already established the type (a wallet
@@ -296,7 +159,7 @@ def _classify(
             if regions and det.name.startswith("phone")
             else det.check
         )
-        matched = _evaluate(det, hits, values, prune, check)
+        matched = _evaluate(det, hits, values, check)
         if not matched:
             continue
         if (
@@ -349,6 +212,8 @@ def _classify(
     named = _header_only(file, name, header, profile, n)
     if named:
         return profile, named
+    if non_personal_field(name):
+        return profile, []  # a rule name or user agent: look-alikes in its prose are not personal data
     if profile.mean_len >= options.free_text_min_len and profile.space_share >= 0.5:
         return profile, _free_text_findings(file, name, values, options)
     return profile, _ner_finding(file, name, values, profile, options)
@@ -366,6 +231,17 @@ def _split_items(values: list[str]) -> pl.Series | None:
     if multi < 0.3 * len(values) or not items or sum(" " in i for i in items) > 0.2 * len(items):
         return None
     return pl.Series(items, dtype=pl.String)
+
+
+def non_personal_field(name: str) -> bool:
+    """Whether a column is a known non-personal log field (``non_personal_fields`` in data/vocab.yaml),
+    by its whole path or its last part (``alert.signature``, ``http.http_user_agent``)."""
+    from ppcti.pii.checks import vocabulary
+    from ppcti.pii.vocabulary import normalise_header
+
+    fields = vocabulary("non_personal_fields")
+    last = re.split(r"[.!/\[\]]+", name.strip("[]."))[-1] if name else name
+    return normalise_header(name) in fields or normalise_header(last) in fields
 
 
 def _with_related(header: dict[str, float]) -> dict[str, float]:
@@ -526,11 +402,15 @@ def _ner_finding(
 def _header_only(
     file: str, column: str, header: dict[str, float], profile: ColumnProfile, n: int
 ) -> list[Finding]:
-    """Names, addresses and places have no value-level test: a clear header over text values suffices."""
+    """Names, addresses and places have no value-level test: a clear header over text values suffices.
+    Closed-vocabulary types (nationality, marital status, gender, language) whose words in a language the
+    vocabularies lack were not recognised count too, when the header names them clearly and the column
+    is categorical: a few short words repeated over many rows."""
     if profile.alpha_share < 0.8:
         return []
+    categorical = profile.distinct <= CATEGORICAL_MAX and profile.mean_len <= 30 and profile.space_share < 0.5
     for t, s in sorted(header.items(), key=lambda ts: -ts[1]):
-        if t in HEADER_ONLY_TYPES and s >= 0.8:
+        if s >= 0.8 and (t in HEADER_ONLY_TYPES or (t in CATEGORICAL_TYPES and categorical and s >= 0.9)):
             return [
                 Finding(
                     file=file,
@@ -558,18 +438,27 @@ def classify_table_with_profiles(
 ) -> tuple[list[Finding], list[ColumnProfile]]:
     ctx = build_context(options)
     regions = _region_hints(df, ctx)
+    schema = df.schema  # built once: df.schema per column would make wide tables quadratic
     names = [
         name
-        for name in df.columns
-        if df.schema[name] != pl.Null and not isinstance(df.schema[name], pl.List | pl.Struct | pl.Array)
+        for name, dtype in schema.items()
+        if dtype != pl.Null and not isinstance(dtype, pl.List | pl.Struct | pl.Array)
     ]
     sampled = [profile_column(df.get_column(name), options.sample_values) for name in names]
-    all_hits = prefilter_hits([values for _, values in sampled], _patterns(ctx))
+    all_hits = PrefilterHits([values for _, values in sampled], _patterns(ctx))
     findings: list[Finding] = []
     profiles: list[ColumnProfile] = []
-    for name, (profile, values), hits in zip(names, sampled, all_hits, strict=True):
+    for i, (name, (profile, values)) in enumerate(zip(names, sampled, strict=True)):
         _, found = _classify(
-            name, profile, values, hits, file=file, options=options, ctx=ctx, regions=regions, split=True
+            name,
+            profile,
+            values,
+            (all_hits, i),
+            file=file,
+            options=options,
+            ctx=ctx,
+            regions=regions,
+            split=True,
         )
         profiles.append(profile)
         findings.extend(found)

@@ -22,6 +22,13 @@ class Context:
 
     vocabulary: Vocabulary
     detectors: tuple[Detector, ...]
+    #: the detectors that run on table columns, strongest evidence first (sorted once, not per column)
+    column_detectors: tuple[Detector, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.column_detectors:
+            ranked = sorted((d for d in self.detectors if d.in_columns), key=lambda d: -d.specificity)
+            self.column_detectors = tuple(ranked)
 
 
 def build_context(options: PiiOptions) -> Context:

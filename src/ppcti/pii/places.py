@@ -31,7 +31,18 @@ NOT_PLACES = frozenset(
      "fax", "ort", "straße", "strasse", "weg", "platz", "kommen", "sehen", "essen", "halle", "rain",
      "nord", "sud", "süd", "ost", "west", "north", "south", "east", "central", "new", "old", "san", "santa"}
 )  # fmt: skip
-_WORD = re.compile(r"[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’.-]*")
+_WORD = re.compile(r"[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’.-]*|\b(?:am|an|der|upon|on|de|del|la|sur|di|im|le)\b")
+#: Lower-case words inside place names ("Frankfurt am Main", "Stratford-upon-Avon", "Aix-en-Provence").
+_CONNECTORS = frozenset({"am", "an", "der", "upon", "on", "de", "del", "la", "sur", "di", "im", "le"})
+#: Named places: capitalised words ending in a word for a landmark or a facility ("Heathrow Airport",
+#: "Brandenburger Tor", "Grand Central Terminal"), or a German compound square/gate ("Schlossplatz").
+LANDMARK = re.compile(
+    r"\b(?:[A-ZÀ-ÖØ-Þ][\w'’-]*\s){1,3}(?:Airport|Station|station|Square|Tower|Terminal|Bridge|Pier|Park|"
+    r"Cathedral|Palace|Castle|Abbey|Harbour|Harbor|Gate|Market|Mall|Stadium|Arena|Hall|Beach|Lake|Island|"
+    r"Mountains?|Valley|County|State|Province|Region|District|Tor|Platz|Flughafen|Bahnhof|Hauptbahnhof|"
+    r"Dom|Schloss|Brücke|Markt|Allee|Charlie)\b"
+    r"|\b[A-ZÄÖÜ][a-zäöüß]+(?:platz|markt|tor|brücke|bahnhof)\b"
+)
 #: US state, Canadian province and Australian state codes written inside an address before the code.
 STATE_IN_ADDRESS = re.compile(
     r"(?<=, )(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|S[CD]"
@@ -71,12 +82,19 @@ def gazetteer_spans(text: str) -> Iterator[tuple[int, int]]:
     places = gazetteer()
     first_names = checks.vocabulary("first_names")
     words = [(m.start(), m.end(), m.group(0).rstrip(".’'")) for m in _WORD.finditer(text)]
+    landmarks = [(m.start(), m.end()) for m in LANDMARK.finditer(text)]
+    yield from landmarks
     i = 0
     while i < len(words):
         taken = 0
+        if words[i][2] in _CONNECTORS or any(a <= words[i][0] < b for a, b in landmarks):
+            i += 1
+            continue
         for n in (4, 3, 2, 1):
             run = words[i : i + n]
             if len(run) < n or any(run[k + 1][0] - run[k][1] != 1 for k in range(n - 1)):
+                continue
+            if run[-1][2] in _CONNECTORS:
                 continue
             phrase = " ".join(w[2] for w in run).lower()
             if phrase not in places:
@@ -92,7 +110,12 @@ def gazetteer_spans(text: str) -> Iterator[tuple[int, int]]:
         yield m.start(), m.end()
 
 
+_ADDRESS_AFTER = re.compile(r",? (?:[A-Z]{2,3}\b|\d{4,5}\b|[A-Z]\d[A-Z]|\d{2}-\d{3}\b)")
+
+
 def _single_word_ok(text: str, start: int, word: str, first_names: frozenset[str]) -> bool:
+    if _ADDRESS_AFTER.match(text, start + len(word)):
+        return True  # "Hamilton, ON L3J 3J2", "Atlanta, GA 30301": a town in an address line
     before = text[max(0, start - 24) : start]
     prev = re.findall(r"[\w']+", before)
     at_sentence_start = not before.strip() or before.rstrip()[-1:] in ".!?:\n" or before.endswith("\n")

@@ -177,9 +177,39 @@ def _presidio_spans(text: str, options: PiiOptions) -> list[Span]:
     for r in engine.analyze(text=text, language=MODEL_LANGUAGE, score_threshold=0.0):
         t = ENTITY_MAP.get(r.entity_type) or (r.entity_type if r.entity_type in known else "")
         if t:
-            name = (r.recognition_metadata or {}).get("recognizer_name", "presidio")
-            out.append(Span(r.start, r.end, t, float(r.score), str(name)))
+            name = str((r.recognition_metadata or {}).get("recognizer_name", "presidio"))
+            start = r.start
+            if name == "SpacyRecognizer":
+                start = _skip_titles(text, r.start, r.end) if t == "PERSON" else start
+                if not _plausible_entity(text[start : r.end]):
+                    continue
+            out.append(Span(start, r.end, t, float(r.score), name))
     return out
+
+
+def _skip_titles(text: str, start: int, end: int) -> int:
+    """The model often takes a title or kinship word into a name ("Daughter Priya", "Prof Ada Lovelace");
+    the name starts after it."""
+    from ppcti.pii.text_rules import TITLE_WORDS
+
+    while True:
+        head = re.match(r"([^\W\d_]+)\.?\s+", text[start:end])
+        if head is None or head.group(1).lower() not in TITLE_WORDS:
+            return start
+        start += head.end()
+
+
+_SALUTATIONS = frozenset({"madam", "sir", "dr", "mr", "mrs", "ms", "dear", "hi", "hello", "team", "prof"})
+
+
+def _plausible_entity(span: str) -> bool:
+    """The model also tags acronyms, codes and salutations as people or places ("BIOS", "Q3", "MX-47K",
+    "Madam"): a name or place has a lower-case letter and no digit."""
+    return (
+        any(ch.islower() for ch in span)
+        and not any(ch.isdigit() for ch in span)
+        and span.strip(" .").lower() not in _SALUTATIONS
+    )
 
 
 #: Score added when a context word of the span's type precedes it (Presidio's default factor).
@@ -292,13 +322,16 @@ def _resolve_overlaps(spans: list[Span]) -> list[Span]:
 
 #: Score of a gazetteer place (below NER and validated patterns, which win overlaps).
 PLACE_SCORE = 0.6
+#: Score of a number phonenumbers' matcher finds valid for a region of the text's language.
+PHONE_MATCHER_SCORE = 0.7
+#: Dates and identifier shapes phonenumbers would also accept as numbers.
+_DATE_OR_ID = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}")
 #: The language of the installed NER model.
 MODEL_LANGUAGE = "en"
-_STOPWORDS = {
-    "en": frozenset(["the", "and", "is", "are", "was", "were", "of", "to", "in", "for", "with", "on", "at", "this", "that", "you", "your", "please", "from", "have"]),
-    "de": frozenset(["der", "die", "das", "und", "ist", "sind", "war", "nicht", "mit", "von", "zu", "im", "für", "auf", "bitte", "ich", "sie", "ein", "eine", "den", "dem"]),
-    "fr": frozenset(["le", "la", "les", "et", "est", "sont", "de", "des", "du", "pour", "avec", "dans", "une", "un", "vous", "nous", "sur", "pas"]),
-}  # fmt: skip
+_EN = "the and is are was were of to in for with on at this that you your please from have"
+_DE = "der die das und ist sind war nicht mit von zu im für auf bitte ich sie ein eine den dem"
+_FR = "le la les et est sont de des du pour avec dans une un vous nous sur pas"
+_STOPWORDS = {"en": frozenset(_EN.split()), "de": frozenset(_DE.split()), "fr": frozenset(_FR.split())}
 
 
 def text_language(text: str, options: PiiOptions) -> str:
@@ -345,6 +378,52 @@ def chunk_bounds(length: int, size: int, overlap: int, text: str | None = None) 
         start = end - overlap
 
 
+_NAME_TOKEN = re.compile(r"[^\W\d_][^\W\d_'’-]+")
+_COORDINATED = re.compile(r"(?: and | und | & | or | oder | et | y | e )([^\W\d_][^\W\d_'’-]+)")
+_COORDINATED_BEFORE = re.compile(r"([^\W\d_][^\W\d_'’-]+)(?: and | und | & | or | oder | et | y | e )$")
+
+
+def _related_names(text: str, spans: list[Span]) -> list[Span]:
+    """More of the names a text has already shown to be names: another mention of a word of a found name
+    ("Ren Tanaka ... Ren"), and a capitalised word coordinated with a found name ("Zsolt und Harpreet").
+    Prose only; linear in the text and the number of names."""
+    from ppcti.pii.text_rules import NOT_NAMES
+
+    people = [s for s in spans if s.type == "PERSON"]
+    if not people:
+        return []
+    taken = [(s.start, s.end) for s in spans]
+
+    def free(a: int, b: int) -> bool:
+        return not any(x < b and a < y for x, y in taken)
+
+    out: list[Span] = []
+    for s in people:
+        after = _COORDINATED.match(text, s.end)
+        if (
+            after
+            and after.group(1)[0].isupper()
+            and after.group(1).lower() not in NOT_NAMES
+            and free(after.start(1), after.end(1))
+        ):
+            out.append(Span(after.start(1), after.end(1), "PERSON", 0.7, "ppcti:name_coordinated"))
+        before = _COORDINATED_BEFORE.search(text[max(0, s.start - 40) : s.start])
+        if before and before.group(1)[0].isupper() and before.group(1).lower() not in NOT_NAMES:
+            a = max(0, s.start - 40) + before.start(1)
+            if free(a, a + len(before.group(1))) and (a == 0 or not text[a - 1].isalnum()):
+                out.append(Span(a, a + len(before.group(1)), "PERSON", 0.7, "ppcti:name_coordinated"))
+    words = {w for s in people for w in _NAME_TOKEN.findall(text[s.start : s.end]) if w[0].isupper()}
+    words = {w for w in words if len(w) >= 3 and w.lower() not in NOT_NAMES}
+    if words:
+        pattern = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b"
+        )
+        for m in pattern.finditer(text):
+            if free(m.start(), m.end()):
+                out.append(Span(m.start(), m.end(), "PERSON", 0.7, "ppcti:name_repeat"))
+    return out
+
+
 def text_spans(text: str, options: PiiOptions) -> list[Span]:
     """All PII spans in ``text`` with offsets into ``text``."""
     mode = resolve_nlp(options.nlp)
@@ -356,8 +435,10 @@ def text_spans(text: str, options: PiiOptions) -> list[Span]:
         mode == "spacy" and looks_like_prose(text) and text_language(text, options) == MODEL_LANGUAGE
     )
     use_places = looks_like_prose(text)
+    language = text_language(text, options)
     if use_places:
         from ppcti.pii.places import gazetteer_spans
+        from ppcti.pii.text_rules import phone_matcher_spans
     spans: set[Span] = set()
     bounds = chunk_bounds(len(text), options.chunk_chars, options.chunk_overlap, text)
     for i, (start, end) in enumerate(bounds):
@@ -367,12 +448,18 @@ def text_spans(text: str, options: PiiOptions) -> list[Span]:
             found.extend(
                 Span(a, b, "LOCATION", PLACE_SCORE, "ppcti:gazetteer") for a, b in gazetteer_spans(chunk)
             )
+            found.extend(
+                Span(a, b, "PHONE_NUMBER", PHONE_MATCHER_SCORE, "ppcti:phone_matcher")
+                for a, b in phone_matcher_spans(chunk, language)
+                if not _DATE_OR_ID.fullmatch(chunk[a:b])
+            )
         found = boost_with_context(chunk, found, options)
         for s in found:
             if (i > 0 and s.start == 0) or (i < len(bounds) - 1 and s.end == len(chunk)):
                 continue  # touches an inner edge: the neighbouring chunk holds the whole span
             spans.add(Span(s.start + start, s.end + start, s.type, s.score, s.recognizer))
-    return _resolve_overlaps(list(spans))
+    kept = _resolve_overlaps(list(spans))
+    return _resolve_overlaps(kept + _related_names(text, kept)) if use_places else kept
 
 
 def analyze_text(text: str, *, file: str, options: PiiOptions) -> list[Finding]:

@@ -65,9 +65,7 @@ _TIME = (
     rf"\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?: ?(?:[ap]\.?m\.?|Uhr|h)(?!\w))?{_ZONE}"
     rf"|\d{{1,2}}\.\d{{2}} ?(?:[ap]\.?m\.?|Uhr|h)(?!\w){_ZONE}"
 )
-TIME_TEXT = (
-    rf"(?<![\w.:/-])(?:{_TIME}|\d{{1,2}} ?(?:[ap]\.?m\.?)(?!\w)|\d{{1,2}} Uhr\b)(?![\w/-]|:\d|\.\d)"
-)
+TIME_TEXT = rf"(?<![\w.:/-])(?:{_TIME}|\d{{1,2}} ?(?:[ap]\.?m\.?)(?!\w)|\d{{1,2}} Uhr\b)(?![\w/-]|:\d|\.\d)"
 #: Weekday used as a date, optionally with its date ("Friday", "Fri 3 May", "Montag, 3. März 2024").
 WEEKDAY_TEXT = (
     rf"\b{_WEEKDAYS}\b(?:,? (?:the )?\d{{1,2}}(?:st|nd|rd|th|\.)? {_MONTH_WORDS}\.?(?: \d{{4}})?"
@@ -174,11 +172,13 @@ _STRONG_CUES = (
     "Liebe", "Lieber", "Tochter", "Sohn", "Mutter", "Vater", "Ehemann", "Ehefrau", "Patientin", "Kundin",
     "Kollegin", "Mme", "Mlle", "Monsieur", "Madame", "Sra", "Dhr", "Mevr", "Pani", "daughter", "son",
     "wife", "husband", "mother", "father", "sister", "brother", "Schwester", "Bruder", "patient",
-    "nurse", "officer", "Regards", "Grüße", "Gruß", "Cheers", "Thanks", "Danke",
+    "nurse", "officer", "Regards", "Grüße", "Gruß", "Cheers", "Thanks", "Danke", "child", "Kind",
 )  # fmt: skip
+#: The cue words in lower case (also stripped from the front of a model's PERSON span).
+TITLE_WORDS = frozenset(w.lower() for w in (*_STRONG_CUES, "child", "kid", "baby", "kind", "enfant"))
 #: Words a name often follows but other capitalised words too ("by Ren", "from Glasgow"): the word must
 #: then be a known first name or surname.
-_WEAK_CUES = ("by", "from", "von", "for", "für", "with", "mit", "cc", "to", "an", "und", "and")
+_WEAK_CUES = ("by", "von", "for", "für", "with", "mit", "cc", "und", "and")
 
 
 def _cues(words: tuple[str, ...]) -> str:
@@ -198,8 +198,12 @@ NAME_IN_CONTEXT = _cues(_WEAK_CUES) + _FULL_NAME
 def name_in_context(value: str) -> bool:
     """A known first name or surname among capitalised words."""
     parts = [p for p in re.split(r"[ -]", value.strip()) if p and p[:1].isupper()]
-    if not parts or any(p.lower() in _NOT_NAMES for p in parts):
+    if not parts or any(p.lower() in NOT_NAMES for p in parts):
         return False
+    from ppcti.pii.places import gazetteer
+
+    if value.strip().lower() in gazetteer():
+        return False  # "to Madrid", "from Jordan": after these weak cues a known place is a place
     first, last = checks.vocabulary("first_names"), checks.vocabulary("last_names")
     return any(p.lower() in first or p.lower() in last for p in parts)
 
@@ -207,15 +211,15 @@ def name_in_context(value: str) -> bool:
 def name_after_title(value: str) -> bool:
     """Any capitalised words after a title or kinship word, unless they are common non-names."""
     parts = [p for p in re.split(r"[ -]", value.strip()) if p and p[:1].isupper()]
-    return bool(parts) and not any(p.lower() in _NOT_NAMES for p in parts) and not value.isupper()
+    return bool(parts) and not any(p.lower() in NOT_NAMES for p in parts) and not value.isupper()
 
 
-_NOT_NAMES = frozenset(
+NOT_NAMES = frozenset(
     {"the", "team", "support", "customer", "service", "admin", "monday", "tuesday", "wednesday", "thursday",
      "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july",
      "august", "september", "october", "november", "december", "street", "road", "avenue", "bank", "hospital",
      "police", "ticket", "order", "invoice", "account", "ihre", "ihr", "bitte", "danke", "sehr", "geehrte",
-     "madam", "sir", "team", "all", "everyone", "kollegen", "damen", "herren", "und", "and", "note", "notiz",
+     "madam", "sir", "all", "everyone", "kollegen", "damen", "herren", "und", "and", "note", "notiz",
      "informed", "informiert", "wird", "is", "was", "hat", "has", "ist"}
 )  # fmt: skip
 
@@ -237,6 +241,26 @@ def de_svnr(value: str) -> bool:
     weights = (2, 1, 2, 5, 7, 1, 2, 1, 2, 1, 2, 1)
     total = sum(sum(divmod(int(d) * w, 10)) for d, w in zip(digits, weights, strict=True))
     return total % 10 == int(v[11])
+
+
+def de_svnr_shape(value: str) -> bool:
+    """The structure without the check digit: area 02-89 and a real birth date (ddmmyy) in the middle,
+    written in the usual groups ("62 311060 G 756"), a shape no other number has."""
+    v = re.sub(r"\s", "", value.upper())
+    if de_svnr(v):
+        return True
+    if not re.fullmatch(r"\d{8}[A-Z]\d{3}", v) or not 2 <= int(v[:2]) <= 89:
+        return False
+    day, month = int(v[2:4]), int(v[4:6])
+    return 1 <= day <= 31 and 1 <= month <= 12 and " " in value
+
+
+def ssn_spaced(value: str) -> bool:
+    return checks.us_ssn(value.strip().replace(" ", "-"))
+
+
+#: US social security numbers written with spaces ("039 32 9358"); weak without a context word.
+SSN_SPACED_TEXT = r"(?<![\d-])\d{3} \d{2} \d{4}(?![\d-])"
 
 
 TEXT_DETECTORS: tuple[Detector, ...] = (
@@ -261,9 +285,39 @@ TEXT_DETECTORS: tuple[Detector, ...] = (
              text_regex=NHS_TEXT, text_score=0.7),
     Detector("de_idnr_text", ("NATIONAL_ID",), checks.stdnum_check("de.idnr"), None, in_columns=False,
              text_regex=STEUER_ID_TEXT, text_score=0.7),
-    Detector("de_svnr_text", ("NATIONAL_ID",), de_svnr, None, in_columns=False, text_regex=DE_SVNR_TEXT,
-             text_score=0.8),
+    Detector("de_svnr_text", ("NATIONAL_ID",), de_svnr_shape, None, in_columns=False,
+             text_regex=DE_SVNR_TEXT, text_score=0.8),
+    Detector("ssn_spaced_text", ("NATIONAL_ID",), ssn_spaced, None, in_columns=False,
+             text_regex=SSN_SPACED_TEXT, text_score=0.4, context=("ssn", "social", "security")),
 )  # fmt: skip
+
+
+#: Phone regions tried by phonenumbers' matcher, per text language.
+PHONE_REGIONS: dict[str, tuple[str, ...]] = {
+    "en": ("US", "GB", "IE", "AU", "CA", "IN", "NG", "KE", "SG", "NZ", "ZA"),
+    "de": ("DE", "AT", "CH", "LU", "LI"),
+    "fr": ("FR", "BE", "CH", "LU", "CA"),
+}
+
+
+def phone_matcher_spans(text: str, language: str) -> list[tuple[int, int]]:
+    """(start, end) of the numbers phonenumbers' ``PhoneNumberMatcher`` finds valid in the regions of the
+    text's language (international numbers in any region); national numbers without a country code need
+    the region, which only the language gives."""
+    import phonenumbers
+
+    out: set[tuple[int, int]] = set()
+    for region in PHONE_REGIONS.get(language, PHONE_REGIONS["en"]):
+        for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+            before = text[m.start - 1] if m.start else " "
+            after = text[m.end] if m.end < len(text) else " "
+            if (
+                sum(ch.isdigit() for ch in m.raw_string) >= 7  # short codes and years are not phone numbers
+                and not (before.isalnum() or before in "-/_.:")  # "CVE-2024-21357", "ORD-2025-60628"
+                and not (after.isalnum() or after in "-/_")
+            ):
+                out.add((m.start, m.end))
+    return sorted(out)
 
 
 def address_detector() -> Detector:
