@@ -94,7 +94,10 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Reject:
-    """An entry that could not be used; written to ``rejects.jsonl`` with its raw text."""
+    """An entry that could not be used; written to ``rejects.jsonl`` with its raw text.
+
+    ``summary.json`` counts rejects by :func:`reason_key` of their reason.
+    """
 
     file: str
     line: int | None
@@ -106,3 +109,11 @@ class Reject:
         return {
             "file": self.file, "line": self.line, "stage": self.stage, "reason": self.reason, "raw": self.raw
         }
+
+
+def reason_key(reason: str) -> str:
+    """The group a reject's reason is counted under in ``summary.json``: reasons that differ only in the
+    line they point to (``duplicate (exact) of fw.log:53``) are one group (``duplicate (exact)``)."""
+    if reason.startswith("duplicate ("):
+        return reason.split(" of ", 1)[0]
+    return reason

@@ -34,7 +34,7 @@ from ppcti.formats import ParseOptions, detect, get
 from ppcti.formats.base import ParsedBatch
 from ppcti.formats.mapping import load_mapping
 from ppcti.ingest import Limits, SourceFile, Upload, open_upload
-from ppcti.model import EVENT_FIELDS, Reject
+from ppcti.model import EVENT_FIELDS, Reject, reason_key
 from ppcti.outdir import check_out, staged_output
 from ppcti.outputs import write_frame
 
@@ -437,7 +437,7 @@ def _write_batch(
     rejects.sort(key=lambda r: -1 if r.line is None else r.line)
     for reject in rejects:
         rejects_out.write(orjson.dumps(reject.to_dict()) + b"\n")
-        summary.rejects_by_reason[_reason_key(reject.reason)] += 1
+        summary.rejects_by_reason[reason_key(reject.reason)] += 1
     stats.events += kept.height
     stats.duplicates += dups.height
     stats.rejects += len(rejects) - dups.height
@@ -445,13 +445,6 @@ def _write_batch(
     stats.notes.update(batch.notes)
     summary.events += kept.height
     summary.rejects += len(rejects)
-
-
-def _reason_key(reason: str) -> str:
-    """Group reasons that differ only in the line they point to."""
-    if reason.startswith("duplicate ("):
-        return reason.split(" of ", 1)[0]
-    return reason
 
 
 def _later_stages(

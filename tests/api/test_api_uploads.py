@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from ppcti.api.app import create_app
 from ppcti.api.jobs import upload_path
+from ppcti.model import reason_key
 from ppcti.store import Database, Job, JobState, Upload
 from ppcti.store.models import Holder
 from webapp_fixtures import Finished, World, add_people, settings_for, wait_done
@@ -116,7 +117,8 @@ def test_the_sample_run_results(finished: Finished) -> None:
     by_reason = c.get(
         f"/api/v1/uploads/{uid}/rejects", params={"reason": reason, "limit": 1000}, headers=h
     ).json()
-    assert by_reason["total"] == count and {r["reason"] for r in by_reason["items"]} == {reason}
+    # summary.json groups reasons that differ only in the line they point to; the filter takes the group
+    assert by_reason["total"] == count and {reason_key(r["reason"]) for r in by_reason["items"]} == {reason}
     pii = c.get(f"/api/v1/uploads/{uid}/pii", headers=h).json()
     raw_pii = json.loads((run / "pii.json").read_text())
     assert sum(r["findings"] for r in pii["rows"]) == len(raw_pii["findings"])

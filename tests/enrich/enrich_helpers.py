@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from ppcti.stix import write_cti
+from ppcti.stix import CtiOptions, write_cti
 
 #: Public addresses on no warninglist (checked by the ``warninglists`` fixture).
 PUBLIC = ["5.188.62.214", "45.155.205.233", "91.240.118.172", "193.32.162.79", "80.94.95.115", "62.60.131.42"]
@@ -55,7 +55,9 @@ def make_run(root: Path, ips: list[str], senders: list[str]) -> Path:
     events = [_event(i, src=ip) for i, ip in enumerate(ips)]
     events += [_event(len(ips) + i, sender=s) for i, s in enumerate(senders)]
     (run / "events.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
-    write_cti(run / "events.jsonl", run / "cti")
+    # shared with --share-private, so that the aggregate holds every kind of address: the enrichment's
+    # own filter must keep the non-public ones from being sent whatever the aggregate holds
+    write_cti(run / "events.jsonl", run / "cti", options=CtiOptions(share_private=True))
     infrastructure = {
         "holders": {
             "acme": {

@@ -129,7 +129,10 @@ def test_run_has_an_enrich_stage_when_a_key_is_set(fake: FakeServices, tmp_path:
     assert all(bogon_range(v) is None for v in sent)
     summary = orjson.loads((out / "summary.json").read_bytes())
     enrich = summary["stages"]["enrich"]
-    assert enrich["indicators"]["excluded"] == {"documentation": 1, "private": 2, "warninglist": 1}
+    # the CTI stage already keeps the private and documentation sources to the holder: only the
+    # warninglisted public one reaches the enrichment's own filter
+    assert enrich["indicators"]["excluded"] == {"warninglist": 1}
+    assert summary["stages"]["cti"]["withheld"]
     assert validate_string((out / "cti" / "aggregate.json").read_text(), STRICT).is_valid
     assert b'"type":"opinion"' in (out / "cti" / "aggregate.json").read_bytes()
     report = (out / "report.html").read_text()

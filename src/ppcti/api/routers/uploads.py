@@ -22,6 +22,7 @@ from ppcti.api.results import DOWNLOADS, JSON_OBJECT, JSONBytes, file_json, page
 from ppcti.api.routers.common import RunDir, UploadId
 from ppcti.api.schemas import JobOut, Page, UploadOut
 from ppcti.errors import ConfigError, PpctiError
+from ppcti.model import reason_key
 from ppcti.store import Job, JobState, Upload
 
 router = APIRouter(tags=["uploads"])
@@ -267,11 +268,16 @@ def get_rejects(
     run_dir: RunDir,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    reason: Annotated[str | None, Query(max_length=200, description="Only rejects with this reason")] = None,
+    reason: Annotated[
+        str | None,
+        Query(max_length=200, description="Only rejects with this reason, or of this group of summary.json"),
+    ] = None,
     file: Annotated[str | None, Query(max_length=300, description="Only rejects of this file")] = None,
 ) -> Page:
     def keep(r: dict[str, Any]) -> bool:
-        return (reason is None or r.get("reason") == reason) and (file is None or r.get("file") == file)
+        text = str(r.get("reason", ""))
+        wanted = reason is None or text == reason or reason_key(text) == reason
+        return wanted and (file is None or r.get("file") == file)
 
     return Page(**page_jsonl(run_dir, "rejects.jsonl", offset=offset, limit=limit, keep=keep))
 
