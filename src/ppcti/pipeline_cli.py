@@ -132,13 +132,13 @@ def run(
     """Turn security logs into normalised events, PII findings, STIX 2.1 CTI and an analyst report."""
     del config  # applied by its callback, as defaults of the other options
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     from ppcti.clean.minimise import load_profile
     from ppcti.clean.timestamps import TimeContext
     from ppcti.enrich.cli import settings_for_run
     from ppcti.errors import ConfigError
     from ppcti.pipeline import RunOptions, run_pipeline
+    from ppcti.progress import stage_bars
 
     try:
         given_date = date.fromisoformat(day) if day else None
@@ -161,22 +161,7 @@ def run(
         enrich=settings_for_run(enrich_config),
     )
     console = Console(stderr=True, quiet=quiet)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=quiet,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total or None)
-            bar.update(tasks[stage], completed=done, total=total or None)
-
+    with stage_bars(console, quiet=quiet) as progress:
         summary = run_pipeline(inputs, options, progress=progress)
     if not quiet:
         _print_summary(console, summary, out)

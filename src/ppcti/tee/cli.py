@@ -115,8 +115,8 @@ def submit_cmd(
 ) -> None:
     """Verify the service's enclave, then upload, wait, and collect the results and a signed receipt."""
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+    from ppcti.progress import stage_bars
     from ppcti.tee.client import submit
     from ppcti.tee.policy import load_policy
 
@@ -136,22 +136,7 @@ def submit_cmd(
         if v is not None
     }
     console = Console(stderr=True, quiet=quiet)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=quiet,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total or None)
-            bar.update(tasks[stage], completed=done, total=total or None)
-
+    with stage_bars(console, quiet=quiet) as progress:
         result = submit(
             upload,
             holder=holder,
