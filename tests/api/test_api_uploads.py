@@ -110,7 +110,7 @@ def test_the_sample_run_results(finished: Finished) -> None:
     summary = json.loads((run / "summary.json").read_text())
     assert c.get(f"/api/v1/uploads/{uid}/summary", headers=h).json() == summary
     assert finished.upload["job"]["results"]["events"] == summary["events"] > 0
-    assert set(finished.upload["capabilities"]) == {"pii", "cti", "analysis", "report"}
+    assert set(finished.upload["capabilities"]) == {"pii", "cti", "analysis", "attacks", "report"}
     rejects = c.get(f"/api/v1/uploads/{uid}/rejects", params={"limit": 7, "offset": 2}, headers=h).json()
     assert rejects["total"] == summary["rejects"] and len(rejects["items"]) == 7
     reason, count = next(iter(summary["rejects_by_reason"].items()))
@@ -138,9 +138,21 @@ def test_the_sample_run_results(finished: Finished) -> None:
     assert all(e["source"] in ids and e["target"] in ids for e in kg["edges"])
     insights = c.get(f"/api/v1/uploads/{uid}/insights", headers=h).json()
     assert insights == json.loads((run / "insights.json").read_text())
+    attacks = c.get(f"/api/v1/uploads/{uid}/attacks", headers=h).json()
+    assert attacks == json.loads((run / "insights.json").read_text())["attacks"] and attacks["counts"]
+    lines = [json.loads(x) for x in (run / "attacks.jsonl").read_text().splitlines()]
+    entries = c.get(f"/api/v1/uploads/{uid}/attacks/entries", params={"limit": 1000}, headers=h).json()
+    assert entries["total"] == len(lines) > 0 and entries["items"] == lines[:1000]
+    wanted = lines[0]["attack"]["class"]
+    one = c.get(f"/api/v1/uploads/{uid}/attacks/entries", params={"class": wanted}, headers=h).json()
+    assert one["total"] == sum(1 for x in lines if x["attack"]["class"] == wanted)
+    assert {x["attack"]["class"] for x in one["items"]} == {wanted}
+    attack_stix = c.get(f"/api/v1/uploads/{uid}/attacks/stix", headers=h)
+    assert attack_stix.headers["content-type"].startswith("application/stix+json")
+    assert attack_stix.json() == json.loads((run / "cti" / "attacks.json").read_text())
     report = c.get(f"/api/v1/uploads/{uid}/report", headers=h)
     assert report.headers["content-security-policy"].startswith("sandbox allow-scripts;")
-    for name in ("events.jsonl", "rejects.jsonl", "kg.ttl", "stix-bundles.jsonl"):
+    for name in ("events.jsonl", "rejects.jsonl", "kg.ttl", "stix-bundles.jsonl", "attacks.jsonl"):
         r = c.get(f"/api/v1/uploads/{uid}/downloads/{name}", headers=h)
         assert r.status_code == 200 and r.content
     assert c.get(f"/api/v1/uploads/{uid}/downloads/..%2Fsummary.json", headers=h).status_code in (404, 422)

@@ -23,6 +23,7 @@ CAPABILITY_MODULES: tuple[str, ...] = (
     "ppcti.api.routers.pii",
     "ppcti.api.routers.cti",
     "ppcti.api.routers.analysis",
+    "ppcti.api.routers.attacks",
     "ppcti.api.routers.report",
 )
 

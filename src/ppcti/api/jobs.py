@@ -47,6 +47,8 @@ RESULT_FILES = (
     "insights.json",
     "infrastructure.json",
     "report.html",
+    "attacks.jsonl",
+    "cti/attacks.json",
 )
 #: Upload options a job may set, with the pipeline option each maps to.
 JOB_OPTIONS = ("format", "timezone", "year", "date", "date_order", "tlp", "nlp", "skip")

@@ -26,6 +26,7 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
     "stix-bundles.jsonl": ("cti/bundles.jsonl", "application/x-ndjson"),
     "stix-aggregate.json": ("cti/aggregate.json", "application/stix+json;version=2.1"),
     "insights.json": ("insights.json", "application/json"),
+    "attacks.jsonl": ("attacks.jsonl", "application/x-ndjson"),
 }
 assert all(path in RESULT_FILES for path, _ in DOWNLOADS.values())
 
