@@ -110,7 +110,8 @@ def test_the_sample_run_results(finished: Finished) -> None:
     summary = json.loads((run / "summary.json").read_text())
     assert c.get(f"/api/v1/uploads/{uid}/summary", headers=h).json() == summary
     assert finished.upload["job"]["results"]["events"] == summary["events"] > 0
-    assert set(finished.upload["capabilities"]) == {"pii", "cti", "analysis", "attacks", "report"}
+    expected = {"pii", "cti", "analysis", "attacks", "assessment", "report"}
+    assert set(finished.upload["capabilities"]) == expected
     rejects = c.get(f"/api/v1/uploads/{uid}/rejects", params={"limit": 7, "offset": 2}, headers=h).json()
     assert rejects["total"] == summary["rejects"] and len(rejects["items"]) == 7
     reason, count = next(iter(summary["rejects_by_reason"].items()))
@@ -150,6 +151,19 @@ def test_the_sample_run_results(finished: Finished) -> None:
     attack_stix = c.get(f"/api/v1/uploads/{uid}/attacks/stix", headers=h)
     assert attack_stix.headers["content-type"].startswith("application/stix+json")
     assert attack_stix.json() == json.loads((run / "cti" / "attacks.json").read_text())
+    default = c.get(f"/api/v1/uploads/{uid}/assessment", headers=h).json()  # made on first read
+    assert default["profile"]["source"] == "defaults"
+    assert default["recommendation"]["top"] == "fhe-correlation"
+    bad = c.post(f"/api/v1/uploads/{uid}/assessment", json={"profile": "priorities: {trust: 12}"}, headers=h)
+    assert bad.status_code == 400 and "priorities.trust" in bad.json()["detail"]
+    made = c.post(
+        f"/api/v1/uploads/{uid}/assessment", json={"profile": "constraints: {tee_hardware: true}"}, headers=h
+    )
+    assert made.status_code == 200, made.text
+    doc = made.json()
+    assert doc["schema"] == "ppcti-assessment/1" and doc["run"]["run_id"] == summary["run_id"]
+    assert doc["recommendation"]["top"] and "tee-processing" not in doc["recommendation"]["excluded"]
+    assert c.get(f"/api/v1/uploads/{uid}/assessment", headers=h).json() == doc
     report = c.get(f"/api/v1/uploads/{uid}/report", headers=h)
     assert report.headers["content-security-policy"].startswith("sandbox allow-scripts;")
     for name in ("events.jsonl", "rejects.jsonl", "kg.ttl", "stix-bundles.jsonl", "attacks.jsonl"):

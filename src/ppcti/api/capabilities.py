@@ -24,6 +24,7 @@ CAPABILITY_MODULES: tuple[str, ...] = (
     "ppcti.api.routers.cti",
     "ppcti.api.routers.analysis",
     "ppcti.api.routers.attacks",
+    "ppcti.api.routers.assessment",
     "ppcti.api.routers.report",
 )
 

@@ -49,6 +49,7 @@ RESULT_FILES = (
     "report.html",
     "attacks.jsonl",
     "cti/attacks.json",
+    "assessment.json",
 )
 #: Upload options a job may set, with the pipeline option each maps to.
 JOB_OPTIONS = ("format", "timezone", "year", "date", "date_order", "tlp", "nlp", "skip")
