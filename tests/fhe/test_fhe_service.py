@@ -11,11 +11,13 @@ from typing import Any
 
 import orjson
 import pytest
-from fhe_helpers import child_env, plain_membership, ppcti_command, start_service
+from fhe_helpers import plain_membership
 
 from ppcti.errors import FHEError
 from ppcti.fhe import correlate, encrypt_blacklist, encrypt_cti, keygen
 from ppcti.fhe.remote import lookup, request_correlation
+from ppcti_process import child_env, ppcti_command
+from ppcti_process import start_fhe_service as start_service
 
 BLACKLIST = ["203.0.113.0/24 ; SBL1", "198.51.100.7", "phish@evil.example", "2001:db8::/32"]
 QUERIES = [

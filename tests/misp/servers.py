@@ -9,7 +9,6 @@ Without them the tests skip, unless ``PPCTI_REQUIRE_SERVERS=1`` (CI) makes that 
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import socket
 import subprocess
@@ -22,6 +21,8 @@ from typing import Any
 
 import orjson
 import pytest
+
+from ppcti_process import child_env, ppcti_command, start_fhe_service  # noqa: F401 (used by tests)
 
 ROOT = Path(__file__).parents[2]
 
@@ -69,18 +70,6 @@ def stop(proc: subprocess.Popen[Any]) -> str:
     return "".join(text)
 
 
-def ppcti_command(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from ppcti.cli import main; main()", *args]
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    src = str(ROOT / "src")
-    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.update(extra)
-    return env
-
-
 def ppcti_wrapper(folder: Path) -> Path:
     """An executable ``ppcti`` that runs this source tree (what a deployment's console script does)."""
     path = folder / "ppcti"
@@ -88,24 +77,6 @@ def ppcti_wrapper(folder: Path) -> Path:
     path.write_text(f"#!/bin/sh\nPYTHONPATH='{ROOT / 'src'}' exec '{sys.executable}' -c '{run}' \"$@\"\n")
     path.chmod(0o755)
     return path
-
-
-def start_fhe_service(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        ppcti_command("fhe", "serve", *args, "--listen", "127.0.0.1:0"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env or child_env(),
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    found = re.search(r"on (https?://127\.0\.0\.1:\d+)", line)
-    if found is None:
-        proc.kill()
-        _out, err = proc.communicate(timeout=30)
-        raise AssertionError(f"service did not start: {line!r} {err[-2000:]!r}")
-    return proc, found.group(1)
 
 
 COLLECTION = "4f0e1b9a-6c1d-4d8e-9a2b-3c4d5e6f7a8b"
