@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ppcti.store import Database
+from ppcti_process import child_env, ppcti_command
 from webapp_fixtures import PASSWORD, ROOT, SAMPLE, add_people, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -34,11 +34,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     add_people(db)
     db.dispose()
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    command = [
-        sys.executable,
-        "-c",
-        "from ppcti.cli import main; main()",
+    env = child_env()
+    command = ppcti_command(
         "serve",
         "--db",
         db_url,
@@ -50,7 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         "regex",
         "--workers",
         "1",
-    ]
+    )
     log = (tmp / "server.log").open("wb")
     proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

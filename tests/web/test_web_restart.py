@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -15,17 +14,15 @@ import httpx
 import pytest
 
 from ppcti.store import Database
-from webapp_fixtures import PASSWORD, ROOT, SAMPLE, add_people, free_port
+from ppcti_process import child_env, ppcti_command
+from webapp_fixtures import PASSWORD, SAMPLE, add_people, free_port
 
 pytestmark = pytest.mark.slow
 
 
 def _start(db_url: str, data: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    command = [
-        sys.executable,
-        "-c",
-        "from ppcti.cli import main; main()",
+    env = child_env()
+    command = ppcti_command(
         "serve",
         "--db",
         db_url,
@@ -37,7 +34,7 @@ def _start(db_url: str, data: Path, port: int, log: Path) -> subprocess.Popen[by
         "regex",
         "--workers",
         "1",
-    ]
+    )
     with log.open("ab") as out:  # the child keeps its own descriptor
         proc = subprocess.Popen(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
