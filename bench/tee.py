@@ -40,6 +40,10 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the test suite's way of starting the service, shared
+
+from ppcti_process import start_tee_service  # noqa: E402
+
 CLI = [sys.executable, "-c", "from ppcti.cli import main; main()"]
 #: Entries per format per uncompressed megabyte of the sample set (measured: 6.6 MB for 8,500 rows).
 ROWS_PER_MB = 1290
@@ -80,32 +84,6 @@ def warm_baseline(upload: Path, out: Path, public: Path, nlp: str) -> tuple[floa
     return wall, usage.ru_utime + usage.ru_stime - cpu0
 
 
-def start_service(state: Path) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [
-            *CLI,
-            "tee",
-            "serve",
-            "--backend",
-            "simulation",
-            "--insecure-simulation",
-            "--listen",
-            "127.0.0.1:0",
-            "--state",
-            str(state),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=_env(),
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if " on https://" in line:
-            return process, line.split(" on ", 1)[1].split(" ", 1)[0]
-    raise SystemExit("the service did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=100.0, help="uncompressed upload size in MB")
@@ -133,7 +111,7 @@ def main() -> None:
         env=_env(),
         stdout=subprocess.DEVNULL,
     )
-    service, url = start_service(work / "state")
+    service, url, _ = start_tee_service(work / "state", env=_env())
     run_times, submit_times, fhe_times, warm_times = [], [], [], []
     warm_baseline(upload, work / "warm-out", work / "keys/public.key", args.nlp)  # warm-up, not counted
     submit_args = [

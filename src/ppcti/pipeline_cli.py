@@ -133,6 +133,7 @@ def run(
     del config  # applied by its callback, as defaults of the other options
     from rich.console import Console
 
+    from ppcti.bus.settings import BusSettings
     from ppcti.clean.minimise import load_profile
     from ppcti.clean.timestamps import TimeContext
     from ppcti.enrich.cli import settings_for_run
@@ -154,7 +155,7 @@ def run(
         tlp=tlp,
         nlp=nlp,
         pii_rules=pii_rules,
-        kafka=kafka,
+        kafka=BusSettings.from_env(bootstrap=kafka) if kafka else None,
         kafka_events=kafka_events,
         json_mappings=tuple(json_mapping),
         share_private=share_private,

@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from ppcti.bus.settings import BusSettings
 from ppcti.clean.timestamps import TimeContext
 from ppcti.pipeline import RunOptions, run_pipeline
 
@@ -16,11 +17,8 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "sample-upload.zip"
 
 
 @pytest.mark.kafka
-def test_run_publishes_every_result_keyed_by_run(
-    tmp_path: Path, kafka_bootstrap: str, read_topics, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_run_publishes_every_result_keyed_by_run(tmp_path: Path, kafka_bootstrap: str, read_topics) -> None:
     prefix = f"test-{uuid.uuid4().hex[:12]}."
-    monkeypatch.setenv("PPCTI_KAFKA_TOPIC_PREFIX", prefix)
     out = tmp_path / "run"
     summary = run_pipeline(
         SAMPLES,
@@ -30,7 +28,7 @@ def test_run_publishes_every_result_keyed_by_run(
             time=TimeContext(year=2023, date=date(2023, 3, 7)),
             skip=frozenset({"report"}),
             nlp="regex",
-            kafka=kafka_bootstrap,
+            kafka=BusSettings(bootstrap=kafka_bootstrap, topic_prefix=prefix),
             kafka_events=True,
         ),
     )

@@ -30,12 +30,12 @@ from ppcti import pipeline
 
 marker = pathlib.Path(sys.argv[1])
 
-def waiting(upload, options, summary):
-    marker.write_text(str(options.out))
+def waiting(ctx):
+    marker.write_text(str(ctx.out))
     time.sleep(120)
     return {}
 
-pipeline._STAGES["report"] = waiting
+pipeline.STAGES["report"] = waiting
 sys.argv = ["ppcti", *sys.argv[2:]]
 from ppcti.cli import main
 main()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -18,34 +16,7 @@ from typer.testing import CliRunner
 from ppcti.cli import app
 from ppcti.tee.client import AttestedConnection
 from ppcti.tee.policy import Policy, load_policy
-
-SRC = str(Path(__file__).parents[2] / "src")
-
-
-def ppcti(*args: str, tmp: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": SRC, "TMPDIR": str(tmp), "COLUMNS": "300"}
-    return subprocess.Popen(
-        [sys.executable, "-c", "from ppcti.cli import main; main()", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-
-
-def wait_for_banner(process: subprocess.Popen[str]) -> tuple[str, list[str]]:
-    seen: list[str] = []
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if "ppcti tee (simulation) on https://" in line:
-            return line.split(" on ", 1)[1].split(" ", 1)[0], seen
-    stop(process, signal.SIGKILL)
-    raise AssertionError("the service did not start: " + "".join(seen))
+from ppcti_process import child_env, start_tee_service
 
 
 def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> None:
@@ -78,38 +49,15 @@ def test_kill_9_mid_upload_then_restart_shreds_the_orphan(tmp_path: Path, sim_po
     state, tmp = tmp_path / "state", tmp_path / "tmp"
     tmp.mkdir()
     marker = f"CRASH{uuid.uuid4().hex[:12]}"
-    server = ppcti(
-        "tee",
-        "serve",
-        "--backend",
-        "simulation",
-        "--insecure-simulation",
-        "--listen",
-        "127.0.0.1:0",
-        "--state",
-        str(state),
-        tmp=tmp,
-    )
+    env = child_env(TMPDIR=str(tmp), COLUMNS="300")
+    server, url, _ = start_tee_service(state, env=env)
     try:
-        url, _ = wait_for_banner(server)
         session, sealed = _upload_half(url, state, marker, sim_policy)
     finally:
         stop(server, signal.SIGKILL)
     assert sealed.exists()  # the crash left the session behind
-    again = ppcti(
-        "tee",
-        "serve",
-        "--backend",
-        "simulation",
-        "--insecure-simulation",
-        "--listen",
-        "127.0.0.1:0",
-        "--state",
-        str(state),
-        tmp=tmp,
-    )
+    again, _, lines = start_tee_service(state, env=env)
     try:
-        _, lines = wait_for_banner(again)
         text = "".join(lines)
         assert f"orphaned session {session}" in text and "shredd" in text
         assert list((state / "sessions").iterdir()) == []

@@ -69,44 +69,42 @@ def test_client_sends_nothing_before_verification(service: ServiceHandle, produc
     assert service.server.bytes_received > 0
 
 
-def test_evidence_replayed_under_another_key_fails(tmp_path, sim_policy: Policy) -> None:
-    backend = SimulationBackend(tmp_path)
-    genuine = issue_certificate(backend, new_key())
-    thief = new_key()
-    name = x509.Name.from_rfc4514_string("CN=ppcti-tee (simulation)")
-    copied = genuine.extensions.get_extension_for_oid(EVIDENCE_OID).value
-    forged = (
+def _signed(
+    key, like: x509.Certificate, extension: x509.ExtensionType | None = None, subject: str | None = None
+) -> x509.Certificate:
+    """A certificate for ``key`` shaped like ``like`` (names, validity, serial), carrying ``extension``."""
+    name = x509.Name.from_rfc4514_string(subject) if subject else like.subject
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
-        .public_key(thief.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(genuine.not_valid_before_utc)
-        .not_valid_after(genuine.not_valid_after_utc)
-        .add_extension(copied, critical=False)
-        .sign(thief, hashes.SHA256())
+        .public_key(key.public_key())
+        .serial_number(like.serial_number)
+        .not_valid_before(like.not_valid_before_utc)
+        .not_valid_after(like.not_valid_after_utc)
     )
-    server = CertificateServer(forged, thief)
+    if extension is not None:
+        builder = builder.add_extension(extension, critical=False)
+    return builder.sign(key, hashes.SHA256())
+
+
+def _served_refusals(certificate: x509.Certificate, key, policy: Policy) -> tuple[list[str], int]:
+    """What a client says when a service presents ``certificate``, and the bytes that service received."""
+    server = CertificateServer(certificate, key)
     try:
-        reasons = refused(server.url, sim_policy)
+        return refused(server.url, policy), server.received
     finally:
         server.close()
+
+
+def test_evidence_replayed_under_another_key_fails(tmp_path, sim_policy: Policy) -> None:
+    genuine = issue_certificate(SimulationBackend(tmp_path), new_key())
+    thief = new_key()
+    copied = genuine.extensions.get_extension_for_oid(EVIDENCE_OID).value
+    forged = _signed(thief, genuine, copied, subject="CN=ppcti-tee (simulation)")
+    reasons, received = _served_refusals(forged, thief, sim_policy)
     assert any("not made for this TLS key" in r for r in reasons)
-    assert server.received == 0
-
-
-def _reissue(certificate: x509.Certificate, key, extension_value: bytes) -> x509.Certificate:
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(certificate.subject)
-        .issuer_name(certificate.issuer)
-        .public_key(key.public_key())
-        .serial_number(certificate.serial_number)
-        .not_valid_before(certificate.not_valid_before_utc)
-        .not_valid_after(certificate.not_valid_after_utc)
-        .add_extension(x509.UnrecognizedExtension(EVIDENCE_OID, extension_value), critical=False)
-    )
-    return builder.sign(key, hashes.SHA256())
+    assert received == 0
 
 
 def test_tampered_extension_fails_even_when_re_signed(tmp_path, sim_policy: Policy) -> None:
@@ -114,12 +112,9 @@ def test_tampered_extension_fails_even_when_re_signed(tmp_path, sim_policy: Poli
     genuine = issue_certificate(SimulationBackend(tmp_path), key)
     envelope = certificate_envelope(genuine)
     claims = {**envelope.claims, "issued_at": envelope.claims["issued_at"] + 3600}  # a younger claim
-    tampered = _reissue(genuine, key, Envelope(claims=claims, evidence=envelope.evidence).to_json())
-    server = CertificateServer(tampered, key)
-    try:
-        reasons = refused(server.url, sim_policy)
-    finally:
-        server.close()
+    value = Envelope(claims=claims, evidence=envelope.evidence).to_json()
+    tampered = _signed(key, genuine, x509.UnrecognizedExtension(EVIDENCE_OID, value))
+    reasons, _ = _served_refusals(tampered, key, sim_policy)
     assert any("report data differs" in r for r in reasons)
 
 
@@ -143,33 +138,14 @@ def test_expired_evidence_fails(tmp_path, sim_policy: Policy) -> None:
     old = issue_certificate(
         SimulationBackend(tmp_path), key, now=time.time() - 2 * 86400, lifetime=timedelta(days=7)
     )
-    server = CertificateServer(old, key)
-    try:
-        reasons = refused(server.url, sim_policy)
-    finally:
-        server.close()
+    reasons, received = _served_refusals(old, key, sim_policy)
     assert any("s old; the policy allows 86400 s" in r for r in reasons)
-    assert server.received == 0
+    assert received == 0
 
 
 def test_certificate_without_evidence_fails(tmp_path, sim_policy: Policy) -> None:
     key = new_key()
-    name = x509.Name.from_rfc4514_string("CN=plain")
-    from datetime import UTC, datetime
-
-    plain = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(datetime.now(UTC) - timedelta(hours=1))
-        .not_valid_after(datetime.now(UTC) + timedelta(hours=1))
-        .sign(key, hashes.SHA256())
-    )
-    server = CertificateServer(plain, key)
-    try:
-        reasons = refused(server.url, sim_policy)
-    finally:
-        server.close()
+    genuine = issue_certificate(SimulationBackend(tmp_path), key)
+    plain = _signed(key, genuine, subject="CN=plain")
+    reasons, _ = _served_refusals(plain, key, sim_policy)
     assert reasons == ["the certificate carries no evidence extension"]

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from ppcti import __version__
 from ppcti.api.capabilities import Capability, load_capabilities
-from ppcti.api.jobs import WorkerPool
+from ppcti.api.jobs import JobQueue, WorkerPool
 from ppcti.api.middleware import BodyLimit, SecurityHeaders
 from ppcti.api.routers import auth, uploads
 from ppcti.api.schemas import CapabilityOut
@@ -40,20 +40,26 @@ ids answer 404."""
 class AppState:
     settings: ServerSettings
     db: Database
-    pool: WorkerPool
+    pool: JobQueue
     limiter: RateLimiter
     capabilities: list[Capability] = field(default_factory=list)
 
 
 def create_app(settings: ServerSettings, *, start_workers: bool = True) -> FastAPI:
     db = Database(settings.db_url)
-    pool = WorkerPool(
-        db,
-        settings.data_dir,
-        workers=settings.workers,
-        kind=settings.worker_kind,
-        defaults=dict(settings.job_defaults),
-    )
+    pool: JobQueue
+    if settings.kafka is not None:
+        from ppcti.api.jobbus import KafkaJobQueue
+
+        pool = KafkaJobQueue(db, settings.kafka)
+    else:
+        pool = WorkerPool(
+            db,
+            settings.data_dir,
+            workers=settings.workers,
+            kind=settings.worker_kind,
+            defaults=dict(settings.job_defaults),
+        )
     state = AppState(
         settings=settings,
         db=db,

@@ -1,4 +1,5 @@
-"""``ppcti serve`` (the web application and API) and ``ppcti user add`` (accounts, e.g. the first admin).
+"""``ppcti serve`` (the web application and API), ``ppcti worker jobs`` (its jobs over Kafka) and
+``ppcti user add`` (accounts, e.g. the first admin).
 
 Settings come from flags or the environment (``PPCTI_DB``, ``PPCTI_DATA``, ``PPCTI_PASSWORD``); passwords
 are never flags.
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import typer
 
-from ppcti.api.settings import DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_WORKERS
+from ppcti.api.settings import DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_WORKERS, LEASE_SECONDS
+from ppcti.bus.cli import bus_settings, worker_app
 
 DEFAULT_DATA = Path("ppcti-data")
 
@@ -21,6 +23,7 @@ user_app = typer.Typer(help="Manage web accounts.", no_args_is_help=True)
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.add_typer(user_app, name="user")
+    worker_app.command("jobs")(worker_jobs)
 
 
 def _default_db(data: Path) -> str:
@@ -66,6 +69,12 @@ def serve(
     proxy_headers: bool = typer.Option(
         False, "--proxy-headers", help="Trust X-Forwarded-* from 127.0.0.1 (behind a reverse proxy)."
     ),
+    kafka: str | None = typer.Option(
+        None,
+        "--kafka",
+        help="Kafka bootstrap servers: hand jobs to `ppcti worker jobs` processes instead of running them "
+        "here (other PPCTI_KAFKA_* settings from the environment).",
+    ),
 ) -> None:
     """Serve the web application and the API (FastAPI on uvicorn)."""
     _extra_missing()
@@ -86,6 +95,7 @@ def serve(
         max_upload_bytes=max_upload,
         secure_cookies=secure,
         job_defaults=(("nlp", nlp),),
+        kafka=bus_settings(kafka) if kafka else None,
     )
     app = create_app(settings)
     if openapi is not None:
@@ -103,6 +113,55 @@ def serve(
         log_level="info",
         server_header=False,
     )
+
+
+def worker_jobs(
+    db: str | None = typer.Option(
+        None, "--db", envvar="PPCTI_DB", help="The server's database URL (default: SQLite in --data)."
+    ),
+    data: Path = typer.Option(
+        DEFAULT_DATA, "--data", envvar="PPCTI_DATA", help="The server's folder of uploads and results."
+    ),
+    bootstrap: str | None = typer.Option(
+        None, "--bootstrap", "-b", help="Kafka bootstrap address (default: $PPCTI_KAFKA_BOOTSTRAP)."
+    ),
+    group: str = typer.Option("ppcti-jobs", "--group", "-g", help="Consumer group id."),
+    nlp: str = typer.Option("auto", "--nlp", help="Default PII free-text engine: auto, spacy, regex."),
+    lease: float = typer.Option(
+        LEASE_SECONDS,
+        "--lease-seconds",
+        min=1.0,
+        help="How long a claim on a job holds without renewal; another runner takes over a job whose "
+        "runner stopped renewing for this long.",
+    ),
+    max_messages: int | None = typer.Option(None, "--max-messages", min=1, help="Stop after this many jobs."),
+    idle_timeout: float | None = typer.Option(
+        None, "--idle-timeout", min=0.1, help="Stop after this many seconds without a job."
+    ),
+) -> None:
+    """Run the web server's jobs handed over Kafka (`ppcti serve --kafka`); start one per core."""
+    _extra_missing()
+    from rich.console import Console
+
+    from ppcti.api.jobbus import job_runner
+
+    settings = bus_settings(bootstrap)
+    runner = job_runner(
+        settings,
+        db_url=db or _default_db(data),
+        data_dir=data.resolve(),
+        defaults={"nlp": nlp},
+        group=group,
+        lease=lease,
+        max_messages=max_messages,
+        idle_timeout_s=idle_timeout,
+    )
+    runner.install_signal_handlers()
+    console = Console(stderr=True)
+    topic = settings.topic("jobs")
+    console.print(f"job runner in group {group} consuming {topic}", highlight=False, markup=False)
+    stats = runner.run()
+    console.print(f"jobs taken {stats.consumed}, refused {stats.rejected}", highlight=False)
 
 
 @user_app.command("add")

@@ -14,16 +14,22 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import shutil
+import socket
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
+from ppcti.api.settings import LEASE_SECONDS
 from ppcti.errors import ConfigError, PpctiError
 from ppcti.pipeline import RunOptions, run_pipeline
 from ppcti.store import Database, Job, JobState, Upload
@@ -121,17 +127,112 @@ def results_index(run_dir: Path) -> dict[str, Any]:
     return index
 
 
-def execute_job(db_url: str, data_dir: str, job_id: str, defaults: dict[str, Any]) -> str:
-    """Claim and run one job; returns its final state. Runs inside a worker (thread or process)."""
-    db = _database(db_url)
+def runner_name() -> str:
+    """This process as a job runner: ``host:pid``."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}"
+
+
+def _claim(db: Database, job_id: str, *, worker: str, lease: float, reclaim: bool) -> bool:
+    """Take the job: a queued one, or (``reclaim``) a running one whose runner stopped renewing its lease.
+
+    One conditional UPDATE decides, so of two runners racing for a job exactly one wins. A reclaimed job
+    that was already started ``MAX_ATTEMPTS`` times is marked failed instead.
+    """
+    now = _now()
+    expired = and_(Job.state == JobState.RUNNING, or_(Job.lease_until.is_(None), Job.lease_until < now))
+    claimable = or_(Job.state == JobState.QUEUED, and_(expired, Job.attempts < MAX_ATTEMPTS))
     with db.session() as s:
         claimed = s.execute(
             update(Job)
-            .where(Job.id == job_id, Job.state == JobState.QUEUED)
-            .values(state=JobState.RUNNING, started_at=_now(), attempts=Job.attempts + 1, stage="starting")
+            .where(Job.id == job_id, claimable if reclaim else Job.state == JobState.QUEUED)
+            .values(
+                state=JobState.RUNNING,
+                started_at=now,
+                attempts=Job.attempts + 1,
+                stage="starting",
+                progress=0,
+                worker=worker[:100],
+                lease_until=now + timedelta(seconds=lease),
+            )
         ).rowcount
-        if not claimed:
+        if not claimed and reclaim:
+            s.execute(
+                update(Job)
+                .where(Job.id == job_id, expired, Job.attempts >= MAX_ATTEMPTS)
+                .values(
+                    state=JobState.FAILED,
+                    finished_at=now,
+                    stage="failed",
+                    error=f"its runner stopped {MAX_ATTEMPTS} times; upload it again",
+                )
+            )
+    return bool(claimed)
+
+
+def _state(db: Database, job_id: str) -> tuple[JobState | None, datetime | None]:
+    with db.session() as s:
+        row = s.execute(select(Job.state, Job.lease_until).where(Job.id == job_id)).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def claim_job(db: Database, job_id: str, *, worker: str, lease: float, wait: bool) -> str | None:
+    """Claim the job, or say why not: ``None`` when claimed, else the state it is left in.
+
+    With ``wait`` (a Kafka runner that got the job's message again after its first runner vanished), a
+    job still under another runner's lease is watched until it ends or the lease runs out, then taken.
+    """
+    while True:
+        if _claim(db, job_id, worker=worker, lease=lease, reclaim=wait):
+            return None
+        state, lease_until = _state(db, job_id)
+        if state is None:
             return "skipped"
+        if not wait or state is not JobState.RUNNING:
+            return state.value if state in (JobState.DONE, JobState.FAILED) else "skipped"
+        left = (lease_until - _now()).total_seconds() if lease_until else 0.0
+        time.sleep(min(max(left, 0.05), lease / 3))
+
+
+@contextmanager
+def _holding(db: Database, job_id: str, worker: str, lease: float) -> Iterator[None]:
+    """Renew the job's lease every third of its length while the block runs."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(lease / 3):
+            with db.session() as s:
+                s.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.worker == worker, Job.state == JobState.RUNNING)
+                    .values(lease_until=_now() + timedelta(seconds=lease))
+                )
+
+    thread = threading.Thread(target=renew, name="ppcti-job-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def execute_job(
+    db_url: str,
+    data_dir: str,
+    job_id: str,
+    defaults: dict[str, Any],
+    *,
+    lease: float = LEASE_SECONDS,
+    wait: bool = False,
+) -> str:
+    """Claim and run one job; returns its final state. Runs inside a worker (thread or process) or a
+    Kafka job runner (``wait``: see :func:`claim_job`)."""
+    db = _database(db_url)
+    worker = f"{runner_name()}/{threading.get_ident()}"
+    refused = claim_job(db, job_id, worker=worker, lease=lease, wait=wait)
+    if refused is not None:
+        return refused
+    with db.session() as s:
         job = s.get(Job, job_id)
         upload = s.get(Upload, job.upload_id) if job else None
         holder = s.get(Holder, upload.holder_id) if upload else None
@@ -142,6 +243,7 @@ def execute_job(db_url: str, data_dir: str, job_id: str, defaults: dict[str, Any
     root = Path(data_dir)
     out = run_path(root, upload_id)
     last = 0.0
+    mine = and_(Job.id == job_id, Job.worker == worker, Job.state == JobState.RUNNING)
 
     def progress(stage: str, done: int, total: int) -> None:
         nonlocal last
@@ -151,23 +253,29 @@ def execute_job(db_url: str, data_dir: str, job_id: str, defaults: dict[str, Any
         last = now
         percent = int(100 * done / total) if total else 0
         with db.session() as ps:
-            ps.execute(update(Job).where(Job.id == job_id).values(stage=stage[:100], progress=percent))
+            ps.execute(update(Job).where(mine).values(stage=stage[:100], progress=percent))
 
     state, error = JobState.DONE, None
-    try:
-        shutil.rmtree(out, ignore_errors=True)
-        run_pipeline(
-            upload_path(root, upload_id, filename), run_options(holder_name, out, options), progress=progress
-        )
-    except PpctiError as exc:  # messages of ppcti errors never quote input values
-        state, error = JobState.FAILED, str(exc)
-    except Exception as exc:
-        log.exception("job %s failed", job_id)
-        state, error = JobState.FAILED, f"internal error ({type(exc).__name__}); the server log has details"
+    with _holding(db, job_id, worker, lease):
+        try:
+            shutil.rmtree(out, ignore_errors=True)
+            run_pipeline(
+                upload_path(root, upload_id, filename),
+                run_options(holder_name, out, options),
+                progress=progress,
+            )
+        except PpctiError as exc:  # messages of ppcti errors never quote input values
+            state, error = JobState.FAILED, str(exc)
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            state, error = (
+                JobState.FAILED,
+                f"internal error ({type(exc).__name__}); the server log has details",
+            )
     with db.session() as s:
         s.execute(
             update(Job)
-            .where(Job.id == job_id)
+            .where(mine)  # a runner that lost its job to another leaves the outcome to that one
             .values(
                 state=state,
                 error=error,
@@ -175,9 +283,20 @@ def execute_job(db_url: str, data_dir: str, job_id: str, defaults: dict[str, Any
                 stage="done" if state is JobState.DONE else "failed",
                 progress=100 if state is JobState.DONE else Job.progress,
                 results=results_index(out),
+                lease_until=None,
             )
         )
     return state.value
+
+
+class JobQueue(Protocol):
+    """Where the server hands its jobs: the in-process :class:`WorkerPool`, or Kafka
+    (:class:`ppcti.api.jobbus.KafkaJobQueue`)."""
+
+    def start(self) -> None: ...
+    def recover(self) -> list[str]: ...
+    def submit(self, job_id: str) -> None: ...
+    def shutdown(self, wait: bool = True) -> None: ...
 
 
 class WorkerPool:

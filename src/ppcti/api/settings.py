@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ppcti.bus.settings import BusSettings
 
 #: Largest accepted upload, in bytes; bigger request bodies are cut off while they stream (HTTP 413).
 DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024**2
@@ -13,6 +17,8 @@ DEFAULT_SIGNIN_ATTEMPTS = 10
 SIGNIN_WINDOW_SECONDS = 300.0
 DEFAULT_SESSION_HOURS = 12.0
 DEFAULT_WORKERS = 2
+#: Seconds a runner's claim on a job holds unless renewed; it renews every third of that while it runs.
+LEASE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +39,8 @@ class ServerSettings:
     signin_attempts: int = DEFAULT_SIGNIN_ATTEMPTS
     #: Pipeline options applied to every job unless the upload sets them (e.g. ``{"nlp": "regex"}``).
     job_defaults: tuple[tuple[str, str], ...] = ()
+    #: Hand jobs to ``ppcti worker jobs`` processes over Kafka instead of the in-process pool.
+    kafka: BusSettings | None = None
 
     @property
     def uploads_dir(self) -> Path:

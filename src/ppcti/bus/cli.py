@@ -25,7 +25,8 @@ _IDLE = typer.Option(None, "--idle-timeout", min=0.1, help="Stop after this many
 _BATCH = typer.Option(100, "--batch", min=1, help="Input messages processed per commit.")
 
 
-def _settings(bootstrap: str | None) -> BusSettings:
+def bus_settings(bootstrap: str | None) -> BusSettings:
+    """Settings from ``--bootstrap`` and ``PPCTI_KAFKA_*``; a clear error when no broker is given."""
     from ppcti.bus.settings import BusSettings
     from ppcti.errors import ConfigError
 
@@ -57,7 +58,8 @@ def _run_worker(
     console = Console(stderr=True)
     console.print(
         f"worker in group [bold]{escape(group)}[/] consuming {escape(topic)} "
-        f"from {escape(settings.bootstrap)}", highlight=False
+        f"from {escape(settings.bootstrap)}",
+        highlight=False,
     )
     stats = worker.run()
     console.print(
@@ -78,7 +80,7 @@ def worker_cti(
     """Consume event batches from ppcti.events and publish one STIX bundle per event to ppcti.cti."""
     from ppcti.bus.processors import cti_step, stix_bundle_fn
 
-    settings = _settings(bootstrap)
+    settings = bus_settings(bootstrap)
     _run_worker(
         cti_step(stix_bundle_fn()),
         settings,
@@ -104,7 +106,7 @@ def worker_pii(
     """Consume upload announcements from ppcti.uploads and publish PII reports to ppcti.pii."""
     from ppcti.bus.processors import pii_scan_fn, pii_step
 
-    settings = _settings(bootstrap)
+    settings = bus_settings(bootstrap)
     _run_worker(
         pii_step(pii_scan_fn(), shared_dir),
         settings,
@@ -129,7 +131,7 @@ def bus_publish(
 
     from ppcti.bus.run import publish_run
 
-    settings = _settings(bootstrap)
+    settings = bus_settings(bootstrap)
     with Console(stderr=True).status(f"publishing {run_dir.name} to {settings.bootstrap}"):
         report = publish_run(run_dir, settings, run_id=run_id, holder=holder, include_events=events)
     topics = ", ".join(f"{t} {n}" for t, n in sorted(report.by_topic.items()))
@@ -146,7 +148,7 @@ def bus_announce(
     """Announce an upload on ppcti.uploads for the PII workers."""
     from ppcti.bus.publisher import Publisher
 
-    with Publisher(_settings(bootstrap)) as publisher:
+    with Publisher(bus_settings(bootstrap)) as publisher:
         publisher.publish(
             "upload",
             {"path": path, "holder": holder, "upload_id": upload_id},

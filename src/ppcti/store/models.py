@@ -142,6 +142,9 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    #: Who runs the job (``host:pid``), and until when that claim holds unless the runner renews it.
+    worker: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column()
     #: The index of results: counts from summary.json and which result files the run wrote.
     results: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
