@@ -51,10 +51,12 @@ def test_kill_9_mid_upload_then_restart_shreds_the_orphan(tmp_path: Path, sim_po
     marker = f"CRASH{uuid.uuid4().hex[:12]}"
     env = child_env(TMPDIR=str(tmp), COLUMNS="300")
     server, url, _ = start_tee_service(state, env=env)
+    link = AttestedConnection(url, sim_policy, timeout=30)
     try:
-        session, sealed = _upload_half(url, state, marker, sim_policy)
+        session, sealed = _upload_half(link, state, marker)
     finally:
-        stop(server, signal.SIGKILL)
+        stop(server, signal.SIGKILL)  # while the upload is still open: a clean disconnect would be shredded
+        link.close()
     assert sealed.exists()  # the crash left the session behind
     again, _, lines = start_tee_service(state, env=env)
     try:
@@ -66,9 +68,8 @@ def test_kill_9_mid_upload_then_restart_shreds_the_orphan(tmp_path: Path, sim_po
     assert files_containing([state, tmp], marker) == []
 
 
-def _upload_half(url: str, state: Path, marker: str, policy: Policy) -> tuple[str, Path]:
-    """Open a session and send part of an upload, until a sealed chunk is on disk."""
-    link = AttestedConnection(url, policy, timeout=30)
+def _upload_half(link: AttestedConnection, state: Path, marker: str) -> tuple[str, Path]:
+    """Open a session and send part of an upload, until a sealed chunk is on disk; the upload stays open."""
     total = 4 * 1024 * 1024
     status, body = link.request(
         "POST",
@@ -92,7 +93,6 @@ def _upload_half(url: str, state: Path, marker: str, policy: Policy) -> tuple[st
         time.sleep(0.05)
     assert sealed.stat().st_size >= 1024 * 1024, "the upload never reached the disk"
     assert files_containing([state], marker) == [], "the upload touched the disk unsealed"
-    link.close()
     return opened["session"], sealed
 
 
