@@ -1,13 +1,15 @@
-"""Commands of ppcti.bus: ``ppcti worker cti|pii`` and ``ppcti bus publish|announce``."""
+"""Commands of ppcti.bus: ``ppcti worker cti|pii|fhe`` and ``ppcti bus publish|announce``."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 if TYPE_CHECKING:
+    from ppcti.bus.envelope import Envelope, Output
     from ppcti.bus.settings import BusSettings
     from ppcti.bus.worker import Process
 
@@ -57,7 +59,8 @@ def _run_worker(
     console = Console(stderr=True)
     console.print(
         f"worker in group [bold]{escape(group)}[/] consuming {escape(topic)} "
-        f"from {escape(settings.bootstrap)}", highlight=False
+        f"from {escape(settings.bootstrap)}",
+        highlight=False,
     )
     stats = worker.run()
     console.print(
@@ -111,6 +114,54 @@ def worker_pii(
         settings.topic("uploads"),
         group,
         batch,
+        max_messages,
+        idle_timeout,
+    )
+
+
+@worker_app.command("fhe")
+def worker_fhe(
+    shards: Path = typer.Option(
+        ..., "--shards", exists=True, file_okay=False, help="Folder from `ppcti fhe shard-blacklist`."
+    ),
+    public: Path = typer.Option(..., "--public", help="Public key the blacklist was encrypted for."),
+    group: str = typer.Option("ppcti-fhe", "--group", "-g", help="Consumer group id."),
+    bootstrap: str | None = _BOOTSTRAP,
+    threads: int = typer.Option(
+        1, "--threads", min=1, help="Processes per correlation (1: scale out with more workers instead)."
+    ),
+    max_message_bytes: int = typer.Option(
+        8_000_000, "--max-message-bytes", min=100_000, help="Largest request or result message."
+    ),
+    max_messages: int | None = _MAX,
+    idle_timeout: float | None = _IDLE,
+) -> None:
+    """Answer sharded FHE correlation requests from ppcti.fhe-requests (partition = shard) with partial
+    results on ppcti.fhe-results; start several with one --group to share the shards."""
+    import dataclasses
+
+    from ppcti.bus.fhe import ensure_topic, fhe_step
+    from ppcti.fhe.shards import ShardSet
+
+    settings = dataclasses.replace(_settings(bootstrap), max_message_bytes=max_message_bytes)
+    shard_set = ShardSet(shards, public)
+    ensure_topic(settings, "fhe-requests", shard_set.count)
+    ensure_topic(settings, "fhe-results", shard_set.count)
+    step = fhe_step(shard_set, settings.max_message_bytes, threads=threads)
+
+    def announced(envelope: Envelope) -> list[Output]:
+        outputs = step(envelope)
+        shard = envelope.payload.get("shard") if isinstance(envelope.payload, dict) else None
+        typer.echo(f"answered request {envelope.run_id} shard {shard} in {len(outputs)} messages")
+        sys.stdout.flush()
+        return outputs
+
+    _run_worker(
+        announced,
+        settings,
+        settings.topic("fhe-requests"),
+        group,
+        1,  # one request per commit: a crash repeats at most one correlation
         max_messages,
         idle_timeout,
     )
