@@ -197,6 +197,7 @@ def test_a_killed_worker_loses_no_request(
     assert line.startswith("answered"), line
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
+    by_victim = 1 + sum(1 for line in victim.stdout.read().splitlines() if line.startswith("answered"))
     for thread in threads:
         thread.join(timeout=240)
     assert len(results) == 6
@@ -205,6 +206,10 @@ def test_a_killed_worker_loses_no_request(
     for i, result in results.items():
         assert isinstance(result, bytes)
         assert _decrypted(result, shard_case, tmp_path / f"r{i}") == shard_case["found"]
+    survivor_lines = [line for line in workers.stop()[1].splitlines() if line.startswith("answered")]
+    assert by_victim < 6 * SHARDS <= by_victim + len(survivor_lines)
+    # the survivor took over the victim's partitions: it answered every shard
+    assert {line.rsplit(" shard ", 1)[1].split()[0] for line in survivor_lines} == {"0", "1", "2"}
 
 
 def test_a_missing_shard_is_a_clear_timeout(
