@@ -77,3 +77,30 @@ def test_merge_refuses_answers_to_another_query(shard_case: dict[str, Any], tmp_
     qheader = dict(read_file(tmp / "q/query.fhe", "query").header, query_id="another")
     with pytest.raises(FHEError, match="query_id"):
         merge_results(qheader, {0: (rfile.header, [bytes(b) for b in rfile.blobs])})
+
+
+def test_a_partial_answer_in_many_parts_is_reassembled_per_attempt(shard_case: dict[str, Any]) -> None:
+    """Results are cut into messages of whole ciphertexts; two computations of one shard (a replay after
+    a crash) are never mixed, and the first complete attempt wins, whatever the arrival order."""
+    from ppcti.bus.envelope import Envelope, encode
+    from ppcti.bus.fhe import PartialAnswers, partial_outputs
+
+    rfile = read_file(shard_case["dir"] / "r.fhe", "result")
+    blobs = [bytes(b) for b in rfile.blobs]
+    assert len(blobs) >= 3
+    first = partial_outputs("req", 1, rfile.header, blobs, max_message_bytes=300_000)
+    replay = partial_outputs("req", 1, rfile.header, [b[::-1] for b in blobs], max_message_bytes=300_000)
+    assert len(first) >= 2 and all(len(encode(o, run_id="req", holder="")[1]) <= 300_000 for o in first)
+    payloads = [Envelope.decode(encode(o, run_id="req", holder="")[1]).payload for o in first + replay]
+    replayed = payloads[len(first) :]
+    assert len(replayed) == len(first)
+    # interleaved: the replay completes first (its last part comes before the first attempt's part 0)
+    arrival = replayed[:-1] + payloads[1 : len(first)] + replayed[-1:] + payloads[:1]
+    gathered = PartialAnswers(shards=2)
+    for payload in arrival:
+        gathered.add(payload)
+    assert gathered.missing() == [0]
+    header, got = gathered.done[1]
+    assert got == [b[::-1] for b in blobs] and header == rfile.header
+    with pytest.raises(FHEError, match="shard 0 refused the query: bad"):
+        gathered.add({"shard": 0, "attempt": "x", "error": "bad"})

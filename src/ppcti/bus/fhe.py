@@ -150,7 +150,7 @@ def ensure_topic(settings: BusSettings, name: str, partitions: int, *, timeout: 
 
 
 @dataclass(slots=True)
-class _Gathered:
+class PartialAnswers:
     """Parts received per shard and attempt; the first attempt to be complete wins."""
 
     shards: int
@@ -237,7 +237,7 @@ def correlate_over_kafka(
                 )
         if on_sent:
             on_sent(request)
-        gathered = _Gathered(shards)
+        gathered = PartialAnswers(shards)
         key = request.encode()
         deadline = time.monotonic() + timeout
         while gathered.missing() and time.monotonic() < deadline:
