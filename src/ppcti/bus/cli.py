@@ -45,6 +45,8 @@ def _run_worker(
     batch: int,
     max_messages: int | None,
     idle: float | None,
+    *,
+    max_poll_interval_ms: int = 300_000,
 ) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -52,7 +54,12 @@ def _run_worker(
     from ppcti.bus.worker import Worker, WorkerOptions
 
     options = WorkerOptions(
-        group=group, input_topic=topic, batch=batch, max_messages=max_messages, idle_timeout_s=idle
+        group=group,
+        input_topic=topic,
+        batch=batch,
+        max_messages=max_messages,
+        idle_timeout_s=idle,
+        max_poll_interval_ms=max_poll_interval_ms,
     )
     worker = Worker(process, settings, options)
     worker.install_signal_handlers()
@@ -133,6 +140,12 @@ def worker_fhe(
     max_message_bytes: int = typer.Option(
         8_000_000, "--max-message-bytes", min=100_000, help="Largest request or result message."
     ),
+    max_correlation_s: float = typer.Option(
+        1800.0,
+        "--max-correlation-time",
+        min=10.0,
+        help="Seconds one shard's correlation may take before the group reassigns the shard.",
+    ),
     max_messages: int | None = _MAX,
     idle_timeout: float | None = _IDLE,
 ) -> None:
@@ -164,6 +177,7 @@ def worker_fhe(
         1,  # one request per commit: a crash repeats at most one correlation
         max_messages,
         idle_timeout,
+        max_poll_interval_ms=int(max_correlation_s * 1000),
     )
 
 

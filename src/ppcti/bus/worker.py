@@ -44,6 +44,9 @@ class WorkerOptions:
     #: Stop after this long without any input (``None``: wait forever).
     idle_timeout_s: float | None = None
     session_timeout_ms: int = 6000
+    #: Longest time one batch may take before the group gives the member's partitions to others
+    #: (librdkafka's ``max.poll.interval.ms``); an FHE correlation of a large shard needs minutes.
+    max_poll_interval_ms: int = 300_000
 
     def __post_init__(self) -> None:
         if not self.group or not self.input_topic:
@@ -96,6 +99,7 @@ class Worker:
                 "auto.offset.reset": "earliest",
                 "session.timeout.ms": self.options.session_timeout_ms,
                 "heartbeat.interval.ms": max(500, self.options.session_timeout_ms // 6),
+                "max.poll.interval.ms": self.options.max_poll_interval_ms,
                 "partition.assignment.strategy": "cooperative-sticky",
                 "socket.connection.setup.timeout.ms": int(self.settings.connect_timeout_s * 1000),
                 "logger": client_log,
