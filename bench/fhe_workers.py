@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,17 @@ def _start_workers(count: int, settings: BusSettings, shards: Path, public: Path
     cmd += ["--bootstrap", settings.bootstrap]
     out = subprocess.DEVNULL
     return [subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env) for _ in range(count)]
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _wait_members(settings: BusSettings, group: str, count: int, timeout: float = 180.0) -> None:
@@ -141,6 +153,7 @@ def main() -> None:
 
         query = (work / "q/query.fhe").read_bytes()
         rates: dict[int, float] = {}
+        idle: dict[int, float] = {}
         for count in (1, 2):
             settings = BusSettings(
                 args.bootstrap,
@@ -154,9 +167,13 @@ def main() -> None:
                 t = time.perf_counter()
                 warm = correlate_over_kafka(settings, query, args.shards, timeout=1800)
                 warmup = time.perf_counter() - t
+                before = [_cpu(p.pid) for p in procs]
+                mine = _self_cpu()
                 elapsed, result = _timed_requests(
                     settings, query, args.shards, args.requests, args.concurrency
                 )
+                mine = (_self_cpu() - mine) / args.requests
+                worker_cpu = [(_cpu(p.pid) - b) / args.requests for p, b in zip(procs, before, strict=True)]
             finally:
                 for p in procs:
                     p.terminate()
@@ -169,12 +186,17 @@ def main() -> None:
             found = orjson.loads((out / "fhe_matches.json").read_bytes())["matches"]
             wrong = sum(m["found"] != (m["value"] in listed_set) for m in found)
             rates[count] = args.requests / elapsed
+            # on 2 idle cores a request costs the busiest worker's CPU, or all CPU spread over 2 cores
+            idle[count] = 1 / max(max(worker_cpu), (sum(worker_cpu) + mine) / 2)
             print(
                 f"  {count} worker(s): warm-up {warmup:.1f}s, {args.requests} requests in {elapsed:.1f}s = "
-                f"{rates[count]:.3f} requests/s ({len(warm) / 1e6:.0f} MB result each), errors {wrong}",
+                f"{rates[count]:.4f} requests/s ({len(warm) / 1e6:.0f} MB result each), errors {wrong}; "
+                f"CPU per request: workers {' + '.join(f'{c:.1f}s' for c in worker_cpu)}, "
+                f"requester {mine:.1f}s; idle-2-core estimate {idle[count]:.4f} requests/s",
                 flush=True,
             )
-        print(f"  ratio 2 workers / 1 worker: {rates[2] / rates[1]:.2f}x", flush=True)
+        print(f"  ratio 2 workers / 1 worker: {rates[2] / rates[1]:.2f}x wall", flush=True)
+        print(f"  ratio on the idle-2-core estimate: {idle[2] / idle[1]:.2f}x", flush=True)
         print(f"  load average at the end: {os.getloadavg()}", flush=True)
 
 
