@@ -104,7 +104,17 @@ def test_documented_interface(app: typer.Typer, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["keygen", "encrypt-cti", "encrypt-blacklist", "correlate", "decrypt", "serve", "request", "lookup"],
+    [
+        "keygen",
+        "encrypt-cti",
+        "encrypt-blacklist",
+        "correlate",
+        "decrypt",
+        "serve",
+        "request",
+        "lookup",
+        "shard-blacklist",
+    ],
 )
 def test_every_command_has_help(app: typer.Typer, command: str) -> None:
     result = CliRunner().invoke(app, ["fhe", command, "--help"])
@@ -127,3 +137,16 @@ def test_cli_module_does_not_load_numpy_or_seal() -> None:
     code = "import sys, ppcti.fhe.cli; print('numpy' in sys.modules, 'tenseal' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    "where", [[], ["--server", "http://127.0.0.1:9", "--kafka", "127.0.0.1:9"]], ids=["neither", "both"]
+)
+def test_request_needs_exactly_one_of_server_and_kafka(app: typer.Typer, tmp_path: Path, where: list) -> None:
+    from ppcti.errors import ConfigError
+
+    args = ["fhe", "request", "--query", str(tmp_path / "q.fhe"), "--out", str(tmp_path / "r.fhe"), *where]
+    result = CliRunner().invoke(app, args)
+    assert isinstance(result.exception, ConfigError)
+    assert "either --server URL or --kafka BOOTSTRAP" in str(result.exception)
+    assert not (tmp_path / "r.fhe").exists()

@@ -1,13 +1,15 @@
-"""Commands of ppcti.bus: ``ppcti worker cti|pii`` and ``ppcti bus publish|announce``."""
+"""Commands of ppcti.bus: ``ppcti worker cti|pii|fhe`` and ``ppcti bus publish|announce``."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 if TYPE_CHECKING:
+    from ppcti.bus.envelope import Envelope, Output
     from ppcti.bus.settings import BusSettings
     from ppcti.bus.worker import Process
 
@@ -44,6 +46,8 @@ def _run_worker(
     batch: int,
     max_messages: int | None,
     idle: float | None,
+    *,
+    max_poll_interval_ms: int = 300_000,
 ) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -51,7 +55,12 @@ def _run_worker(
     from ppcti.bus.worker import Worker, WorkerOptions
 
     options = WorkerOptions(
-        group=group, input_topic=topic, batch=batch, max_messages=max_messages, idle_timeout_s=idle
+        group=group,
+        input_topic=topic,
+        batch=batch,
+        max_messages=max_messages,
+        idle_timeout_s=idle,
+        max_poll_interval_ms=max_poll_interval_ms,
     )
     worker = Worker(process, settings, options)
     worker.install_signal_handlers()
@@ -115,6 +124,61 @@ def worker_pii(
         batch,
         max_messages,
         idle_timeout,
+    )
+
+
+@worker_app.command("fhe")
+def worker_fhe(
+    shards: Path = typer.Option(
+        ..., "--shards", exists=True, file_okay=False, help="Folder from `ppcti fhe shard-blacklist`."
+    ),
+    public: Path = typer.Option(..., "--public", help="Public key the blacklist was encrypted for."),
+    group: str = typer.Option("ppcti-fhe", "--group", "-g", help="Consumer group id."),
+    bootstrap: str | None = _BOOTSTRAP,
+    threads: int = typer.Option(
+        1, "--threads", min=1, help="Processes per correlation (1: scale out with more workers instead)."
+    ),
+    max_message_bytes: int = typer.Option(
+        8_000_000, "--max-message-bytes", min=100_000, help="Largest request or result message."
+    ),
+    max_correlation_s: float = typer.Option(
+        1800.0,
+        "--max-correlation-time",
+        min=10.0,
+        help="Seconds one shard's correlation may take before the group reassigns the shard.",
+    ),
+    max_messages: int | None = _MAX,
+    idle_timeout: float | None = _IDLE,
+) -> None:
+    """Answer sharded FHE correlation requests from ppcti.fhe-requests (partition = shard) with partial
+    results on ppcti.fhe-results; start several with one --group to share the shards."""
+    import dataclasses
+
+    from ppcti.bus.fhe import ensure_topic, fhe_step
+    from ppcti.fhe.shards import ShardSet
+
+    settings = dataclasses.replace(bus_settings(bootstrap), max_message_bytes=max_message_bytes)
+    shard_set = ShardSet(shards, public)
+    ensure_topic(settings, "fhe-requests", shard_set.count)
+    ensure_topic(settings, "fhe-results", shard_set.count)
+    step = fhe_step(shard_set, settings.max_message_bytes, threads=threads)
+
+    def announced(envelope: Envelope) -> list[Output]:
+        outputs = step(envelope)
+        shard = envelope.payload.get("shard") if isinstance(envelope.payload, dict) else None
+        typer.echo(f"answered request {envelope.run_id} shard {shard} in {len(outputs)} messages")
+        sys.stdout.flush()
+        return outputs
+
+    _run_worker(
+        announced,
+        settings,
+        settings.topic("fhe-requests"),
+        group,
+        1,  # one request per commit: a crash repeats at most one correlation
+        max_messages,
+        idle_timeout,
+        max_poll_interval_ms=int(max_correlation_s * 1000),
     )
 
 

@@ -149,15 +149,20 @@ class Publisher:
         source: str | None = None,
         id: str | None = None,
         key: bytes | None = None,
+        partition: int | None = None,
     ) -> str:
-        """Queue one output as an envelope (``id`` and ``key`` default to content id and run key)."""
+        """Queue one output as an envelope (``id`` and ``key`` default to content id and run key).
+
+        ``partition`` places it explicitly (a shard's requests go to the shard's partition); by default
+        the key decides.
+        """
         topic = self.settings.topic_for_kind(output.kind)
         env_id, value = encode(output, run_id=run_id, holder=holder, seq=seq, source=source, id=id)
         if len(value) > self.settings.max_message_bytes:
             self._too_large(output.kind, len(value))
             return env_id
         hdrs = headers(env_id, output.kind, output.content_type, {"ppcti-produced-at": _now()})
-        self._produce(topic, key or message_key(holder, run_id), value, hdrs)
+        self._produce(topic, key or message_key(holder, run_id), value, hdrs, partition)
         return env_id
 
     def send_all(self, outputs: Iterable[Output], *, run_id: str, holder: str, first_seq: int = 0) -> int:
@@ -214,13 +219,18 @@ class Publisher:
             "a %s message of %d bytes exceeds the %d-byte limit", kind, size, self.settings.max_message_bytes
         )
 
-    def _produce(self, topic: str, key: bytes | None, value: bytes, hdrs: list | None) -> None:
+    def _produce(
+        self, topic: str, key: bytes | None, value: bytes, hdrs: list | None, partition: int | None = None
+    ) -> None:
         if self._fatal:
             raise BusError(f"Kafka producer failed ({self._fatal}); nothing more can be sent")
         deadline = None
+        placed = {} if partition is None else {"partition": partition}
         while True:
             try:
-                self._producer.produce(topic, value, key, headers=hdrs, on_delivery=self._on_delivery)
+                self._producer.produce(
+                    topic, value, key, headers=hdrs, on_delivery=self._on_delivery, **placed
+                )
                 break
             except BufferError:  # the local queue is full: let deliveries drain it, within the bound
                 if deadline is None:

@@ -23,7 +23,18 @@ DEFAULT_EVENTS_PER_BATCH = 500
 DEFAULT_MAX_MESSAGE_BYTES = 900_000
 
 #: The topics ppcti writes, by short name (the full name is prefix + short name, unless overridden).
-TOPICS: tuple[str, ...] = ("pii", "cti", "insights", "runs", "events", "uploads", "rejects", "jobs")
+TOPICS: tuple[str, ...] = (
+    "pii",
+    "cti",
+    "insights",
+    "runs",
+    "events",
+    "uploads",
+    "rejects",
+    "fhe-requests",
+    "fhe-results",
+    "jobs",
+)
 
 #: Which topic each message kind goes to. Several kinds can share a topic: a PII report, its findings
 #: and the knowledge-graph additions they caused are one stream for consumers of ``ppcti.pii``.
@@ -39,6 +50,9 @@ KIND_TOPICS: Mapping[str, str] = MappingProxyType(
         "upload": "uploads",
         "rejected": "rejects",
         "job": "jobs",
+        # sharded FHE correlation: one request per shard (partition = shard), partial results back
+        "fhe-correlate": "fhe-requests",
+        "fhe-partial": "fhe-results",
     }
 )
 

@@ -44,8 +44,9 @@ class WorkerOptions:
     #: Stop after this long without any input (``None``: wait forever).
     idle_timeout_s: float | None = None
     session_timeout_ms: int = 6000
-    #: Longest gap between two polls before the group takes the partitions away (librdkafka's
-    #: ``max.poll.interval.ms``); raise it for steps that take minutes, such as a whole pipeline run.
+    #: Longest gap between two polls before the group gives the member's partitions to others
+    #: (librdkafka's ``max.poll.interval.ms``); raise it for steps that take minutes, such as a whole
+    #: pipeline run or an FHE correlation of a large shard.
     max_poll_interval_ms: int = 300_000
 
     def __post_init__(self) -> None:
@@ -98,8 +99,8 @@ class Worker:
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
                 "session.timeout.ms": self.options.session_timeout_ms,
-                "max.poll.interval.ms": self.options.max_poll_interval_ms,
                 "heartbeat.interval.ms": max(500, self.options.session_timeout_ms // 6),
+                "max.poll.interval.ms": self.options.max_poll_interval_ms,
                 "partition.assignment.strategy": "cooperative-sticky",
                 "socket.connection.setup.timeout.ms": int(self.settings.connect_timeout_s * 1000),
                 "logger": client_log,

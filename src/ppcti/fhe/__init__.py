@@ -1,7 +1,9 @@
 """Private blacklist correlation under fully homomorphic encryption (BFV, Microsoft SEAL via TenSEAL).
 
 Four tools, one per party: :func:`keygen` and :func:`encrypt_cti` / :func:`decrypt` (CTI holder),
-:func:`encrypt_blacklist` (blacklist owner), :func:`correlate` (untrusted server). Protocol, leakage and
+:func:`encrypt_blacklist` (blacklist owner), :func:`correlate` (untrusted server); a server that scales
+out splits the list with :func:`shard_blacklist` and the shards' answers are joined by
+:func:`merge_results` (the Kafka transport is :mod:`ppcti.bus.fhe`). Protocol, leakage and
 file formats: docs/fhe.md.
 
 Names load lazily (PEP 562), so importing ``ppcti.fhe.cli`` for ``ppcti --help`` pulls in neither
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from ppcti.fhe.params import FheParams
     from ppcti.fhe.query import QuerySummary, encrypt_cti
     from ppcti.fhe.server import CorrelateSummary, correlate
+    from ppcti.fhe.shards import ShardSet, ShardSummary, merge_results, shard_blacklist
 
 _WHERE = {
     "FheBackend": "backend",
@@ -39,6 +42,10 @@ _WHERE = {
     "encrypt_cti": "query",
     "CorrelateSummary": "server",
     "correlate": "server",
+    "ShardSet": "shards",
+    "ShardSummary": "shards",
+    "merge_results": "shards",
+    "shard_blacklist": "shards",
 }
 
 __all__ = [
@@ -50,6 +57,8 @@ __all__ = [
     "KeygenSummary",
     "QuerySummary",
     "SealBfvBackend",
+    "ShardSet",
+    "ShardSummary",
     "correlate",
     "decrypt",
     "encrypt_blacklist",
@@ -58,6 +67,8 @@ __all__ = [
     "load_public",
     "load_secret",
     "make_backend",
+    "merge_results",
+    "shard_blacklist",
 ]
 
 

@@ -209,30 +209,79 @@ def serve_cmd(
         server.server_close()
 
 
+@fhe_app.command("shard-blacklist")
+def shard_blacklist_cmd(
+    blacklist: Path = typer.Argument(..., help="File from encrypt-blacklist."),
+    public: Path = typer.Option(..., "--public", help="The holder's public.key (gives the group size)."),
+    shards: int = typer.Option(..., "--shards", min=1, help="Number of shards (one Kafka partition each)."),
+    out: Path = typer.Option(..., "--out", help="Folder for the shard files and shards.json."),
+) -> None:
+    """Split an encrypted blacklist by row groups into shards for `ppcti worker fhe` (no key needed but
+    the public one: the shards are the same ciphertexts, cut)."""
+    check_out(out)
+    _need_fhe()
+    from ppcti.fhe.shards import shard_blacklist
+
+    s = shard_blacklist(blacklist, public, shards, out)
+    typer.echo(f"{s.shards} shards of {s.name} (set {s.set_id}), rows {s.rows}: {s.manifest_path}")
+
+
 @fhe_app.command("request")
 def request_cmd(
-    server: str = typer.Option(..., "--server", help="URL of a ppcti fhe serve service."),
     query: Path = typer.Option(..., "--query", help="query.fhe from encrypt-cti."),
     out: Path = typer.Option(..., "--out", help="Encrypted result file to write."),
+    server: str | None = typer.Option(None, "--server", help="URL of a ppcti fhe serve service."),
+    kafka: str | None = typer.Option(
+        None, "--kafka", help="Kafka bootstrap address: ask sharded `ppcti worker fhe` workers instead."
+    ),
+    shards: int = typer.Option(1, "--shards", min=1, help="With --kafka: shards of the blacklist."),
+    timeout: float = typer.Option(
+        300.0, "--timeout", min=0.1, help="With --kafka: seconds to wait for every shard's answer."
+    ),
+    max_message_bytes: int = typer.Option(
+        8_000_000, "--max-message-bytes", min=100_000, help="With --kafka: largest message."
+    ),
     blacklist: str | None = typer.Option(None, "--blacklist", help="Blacklist name on the service."),
     cafile: Path | None = typer.Option(None, "--cafile", help="CA certificate that signed the service's."),
 ) -> None:
-    """Have a correlation service correlate a query (PPCTI_FHE_TOKEN, if set, is the bearer token)."""
+    """Have a correlation service correlate a query: over HTTP(S) (--server; PPCTI_FHE_TOKEN, if set, is
+    the bearer token) or over Kafka (--kafka, PPCTI_KAFKA_* settings), merging the shards' answers."""
     _need_fhe()
     import os
 
-    from ppcti.errors import FHEError
-    from ppcti.fhe.remote import request_correlation
+    from ppcti.errors import ConfigError, FHEError
 
+    if (server is None) == (kafka is None):
+        raise ConfigError("give either --server URL or --kafka BOOTSTRAP")
     try:
         data = query.read_bytes()
     except OSError as exc:
         raise FHEError(f"cannot read query file: {exc.strerror}", file=str(query)) from None
-    result = request_correlation(
-        server, data, blacklist=blacklist, token=os.environ.get("PPCTI_FHE_TOKEN"), tls=_tls_client(cafile)
-    )
+    if kafka is not None:
+        import dataclasses
+
+        from ppcti.bus.fhe import correlate_over_kafka
+        from ppcti.bus.settings import BusSettings
+
+        settings = BusSettings.from_env(kafka)
+        assert settings is not None  # an explicit bootstrap always gives settings
+        settings = dataclasses.replace(settings, max_message_bytes=max_message_bytes)
+        result = correlate_over_kafka(settings, data, shards, blacklist=blacklist, timeout=timeout)
+        source = f"{shards} shards via {kafka}"
+    else:
+        from ppcti.fhe.remote import request_correlation
+
+        assert server is not None
+        result = request_correlation(
+            server,
+            data,
+            blacklist=blacklist,
+            token=os.environ.get("PPCTI_FHE_TOKEN"),
+            tls=_tls_client(cafile),
+        )
+        source = server
     out.write_bytes(result)
-    typer.echo(f"result from {server}: {out} ({len(result) / 1e6:.1f} MB)")
+    typer.echo(f"result from {source}: {out} ({len(result) / 1e6:.1f} MB)")
 
 
 @fhe_app.command("lookup")

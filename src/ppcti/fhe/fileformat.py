@@ -36,7 +36,11 @@ class FheFile:
 
 
 def write_file(
-    path: str | os.PathLike[str], header: dict[str, Any], blobs: Iterable[bytes], *, private: bool = False
+    path: str | os.PathLike[str],
+    header: dict[str, Any],
+    blobs: Iterable[bytes | memoryview],
+    *,
+    private: bool = False,
 ) -> int:
     """Write atomically (temp file + rename); ``private`` files are 0600 from the first byte."""
     path = os.fspath(path)
