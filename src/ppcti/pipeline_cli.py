@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -127,6 +128,13 @@ def run(
         envvar="PPCTI_ENRICH_CONFIG",
         help="YAML file of reputation-service keys and limits; the enrich stage runs when a key is set.",
     ),
+    workers: int = typer.Option(
+        0,
+        "--workers",
+        min=0,
+        help="Processes for the PII scan, CTI and analysis, which run side by side (0: one per core; "
+        "uploads under 8 MB always use one).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
 ) -> None:
     """Turn security logs into normalised events, PII findings, STIX 2.1 CTI and an analyst report."""
@@ -160,6 +168,7 @@ def run(
         json_mappings=tuple(json_mapping),
         share_private=share_private,
         enrich=settings_for_run(enrich_config),
+        workers=workers or len(os.sched_getaffinity(0)),
     )
     console = Console(stderr=True, quiet=quiet)
     with stage_bars(console, quiet=quiet) as progress:

@@ -46,10 +46,13 @@ def analyse(
     options: AnalysisOptions = AnalysisOptions(),
     attack_options: AttackOptions = AttackOptions(),
     progress: Progress | None = None,
+    input_names: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Analyse one or more events files (or run folders) and return the insights written to ``out_dir``.
 
-    ``progress`` is called with each name of :data:`STAGES` as that stage starts.
+    ``progress`` is called with each name of :data:`STAGES` as that stage starts. ``input_names`` are
+    recorded as the inputs instead of their paths (a run reads its events from a staging folder whose
+    name means nothing once the run is done).
     """
     stage: Progress = progress or (lambda _name: None)
     stage("load")
@@ -71,7 +74,7 @@ def analyse(
     )
     stage("summary")
     summary = run_summary(loaded.events, loaded.hits, options)
-    summary["inputs"] = loaded.inputs
+    summary["inputs"] = list(input_names) if input_names is not None else loaded.inputs
     summary["events_without_timestamp"] = loaded.no_timestamp
     summary["benign_email_entries_skipped"] = loaded.benign_email_entries
     summary["outbound_entries_skipped"] = loaded.outbound_entries

@@ -50,6 +50,9 @@ class Detector:
     rescan: bool = False  # text: after a rejected match, try again from the next word inside it
     pool: bool = True  # False: its matches count on their own, not added to other detectors' of the type
     set_check: Callable[[set[str]], bool] | None = None  # a test of all matched values together
+    #: Regex whose matches end exactly where ``text_regex`` can start (its leading cue words): regex mode
+    #: tries the pattern only there, instead of testing every cue's lookbehind at every position.
+    text_anchor: str | None = None
 
     @property
     def type_id(self) -> str:

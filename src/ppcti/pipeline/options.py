@@ -46,10 +46,14 @@ class RunOptions:
     share_private: bool = False
     #: ``ppcti.enrich.EnrichSettings`` with at least one service key; None switches the enrich stage off.
     enrich: Any = None
+    #: Processes for the run's independent work (PII scan, CTI, analysis; :mod:`ppcti.pipeline.parallel`).
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if not self.holder.strip():
             raise ConfigError("--holder must name the data holder")
+        if self.workers < 1:
+            raise ConfigError("--workers must be at least 1")
         unknown = set(self.skip) - set(OPTIONAL_STAGES)
         if unknown:
             raise ConfigError(

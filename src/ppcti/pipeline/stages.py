@@ -8,6 +8,7 @@ package is imported when it runs, so a run that skips it does not need its extra
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ppcti.pipeline.context import RunContext
@@ -17,15 +18,23 @@ Stage = Callable[[RunContext], dict[str, Any]]
 
 
 def stage_pii(ctx: RunContext) -> dict[str, Any]:
-    from ppcti.kg import annotate, export_turtle
-    from ppcti.pii import PiiOptions, scan_upload, write_pii_json
+    from ppcti.pii import scan_upload
 
-    options = ctx.options
-    report = scan_upload(
-        ctx.upload,
-        options=PiiOptions(nlp=options.nlp, rules_file=options.pii_rules),
-        limits=options.limits,
-    )
+    report = scan_upload(ctx.upload, options=pii_options(ctx), limits=ctx.options.limits)
+    return finish_pii(ctx, report)
+
+
+def pii_options(ctx: RunContext) -> Any:
+    from ppcti.pii import PiiOptions
+
+    return PiiOptions(nlp=ctx.options.nlp, rules_file=ctx.options.pii_rules)
+
+
+def finish_pii(ctx: RunContext, report: Any) -> dict[str, Any]:
+    """Knowledge-graph inference over the scan's findings, ``pii.json`` and ``kg.ttl``."""
+    from ppcti.kg import annotate, export_turtle
+    from ppcti.pii import write_pii_json
+
     annotate(report)
     write_pii_json(report, ctx.out / "pii.json")
     export_turtle(report, ctx.out / "kg.ttl")
@@ -39,11 +48,11 @@ def stage_pii(ctx: RunContext) -> dict[str, Any]:
     }
 
 
-def stage_cti(ctx: RunContext) -> dict[str, Any]:
+def cti_figures(events: Path, cti_dir: Path, tlp: str, share_private: bool) -> dict[str, Any]:
+    """The CTI stage on plain arguments, so a worker process can run it."""
     from ppcti.stix import CtiOptions, write_cti
 
-    cti_options = CtiOptions(tlp=ctx.options.tlp, share_private=ctx.options.share_private)
-    result = write_cti(ctx.out / "events.jsonl", ctx.out / "cti", options=cti_options)
+    result = write_cti(events, cti_dir, options=CtiOptions(tlp=tlp, share_private=share_private))
     data = result.to_dict()
     kept = sum(result.withheld.values())
     data["message"] = (
@@ -53,13 +62,35 @@ def stage_cti(ctx: RunContext) -> dict[str, Any]:
     return data
 
 
-def stage_analysis(ctx: RunContext) -> dict[str, Any]:
+def analysis_figures(events: Path, out: Path) -> dict[str, Any]:
+    """The analysis stage on plain arguments, so a worker process can run it."""
     from ppcti.analysis import analyse
 
-    insights = analyse(ctx.out / "events.jsonl", ctx.out)
+    insights = analyse(events, out, input_names=[events.name])
     counts = {key: len(value) for key, value in insights.items() if isinstance(value, list)}
     found = ", ".join(f"{n} {key.replace('_', ' ')}" for key, n in counts.items())
     return {**counts, "message": f"{found} → insights.json, infrastructure.json"}
+
+
+#: Stages that need only the files the core stages wrote: (function, its arguments from the context).
+#: They may run at the same time as each other and as the PII scan.
+FILE_STAGES: dict[str, Callable[[RunContext], tuple[Callable[..., dict[str, Any]], tuple[Any, ...]]]] = {
+    "cti": lambda ctx: (
+        cti_figures,
+        (ctx.out / "events.jsonl", ctx.out / "cti", ctx.options.tlp, ctx.options.share_private),
+    ),
+    "analysis": lambda ctx: (analysis_figures, (ctx.out / "events.jsonl", ctx.out)),
+}
+
+
+def stage_cti(ctx: RunContext) -> dict[str, Any]:
+    fn, args = FILE_STAGES["cti"](ctx)
+    return fn(*args)
+
+
+def stage_analysis(ctx: RunContext) -> dict[str, Any]:
+    fn, args = FILE_STAGES["analysis"](ctx)
+    return fn(*args)
 
 
 def stage_enrich(ctx: RunContext) -> dict[str, Any]:
@@ -121,11 +152,20 @@ def planned_stages(ctx: RunContext) -> list[str]:
     return steps
 
 
-def run_later_stages(ctx: RunContext) -> None:
-    """Each planned stage in turn, its figures recorded in the summary and its time on the clock."""
+def run_later_stages(ctx: RunContext, done: dict[str, tuple[dict[str, Any], float]] | None = None) -> None:
+    """Each planned stage in turn, its figures recorded in the summary and its time on the clock.
+
+    ``done`` holds the figures and seconds of stages that already ran elsewhere (worker processes, see
+    :mod:`ppcti.pipeline.parallel`); they are recorded in their place in the order.
+    """
+    done = done or {}
     steps = planned_stages(ctx)
-    for done, stage in enumerate(steps):
-        ctx.progress(stage, done, len(steps))
+    for count, stage in enumerate(steps):
+        if stage in done:
+            ctx.summary.stages[stage], seconds = done[stage]
+            ctx.summary.stage_seconds[stage] = ctx.summary.stage_seconds.get(stage, 0.0) + seconds
+            continue
+        ctx.progress(stage, count, len(steps))
         if stage in NEEDS_SUMMARY:
             ctx.summary.write(ctx.out)
         with ctx.timed(stage):

@@ -1,0 +1,101 @@
+"""One run's independent work in worker processes (``ppcti run --workers N``).
+
+A run is mostly three pieces of work that need not wait for each other: the PII scan reads the upload's
+files, while CTI and analysis read the events the core stages write. With more than one worker, the PII
+scan of each file starts in a worker process as soon as the upload is open, while this process runs the
+core stages (parsing, cleaning, deduplication: ordered work that stays in one process so the output is
+exactly the sequential one); CTI and analysis then run in workers while the PII scan finishes. Results
+are put together in the upload's file order, so every output file is the same as with one worker.
+
+Workers are started with ``spawn``: forking a process that already runs Polars' thread pool can
+deadlock. Small uploads stay in one process, since starting workers costs more than it saves there.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable
+from multiprocessing.pool import AsyncResult
+from types import TracebackType
+from typing import Any
+
+from ppcti.pipeline.context import RunContext
+from ppcti.pipeline.stages import FILE_STAGES, finish_pii, pii_options, planned_stages
+
+#: Uploads smaller than this (bytes of accepted files) run in one process whatever ``--workers`` says.
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+
+#: A stage's figures and the seconds its work took.
+Done = dict[str, tuple[dict[str, Any], float]]
+
+
+def timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """``fn(*args)`` and how long it took, measured where it ran."""
+    start = time.perf_counter()
+    return fn(*args), time.perf_counter() - start
+
+
+def workers_for(ctx: RunContext) -> int:
+    """How many processes this run uses."""
+    if ctx.options.workers <= 1 or sum(f.size for f in ctx.upload.files) < PARALLEL_MIN_BYTES:
+        return 1
+    return ctx.options.workers
+
+
+class WorkerProcesses:
+    """A pool of worker processes for one run; stopped at once if the run fails or is interrupted."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = multiprocessing.get_context("spawn").Pool(workers)
+
+    def __enter__(self) -> WorkerProcesses:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.pool.close()
+        else:
+            self.pool.terminate()  # nothing of a failed run may go on writing
+        self.pool.join()
+
+    def start_pii(self, ctx: RunContext) -> dict[str, AsyncResult[Any]]:
+        """Scan every file in a worker, largest first (the longest pieces of work start earliest)."""
+        from ppcti.pii.scan import scan_one
+
+        if "pii" not in planned_stages(ctx):
+            return {}
+        options, limits = pii_options(ctx), ctx.options.limits
+        started = {}
+        for source in sorted(ctx.upload.files, key=lambda f: -f.size):
+            started[source.path] = self.pool.apply_async(timed, (scan_one, source, options, limits))
+        return started
+
+    def finish(self, ctx: RunContext, pii: dict[str, AsyncResult[Any]]) -> Done:
+        """Run CTI and analysis in workers, put the PII report together here; wait for all of them."""
+        from ppcti.pii.scan import assemble_report
+
+        steps = planned_stages(ctx)
+        files = {
+            name: self.pool.apply_async(timed, (fn, *args))
+            for name in steps
+            if name in FILE_STAGES
+            for fn, args in [FILE_STAGES[name](ctx)]
+        }
+        done: Done = {}
+        if pii:
+            results, seconds = [], 0.0
+            # only the files the core stages could read, in the upload's order, as one process scans them
+            for count, source in enumerate(ctx.upload.files, start=1):
+                result, took = pii[source.path].get()
+                results.append(result)
+                seconds += took
+                ctx.progress("pii", count, len(ctx.upload.files))
+            figures, took = timed(finish_pii, ctx, assemble_report(ctx.upload, results))
+            done["pii"] = (figures, seconds + took)
+        for name, result in files.items():
+            done[name] = result.get()
+            ctx.progress(name, 1, 1)
+        return done
