@@ -157,6 +157,30 @@ def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_pat
     assert _int(page, "#count-botnets") == len(insights["botnets"])
     _shot(page, "05-analysis")
 
+    page.get_by_role("link", name="Attacks", exact=True).click()
+    attacks = insights["attacks"]
+    assert _int(page, "#count-classified") == attacks["counts"]["classified"]
+    assert page.locator("#attack-classes tbody tr").count() == len(attacks["classes"])
+    wanted = attacks["classes"][-1]["cls"]
+    page.get_by_label("Class", exact=True).select_option(wanted)
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(f"{base}/uploads/{upload_id}/attacks?class={wanted}*")
+    shown = page.locator("#attack-entries tbody tr").count()
+    assert 0 < shown == min(50, attacks["classes"][-1]["events"])
+    _shot(page, "05a-attacks")
+
+    page.get_by_role("link", name="Assessment").click()
+    assert page.locator("#recommended").inner_text().strip()
+    assert page.locator("#explanation").inner_text().startswith("Recommended:")
+    _shot(page, "05b-assessment")
+    page.get_by_label("Profile (YAML)").fill("priorities: {trust: 12}")
+    page.get_by_role("button", name="Assess").click()
+    assert "priorities.trust" in page.locator("#assessment-error").inner_text()
+    _shot(page, "05c-assessment-bad-profile")
+    # the refused profile's 400 is the only failed load so far
+    assert errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+    errors.clear()
+
     page.goto(base + "/uploads")
     assert page.locator(f'tr[data-upload="{upload_id}"] .state-done').count() == 1
     _shot(page, "06-uploads")
@@ -166,7 +190,7 @@ def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_pat
     other = browser.new_context().new_page()
     _sign_in(other, base, "bob@globex.test")
     assert other.locator("#uploads tbody").inner_text().strip() == "No uploads yet."
-    for suffix in ("", "/pii", "/cti", "/analysis"):
+    for suffix in ("", "/pii", "/cti", "/analysis", "/attacks", "/assessment"):
         response = other.goto(f"{base}/uploads/{upload_id}{suffix}")
         assert response is not None and response.status == 404
         assert other.get_by_role("heading", name="Not found").is_visible()
