@@ -58,7 +58,7 @@ def test_lists_hold_only_the_holders_own(finished: Finished) -> None:
     assert c.delete(f"/api/v1/tokens/{mine[0]['id']}", headers=finished.globex).status_code == 404
 
 
-@pytest.mark.parametrize("page", ["", "/pii", "/cti", "/analysis", "/attacks", "/assessment", "/nothing"])
+@pytest.mark.parametrize("page", ["", "/pii", "/cti", "/analysis", "/attacks", "/assessment", "/enrichment", "/nothing"])
 def test_pages_are_isolated(finished: Finished, page: str) -> None:
     from fastapi.testclient import TestClient
 

@@ -12,13 +12,14 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from ppcti.store import Database
 from ppcti_process import child_env, ppcti_command
-from webapp_fixtures import PASSWORD, ROOT, SAMPLE, add_people, free_port
+from webapp_fixtures import PASSWORD, ROOT, SAMPLE, add_people, enrich_run_folder, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,7 +28,7 @@ ARTIFACTS = Path(os.environ.get("PPCTI_ARTIFACTS", ROOT / "out" / "test-artifact
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, str]]:
     tmp = tmp_path_factory.mktemp("serve")
     db_url = f"sqlite:///{tmp / 'ppcti.db'}"
     db = Database(db_url)
@@ -63,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
                         "ppcti serve did not start: " + (tmp / "server.log").read_text()
                     ) from None
                 time.sleep(0.3)
-        yield base, tmp / "data"
+        yield base, tmp / "data", db_url
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -98,8 +99,8 @@ def _int(page, selector: str) -> int:  # type: ignore[no-untyped-def]
     return int(page.locator(selector).first.inner_text().strip())
 
 
-def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    base, data = server
+def test_holder_journey_and_isolation(server: tuple[str, Path, str], browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    base, data, db_url = server
     context = browser.new_context(viewport={"width": 1366, "height": 800}, accept_downloads=True)
     page = context.new_page()
     dialogs: list[str] = []
@@ -116,6 +117,12 @@ def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_pat
     upload_id = page.url.rsplit("/", 1)[1]
     page.locator("#job-state.state-done").wait_for(timeout=300_000)
     run = data / "runs" / upload_id
+    # server jobs do not enrich: as `ppcti enrich` would (in a thread: Playwright's loop runs in this one)
+    db = Database(db_url)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(enrich_run_folder, db, data, upload_id, tmp_path).result()
+    db.dispose()
+    page.reload()
     summary = json.loads((run / "summary.json").read_text())
     assert _int(page, "#count-events") == summary["events"]
     assert _int(page, "#count-rejects") == summary["rejects"]
@@ -181,6 +188,12 @@ def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_pat
     assert errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
     errors.clear()
 
+    page.get_by_role("link", name="Enrichment").click()
+    overview = json.loads((run / "enrichment-overview.json").read_text())["indicators"]
+    assert _int(page, "#count-enriched") == len(overview)
+    assert page.locator("#enriched tbody tr").count() == min(50, len(overview))
+    _shot(page, "05d-enrichment")
+
     page.goto(base + "/uploads")
     assert page.locator(f'tr[data-upload="{upload_id}"] .state-done').count() == 1
     _shot(page, "06-uploads")
@@ -190,7 +203,7 @@ def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_pat
     other = browser.new_context().new_page()
     _sign_in(other, base, "bob@globex.test")
     assert other.locator("#uploads tbody").inner_text().strip() == "No uploads yet."
-    for suffix in ("", "/pii", "/cti", "/analysis", "/attacks", "/assessment"):
+    for suffix in ("", "/pii", "/cti", "/analysis", "/attacks", "/assessment", "/enrichment"):
         response = other.goto(f"{base}/uploads/{upload_id}{suffix}")
         assert response is not None and response.status == 404
         assert other.get_by_role("heading", name="Not found").is_visible()
@@ -200,11 +213,11 @@ def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_pat
     context.close()
 
 
-def test_a_change_is_committed_before_its_response(server: tuple[str, Path]) -> None:
+def test_a_change_is_committed_before_its_response(server: tuple[str, Path, str]) -> None:
     """Against the real server: the request right after sign-in always finds the new session."""
     import httpx
 
-    base, _ = server
+    base, _, _ = server
     for _ in range(10):
         with httpx.Client(base_url=base) as client:
             r = client.post("/api/v1/auth/signin", json={"email": "alice@acme.test", "password": PASSWORD})

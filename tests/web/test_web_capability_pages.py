@@ -91,3 +91,46 @@ def test_capability_forms_are_isolated(finished: Finished, page: str) -> None:
     assert other.status_code == missing.status_code == 404
     assert other.text.replace(finished.upload_id, "") == missing.text.replace(MISSING, "")
     assert browser.get(f"/uploads/{finished.upload_id}{page}").status_code == 404
+
+
+def test_enrichment_api_pages_the_overview_and_the_lookups(finished: Finished) -> None:
+    c, h, uid = finished.world.client, finished.acme, finished.upload_id
+    run = finished.world.data / "runs" / uid
+    overview = json.loads((run / "enrichment-overview.json").read_text())["indicators"]
+    lookups = [json.loads(x) for x in (run / "enrichment.jsonl").read_text().splitlines()]
+    assert overview and lookups and "enrichment" in finished.upload["capabilities"]
+    first = c.get(f"/api/v1/uploads/{uid}/enrichment", params={"limit": 3}, headers=h).json()
+    assert first["total"] == first["matching"] == len(overview)
+    assert first["indicators"] == overview[:3]
+    assert sum(first["verdicts"].values()) == len(overview)
+    second = c.get(f"/api/v1/uploads/{uid}/enrichment", params={"limit": 3, "offset": 3}, headers=h).json()
+    assert second["indicators"] == overview[3:6]
+    verdict = overview[0]["verdict"]
+    chosen = c.get(f"/api/v1/uploads/{uid}/enrichment", params={"verdict": verdict}, headers=h).json()
+    assert chosen["matching"] == sum(1 for i in overview if i["verdict"] == verdict)
+    assert {i["verdict"] for i in chosen["indicators"]} == {verdict}
+    value = overview[0]["value"]
+    one = c.get(f"/api/v1/uploads/{uid}/enrichment/lookups", params={"value": value}, headers=h).json()
+    assert one["items"] == [r for r in lookups if r["value"] == value]
+    assert {s["service"] for s in overview[0]["sources"]} <= {r["service"] for r in one["items"]}
+    paged = c.get(f"/api/v1/uploads/{uid}/enrichment/lookups", params={"limit": 2}, headers=h).json()
+    assert paged["total"] == len(lookups) and paged["items"] == lookups[:2]
+    download = c.get(f"/api/v1/uploads/{uid}/downloads/stix-enrichment.json", headers=h)
+    assert download.status_code == 200 and download.json()["type"] == "bundle"
+
+
+def test_enrichment_page_shows_verdicts_per_indicator(finished: Finished) -> None:
+    browser, _ = _browser(finished)
+    uid = finished.upload_id
+    overview = json.loads((finished.world.data / "runs" / uid / "enrichment-overview.json").read_text())[
+        "indicators"
+    ]
+    page = browser.get(f"/uploads/{uid}/enrichment")
+    assert page.status_code == 200
+    assert f'<dd id="count-enriched">{len(overview)}</dd>' in page.text
+    for i in overview[:50]:
+        assert f"<code>{html.escape(i['value'])}</code>" in page.text
+    verdict = overview[-1]["verdict"]
+    only = browser.get(f"/uploads/{uid}/enrichment", params={"verdict": verdict}).text
+    shown = re.findall(r'<td class="verdict-([a-z]+)">', only)
+    assert shown and set(shown) == {verdict}

@@ -28,6 +28,7 @@ CAPABILITY_MODULES: tuple[str, ...] = (
     "ppcti.api.routers.analysis",
     "ppcti.api.routers.attacks",
     "ppcti.api.routers.assessment",
+    "ppcti.api.routers.enrichment",
     "ppcti.api.routers.report",
 )
 
