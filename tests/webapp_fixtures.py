@@ -279,3 +279,26 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Finished]:
 def finished_pg(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Iterator[Finished]:
     """The same on PostgreSQL."""
     yield from _finish(new_postgres_db(postgres_server), tmp_path_factory.mktemp("finished-pg"))
+
+
+@pytest.fixture(scope="session")
+def taxii_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real TAXII 2.1 server (medallion) on loopback, as tests/taxii starts it (tests/misp/servers.py)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "misp"))
+    from servers import medallion
+
+    yield from medallion(tmp_path_factory.mktemp("medallion"), 200_000)
+
+
+@pytest.fixture(scope="session")
+def fhe_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A holder's FHE key pair, made on the holder's side (``ppcti fhe keygen``); the server gets only
+    ``public.key``."""
+    pytest.importorskip("tenseal")
+    from ppcti.fhe import keygen
+
+    out = tmp_path_factory.mktemp("holder-keys")
+    keygen(out)
+    return out

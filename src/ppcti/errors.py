@@ -136,3 +136,5 @@ class EnrichError(PpctiError):
 class TaxiiError(PpctiError):
     """The TAXII server could not be reached, refused the request or failed objects."""
 
+    http_status = 502
+

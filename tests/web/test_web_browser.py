@@ -194,6 +194,15 @@ def test_holder_journey_and_isolation(server: tuple[str, Path, str], browser, tm
     assert page.locator("#enriched tbody tr").count() == min(50, len(overview))
     _shot(page, "05d-enrichment")
 
+    page.get_by_role("link", name="MISP / TAXII").click()
+    assert _int(page, "#misp-objects") > 0
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download MISP event (JSON)").click()
+    info.value.save_as(tmp_path / "misp.json")
+    assert json.loads((tmp_path / "misp.json").read_text())["Event"]["Object"]
+    assert page.get_by_label("Password").get_attribute("type") == "password"
+    _shot(page, "05e-misp-taxii")
+
     page.goto(base + "/uploads")
     assert page.locator(f'tr[data-upload="{upload_id}"] .state-done').count() == 1
     _shot(page, "06-uploads")
@@ -203,7 +212,7 @@ def test_holder_journey_and_isolation(server: tuple[str, Path, str], browser, tm
     other = browser.new_context().new_page()
     _sign_in(other, base, "bob@globex.test")
     assert other.locator("#uploads tbody").inner_text().strip() == "No uploads yet."
-    for suffix in ("", "/pii", "/cti", "/analysis", "/attacks", "/assessment", "/enrichment"):
+    for suffix in ("", "/pii", "/cti", "/analysis", "/attacks", "/assessment", "/enrichment", "/export"):
         response = other.goto(f"{base}/uploads/{upload_id}{suffix}")
         assert response is not None and response.status == 404
         assert other.get_by_role("heading", name="Not found").is_visible()

@@ -29,6 +29,7 @@ CAPABILITY_MODULES: tuple[str, ...] = (
     "ppcti.api.routers.attacks",
     "ppcti.api.routers.assessment",
     "ppcti.api.routers.enrichment",
+    "ppcti.api.routers.export",
     "ppcti.api.routers.report",
 )
 

@@ -28,6 +28,8 @@ from ppcti.errors import ConfigError, PpctiError
 from ppcti.store import ApiToken, Holder, JobState, Role, User
 
 HERE = Path(__file__).parent
+#: Form fields whose names have these are never sent back into a refused form.
+SECRET_FIELDS = ("password", "secret", "token", "key")
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
@@ -178,25 +180,27 @@ def mount_pages(app: FastAPI) -> None:
         """A capability page's form: the same checks as the page, then the CSRF token, then the action
         (in a worker thread: actions read and write run files); its outcome is shown on the page."""
         principal = _user(request, s)
-        form = await request.form()
-        token = form.get("csrf_token")
-        check_csrf(request, principal, token if isinstance(token, str) else "")
-        cap, out, run_dir = _capability(request, s, principal, upload_id, capability)
-        if cap.action is None:
-            raise HTTPException(405, "this page has no form")
-        # what was typed goes back into the form when the action refuses it (files are not kept)
-        typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-        status, outcome = 200, {}
-        try:
-            outcome = await run_in_threadpool(cap.action, PageAction(request, out.id, run_dir, form))
-        except PpctiError as exc:
-            status, outcome = exc.http_status, {"error": exc.message, "typed": typed}
-        except HTTPException as exc:
-            if exc.status_code == 404:
-                raise
-            status, outcome = exc.status_code, {"error": str(exc.detail), "typed": typed}
-        finally:
-            await form.close()
+        async with request.form() as form:  # closes the spooled files of the upload fields
+            token = form.get("csrf_token")
+            check_csrf(request, principal, token if isinstance(token, str) else "")
+            cap, out, run_dir = _capability(request, s, principal, upload_id, capability)
+            if cap.action is None:
+                raise HTTPException(405, "this page has no form")
+            # what was typed goes back into the form when the action refuses it (files are not kept)
+            typed = {
+                k: v
+                for k, v in form.items()
+                if isinstance(v, str) and k != "csrf_token" and not any(w in k for w in SECRET_FIELDS)
+            }
+            status, outcome = 200, {}
+            try:
+                outcome = await run_in_threadpool(cap.action, PageAction(request, out.id, run_dir, form))
+            except PpctiError as exc:
+                status, outcome = exc.http_status, {"error": exc.message, "typed": typed}
+            except HTTPException as exc:
+                if exc.status_code == 404:
+                    raise
+                status, outcome = exc.status_code, {"error": str(exc.detail), "typed": typed}
         if isinstance(outcome, Response):
             return outcome
         assert cap.template is not None and cap.context is not None
