@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -203,6 +204,24 @@ def test_holder_journey_and_isolation(server: tuple[str, Path, str], browser, tm
     assert page.get_by_label("Password").get_attribute("type") == "password"
     _shot(page, "05e-misp-taxii")
 
+    page.get_by_role("link", name="FHE correlation").click()
+    from ppcti.fhe import keygen  # the holder's side: the secret key stays in this folder
+
+    keygen(tmp_path / "keys")
+    page.get_by_label("Your public key (public.key)").set_input_files(str(tmp_path / "keys" / "public.key"))
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Get encrypted query").click()
+    info.value.save_as(tmp_path / "query.zip")
+    with zipfile.ZipFile(tmp_path / "query.zip") as zf:
+        values = [v["value"] for v in json.loads(zf.read("mapping.json"))["values"]]
+    found = {"matches": [{"value": v, "found": i < 2, "entries": []} for i, v in enumerate(values)]}
+    (tmp_path / "fhe_matches.json").write_text(json.dumps(found))
+    page.get_by_label("fhe_matches.json").set_input_files(str(tmp_path / "fhe_matches.json"))
+    page.get_by_role("button", name="Show the answer").click()
+    assert _int(page, "#fhe-found") == 2
+    assert page.locator("#fhe-table tbody tr").count() == len(values)
+    _shot(page, "05f-fhe")
+
     page.goto(base + "/uploads")
     assert page.locator(f'tr[data-upload="{upload_id}"] .state-done').count() == 1
     _shot(page, "06-uploads")
@@ -212,7 +231,8 @@ def test_holder_journey_and_isolation(server: tuple[str, Path, str], browser, tm
     other = browser.new_context().new_page()
     _sign_in(other, base, "bob@globex.test")
     assert other.locator("#uploads tbody").inner_text().strip() == "No uploads yet."
-    for suffix in ("", "/pii", "/cti", "/analysis", "/attacks", "/assessment", "/enrichment", "/export"):
+    pages = ("", "/pii", "/cti", "/analysis", "/attacks", "/assessment", "/enrichment", "/export", "/fhe")
+    for suffix in pages:
         response = other.goto(f"{base}/uploads/{upload_id}{suffix}")
         assert response is not None and response.status == 404
         assert other.get_by_role("heading", name="Not found").is_visible()

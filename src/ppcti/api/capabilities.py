@@ -30,6 +30,7 @@ CAPABILITY_MODULES: tuple[str, ...] = (
     "ppcti.api.routers.assessment",
     "ppcti.api.routers.enrichment",
     "ppcti.api.routers.export",
+    "ppcti.api.routers.fhe",
     "ppcti.api.routers.report",
 )
 
