@@ -137,4 +137,3 @@ class TaxiiError(PpctiError):
     """The TAXII server could not be reached, refused the request or failed objects."""
 
     http_status = 502
-
