@@ -103,6 +103,8 @@ def test_enrichment_api_pages_the_overview_and_the_lookups(finished: Finished) -
     assert first["total"] == first["matching"] == len(overview)
     assert first["indicators"] == overview[:3]
     assert sum(first["verdicts"].values()) == len(overview)
+    huge = c.get(f"/api/v1/uploads/{uid}/enrichment", params={"offset": 2**64}, headers=h)
+    assert huge.status_code == 422  # not a 500: the offset is echoed as a 64-bit JSON number
     second = c.get(f"/api/v1/uploads/{uid}/enrichment", params={"limit": 3, "offset": 3}, headers=h).json()
     assert second["indicators"] == overview[3:6]
     verdict = overview[0]["verdict"]

@@ -25,6 +25,8 @@ LOOKUPS = "enrichment.jsonl"
 VERDICTS = ("malicious", "suspicious", "harmless", "unknown")
 #: Indicators per page of the Enrichment page.
 PAGE_SIZE = 50
+#: Largest offset accepted (it is echoed in the answer, whose JSON numbers are 64-bit).
+MAX_OFFSET = 2**31
 
 
 @cached
@@ -68,7 +70,7 @@ def get_enrichment(
         str | None, Query(max_length=20, description="Only indicators with this verdict")
     ] = None,
     q: Annotated[str, Query(max_length=200, description="Only indicators whose value has this")] = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONBytes:
     return JSONBytes(_select(enrichment_overview(run_dir), verdict, q, offset, limit))
@@ -79,7 +81,7 @@ def get_enrichment_lookups(
     run_dir: RunDir,
     value: Annotated[str | None, Query(max_length=300, description="Only this indicator's lookups")] = None,
     service: Annotated[str | None, Query(max_length=40, description="Only this service's lookups")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Page:
     def keep(r: dict[str, Any]) -> bool:
