@@ -236,7 +236,36 @@ def _finish(db_url: str, tmp: Path) -> Iterator[Finished]:
         assert r.status_code == 201, r.text
         body = wait_done(client, r.json()["id"], acme)
         assert body["job"]["state"] == "done", body["job"]
+        enrich_run_folder(w.db(), w.data, body["id"], tmp)
+        body = client.get(f"/api/v1/uploads/{body['id']}", headers=acme).json()
         yield Finished(world=w, upload_id=body["id"], acme=acme, globex=globex, upload=body)
+
+
+def enrich_run_folder(db: Database, data: Path, upload_id: str, tmp: Path) -> None:
+    """Enrich a finished run as ``ppcti enrich`` does, against the fake reputation services of
+    tests/enrich (real HTTP servers on loopback), and index its results again: server jobs do not enrich,
+    so this is how a run gets the files the enrichment capability reads."""
+    import sys
+
+    from sqlalchemy import select
+
+    from ppcti.api.jobs import results_index, run_path
+    from ppcti.enrich import EnrichSettings, enrich_run
+    from ppcti.store import Job
+
+    sys.path.insert(0, str(ROOT / "tests" / "enrich"))
+    from enrich_fakes import FakeServices
+
+    run_dir = run_path(data, upload_id)
+    fakes = FakeServices(names=("abuseipdb", "virustotal"))
+    try:
+        settings = EnrichSettings.from_sources(fakes.env(), {"cache": str(tmp / "enrich-cache.sqlite")})
+        enrich_run(run_dir, settings)
+    finally:
+        fakes.stop()
+    with db.session() as s:
+        job = s.scalars(select(Job).where(Job.upload_id == upload_id)).one()
+        job.results = results_index(run_dir)
 
 
 @pytest.fixture(scope="session")
@@ -250,3 +279,26 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Finished]:
 def finished_pg(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Iterator[Finished]:
     """The same on PostgreSQL."""
     yield from _finish(new_postgres_db(postgres_server), tmp_path_factory.mktemp("finished-pg"))
+
+
+@pytest.fixture(scope="session")
+def taxii_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real TAXII 2.1 server (medallion) on loopback, as tests/taxii starts it (tests/misp/servers.py)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "misp"))
+    from servers import medallion
+
+    yield from medallion(tmp_path_factory.mktemp("medallion"), 200_000)
+
+
+@pytest.fixture(scope="session")
+def fhe_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A holder's FHE key pair, made on the holder's side (``ppcti fhe keygen``); the server gets only
+    ``public.key``."""
+    pytest.importorskip("tenseal")
+    from ppcti.fhe import keygen
+
+    out = tmp_path_factory.mktemp("holder-keys")
+    keygen(out)
+    return out

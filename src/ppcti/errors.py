@@ -136,3 +136,4 @@ class EnrichError(PpctiError):
 class TaxiiError(PpctiError):
     """The TAXII server could not be reached, refused the request or failed objects."""
 
+    http_status = 502

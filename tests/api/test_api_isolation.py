@@ -5,6 +5,8 @@ an id that does not exist."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,19 +30,39 @@ def _url(path: str, upload_id: str) -> str:
     return url + ("?timeout=1" if url.endswith("/events") else "")
 
 
+def _body(path: str, taxii: dict[str, str], keys: Path) -> dict[str, Any]:
+    """What an operation that needs a request body is sent (the same for every caller)."""
+    if path.endswith("/export/taxii"):
+        return {
+            "json": {k: taxii[k] for k in ("user", "password", "collection")} | {"server": taxii["api_root"]}
+        }
+    if path.endswith("/fhe/query"):
+        return {"files": {"public_key": ("public.key", (keys / "public.key").read_bytes())}}
+    if path.endswith("/fhe/matches"):
+        found = b'{"matches": [{"value": "198.51.100.2", "found": true, "entries": []}]}'
+        return {"files": {"matches": ("fhe_matches.json", found)}}
+    return {}
+
+
 @pytest.mark.parametrize("store", ["finished", pytest.param("finished_pg", marks=pytest.mark.postgres)])
-def test_every_upload_operation_is_isolated(store: str, request: pytest.FixtureRequest) -> None:
+def test_every_upload_operation_is_isolated(
+    store: str, request: pytest.FixtureRequest, taxii_server: dict[str, str], fhe_keys: Path
+) -> None:
     finished: Finished = request.getfixturevalue(store)
     c = finished.world.client
     operations = _operations(finished)
     assert len(operations) >= 13, operations
     for method, path in operations:
+        body = _body(path, taxii_server, fhe_keys)
         mine = c.request(
-            method if method != "DELETE" else "GET", _url(path, finished.upload_id), headers=finished.acme
+            method if method != "DELETE" else "GET",
+            _url(path, finished.upload_id),
+            headers=finished.acme,
+            **body,
         )
         assert mine.status_code == 200, (method, path, mine.status_code)
-        other = c.request(method, _url(path, finished.upload_id), headers=finished.globex)
-        missing = c.request(method, _url(path, MISSING), headers=finished.globex)
+        other = c.request(method, _url(path, finished.upload_id), headers=finished.globex, **body)
+        missing = c.request(method, _url(path, MISSING), headers=finished.globex, **body)
         assert other.status_code == missing.status_code == 404, (method, path, other.status_code)
         assert other.json() == missing.json()
         assert finished.upload_id not in other.text
@@ -58,7 +80,21 @@ def test_lists_hold_only_the_holders_own(finished: Finished) -> None:
     assert c.delete(f"/api/v1/tokens/{mine[0]['id']}", headers=finished.globex).status_code == 404
 
 
-@pytest.mark.parametrize("page", ["", "/pii", "/cti", "/analysis", "/nothing"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "",
+        "/pii",
+        "/cti",
+        "/analysis",
+        "/attacks",
+        "/assessment",
+        "/enrichment",
+        "/export",
+        "/fhe",
+        "/nothing",
+    ],
+)
 def test_pages_are_isolated(finished: Finished, page: str) -> None:
     from fastapi.testclient import TestClient
 

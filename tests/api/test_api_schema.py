@@ -49,8 +49,9 @@ def test_api_conforms_to_its_schema(finished: Finished) -> None:
     from hypothesis import given
 
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", finished.world.app)
-    # deleting would remove the shared upload; the event stream lasts until its job ends
-    schema = schema.exclude(method="DELETE").exclude(path_regex=r"/(events|auth/signout)$")
+    # deleting would remove the shared upload; the event stream lasts until its job ends; a TAXII push
+    # requests the server address in its body (fuzzed, any host), and is tested against medallion instead
+    schema = schema.exclude(method="DELETE").exclude(path_regex=r"/(events|auth/signout|export/taxii)$")
     tested = []
     for result in schema.get_all_operations():
         operation = result.ok()

@@ -110,7 +110,7 @@ def test_the_sample_run_results(finished: Finished) -> None:
     summary = json.loads((run / "summary.json").read_text())
     assert c.get(f"/api/v1/uploads/{uid}/summary", headers=h).json() == summary
     assert finished.upload["job"]["results"]["events"] == summary["events"] > 0
-    expected = {"pii", "cti", "analysis", "attacks", "assessment", "report"}
+    expected = {"pii", "cti", "analysis", "attacks", "assessment", "enrichment", "export", "fhe", "report"}
     assert set(finished.upload["capabilities"]) == expected
     rejects = c.get(f"/api/v1/uploads/{uid}/rejects", params={"limit": 7, "offset": 2}, headers=h).json()
     assert rejects["total"] == summary["rejects"] and len(rejects["items"]) == 7

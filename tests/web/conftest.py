@@ -1,1 +1,9 @@
-from webapp_fixtures import db_url, finished, finished_pg, postgres_server, world  # noqa: F401
+from webapp_fixtures import (  # noqa: F401
+    db_url,
+    fhe_keys,
+    finished,
+    finished_pg,
+    postgres_server,
+    taxii_server,
+    world,
+)

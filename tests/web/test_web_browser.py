@@ -11,14 +11,16 @@ import shutil
 import subprocess
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from ppcti.store import Database
 from ppcti_process import child_env, ppcti_command
-from webapp_fixtures import PASSWORD, ROOT, SAMPLE, add_people, free_port
+from webapp_fixtures import PASSWORD, ROOT, SAMPLE, add_people, enrich_run_folder, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,7 +29,7 @@ ARTIFACTS = Path(os.environ.get("PPCTI_ARTIFACTS", ROOT / "out" / "test-artifact
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, str]]:
     tmp = tmp_path_factory.mktemp("serve")
     db_url = f"sqlite:///{tmp / 'ppcti.db'}"
     db = Database(db_url)
@@ -63,7 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
                         "ppcti serve did not start: " + (tmp / "server.log").read_text()
                     ) from None
                 time.sleep(0.3)
-        yield base, tmp / "data"
+        yield base, tmp / "data", db_url
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -98,8 +100,8 @@ def _int(page, selector: str) -> int:  # type: ignore[no-untyped-def]
     return int(page.locator(selector).first.inner_text().strip())
 
 
-def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    base, data = server
+def test_holder_journey_and_isolation(server: tuple[str, Path, str], browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    base, data, db_url = server
     context = browser.new_context(viewport={"width": 1366, "height": 800}, accept_downloads=True)
     page = context.new_page()
     dialogs: list[str] = []
@@ -116,6 +118,12 @@ def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_pat
     upload_id = page.url.rsplit("/", 1)[1]
     page.locator("#job-state.state-done").wait_for(timeout=300_000)
     run = data / "runs" / upload_id
+    # server jobs do not enrich: as `ppcti enrich` would (in a thread: Playwright's loop runs in this one)
+    db = Database(db_url)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(enrich_run_folder, db, data, upload_id, tmp_path).result()
+    db.dispose()
+    page.reload()
     summary = json.loads((run / "summary.json").read_text())
     assert _int(page, "#count-events") == summary["events"]
     assert _int(page, "#count-rejects") == summary["rejects"]
@@ -157,6 +165,63 @@ def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_pat
     assert _int(page, "#count-botnets") == len(insights["botnets"])
     _shot(page, "05-analysis")
 
+    page.get_by_role("link", name="Attacks", exact=True).click()
+    attacks = insights["attacks"]
+    assert _int(page, "#count-classified") == attacks["counts"]["classified"]
+    assert page.locator("#attack-classes tbody tr").count() == len(attacks["classes"])
+    wanted = attacks["classes"][-1]["cls"]
+    page.get_by_label("Class", exact=True).select_option(wanted)
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(f"{base}/uploads/{upload_id}/attacks?class={wanted}*")
+    shown = page.locator("#attack-entries tbody tr").count()
+    assert 0 < shown == min(50, attacks["classes"][-1]["events"])
+    _shot(page, "05a-attacks")
+
+    page.get_by_role("link", name="Assessment").click()
+    assert page.locator("#recommended").inner_text().strip()
+    assert page.locator("#explanation").inner_text().startswith("Recommended:")
+    _shot(page, "05b-assessment")
+    page.get_by_label("Profile (YAML)").fill("priorities: {trust: 12}")
+    page.get_by_role("button", name="Assess").click()
+    assert "priorities.trust" in page.locator("#assessment-error").inner_text()
+    _shot(page, "05c-assessment-bad-profile")
+    # the refused profile's 400 is the only failed load so far
+    assert errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+    errors.clear()
+
+    page.get_by_role("link", name="Enrichment").click()
+    overview = json.loads((run / "enrichment-overview.json").read_text())["indicators"]
+    assert _int(page, "#count-enriched") == len(overview)
+    assert page.locator("#enriched tbody tr").count() == min(50, len(overview))
+    _shot(page, "05d-enrichment")
+
+    page.get_by_role("link", name="MISP / TAXII").click()
+    assert _int(page, "#misp-objects") > 0
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download MISP event (JSON)").click()
+    info.value.save_as(tmp_path / "misp.json")
+    assert json.loads((tmp_path / "misp.json").read_text())["Event"]["Object"]
+    assert page.get_by_label("Password").get_attribute("type") == "password"
+    _shot(page, "05e-misp-taxii")
+
+    page.get_by_role("link", name="FHE correlation").click()
+    from ppcti.fhe import keygen  # the holder's side: the secret key stays in this folder
+
+    keygen(tmp_path / "keys")
+    page.get_by_label("Your public key (public.key)").set_input_files(str(tmp_path / "keys" / "public.key"))
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Get encrypted query").click()
+    info.value.save_as(tmp_path / "query.zip")
+    with zipfile.ZipFile(tmp_path / "query.zip") as zf:
+        values = [v["value"] for v in json.loads(zf.read("mapping.json"))["values"]]
+    found = {"matches": [{"value": v, "found": i < 2, "entries": []} for i, v in enumerate(values)]}
+    (tmp_path / "fhe_matches.json").write_text(json.dumps(found))
+    page.get_by_label("fhe_matches.json").set_input_files(str(tmp_path / "fhe_matches.json"))
+    page.get_by_role("button", name="Show the answer").click()
+    assert _int(page, "#fhe-found") == 2
+    assert page.locator("#fhe-table tbody tr").count() == len(values)
+    _shot(page, "05f-fhe")
+
     page.goto(base + "/uploads")
     assert page.locator(f'tr[data-upload="{upload_id}"] .state-done').count() == 1
     _shot(page, "06-uploads")
@@ -166,7 +231,8 @@ def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_pat
     other = browser.new_context().new_page()
     _sign_in(other, base, "bob@globex.test")
     assert other.locator("#uploads tbody").inner_text().strip() == "No uploads yet."
-    for suffix in ("", "/pii", "/cti", "/analysis"):
+    pages = ("", "/pii", "/cti", "/analysis", "/attacks", "/assessment", "/enrichment", "/export", "/fhe")
+    for suffix in pages:
         response = other.goto(f"{base}/uploads/{upload_id}{suffix}")
         assert response is not None and response.status == 404
         assert other.get_by_role("heading", name="Not found").is_visible()
@@ -176,11 +242,11 @@ def test_holder_journey_and_isolation(server: tuple[str, Path], browser, tmp_pat
     context.close()
 
 
-def test_a_change_is_committed_before_its_response(server: tuple[str, Path]) -> None:
+def test_a_change_is_committed_before_its_response(server: tuple[str, Path, str]) -> None:
     """Against the real server: the request right after sign-in always finds the new session."""
     import httpx
 
-    base, _ = server
+    base, _, _ = server
     for _ in range(10):
         with httpx.Client(base_url=base) as client:
             r = client.post("/api/v1/auth/signin", json={"email": "alice@acme.test", "password": PASSWORD})

@@ -63,7 +63,9 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, s
         yield w, body["id"]
 
 
-@pytest.mark.parametrize("page", ["", "/pii", "/cti", "/analysis"])
+@pytest.mark.parametrize(
+    "page", ["", "/pii", "/cti", "/analysis", "/attacks", "/assessment", "/export", "/fhe"]
+)
 def test_upload_values_are_escaped(hostile: tuple[World, str], page: str) -> None:
     world, upload_id = hostile
     r = world.client.get(f"/uploads/{upload_id}{page}")

@@ -64,7 +64,7 @@ def create_app(settings: ServerSettings, *, start_workers: bool = True) -> FastA
         settings=settings,
         db=db,
         pool=pool,
-        limiter=RateLimiter(settings.signin_attempts, SIGNIN_WINDOW_SECONDS),
+        limiter=RateLimiter(db, settings.signin_attempts, SIGNIN_WINDOW_SECONDS),
         capabilities=load_capabilities(),
     )
 

@@ -56,6 +56,9 @@ RESULT_FILES = (
     "attacks.jsonl",
     "cti/attacks.json",
     "assessment.json",
+    "enrichment.jsonl",
+    "enrichment-overview.json",
+    "cti/enrichment.json",
 )
 #: Upload options a job may set, with the pipeline option each maps to.
 JOB_OPTIONS = ("format", "timezone", "year", "date", "date_order", "tlp", "nlp", "skip")

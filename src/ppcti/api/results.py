@@ -27,11 +27,19 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
     "stix-aggregate.json": ("cti/aggregate.json", "application/stix+json;version=2.1"),
     "insights.json": ("insights.json", "application/json"),
     "attacks.jsonl": ("attacks.jsonl", "application/x-ndjson"),
+    "enrichment.jsonl": ("enrichment.jsonl", "application/x-ndjson"),
+    "enrichment-overview.json": ("enrichment-overview.json", "application/json"),
+    "stix-enrichment.json": ("cti/enrichment.json", "application/stix+json;version=2.1"),
 }
 assert all(path in RESULT_FILES for path, _ in DOWNLOADS.values())
 
 #: The file each cached view is built from.
-VIEW_SOURCES = {"pii_overview": "pii.json", "kg_graph": "kg.ttl", "cti_overview": "cti/aggregate.json"}
+VIEW_SOURCES = {
+    "pii_overview": "pii.json",
+    "kg_graph": "kg.ttl",
+    "cti_overview": "cti/aggregate.json",
+    "enrichment_overview": "enrichment-overview.json",
+}
 
 #: Most nodes the knowledge-graph view draws; larger graphs are cut (the Turtle download is whole).
 KG_MAX_NODES = 150

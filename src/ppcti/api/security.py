@@ -1,4 +1,4 @@
-"""Passwords, opaque tokens and the sign-in rate limit.
+"""Passwords, opaque tokens and the sign-in rate limit (shared by all server processes of a database).
 
 Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106's second recommended setting). API
 tokens and session ids are 256-bit random strings; only their SHA-256 is stored, which is enough for
@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+
+from ppcti.store import Database, SigninFailure
 
 _hasher = PasswordHasher()
 #: Verified against when the account does not exist, so timing does not reveal which e-mails exist.
@@ -51,36 +52,45 @@ def same(a: str, b: str) -> bool:
 
 
 class RateLimiter:
-    """At most ``attempts`` failures per key in a sliding window of ``window`` seconds (in memory, per
-    process: behind several server processes each counts its own, see docs/web.md)."""
+    """At most ``attempts`` failures per key in a sliding window of ``window`` seconds, counted in the
+    database (table ``signin_failures``), so every server process of one database enforces the same
+    limit: a client spreading its attempts over several processes behind a proxy gains nothing.
 
-    def __init__(self, attempts: int, window: float) -> None:
+    Keys are stored as their SHA-256 (they hold a client address or an e-mail). Each call is its own
+    short transaction, committed at once, independent of the request's session. Two processes checking
+    at the same instant may both let one more attempt through before either records its failure; the
+    limit is exact to within the number of concurrent requests.
+    """
+
+    def __init__(self, db: Database, attempts: int, window: float) -> None:
+        self.db = db
         self.attempts = attempts
         self.window = window
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
 
     def blocked(self, *keys: str) -> float:
         """Seconds to wait before another attempt for any of ``keys`` (0 when allowed)."""
-        now = time.monotonic()
+        now = datetime.now(UTC)
+        since = now - timedelta(seconds=self.window)
+        with self.db.session() as s:
+            rows = s.execute(
+                select(SigninFailure.key, func.count(), func.min(SigninFailure.at))
+                .where(SigninFailure.key.in_([digest(k) for k in keys]), SigninFailure.at > since)
+                .group_by(SigninFailure.key)
+            ).all()
         wait = 0.0
-        with self._lock:
-            for key in keys:
-                hits = self._hits.get(key)
-                if not hits:
-                    continue
-                while hits and hits[0] <= now - self.window:
-                    hits.popleft()
-                if len(hits) >= self.attempts:
-                    wait = max(wait, hits[0] + self.window - now)
+        for _key, count, oldest in rows:
+            if count >= self.attempts:
+                oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+                wait = max(wait, (oldest - since).total_seconds())
         return wait
 
     def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._hits[key].append(now)
+        now = datetime.now(UTC)
+        with self.db.session() as s:
+            s.add_all(SigninFailure(key=digest(k), at=now) for k in keys)
+            # failures older than the window count for nothing any more
+            s.execute(delete(SigninFailure).where(SigninFailure.at <= now - timedelta(seconds=self.window)))
 
     def reset(self, key: str) -> None:
-        with self._lock:
-            self._hits.pop(key, None)
+        with self.db.session() as s:
+            s.execute(delete(SigninFailure).where(SigninFailure.key == digest(key)))

@@ -7,7 +7,18 @@ start.
 """
 
 from ppcti.store.db import Database, migrate
-from ppcti.store.models import ApiToken, Base, Holder, Job, JobState, Role, Upload, User, WebSession
+from ppcti.store.models import (
+    ApiToken,
+    Base,
+    Holder,
+    Job,
+    JobState,
+    Role,
+    SigninFailure,
+    Upload,
+    User,
+    WebSession,
+)
 
 __all__ = [
     "ApiToken",
@@ -17,6 +28,7 @@ __all__ = [
     "Job",
     "JobState",
     "Role",
+    "SigninFailure",
     "Upload",
     "User",
     "WebSession",

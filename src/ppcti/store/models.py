@@ -149,3 +149,15 @@ class Job(Base):
     results: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     upload: Mapped[Upload] = relationship(back_populates="job")
+
+
+class SigninFailure(Base):
+    """One failed sign-in, counted by the rate limit of every server process that shares the database.
+    ``key`` is the SHA-256 of what is limited (``ip:<address>`` or ``user:<e-mail>``), so the table holds
+    no address or e-mail in clear."""
+
+    __tablename__ = "signin_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -15,17 +15,21 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ppcti.api.accounts import create_user, set_session_cookie, sign_in, sign_out
+from ppcti.api.capabilities import Capability, PageAction
 from ppcti.api.deps import DbSession, Principal, authenticate, check_csrf, owned_upload
 from ppcti.api.jobs import run_path
 from ppcti.api.results import DOWNLOADS, page_jsonl
 from ppcti.api.routers.uploads import holder_uploads, store_upload, upload_out
 from ppcti.api.security import TOKEN_PREFIX, digest, new_secret
-from ppcti.errors import ConfigError
+from ppcti.errors import ConfigError, PpctiError
 from ppcti.store import ApiToken, Holder, JobState, Role, User
 
 HERE = Path(__file__).parent
+#: Form fields whose names have these are never sent back into a refused form.
+SECRET_FIELDS = ("password", "secret", "token", "key")
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
@@ -163,18 +167,54 @@ def mount_pages(app: FastAPI) -> None:
     @app.get("/uploads/{upload_id}/{capability}", include_in_schema=False)
     def capability_page(upload_id: str, capability: str, request: Request, s: DbSession) -> HTMLResponse:
         principal = _user(request, s)
+        cap, out, run_dir = _capability(request, s, principal, upload_id, capability)
+        assert cap.template is not None and cap.context is not None
+        context = cap.context(run_dir, request.query_params)
         state = request.app.state.ppcti
-        upload = owned_upload(s, principal, upload_id)
-        out = upload_out(upload, state.capabilities)
-        s.commit()  # the connection goes back to the pool before result files are read
-        cap = next(
-            (c for c in state.capabilities if c.name == capability and c.name in out.capabilities), None
-        )
-        if cap is None or cap.template is None or cap.context is None:
-            raise HTTPException(404, "no such page for this upload")
-        context = cap.context(run_path(state.settings.data_dir, upload.id))
         return _render(
             request, cap.template, principal, upload=out, caps=_caps(state, out), current=cap.name, **context
+        )
+
+    @app.post("/uploads/{upload_id}/{capability}", include_in_schema=False)
+    async def capability_action(upload_id: str, capability: str, request: Request, s: DbSession) -> Response:
+        """A capability page's form: the same checks as the page, then the CSRF token, then the action
+        (in a worker thread: actions read and write run files); its outcome is shown on the page."""
+        principal = _user(request, s)
+        async with request.form() as form:  # closes the spooled files of the upload fields
+            token = form.get("csrf_token")
+            check_csrf(request, principal, token if isinstance(token, str) else "")
+            cap, out, run_dir = _capability(request, s, principal, upload_id, capability)
+            if cap.action is None:
+                raise HTTPException(405, "this page has no form")
+            # what was typed goes back into the form when the action refuses it (files are not kept)
+            typed = {
+                k: v
+                for k, v in form.items()
+                if isinstance(v, str) and k != "csrf_token" and not any(w in k for w in SECRET_FIELDS)
+            }
+            status, outcome = 200, {}
+            try:
+                outcome = await run_in_threadpool(cap.action, PageAction(request, out.id, run_dir, form))
+            except PpctiError as exc:
+                status, outcome = exc.http_status, {"error": exc.message, "typed": typed}
+            except HTTPException as exc:
+                if exc.status_code == 404:
+                    raise
+                status, outcome = exc.status_code, {"error": str(exc.detail), "typed": typed}
+        if isinstance(outcome, Response):
+            return outcome
+        assert cap.template is not None and cap.context is not None
+        context = {**cap.context(run_dir, request.query_params), **outcome}
+        state = request.app.state.ppcti
+        return _render(
+            request,
+            cap.template,
+            principal,
+            status=status,
+            upload=out,
+            caps=_caps(state, out),
+            current=cap.name,
+            **context,
         )
 
     @app.get("/tokens", include_in_schema=False)
@@ -236,6 +276,21 @@ def mount_pages(app: FastAPI) -> None:
 
             return JSONResponse({"detail": detail}, status_code=404)
         return _render(request, "error.html", None, status=404, message=detail)
+
+
+def _capability(
+    request: Request, s: Session, principal: Principal, upload_id: str, name: str
+) -> tuple[Capability, Any, Path]:
+    """The page capability ``name`` of an upload the caller may see, with the upload and its run folder;
+    404 (the same for another holder's upload as for a missing one) otherwise."""
+    state = request.app.state.ppcti
+    upload = owned_upload(s, principal, upload_id)
+    out = upload_out(upload, state.capabilities)
+    s.commit()  # the connection goes back to the pool before result files are read
+    cap = next((c for c in state.capabilities if c.name == name and c.name in out.capabilities), None)
+    if cap is None or cap.template is None or cap.context is None:
+        raise HTTPException(404, "no such page for this upload")
+    return cap, out, run_path(state.settings.data_dir, upload.id)
 
 
 def _admin(request: Request, s: Session) -> Principal:

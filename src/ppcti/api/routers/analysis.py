@@ -3,6 +3,7 @@ holders (``insights.json``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ def _bars(rows: list[dict[str, Any]], label: str, value: str, top: int = 10) -> 
     ]
 
 
-def _context(run_dir: Path) -> dict[str, Any]:
+def _context(run_dir: Path, _params: Mapping[str, str]) -> dict[str, Any]:
     insights = read_json(run_dir, "insights.json")
     summary = insights.get("summary", {})
     return {

@@ -5,6 +5,8 @@ and campaigns (``cti/attacks.json``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -59,4 +61,46 @@ def download_attack_stix(run_dir: RunDir) -> FileResponse:
     )
 
 
-CAPABILITY = Capability(name="attacks", title="Attacks", requires=("attacks.jsonl",), router=router)
+#: Classified entries per page of the Attacks page.
+PAGE_SIZE = 50
+
+
+def _int_param(params: Mapping[str, str], name: str) -> int:
+    """A non-negative whole number from the page's query, 0 when absent or not one."""
+    value = params.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else 0
+
+
+def _context(run_dir: Path, params: Mapping[str, str]) -> dict[str, Any]:
+    attacks = read_json(run_dir, "insights.json").get("attacks")
+    if not isinstance(attacks, dict):
+        raise HTTPException(404, "this run's analysis has no attack classification")
+    classes = [str(c.get("cls")) for c in attacks.get("classes", [])]
+    chosen = params.get("class") or None
+    if chosen not in classes:
+        chosen = None
+    offset = _int_param(params, "offset")
+
+    def keep(r: dict[str, Any]) -> bool:
+        return chosen is None or (r.get("attack") or {}).get("class") == chosen
+
+    entries = page_jsonl(run_dir, "attacks.jsonl", offset=offset, limit=PAGE_SIZE, keep=keep)
+    return {
+        "attacks": attacks,
+        "entries": entries,
+        "chosen": chosen,
+        "page_size": PAGE_SIZE,
+        "previous": max(offset - PAGE_SIZE, 0) if offset else None,
+        "next": offset + PAGE_SIZE if offset + PAGE_SIZE < entries["total"] else None,
+        "has_stix": (run_dir / "cti" / "attacks.json").is_file(),
+    }
+
+
+CAPABILITY = Capability(
+    name="attacks",
+    title="Attacks",
+    requires=("attacks.jsonl",),
+    router=router,
+    template="attacks.html",
+    context=_context,
+)

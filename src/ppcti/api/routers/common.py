@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi import Path as PathParam
 
 from ppcti.api.deps import DbSession, HolderUser, owned_upload
-from ppcti.api.jobs import run_path
+from ppcti.api.jobs import run_path, upload_path
 
 UploadId = Annotated[str, PathParam(min_length=1, max_length=64, description="The upload's id.")]
 
@@ -22,3 +22,9 @@ def upload_run_dir(request: Request, upload_id: UploadId, principal: HolderUser,
 
 
 RunDir = Annotated[Path, Depends(upload_run_dir)]
+
+
+def uploaded_dir(run_dir: Path) -> Path:
+    """The folder holding the upload's own bytes, for a run folder from :func:`upload_run_dir`: both live
+    in the server's data folder under the upload's id (``runs/<id>``, ``uploads/<id>``)."""
+    return upload_path(run_dir.parent.parent, run_dir.name, "x").parent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,7 +47,7 @@ def download_stix(run_dir: RunDir) -> FileResponse:
     )
 
 
-def _context(run_dir: Path) -> dict[str, Any]:
+def _context(run_dir: Path, _params: Mapping[str, str]) -> dict[str, Any]:
     return {"cti": cti_overview(run_dir)}
 
 

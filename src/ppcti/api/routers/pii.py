@@ -3,6 +3,7 @@ graph of the upload."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def get_kg_turtle(run_dir: RunDir) -> FileResponse:
     return FileResponse(result_file(run_dir, "kg.ttl"), media_type="text/turtle", filename="kg.ttl")
 
 
-def _context(run_dir: Path) -> dict[str, Any]:
+def _context(run_dir: Path, _params: Mapping[str, str]) -> dict[str, Any]:
     return {"pii": pii_overview(run_dir), "kg_available": (run_dir / "kg.ttl").is_file()}
 
 
