@@ -1,7 +1,7 @@
 """signin failures: the sign-in rate limit, shared by every server process of one database
 
 Revision ID: 0003
-Revises: 0001 (0002, the job lease, is on another branch: when both meet, this revises 0002)
+Revises: 0002
 Create Date: 2026-12-07 04:45:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
