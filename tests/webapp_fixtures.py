@@ -23,10 +23,10 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
 from ppcti.api.accounts import ensure_holder
-from ppcti.api.app import create_app
 from ppcti.api.security import hash_password
 from ppcti.api.settings import ServerSettings
 from ppcti.store import Database, Role, User
+from ppcti.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "sample-upload.zip"

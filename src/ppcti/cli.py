@@ -25,7 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ppcti.misp.cli",
     "ppcti.taxii.cli",
     "ppcti.bus.cli",
-    "ppcti.api.cli",
+    "ppcti.web.cli",
     "ppcti.tee.cli",
     "ppcti.enrich.cli",
     "ppcti.assess.cli",

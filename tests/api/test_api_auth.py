@@ -125,7 +125,7 @@ def test_security_headers(world: World, path: str) -> None:
 def test_hsts_and_secure_cookies_on_tls(tmp_path) -> None:
     from fastapi.testclient import TestClient
 
-    from ppcti.api.app import create_app
+    from ppcti.web.app import create_app
     from webapp_fixtures import add_people, settings_for
 
     app = create_app(

@@ -10,9 +10,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from ppcti.api.app import create_app
 from ppcti.api.security import RateLimiter
 from ppcti.store import Database, SigninFailure
+from ppcti.web.app import create_app
 from webapp_fixtures import PASSWORD, add_people, settings_for
 
 WRONG = {"email": "adam@acme.test", "password": "not-the-password-1"}

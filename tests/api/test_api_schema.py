@@ -17,9 +17,9 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     response_schema_conformance,
 )
 
-from ppcti.api.app import create_app  # noqa: E402
 from ppcti.api.capabilities import load_capabilities  # noqa: E402
 from ppcti.api.settings import ServerSettings  # noqa: E402
+from ppcti.web.app import create_app  # noqa: E402
 
 
 def test_committed_openapi_matches_the_app(tmp_path: Path) -> None:

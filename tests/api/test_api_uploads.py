@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from ppcti.api.app import create_app
 from ppcti.api.jobs import upload_path
 from ppcti.model import reason_key
 from ppcti.store import Database, Job, JobState, Upload
 from ppcti.store.models import Holder
+from ppcti.web.app import create_app
 from webapp_fixtures import Finished, World, add_people, settings_for, wait_done
 
 SMALL_LOG = (

@@ -18,9 +18,9 @@ pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient
 
-from ppcti.api.app import create_app
 from ppcti.bus import BusSettings
 from ppcti.store import Job
+from ppcti.web.app import create_app
 from ppcti_process import child_env, ppcti_command
 from webapp_fixtures import World, add_people, settings_for, upload_file, wait_done
 

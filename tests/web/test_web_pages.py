@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from ppcti.api.app import create_app
+from ppcti.web.app import create_app
 from webapp_fixtures import PASSWORD, World, add_people, settings_for, upload_file, wait_done
 
 PAYLOADS = (

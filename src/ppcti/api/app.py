@@ -1,6 +1,6 @@
 """The FastAPI application: API under ``/api/v1``, pages at ``/``, static files from the package.
 
-``create_app(settings)`` builds everything from a settings object and reads no environment, so tests
+``create_api(settings)`` builds everything from a settings object and reads no environment, so tests
 create as many apps as they need, each with its own database and results folder.
 """
 
@@ -25,7 +25,6 @@ from ppcti.api.security import RateLimiter
 from ppcti.api.settings import SIGNIN_WINDOW_SECONDS, ServerSettings
 from ppcti.errors import PpctiError
 from ppcti.store import Database
-from ppcti.web.pages import mount_pages
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,9 @@ class AppState:
     capabilities: list[Capability] = field(default_factory=list)
 
 
-def create_app(settings: ServerSettings, *, start_workers: bool = True) -> FastAPI:
+def create_api(settings: ServerSettings, *, start_workers: bool = True) -> FastAPI:
+    """The API (routes under ``/api/v1``), its job queue, middleware and error handling; the pages are
+    mounted on top by :func:`ppcti.web.app.create_app`."""
     db = Database(settings.db_url)
     pool: JobQueue
     if settings.kafka is not None:
@@ -109,8 +110,6 @@ def create_app(settings: ServerSettings, *, start_workers: bool = True) -> FastA
             responses={404: {"description": "Not found, or not produced for this upload"}},
         )
     app.include_router(api)
-
-    mount_pages(app)
 
     @app.exception_handler(PpctiError)
     async def ppcti_error(_request: Request, exc: PpctiError) -> JSONResponse:

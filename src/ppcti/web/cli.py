@@ -80,9 +80,9 @@ def serve(
     _extra_missing()
     import uvicorn
 
-    from ppcti.api.app import create_app
     from ppcti.api.settings import ServerSettings
     from ppcti.errors import ConfigError
+    from ppcti.web.app import create_app
 
     host, sep, port = listen.rpartition(":")
     if not sep or not port.isdigit():
