@@ -218,7 +218,9 @@ class BundleBuilder:
         ts = created = None
         raw_ts = get("timestamp")
         if raw_ts is not None:
-            times = self._timestamp(raw_ts)
+            times = self._times.get(raw_ts, _MISS) if isinstance(raw_ts, str) else None
+            if times is _MISS:
+                times = self._timestamp(raw_ts)
             if times is None:
                 problems.append(Problem(file, line, "timestamp", "not a STIX timestamp (UTC, Z suffix)"))
             else:
@@ -339,6 +341,38 @@ class BundleBuilder:
                 problems.append(Problem(file, line, "src_port", "not a port number 0-65535"))
         if (src_port is None or dst_port is None) and not self.options.portless_traffic:
             return None
+        if (
+            src is not None
+            and dst is not None
+            and ts is not None
+            and src_port is not None
+            and dst_port is not None
+        ):
+            # the usual case, written out: both ends, both ports and a time
+            return {
+                "type": "network-traffic",
+                "spec_version": "2.1",
+                "id": sco_id_from_canonical(
+                    "network-traffic",
+                    _DUMPS(
+                        {
+                            "dst_port": dst_port,
+                            "dst_ref": dst[2],
+                            "protocols": protocols,
+                            "src_port": src_port,
+                            "src_ref": src[2],
+                            "start": ts,
+                        }
+                    ),
+                ),
+                "start": ts,
+                "src_ref": src[2],
+                "dst_ref": dst[2],
+                "src_port": src_port,
+                "dst_port": dst_port,
+                "protocols": protocols,
+                "object_marking_refs": self._marks,
+            }
         # ID contributing properties in canonical (sorted) key order, serialised as RFC 8785 JSON.
         contrib: dict[str, Any] = {}
         if dst_port is not None:
