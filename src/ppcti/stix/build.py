@@ -13,7 +13,6 @@ objects, across bundles or runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +20,7 @@ import orjson
 
 from ppcti.netrange import direction, unshareable
 from ppcti.stix import normalise as norm
+from ppcti.stix.built import Built, Problem
 from ppcti.stix.ids import sco_id_from_canonical, sdo_id, sdo_id_from_json, value_sco_id
 from ppcti.stix.markings import TLP2_IDS, tlp_marking
 from ppcti.stix.options import DEFAULT_CACHE_SIZE, CtiOptions
@@ -40,37 +40,6 @@ _VERDICT_WORDS: tuple[tuple[tuple[str, ...], str | None], ...] = (
     (("spam", "bulk", "suspicious", "quarantin", "junk"), "anomalous-activity"),
 )
 _PATTERN_LABEL = {"ipv4-addr": "IPv4 address", "ipv6-addr": "IPv6 address", "email-addr": "e-mail sender"}
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A value that could not become valid STIX: where it was and why, never the value itself."""
-
-    file: str | None
-    line: int | None
-    field: str
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "field": self.field, "reason": self.reason}
-
-
-@dataclass(slots=True)
-class Built:
-    """The outcome for one event: the bundle (or why there is none) plus what the aggregate needs."""
-
-    bundle: dict[str, Any] | None
-    problems: list[Problem] = field(default_factory=list)
-    reason: str | None = None
-    holder: str | None = None
-    timestamp: str | None = None
-    #: ``(sco type, value, pattern)`` of the attacking side when an indicator was made.
-    attacker: tuple[str, str, str] | None = None
-    indicator_types: tuple[str, ...] = ()
-    #: Why the attacking side was kept from the CTI (outbound traffic, non-public or own address).
-    withheld: str | None = None
-    #: ``bundle`` serialised compactly (one line of ``bundles.jsonl``), made with it from cached parts.
-    json: bytes | None = None
 
 
 class BundleBuilder:
