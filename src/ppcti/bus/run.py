@@ -78,13 +78,14 @@ def kg_outputs(path: Path, max_bytes: int) -> list[Output]:
 _CHUNK = 4 << 20
 
 
-def jsonl_chunks(path: Path) -> Iterator[list[tuple[int, JsonBytes]]]:
-    """Non-blank lines of a JSON-lines file with their 1-based numbers, a 4 MB chunk at a time, each line
-    checked to be JSON before its chunk is handed out.
+def jsonl_chunks(path: Path) -> Iterator[tuple[list[int], list[bytes]]]:
+    """Non-blank lines of a JSON-lines file, a 4 MB chunk at a time: ``(numbers, lines)``, the 1-based
+    line numbers and the stripped lines, each line checked to be JSON before its chunk is handed out.
 
     Read in chunks split in C rather than line by line: for a million CTI bundles the reading loop is a
     visible share of publishing. A chunk is checked whole before any of it is returned, so a bad line
-    stops publishing before the good lines around it go out in a half-sent batch.
+    stops publishing before the good lines around it go out in a half-sent batch. Lines are plain
+    ``bytes`` (no per-line wrapper or tuple): the batch path sends them as they are.
     """
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
     number = 0
@@ -94,27 +95,30 @@ def jsonl_chunks(path: Path) -> Iterator[list[tuple[int, JsonBytes]]]:
             chunk = fh.read(_CHUNK)
             lines = (rest + chunk).split(b"\n")
             rest = lines.pop() if chunk else b""
-            checked: list[tuple[int, JsonBytes]] = []
+            numbers: list[int] = []
+            checked: list[bytes] = []
             for raw in lines:
                 number += 1
                 line = raw.strip()
                 if not line:
                     continue
                 try:
-                    loads(line)  # orjson takes exact bytes only, so check before wrapping
+                    loads(line)  # orjson takes exact bytes only, so check before sending
                 except decode_error:
                     raise FormatError("line is not valid JSON", file=str(path), line=number) from None
-                checked.append((number, JsonBytes(line)))
+                numbers.append(number)
+                checked.append(line)
             if checked:
-                yield checked
+                yield numbers, checked
             if not chunk:
                 return
 
 
 def jsonl_lines(path: Path) -> Iterator[tuple[int, JsonBytes]]:
     """Non-blank lines of a JSON-lines file with their 1-based numbers, each checked to be JSON."""
-    for chunk in jsonl_chunks(path):
-        yield from chunk
+    for numbers, lines in jsonl_chunks(path):
+        for number, line in zip(numbers, lines, strict=True):
+            yield number, JsonBytes(line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +205,7 @@ def publish_run(
     with Publisher(settings) as publisher:
         for part in run_parts(run_dir, settings, include_events=include_events):
             if isinstance(part, JsonLinesFile):
-                for chunk in jsonl_chunks(part.path):
-                    lines = [line for _number, line in chunk]
+                for _numbers, lines in jsonl_chunks(part.path):
                     seq += publisher.send_lines(
                         part.kind, lines, part.content_type, run_id=run_id, holder=holder, first_seq=seq
                     )
