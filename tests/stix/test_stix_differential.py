@@ -111,7 +111,13 @@ _times = st.one_of(
               st.integers(0, 61), st.sampled_from(["", ".5", ".120", ".000", ".1234567"])),
 )  # fmt: skip
 _ports = st.one_of(st.integers(-2, 70000), st.sampled_from(["22", "x", True, 443.0]))
-_scalars = st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=4))
+_scalars = st.one_of(
+    st.none(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.text(max_size=4),
+    st.just(["10.0.0.5"]),  # JSON arrays and objects where a value belongs
+    st.just({"value": "91.203.5.7"}),
+)
 
 
 def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -201,3 +207,11 @@ def variants(draw: st.DrawFn) -> list[dict[str, Any]]:
 @given(variants(), st.sampled_from(OPTIONS))
 def test_variants_of_one_event_identical(batch: list[dict[str, Any]], options: CtiOptions) -> None:
     assert_same(batch, options)
+
+
+@pytest.mark.parametrize("junk", [["10.0.0.5"], {"value": "10.0.0.5"}, 7, None])
+@pytest.mark.parametrize("field", ["dst_ip", "nat_ip", "src_port", "timestamp", "protocol", "src_mac"])
+def test_json_arrays_and_objects_in_value_fields(field: str, junk: Any) -> None:
+    """Malformed events (a list or object where a value belongs) give the same problems, not a crash."""
+    event = mixed_events(1)[0] | {field: junk}
+    assert assert_same([event, dict(event), event | {"line": 99}], OPTIONS[0]) >= 1

@@ -492,6 +492,8 @@ class BundleBuilder:
         if "direction" in event or "network_direction" in event:
             return direction(event)
         key = (event.get("src_ip"), event.get("dst_ip"))
+        if not isinstance(key[0], str) or not isinstance(key[1], str):
+            return direction(event)  # not both addresses: nothing to memoise (and maybe unhashable)
         found = self._directions.get(key, _MISS)
         if found is _MISS:
             found = direction({"src_ip": key[0], "dst_ip": key[1]})
