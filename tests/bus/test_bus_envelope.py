@@ -13,9 +13,11 @@ from ppcti.bus.envelope import (
     STIX_JSON,
     TURTLE,
     Envelope,
+    JsonBytes,
     Output,
     derived_id,
     encode,
+    envelope_template,
     message_key,
 )
 from ppcti.errors import FormatError
@@ -115,3 +117,25 @@ def test_key_and_derived_ids() -> None:
     assert derived_id("src", 0, "cti-bundle") == derived_id("src", 0, "cti-bundle")
     assert len({derived_id("src", i, "cti-bundle") for i in range(100)}) == 100
     assert derived_id("src", 0, "cti-bundle") != derived_id("src2", 0, "cti-bundle")
+
+
+@given(
+    kind=st.sampled_from(["cti-bundle", "insights", "event-batch"]),
+    run_id=names | st.just("100%"),
+    holder=names | st.just("%s %d %%"),
+    content_type=st.sampled_from([STIX_JSON, JSON, "application/ld+json"]),
+    payload=json_values,
+    seq=st.integers(0, 10**9),
+)
+def test_envelope_template_gives_the_bytes_encode_gives(kind, run_id, holder, content_type, payload, seq):
+    """The batch path of publishing (``Publisher.send_lines``) formats envelopes from this template."""
+    body = orjson.dumps(payload)
+    template, digest = envelope_template(kind, run_id, holder, content_type)
+    h = digest.copy()
+    h.update(body)
+    env_id = h.hexdigest()
+    expected_id, expected = encode(
+        Output(kind, JsonBytes(body), content_type), run_id=run_id, holder=holder, seq=seq
+    )
+    assert env_id == expected_id
+    assert template % (env_id.encode(), seq, body) == expected

@@ -155,6 +155,18 @@ def _frame(kind: str, run_id: str, holder: str, content_type: str) -> tuple[byte
     return middle[1:-1], digest
 
 
+@lru_cache(maxsize=256)
+def envelope_template(kind: str, run_id: str, holder: str, content_type: str) -> tuple[bytes, Any]:
+    """``(template, id hash prefix)`` for the envelopes of JSON payloads with a ``seq`` and no ``source``.
+
+    ``template % (id, seq, payload)`` gives exactly the bytes :func:`encode` makes for such an output;
+    publishing a run's bundles formats this once per message instead of assembling the parts.
+    """
+    middle, digest = _frame(kind, run_id, holder, content_type)
+    head = b'{"schema":' + orjson.dumps(SCHEMA) + b',"id":"'
+    return (head + b'%s",' + middle.replace(b"%", b"%%") + b',"seq":%d,"payload":%s}'), digest
+
+
 def derived_id(source: str, index: int, kind: str) -> str:
     """The id of output ``index`` that a worker made from input ``source``: stable across replays."""
     return hashlib.blake2b(f"{source}\0{index}\0{kind}".encode(), digest_size=16).hexdigest()

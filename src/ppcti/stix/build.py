@@ -13,7 +13,6 @@ objects, across bundles or runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -21,12 +20,17 @@ import orjson
 
 from ppcti.netrange import direction, unshareable
 from ppcti.stix import normalise as norm
-from ppcti.stix.ids import sco_id_from_canonical, sdo_id, value_sco_id
+from ppcti.stix.built import Built, Problem
+from ppcti.stix.ids import sco_id_from_canonical, sdo_id, sdo_id_from_json, value_sco_id
 from ppcti.stix.markings import TLP2_IDS, tlp_marking
 from ppcti.stix.options import DEFAULT_CACHE_SIZE, CtiOptions
 
 _DUMPS = orjson.dumps
 _MISS = object()
+_EMPTY: dict[str, Any] = {}
+_ADDRESS_FIELDS = ("src_ip", "dst_ip", "nat_ip")
+#: ``extra`` fields :func:`ppcti.netrange.direction` reads before it looks at the addresses.
+_DIRECTION_KEYS = frozenset({"direction", "network_direction", "chain"})
 
 #: E-mail verdict words → indicator type. A benign verdict yields no indicator: an indicator asserts
 #: suspicion, and would turn an ordinary correspondent's address into shared threat intelligence.
@@ -38,75 +42,96 @@ _VERDICT_WORDS: tuple[tuple[tuple[str, ...], str | None], ...] = (
 _PATTERN_LABEL = {"ipv4-addr": "IPv4 address", "ipv6-addr": "IPv6 address", "email-addr": "e-mail sender"}
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A value that could not become valid STIX: where it was and why, never the value itself."""
-
-    file: str | None
-    line: int | None
-    field: str
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "field": self.field, "reason": self.reason}
-
-
-@dataclass(slots=True)
-class Built:
-    """The outcome for one event: the bundle (or why there is none) plus what the aggregate needs."""
-
-    bundle: dict[str, Any] | None
-    problems: list[Problem] = field(default_factory=list)
-    reason: str | None = None
-    holder: str | None = None
-    timestamp: str | None = None
-    #: ``(sco type, value, pattern)`` of the attacking side when an indicator was made.
-    attacker: tuple[str, str, str] | None = None
-    indicator_types: tuple[str, ...] = ()
-    #: Why the attacking side was kept from the CTI (outbound traffic, non-public or own address).
-    withheld: str | None = None
-
-
 class BundleBuilder:
-    """Builds bundles for one set of options; holds the precomputed marking and identity objects."""
+    """Builds bundles for one set of options; holds the precomputed marking and identity objects.
+
+    Everything that repeats across entries is made once and reused: the SCO dict of each distinct
+    address (with its id), the normalised form of each timestamp, and the text and id prefix of each
+    indicator's attacker. Only what is new per entry (traffic, message, indicator and bundle ids) is
+    hashed per call. The shared dicts are read-only by contract (see :func:`bundle_for_event`).
+    """
 
     def __init__(self, options: CtiOptions | None = None) -> None:
         self.options = options or CtiOptions()
         self.marking_id = TLP2_IDS[self.options.tlp]
         self.marking = tlp_marking(self.options.tlp)
+        self._marks = [self.marking_id]
         self._identity_ids: dict[str, str] = {}
         self._identities: dict[str, dict[str, Any]] = {}
-        # raw value -> normalised value and id (None: invalid), per SCO type; cleared when full
-        self._ips: dict[str, tuple[str, str, str] | None] = {}
-        self._values: dict[str, dict[str, tuple[str, str] | None]] = {"mac-addr": {}, "email-addr": {}}
+        self._marking_json = orjson.Fragment(_DUMPS(self.marking))
+        self._identity_json: dict[str, orjson.Fragment] = {}
+        # raw value -> (sco type, normalised value, id, SCO dict, its JSON), or None when invalid;
+        # cleared when full
+        self._ips: dict[str, tuple[str, str, str, dict[str, Any], orjson.Fragment] | None] = {}
+        self._values: dict[str, dict[str, tuple[str, str, dict[str, Any], orjson.Fragment] | None]] = {
+            "mac-addr": {},
+            "email-addr": {},
+        }
+        # raw timestamp -> (STIX timestamp, millisecond form), or None when invalid
+        self._times: dict[str, tuple[str, str] | None] = {}
+        # (holder, format, sco type, value, signature) -> (pattern, name, description, id hash prefix/suffix)
+        self._indicators: dict[tuple[Any, ...], tuple[str, str, str, bytes, bytes]] = {}
+        self._directions: dict[tuple[Any, Any], str | None] = {}
         #: ``(holder, canonical address)`` of the holders' own infrastructure: never shared as attackers.
         self.own: set[tuple[str, str]] = set()
 
-    def _address(self, raw: Any) -> tuple[str, str, str] | None:
-        """``(sco type, canonical text, id)`` for a raw IP address, memoised."""
+    def _address(self, raw: Any) -> tuple[str, str, str, dict[str, Any], orjson.Fragment] | None:
+        """``(sco type, canonical text, id, SCO dict, its JSON)`` for a raw IP address, memoised."""
         if not isinstance(raw, str):
             return None
         found = self._ips.get(raw, _MISS)
         if found is _MISS:
             normalised = norm.ip_address(raw)
-            found = None if normalised is None else (*normalised, value_sco_id(*normalised))
+            if normalised is None:
+                found = None
+            else:
+                oid = value_sco_id(*normalised)
+                sco = self._sco(normalised[0], oid, normalised[1])
+                found = (*normalised, oid, sco, orjson.Fragment(_DUMPS(sco)))
             if len(self._ips) >= DEFAULT_CACHE_SIZE:
                 self._ips.clear()
             self._ips[raw] = found
         return found  # type: ignore[return-value]
 
-    def _value(self, sco_type: str, raw: Any) -> tuple[str, str] | None:
-        """``(canonical text, id)`` for a raw MAC or e-mail address, memoised."""
+    def _value(self, sco_type: str, raw: Any) -> tuple[str, str, dict[str, Any], orjson.Fragment] | None:
+        """``(canonical text, id, SCO dict, its JSON)`` for a raw MAC or e-mail address, memoised."""
         if not isinstance(raw, str):
             return None
         cache = self._values[sco_type]
         found = cache.get(raw, _MISS)
         if found is _MISS:
             text = norm.mac_address(raw) if sco_type == "mac-addr" else norm.email_address(raw)
-            found = None if text is None else (text, value_sco_id(sco_type, text))
+            if text is None:
+                found = None
+            else:
+                oid = value_sco_id(sco_type, text)
+                sco = self._sco(sco_type, oid, text)
+                found = (text, oid, sco, orjson.Fragment(_DUMPS(sco)))
             if len(cache) >= DEFAULT_CACHE_SIZE:
                 cache.clear()
             cache[raw] = found
+        return found  # type: ignore[return-value]
+
+    def _sco(self, sco_type: str, oid: str, value: str) -> dict[str, Any]:
+        return {
+            "type": sco_type,
+            "spec_version": "2.1",
+            "id": oid,
+            "value": value,
+            "object_marking_refs": self._marks,
+        }
+
+    def _timestamp(self, raw: Any) -> tuple[str, str] | None:
+        """``(STIX timestamp, millisecond form)`` of a raw event time, memoised (log seconds repeat)."""
+        if not isinstance(raw, str):
+            return None
+        found = self._times.get(raw, _MISS)
+        if found is _MISS:
+            ts = norm.timestamp(raw)
+            found = None if ts is None else (ts, norm.millis(ts))
+            if len(self._times) >= DEFAULT_CACHE_SIZE:
+                self._times.clear()
+            self._times[raw] = found
         return found  # type: ignore[return-value]
 
     # -- identities ---------------------------------------------------------------------------------------
@@ -134,92 +159,93 @@ class BundleBuilder:
     # -- one event ----------------------------------------------------------------------------------------
 
     def build(self, event: dict[str, Any]) -> Built:
-        """Everything one event supports; invalid values become :class:`Problem` records."""
-        file = event.get("source_file")
-        line = event.get("line")
+        """Everything one event supports; invalid values become :class:`Problem` records.
+
+        Written flat (no closures, cached SCO dicts) because it runs once per log entry; the order of
+        objects and of problems is part of the output and must not change.
+        """
+        get = event.get
+        file = get("source_file")
+        line = get("line")
         if not isinstance(file, str):
             file = None
         if not isinstance(line, int) or isinstance(line, bool):
             line = None
         problems: list[Problem] = []
-        holder = event.get("holder")
+        holder = get("holder")
         if not isinstance(holder, str) or not holder.strip():
             problems.append(Problem(file, line, "holder", "missing data holder"))
             return Built(None, problems, "no data holder")
         holder = holder.strip()
-        fmt = event.get("format") if isinstance(event.get("format"), str) else "unknown"
-        extra = event.get("extra")
+        fmt = get("format")
+        if not isinstance(fmt, str):
+            fmt = "unknown"
+        extra = get("extra")
         if not isinstance(extra, dict):
-            extra = {}
-        marks = self.marking_id
+            extra = _EMPTY
 
-        ts = None
-        raw_ts = event.get("timestamp")
+        ts = created = None
+        raw_ts = get("timestamp")
         if raw_ts is not None:
-            ts = norm.timestamp(raw_ts)
-            if ts is None:
+            times = self._times.get(raw_ts, _MISS) if isinstance(raw_ts, str) else None
+            if times is _MISS:
+                times = self._timestamp(raw_ts)
+            if times is None:
                 problems.append(Problem(file, line, "timestamp", "not a STIX timestamp (UTC, Z suffix)"))
+            else:
+                ts, created = times
 
         scos: list[dict[str, Any]] = []
+        parts: list[Any] = []  # the same objects for serialising: cached ones as their JSON
         seen: set[str] = set()
-
-        def address(name: str, value: Any) -> tuple[str, str, str] | None:
+        src = dst = None
+        for name in _ADDRESS_FIELDS:
+            value = get(name)
             if value is None:
-                return None
+                continue
             found = self._address(value)
             if found is None:
                 problems.append(Problem(file, line, name, "not an IPv4 or IPv6 address"))
-                return None
+                continue
             oid = found[2]
             if oid not in seen:
                 seen.add(oid)
-                scos.append(
-                    {
-                        "type": found[0],
-                        "spec_version": "2.1",
-                        "id": oid,
-                        "value": found[1],
-                        "object_marking_refs": [marks],
-                    }
-                )
-            return found
+                scos.append(found[3])
+                parts.append(found[4])
+            if name == "src_ip":
+                src = found
+            elif name == "dst_ip":
+                dst = found
 
-        src = address("src_ip", event.get("src_ip"))
-        dst = address("dst_ip", event.get("dst_ip"))
-        address("nat_ip", event.get("nat_ip"))
-
-        for name, value in (("src_mac", event.get("src_mac")), ("extra.dst_mac", extra.get("dst_mac"))):
+        for name, value in (("src_mac", get("src_mac")), ("extra.dst_mac", extra.get("dst_mac"))):
             if value is None:
                 continue
-            found = self._value("mac-addr", value)
-            if found is None:
+            mac = self._value("mac-addr", value)
+            if mac is None:
                 problems.append(Problem(file, line, name, "not a MAC address"))
                 continue
-            oid = found[1]
+            oid = mac[1]
             if oid not in seen:
                 seen.add(oid)
-                scos.append(
-                    {
-                        "type": "mac-addr",
-                        "spec_version": "2.1",
-                        "id": oid,
-                        "value": found[0],
-                        "object_marking_refs": [marks],
-                    }
-                )
+                scos.append(mac[2])
+                parts.append(mac[3])
 
         if src is not None or dst is not None:
             traffic = self._traffic(event, src, dst, ts, file, line, problems)
             if traffic is not None:
                 scos.append(traffic)
+                parts.append(traffic)
 
         sender_id = sender = None
-        if fmt == "email-csv" or "sender" in extra or event.get("emails"):
-            sender, sender_id, recipient_ids = self._emails(event, extra, scos, seen, file, line, problems)
+        if fmt == "email-csv" or "sender" in extra or get("emails"):
+            sender, sender_id, recipient_ids = self._emails(
+                event, extra, scos, parts, seen, file, line, problems
+            )
             if fmt == "email-csv":
                 message = self._message(extra, sender_id, recipient_ids, ts)
                 if message is not None:
                     scos.append(message)
+                    parts.append(message)
 
         if not scos:
             return Built(None, problems, "no valid address or e-mail address", holder, ts)
@@ -227,24 +253,31 @@ class BundleBuilder:
         identity = self._identities.get(holder)
         if identity is None:
             identity = self._identities[holder] = self.identity(holder)
+            self._identity_json[holder] = orjson.Fragment(_DUMPS(identity))
         objects = [self.marking, identity, *scos]
+        parts[:0] = (self._marking_json, self._identity_json[holder])
         built = Built(None, problems, None, holder, ts)
         if ts is not None:
-            attacker = self._attacker(fmt, sender, src)
-            types = self._indicator_types(fmt, extra)
-            built.withheld = self._withheld(event, holder, attacker)
-            if built.withheld is not None:
+            if fmt == "email-csv" and sender is not None:
+                attacker: tuple[str, str] | None = ("email-addr", sender)
+            elif src is not None:
+                attacker = (src[0], src[1])
+            else:
                 attacker = None
+            types = self._indicator_types(fmt, extra) if fmt == "email-csv" else self.options.indicator_types
+            if attacker is not None and attacker[0] != "email-addr":
+                built.withheld = self._withheld(event, holder, attacker)
+                if built.withheld is not None:
+                    attacker = None
             if attacker is not None and types:
-                indicator = self._indicator(holder, identity["id"], fmt, attacker, ts, types, extra)
+                indicator = self._indicator(holder, identity["id"], fmt, attacker, ts, created, types, extra)
                 objects.append(indicator)
+                parts.append(indicator)
                 built.attacker = (attacker[0], attacker[1], indicator["pattern"])
                 built.indicator_types = types
-        built.bundle = {
-            "type": "bundle",
-            "id": sdo_id("bundle", holder, file, line, [o["id"] for o in objects]),
-            "objects": objects,
-        }
+        bundle_id = sdo_id("bundle", holder, file, line, [o["id"] for o in objects])
+        built.bundle = {"type": "bundle", "id": bundle_id, "objects": objects}
+        built.json = _DUMPS({"type": "bundle", "id": bundle_id, "objects": parts})
         return built
 
     # -- parts --------------------------------------------------------------------------------------------
@@ -255,35 +288,69 @@ class BundleBuilder:
         STIX says traffic SHOULD carry both ports and the strict validator enforces it, so port-less
         traffic (ICMP, or a log that lacks one port) is left out unless ``options.portless_traffic``.
         """
+        get = event.get
         layer = "ipv4" if (src or dst)[0] == "ipv4-addr" else "ipv6"
         protocols = [layer]
-        raw_proto = event.get("protocol")
+        raw_proto = get("protocol")
         if raw_proto is not None:
             proto = norm.protocol(raw_proto)
             if proto is None:
                 problems.append(Problem(file, line, "protocol", "not a protocol name STIX accepts"))
             else:
                 protocols.append(proto)
-        ports: dict[str, int] = {}
-        for name in ("dst_port", "src_port"):
-            raw = event.get(name)
-            if raw is not None:
-                value = norm.port(raw)
-                if value is None:
-                    problems.append(Problem(file, line, name, "not a port number 0-65535"))
-                else:
-                    ports[name] = value
-        if len(ports) < 2 and not self.options.portless_traffic:
+        dst_port = get("dst_port")
+        if dst_port is not None and not (type(dst_port) is int and 0 <= dst_port <= 65535):
+            dst_port = norm.port(dst_port)
+            if dst_port is None:
+                problems.append(Problem(file, line, "dst_port", "not a port number 0-65535"))
+        src_port = get("src_port")
+        if src_port is not None and not (type(src_port) is int and 0 <= src_port <= 65535):
+            src_port = norm.port(src_port)
+            if src_port is None:
+                problems.append(Problem(file, line, "src_port", "not a port number 0-65535"))
+        if (src_port is None or dst_port is None) and not self.options.portless_traffic:
             return None
+        if (
+            src is not None
+            and dst is not None
+            and ts is not None
+            and src_port is not None
+            and dst_port is not None
+        ):
+            # the usual case, written out: both ends, both ports and a time
+            return {
+                "type": "network-traffic",
+                "spec_version": "2.1",
+                "id": sco_id_from_canonical(
+                    "network-traffic",
+                    _DUMPS(
+                        {
+                            "dst_port": dst_port,
+                            "dst_ref": dst[2],
+                            "protocols": protocols,
+                            "src_port": src_port,
+                            "src_ref": src[2],
+                            "start": ts,
+                        }
+                    ),
+                ),
+                "start": ts,
+                "src_ref": src[2],
+                "dst_ref": dst[2],
+                "src_port": src_port,
+                "dst_port": dst_port,
+                "protocols": protocols,
+                "object_marking_refs": self._marks,
+            }
         # ID contributing properties in canonical (sorted) key order, serialised as RFC 8785 JSON.
         contrib: dict[str, Any] = {}
-        if "dst_port" in ports:
-            contrib["dst_port"] = ports["dst_port"]
+        if dst_port is not None:
+            contrib["dst_port"] = dst_port
         if dst is not None:
             contrib["dst_ref"] = dst[2]
         contrib["protocols"] = protocols
-        if "src_port" in ports:
-            contrib["src_port"] = ports["src_port"]
+        if src_port is not None:
+            contrib["src_port"] = src_port
         if src is not None:
             contrib["src_ref"] = src[2]
         if ts is not None:
@@ -299,58 +366,63 @@ class BundleBuilder:
             traffic["src_ref"] = src[2]
         if dst is not None:
             traffic["dst_ref"] = dst[2]
-        if "src_port" in ports:
-            traffic["src_port"] = ports["src_port"]
-        if "dst_port" in ports:
-            traffic["dst_port"] = ports["dst_port"]
+        if src_port is not None:
+            traffic["src_port"] = src_port
+        if dst_port is not None:
+            traffic["dst_port"] = dst_port
         traffic["protocols"] = protocols
-        traffic["object_marking_refs"] = [self.marking_id]
+        traffic["object_marking_refs"] = self._marks
         return traffic
 
-    def _emails(self, event, extra, scos, seen, file, line, problems):
-        """email-addr objects for sender, recipients and other addresses; returns the refs they got."""
-        marks = self.marking_id
+    def _emails(self, event, extra, scos, parts, seen, file, line, problems):
+        """email-addr objects for sender, recipients and other addresses; returns the refs they got.
 
-        def add(name: str, value: Any) -> str | None:
-            found = self._value("email-addr", value)
-            if found is None:
-                problems.append(Problem(file, line, name, "not an e-mail address"))
-                return None
-            text, oid = found
-            if oid not in seen:
-                seen.add(oid)
-                scos.append(
-                    {
-                        "type": "email-addr",
-                        "spec_version": "2.1",
-                        "id": oid,
-                        "value": text,
-                        "object_marking_refs": [marks],
-                    }
-                )
-            return oid
-
+        Each address is looked up in the memo directly (the common case, a hit) and only falls back to
+        :meth:`_value` on a miss: this runs for every address of every e-mail entry.
+        """
+        memo = self._values["email-addr"]
+        value_of = self._value
+        found: tuple[str, str, dict[str, Any], orjson.Fragment] | None
         sender = sender_id = None
         raw_sender = extra.get("sender")
         if raw_sender is not None:
-            sender_id = add("extra.sender", raw_sender)
-            if sender_id is not None:
-                sender = self._value("email-addr", raw_sender)[0]  # type: ignore[index]
+            found = memo.get(raw_sender, _MISS) if isinstance(raw_sender, str) else None
+            if found is _MISS:
+                found = value_of("email-addr", raw_sender)
+            if found is None:
+                problems.append(Problem(file, line, "extra.sender", "not an e-mail address"))
+            else:
+                sender, sender_id = found[0], found[1]
+                if sender_id not in seen:
+                    seen.add(sender_id)
+                    scos.append(found[2])
+                    parts.append(found[3])
         recipients = extra.get("recipients")
         if isinstance(recipients, str):
             recipients = [recipients]
         recipient_ids: list[str] = []
-        if isinstance(recipients, list):
-            for value in recipients:
-                oid = add("extra.recipients", value)
-                if oid is not None and oid not in recipient_ids:
-                    recipient_ids.append(oid)
-        elif recipients is not None:
-            problems.append(Problem(file, line, "extra.recipients", "not a list of e-mail addresses"))
         emails = event.get("emails")
-        if isinstance(emails, list):
-            for value in emails:
-                add("emails", value)
+        if not isinstance(recipients, list):
+            if recipients is not None:
+                problems.append(Problem(file, line, "extra.recipients", "not a list of e-mail addresses"))
+            recipients = []
+        for field_name, values in (("extra.recipients", recipients), ("emails", emails)):
+            if not isinstance(values, list):
+                continue
+            for value in values:
+                found = memo.get(value, _MISS) if isinstance(value, str) else None
+                if found is _MISS:
+                    found = value_of("email-addr", value)
+                if found is None:
+                    problems.append(Problem(file, line, field_name, "not an e-mail address"))
+                    continue
+                oid = found[1]
+                if oid not in seen:
+                    seen.add(oid)
+                    scos.append(found[2])
+                    parts.append(found[3])
+                if field_name == "extra.recipients" and oid not in recipient_ids:
+                    recipient_ids.append(oid)
         return sender, sender_id, recipient_ids
 
     def _message(self, extra, sender_id, recipient_ids, ts) -> dict[str, Any] | None:
@@ -379,12 +451,15 @@ class BundleBuilder:
             message["to_refs"] = recipient_ids
         if subject is not None:
             message["subject"] = subject
-        message["object_marking_refs"] = [self.marking_id]
+        message["object_marking_refs"] = self._marks
         return message
 
     @staticmethod
     def _attacker(fmt, sender, src) -> tuple[str, str] | None:
-        """The attacking side: the sender of an e-mail entry, otherwise (or failing that) the source IP."""
+        """The attacking side: the sender of an e-mail entry, otherwise (or failing that) the source IP.
+
+        :meth:`build` inlines this rule; :mod:`ppcti.stix.reference` calls it.
+        """
         if fmt == "email-csv" and sender is not None:
             return "email-addr", sender
         if src is not None:
@@ -395,7 +470,7 @@ class BundleBuilder:
         """Why an IP attacker must not be shared (see :mod:`ppcti.netrange`), None when it may be."""
         if attacker is None or attacker[0] == "email-addr":
             return None
-        way = direction(event)
+        way = self._direction(event)
         if way == "outbound" or (way == "internal" and not self.options.share_private):
             return f"{way} traffic"
         if (holder, attacker[1]) in self.own:
@@ -405,6 +480,27 @@ class BundleBuilder:
             if reason is not None:
                 return f"{reason} address"
         return None
+
+    def _direction(self, event: dict[str, Any]) -> str | None:
+        """:func:`ppcti.netrange.direction`, memoised per address pair when no field names a direction.
+
+        Without a direction or chain field the rule depends on the two addresses alone, which repeat.
+        """
+        extra = event.get("extra")
+        if isinstance(extra, dict) and not _DIRECTION_KEYS.isdisjoint(extra):
+            return direction(event)
+        if "direction" in event or "network_direction" in event:
+            return direction(event)
+        key = (event.get("src_ip"), event.get("dst_ip"))
+        if not isinstance(key[0], str) or not isinstance(key[1], str):
+            return direction(event)  # not both addresses: nothing to memoise (and maybe unhashable)
+        found = self._directions.get(key, _MISS)
+        if found is _MISS:
+            found = direction({"src_ip": key[0], "dst_ip": key[1]})
+            if len(self._directions) >= DEFAULT_CACHE_SIZE:
+                self._directions.clear()
+            self._directions[key] = found
+        return found  # type: ignore[return-value]
 
     def _indicator_types(self, fmt: str, extra: dict[str, Any]) -> tuple[str, ...]:
         verdict = extra.get("verdict")
@@ -416,29 +512,40 @@ class BundleBuilder:
                 return (kind,) if kind else ()
         return self.options.indicator_types
 
-    def _indicator(self, holder, identity_id, fmt, attacker, ts, types, extra) -> dict[str, Any]:
+    def _indicator(self, holder, identity_id, fmt, attacker, ts, created, types, extra) -> dict[str, Any]:
+        """The indicator of one entry's attacker; what does not depend on the time is made once."""
         kind, value = attacker
-        pattern = stix_pattern(kind, value)
-        description = f"Attacking side of an entry in a {fmt} log recorded by {holder}."
         signature = extra.get("signature")
-        if isinstance(signature, str) and signature.strip():
-            description += f" Signature: {signature.strip()}"
-        created = norm.millis(ts)
+        key = (holder, fmt, kind, value, signature if isinstance(signature, str) else None, types)
+        fixed = self._indicators.get(key)
+        if fixed is None:
+            pattern = stix_pattern(kind, value)
+            description = f"Attacking side of an entry in a {fmt} log recorded by {holder}."
+            if isinstance(signature, str) and signature.strip():
+                description += f" Signature: {signature.strip()}"
+            # the id hashes the JSON array [holder, pattern, ts, description, types, tlp]: only ts varies
+            head = _DUMPS((holder, pattern))[:-1] + b","
+            tail = b"," + _DUMPS((description, types, self.options.tlp))[1:]
+            fixed = (pattern, f"Attacking {_PATTERN_LABEL[kind]}", description, head, tail)
+            if len(self._indicators) >= DEFAULT_CACHE_SIZE:
+                self._indicators.clear()
+            self._indicators[key] = fixed
+        pattern, name, description, head, tail = fixed
         return {
             "type": "indicator",
             "spec_version": "2.1",
-            "id": sdo_id("indicator", holder, pattern, ts, description, types, self.options.tlp),
+            "id": sdo_id_from_json("indicator", head + _DUMPS(ts) + tail),
             "created_by_ref": identity_id,
             "created": created,
             "modified": created,
-            "name": f"Attacking {_PATTERN_LABEL[kind]}",
+            "name": name,
             "description": description,
             "indicator_types": list(types),
             "pattern": pattern,
             "pattern_type": "stix",
             "pattern_version": "2.1",
             "valid_from": ts,
-            "object_marking_refs": [self.marking_id],
+            "object_marking_refs": self._marks,
         }
 
 
@@ -470,5 +577,4 @@ def bundle_for_event(event: dict[str, Any], *, options: CtiOptions = CtiOptions(
 
 def bundle_json(event: dict[str, Any], *, options: CtiOptions = CtiOptions()) -> bytes | None:
     """:func:`bundle_for_event` serialised compactly with orjson: one line of ``bundles.jsonl``."""
-    bundle = builder_for(options).build(event).bundle
-    return None if bundle is None else _DUMPS(bundle)
+    return builder_for(options).build(event).json

@@ -160,7 +160,7 @@ def write_cti(
             if bundle is None:
                 summary.skipped += 1
             else:
-                write(dumps(bundle) + b"\n")
+                write(built.json + b"\n")  # type: ignore[operator]
                 summary.bundles += 1
                 summary.objects += len(bundle["objects"])
                 aggregate.add(built)
