@@ -138,6 +138,8 @@ def main() -> None:
                                 str(out),
                                 "--nlp",
                                 args.nlp,
+                                "--workers",
+                                "1",  # as the service runs the pipeline: one process
                                 "--quiet",
                             ]
                         )

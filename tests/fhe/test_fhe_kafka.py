@@ -1,13 +1,12 @@
 """Sharded correlation on the real Kafka broker: ``ppcti worker fhe`` processes and the requester.
 
-The broker fixtures are the bus tests' (``tests/bus/conftest.py``): skipped without a broker, failing
+The broker fixture is the bus tests' (``tests/kafka_fixtures.py``): skipped without a broker, failing
 under ``CI=true`` or ``PPCTI_REQUIRE_KAFKA=1``. Every test has a topic prefix and group of its own.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import signal
 import subprocess
 import threading
@@ -28,13 +27,6 @@ from ppcti.fhe.shards import shard_blacklist
 from ppcti_process import child_env, ppcti_command
 
 pytestmark = pytest.mark.kafka
-
-_spec = importlib.util.spec_from_file_location(
-    "bus_conftest", Path(__file__).parents[1] / "bus" / "conftest.py"
-)
-_bus = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_bus)
-kafka_bootstrap = _bus.kafka_bootstrap  # the broker fixture, with its skip/require behaviour
 
 SHARDS = 3
 
