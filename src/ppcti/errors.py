@@ -47,6 +47,18 @@ class PpctiError(Exception):
             where += ": "
         return f"{where}{self.message}"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled as its attributes, not its constructor's arguments (which differ per subclass), so an
+        # error raised in a worker process arrives whole in the parent (ppcti.pipeline.parallel).
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[PpctiError], args: tuple[object, ...], state: dict[str, object]) -> PpctiError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigError(PpctiError):
     """A setting, profile, mapping or rules file is invalid."""

@@ -3,12 +3,15 @@ whose runner is killed mid-run is finished by another runner of the group."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -18,8 +21,10 @@ pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient
 
+from ppcti.api.jobbus import KafkaJobQueue
 from ppcti.bus import BusSettings
-from ppcti.store import Job
+from ppcti.store import Database, Job, JobState, Upload
+from ppcti.store.models import Holder
 from ppcti.web.app import create_app
 from ppcti_process import child_env, ppcti_command
 from webapp_fixtures import World, add_people, settings_for, upload_file, wait_done
@@ -132,3 +137,41 @@ def test_a_job_whose_runner_is_killed_is_finished_by_another(
         assert body["job"]["results"]["events"] == summary["events"] > 0
     finally:
         _stop(runners)
+
+
+def _job_row(db: Database, state: JobState, lease_until: datetime | None, attempts: int = 1) -> str:
+    with db.session() as s:
+        holder = Holder(name=f"h-{uuid.uuid4().hex[:8]}")
+        s.add(holder)
+        s.flush()
+        upload = Upload(holder_id=holder.id, filename="x.zip", size=1, sha256="0" * 64, options={})
+        s.add(upload)
+        s.flush()
+        job = Job(upload_id=upload.id, state=state, lease_until=lease_until, attempts=attempts, worker="h:1")
+        s.add(job)
+        s.flush()
+        return job.id
+
+
+def test_the_server_hands_over_again_what_lost_its_runner_or_never_left(
+    bus_settings: BusSettings, make_topics, read_topics, tmp_path: Path
+) -> None:
+    make_topics([bus_settings.topic("jobs")], 1)
+    db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    db.migrate()
+    lost = _job_row(db, JobState.RUNNING, datetime.now(UTC) - timedelta(seconds=10))
+    alive = _job_row(db, JobState.RUNNING, datetime.now(UTC) + timedelta(seconds=60))
+    unsent = _job_row(db, JobState.QUEUED, None, attempts=0)
+    away = dataclasses.replace(bus_settings, bootstrap="127.0.0.1:1", connect_timeout_s=1.0)
+    queue = KafkaJobQueue(db, away, defaults={"nlp": "regex"}, lease=2.0, recheck=3600)
+    queue.submit(unsent)  # the broker is away: kept for the next round, not lost
+    queue.settings = bus_settings
+    assert sorted(queue.recheck()) == sorted([lost, unsent])
+    with db.session() as s:
+        states = {j.id: (j.state, j.worker) for j in s.query(Job)}
+    assert states[lost] == (JobState.QUEUED, None) and states[alive][0] is JobState.RUNNING
+    messages = [orjson.loads(m.value())["payload"] for m in read_topics([bus_settings.topic("jobs")], 2)]
+    assert sorted(m["job_id"] for m in messages) == sorted([lost, unsent])
+    assert all(m["defaults"] == {"nlp": "regex"} for m in messages)  # the server's job options travel
+    assert queue.recheck() == []  # nothing left to hand over
+    db.dispose()

@@ -137,3 +137,16 @@ def test_envelopes_respect_the_size_limit() -> None:
         assert len(b'{"objects":[' + b",".join(batch) + b"]}") <= 2_000
     with pytest.raises(TaxiiError, match="larger than"):
         list(envelopes([{"type": "indicator", "pad": "z" * 3000}], 2_000, 1000))
+
+
+def test_a_server_that_never_answers_fails_the_push_in_time() -> None:
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (the kernel does) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(TaxiiError, match="unreachable: (ReadTimeout|ConnectionError)"):
+            push([], f"http://127.0.0.1:{port}/api/collections/c/", request_timeout=1.0)
+        assert time.monotonic() - started < 20

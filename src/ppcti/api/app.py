@@ -52,7 +52,7 @@ def create_api(settings: ServerSettings, *, start_workers: bool = True) -> FastA
     if settings.kafka is not None:
         from ppcti.api.jobbus import KafkaJobQueue
 
-        pool = KafkaJobQueue(db, settings.kafka)
+        pool = KafkaJobQueue(db, settings.kafka, defaults=dict(settings.job_defaults))
     else:
         pool = WorkerPool(
             db,

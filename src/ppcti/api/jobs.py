@@ -135,6 +135,24 @@ def runner_name() -> str:
     return f"{socket.gethostname()[:80]}:{os.getpid()}"
 
 
+def runner_gone(worker: str | None) -> bool:
+    """Whether the process named in ``worker`` (``host:pid/thread``) is known to have stopped: only a
+    process of this host can be checked; one of another host is judged by its lease alone."""
+    if not worker:
+        return True
+    host, _, rest = worker.partition(":")
+    pid = rest.split("/", 1)[0]
+    if host != socket.gethostname()[:80] or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _claim(db: Database, job_id: str, *, worker: str, lease: float, reclaim: bool) -> bool:
     """Take the job: a queued one, or (``reclaim``) a running one whose runner stopped renewing its lease.
 
@@ -203,12 +221,19 @@ def _holding(db: Database, job_id: str, worker: str, lease: float) -> Iterator[N
 
     def renew() -> None:
         while not stop.wait(lease / 3):
-            with db.session() as s:
-                s.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.worker == worker, Job.state == JobState.RUNNING)
-                    .values(lease_until=_now() + timedelta(seconds=lease))
-                )
+            try:
+                with db.session() as s:
+                    kept = s.execute(
+                        update(Job)
+                        .where(Job.id == job_id, Job.worker == worker, Job.state == JobState.RUNNING)
+                        .values(lease_until=_now() + timedelta(seconds=lease))
+                    ).rowcount
+            except Exception as exc:  # a busy database: the next beat comes well within the lease
+                log.warning("job %s: lease not renewed this time (%s)", job_id, type(exc).__name__)
+                continue
+            if not kept:
+                log.warning("job %s: no longer this runner's; its outcome is left to the other", job_id)
+                return
 
     thread = threading.Thread(target=renew, name="ppcti-job-lease", daemon=True)
     thread.start()
@@ -328,7 +353,10 @@ class WorkerPool:
     def recover(self) -> list[str]:
         """Queue again the jobs a stopped server left running (or fail them), then submit all queued."""
         with self.db.session() as s:
+            now = _now()
             for job in s.scalars(select(Job).where(Job.state == JobState.RUNNING)):
+                if job.lease_until is not None and job.lease_until >= now and not runner_gone(job.worker):
+                    continue  # another server process of this database runs it, and is alive
                 if job.attempts < MAX_ATTEMPTS:
                     job.state, job.stage, job.progress = JobState.QUEUED, "queued again after a restart", 0
                 else:

@@ -104,7 +104,11 @@ def fhe_step(shards: ShardSet, max_message_bytes: int, *, threads: int = 1) -> P
             wanted = payload.get("blacklist")
             if wanted is not None and wanted != shards.name:
                 raise FHEError(f"this worker group holds blacklist {shards.name}, not the one requested")
-            header, blobs = shards.correlate(base64.b64decode(payload["query"]), shard, threads=threads)
+            try:
+                query = base64.b64decode(str(payload["query"]), validate=True)
+            except (KeyError, ValueError):  # binascii.Error is a ValueError
+                raise FormatError("the request carries no readable query (base64)") from None
+            header, blobs = shards.correlate(query, shard, threads=threads)
             return partial_outputs(request, shard, header, blobs, max_message_bytes)
         except PpctiError as exc:
             error = {"request": request, "shard": shard, "attempt": uuid.uuid4().hex, "error": exc.message}
@@ -163,11 +167,14 @@ class PartialAnswers:
             return
         if "error" in payload:
             raise FHEError(f"shard {shard} refused the query: {payload['error']}")
-        got = self.parts.setdefault((shard, str(payload["attempt"])), {})
-        got[int(payload["part"])] = payload
-        if len(got) == int(payload["parts"]):
-            blobs = [base64.b64decode(b) for i in range(len(got)) for b in got[i]["blobs"]]
-            self.done[shard] = (got[0]["header"], blobs)
+        try:
+            got = self.parts.setdefault((shard, str(payload["attempt"])), {})
+            got[int(payload["part"])] = payload
+            if len(got) == int(payload["parts"]):
+                blobs = [base64.b64decode(b, validate=True) for i in range(len(got)) for b in got[i]["blobs"]]
+                self.done[shard] = (got[0]["header"], blobs)
+        except (KeyError, TypeError, ValueError):
+            raise FormatError(f"shard {shard} sent an answer that cannot be read") from None
 
     def missing(self) -> list[int]:
         return [k for k in range(self.shards) if k not in self.done]

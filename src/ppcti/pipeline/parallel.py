@@ -14,12 +14,14 @@ deadlock. Small uploads stay in one process, since starting workers costs more t
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import time
 from collections.abc import Callable
 from multiprocessing.pool import AsyncResult
 from types import TracebackType
 from typing import Any
 
+from ppcti.errors import PpctiError
 from ppcti.pipeline.context import RunContext
 from ppcti.pipeline.stages import FILE_STAGES, finish_pii, pii_options, planned_stages
 
@@ -30,10 +32,30 @@ PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 Done = dict[str, tuple[dict[str, Any], float]]
 
 
+class WorkerFailed(RuntimeError):
+    """An unexpected error in a worker process, by type only (its text may quote input values)."""
+
+
 def timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
-    """``fn(*args)`` and how long it took, measured where it ran."""
+    """``fn(*args)`` and how long it took, measured where it ran.
+
+    Errors cross back to the parent pickled: ppcti's own do so whole; any other is replaced by a
+    :class:`WorkerFailed` naming its type, since an exception that cannot be rebuilt from its pickle
+    would stop the pool's result thread and leave the run waiting for ever.
+    """
     start = time.perf_counter()
-    return fn(*args), time.perf_counter() - start
+    try:
+        result = fn(*args)
+    except PpctiError:
+        raise
+    except Exception as exc:
+        raise WorkerFailed(f"{type(exc).__name__} in a worker process") from None
+    return result, time.perf_counter() - start
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them: one message, not one traceback each."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def workers_for(ctx: RunContext) -> int:
@@ -47,7 +69,7 @@ class WorkerProcesses:
     """A pool of worker processes for one run; stopped at once if the run fails or is interrupted."""
 
     def __init__(self, workers: int) -> None:
-        self.pool = multiprocessing.get_context("spawn").Pool(workers)
+        self.pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_ignore_interrupts)
 
     def __enter__(self) -> WorkerProcesses:
         return self

@@ -562,15 +562,16 @@ def builder_for(options: CtiOptions) -> BundleBuilder:
 
 
 def build_event(event: dict[str, Any], *, options: CtiOptions = CtiOptions()) -> Built:
-    """The full outcome for one event (bundle, problems, reason)."""
+    """The full outcome for one event (bundle, problems, reason); its bundle shares objects with other
+    bundles of the same options (see :func:`bundle_for_event`)."""
     return builder_for(options).build(event)
 
 
 def bundle_for_event(event: dict[str, Any], *, options: CtiOptions = CtiOptions()) -> dict[str, Any] | None:
     """The STIX bundle for one event, or ``None`` when nothing in it is valid (see :func:`build_event`).
 
-    The marking-definition and identity dicts are shared between bundles of one builder; copy a bundle
-    before changing it in place.
+    Objects inside are shared between the bundles of one builder (the marking-definition and identity,
+    each address's observable, marking lists): ``copy.deepcopy`` a bundle before changing it in place.
     """
     return builder_for(options).build(event).bundle
 

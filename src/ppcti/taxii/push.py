@@ -34,6 +34,26 @@ class PushSummary:
     status_ids: list[str] = field(default_factory=list)
 
 
+
+#: Seconds one HTTP request to a TAXII server may take to connect, and to send each part of its answer.
+DEFAULT_REQUEST_TIMEOUT = 30.0
+
+
+def _connection(user: str | None, password: str | None, verify: bool | str, timeout: float) -> Any:
+    """taxii2client's connection, with a timeout on every request (the library sets none)."""
+    from requests.adapters import HTTPAdapter
+    from taxii2client.common import _HTTPConnection
+
+    class TimeoutAdapter(HTTPAdapter):
+        def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            kwargs["timeout"] = kwargs.get("timeout") or timeout
+            return super().send(request, **kwargs)
+
+    conn = _HTTPConnection(user=user, password=password, verify=verify, version="2.1")
+    for scheme in ("http://", "https://"):
+        conn.session.mount(scheme, TimeoutAdapter())
+    return conn
+
 def bundle_objects(source: str | Path) -> list[dict[str, Any]]:
     """Objects of a run's ``cti/aggregate.json``, a bundle file, or a file of one bundle per line
     (``bundles.fhe.jsonl`` with the blacklist notes); an object repeated in several bundles once."""
@@ -95,19 +115,26 @@ def push(
     verify: bool | str = True,
     max_objects: int = DEFAULT_MAX_OBJECTS,
     timeout: int = 300,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
 ) -> PushSummary:
-    """Add ``objects`` to the collection at ``collection_url`` (``.../collections/<id>/``)."""
+    """Add ``objects`` to the collection at ``collection_url`` (``.../collections/<id>/``).
+
+    ``timeout`` bounds the wait for the server to finish adding; ``request_timeout`` each HTTP request
+    (connecting, and each wait for bytes), so a server that accepts and never answers cannot hold the
+    caller (a web request, a thread) for ever.
+    """
     import requests
     from taxii2client.exceptions import TAXIIServiceException
     from taxii2client.v21 import ApiRoot, Collection, as_pages
 
     url = collection_url if collection_url.endswith("/") else collection_url + "/"
+    conn = _connection(user, password, verify, request_timeout)
     try:
-        collection = Collection(url, user=user, password=password, verify=verify)
+        collection = Collection(url, conn=conn)
         if not collection.can_write:
             raise TaxiiError("the collection does not accept writes for this user")
         api_root_url = url.split("collections/")[0]
-        root = ApiRoot(api_root_url, user=user, password=password, verify=verify)
+        root = ApiRoot(api_root_url, conn=conn)
         max_bytes = int(root.max_content_length or DEFAULT_MAX_BYTES)
         summary = PushSummary(len(objects), 0)
         refused: list[str | None] = []

@@ -126,7 +126,9 @@ def worker_jobs(
         None, "--bootstrap", "-b", help="Kafka bootstrap address (default: $PPCTI_KAFKA_BOOTSTRAP)."
     ),
     group: str = typer.Option("ppcti-jobs", "--group", "-g", help="Consumer group id."),
-    nlp: str = typer.Option("auto", "--nlp", help="Default PII free-text engine: auto, spacy, regex."),
+    nlp: str = typer.Option(
+        "auto", "--nlp", help="PII free-text engine when the server's job does not say (ppcti serve --nlp)."
+    ),
     lease: float = typer.Option(
         LEASE_SECONDS,
         "--lease-seconds",
@@ -143,7 +145,8 @@ def worker_jobs(
     _extra_missing()
     from rich.console import Console
 
-    from ppcti.api.jobbus import job_runner
+    from ppcti.api.jobbus import RunnerMustStop, job_runner
+    from ppcti.errors import BusError
 
     settings = bus_settings(bootstrap)
     runner = job_runner(
@@ -160,7 +163,10 @@ def worker_jobs(
     console = Console(stderr=True)
     topic = settings.topic("jobs")
     console.print(f"job runner in group {group} consuming {topic}", highlight=False, markup=False)
-    stats = runner.run()
+    try:
+        stats = runner.run()
+    except RunnerMustStop as stop:
+        raise BusError(f"job runner stopped: {stop}; its job is left to the group") from None
     console.print(f"jobs taken {stats.consumed}, refused {stats.rejected}", highlight=False)
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Respon
 from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ppcti.api.deps import DbSession, HolderUser, Principal, owned_upload
 from ppcti.api.jobs import JOB_OPTIONS, run_options, run_path, upload_path
@@ -126,7 +127,8 @@ async def store_upload(
     s.add(job)
     s.commit()
     s.refresh(upload)
-    state.pool.submit(job.id)
+    # handing over may wait on Kafka (a broker round trip, longer when it is slow): not on the event loop
+    await run_in_threadpool(state.pool.submit, job.id)
     return upload
 
 
