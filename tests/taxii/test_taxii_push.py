@@ -147,6 +147,6 @@ def test_a_server_that_never_answers_fails_the_push_in_time() -> None:
         silent.listen(8)
         port = silent.getsockname()[1]
         started = time.monotonic()
-        with pytest.raises(TaxiiError, match="unreachable: (ReadTimeout|ConnectionError)"):
+        with pytest.raises(TaxiiError, match=r"unreachable: (ReadTimeout|ConnectionError)"):
             push([], f"http://127.0.0.1:{port}/api/collections/c/", request_timeout=1.0)
         assert time.monotonic() - started < 20
