@@ -27,6 +27,15 @@ class QueriedAddress:
     kind: str
     value: str
     entries: list[dict[str, Any]] = field(default_factory=list)
+    #: The entries already listed, as hashable keys: an address seen on 100,000 lines would otherwise
+    #: cost a scan of its list per line (minutes on a 100 MB upload).
+    seen: set[tuple[Any, ...]] = field(default_factory=set, repr=False, compare=False)
+
+    def add(self, entry: dict[str, Any]) -> None:
+        key = tuple(sorted(entry.items()))
+        if key not in self.seen:
+            self.seen.add(key)
+            self.entries.append(entry)
 
 
 @dataclass(slots=True)
@@ -44,9 +53,7 @@ class CtiSelection:
         if found is None:
             return
         kind, canon = found
-        item = self.addresses.setdefault(canon, QueriedAddress(kind, canon))
-        if entry not in item.entries:
-            item.entries.append(entry)
+        self.addresses.setdefault(canon, QueriedAddress(kind, canon)).add(entry)
 
 
 def _first_json(path: Path) -> dict[str, Any] | None:
