@@ -19,7 +19,7 @@ from ppcti import __version__
 from ppcti.api.capabilities import Capability, load_capabilities
 from ppcti.api.jobs import JobQueue, WorkerPool
 from ppcti.api.middleware import BodyLimit, SecurityHeaders
-from ppcti.api.routers import auth, uploads
+from ppcti.api.routers import auth, tee, uploads
 from ppcti.api.schemas import CapabilityOut
 from ppcti.api.security import RateLimiter
 from ppcti.api.settings import SIGNIN_WINDOW_SECONDS, ServerSettings
@@ -96,6 +96,7 @@ def create_api(settings: ServerSettings, *, start_workers: bool = True) -> FastA
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth.router)
     api.include_router(uploads.router)
+    api.include_router(tee.router)
 
     @api.get("/capabilities", tags=["uploads"], summary="Result views this server offers")
     def capabilities() -> list[CapabilityOut]:
