@@ -321,9 +321,7 @@ class _Builder:
         extra = {"mapping": mapping.name}
         for name in EXTRA_FIELDS:
             value = mapping.first(flat, name, extra=True)
-            extra[name] = (
-                None if value is None else (value if isinstance(value, str) else _json_text(value))
-            )
+            extra[name] = None if value is None else (value if isinstance(value, str) else _json_text(value))
         extra["dst_mac"] = _mac(str(dst_mac_raw)) if dst_mac_raw is not None else None
         extra["mac_malformed"] = True if (mac_raw is not None and src_mac is None) else None
         protocol = mapping.first(flat, "protocol")
