@@ -2,7 +2,7 @@
 //! declarative mappings (Suricata EVE, ECS, Zeek, the user's) as the Python reference
 //! `ppcti.formats.events_json._Builder.add`.
 //!
-//! Per line: parse (`serde_json`, keys in written order), flatten to dotted paths exactly as
+//! Per line: parse (`serde_json` into `json::Json`, keys in written order, strings borrowed), flatten to dotted paths exactly as
 //! `mapping.flatten` does, pick the mapping whose signature the paths match best, and read each field
 //! by its candidate paths, first non-empty value wins. Every value goes through the rules of `values`,
 //! which decide only what they are certain of. A line is then an event, a reject whose reason is
@@ -22,7 +22,9 @@ use arrow_schema::{DataType, Field, Schema};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use crate::json::Json;
 
 use crate::values;
 
@@ -101,11 +103,16 @@ impl Paths {
 }
 
 /// A record's values by slot: `None` where the path is absent, `Some(Null)` where it holds null.
-type Flat<'v> = Vec<Option<&'v Value>>;
+type Flat<'v, 't> = Vec<Option<&'v Json<'t>>>;
 
 /// `mapping.flatten`, kept to the paths of `paths`: nested objects to dotted paths; a key written with
 /// a dot wins over the same path reached by nesting, otherwise the first writer of a path keeps it.
-fn flatten<'v>(record: &'v Map<String, Value>, path: &mut String, paths: &Paths, out: &mut Flat<'v>) {
+fn flatten<'v, 't>(
+    record: &'v [(Cow<'t, str>, Json<'t>)],
+    path: &mut String,
+    paths: &Paths,
+    out: &mut Flat<'v, 't>,
+) {
     let base = path.len();
     for (key, value) in record {
         path.truncate(base);
@@ -115,7 +122,7 @@ fn flatten<'v>(record: &'v Map<String, Value>, path: &mut String, paths: &Paths,
                 out[slot] = Some(value);
             }
         }
-        if let Value::Object(inner) = value {
+        if let Json::Object(inner) = value {
             if !inner.is_empty() {
                 path.push('.');
                 flatten(inner, path, paths, out);
@@ -126,10 +133,10 @@ fn flatten<'v>(record: &'v Map<String, Value>, path: &mut String, paths: &Paths,
 }
 
 /// `Mapping.first`: the first value of the candidate paths that is neither null nor `""`.
-fn first<'v>(flat: &Flat<'v>, slots: &[usize]) -> Option<&'v Value> {
+fn first<'v, 't>(flat: &Flat<'v, 't>, slots: &[usize]) -> Option<&'v Json<'t>> {
     slots
         .iter()
-        .find_map(|slot| flat[*slot].filter(|v| !v.is_null() && v.as_str() != Some("")))
+        .find_map(|slot| flat[*slot].filter(|v| !v.is_null() && !v.is_empty_str()))
 }
 
 /// What became of one line.
@@ -307,11 +314,16 @@ impl EventsReader {
         if has_long_number(text) {
             return Outcome::Fallback;
         }
-        let Ok(Value::Object(record)) = serde_json::from_str::<Value>(text) else {
+        let Ok(Json::Object(record)) = serde_json::from_str::<Json<'_>>(text) else {
             return Outcome::Fallback;
         };
-        let mut flat: Flat<'_> = vec![None; self.paths.0.len()];
-        flatten(&record, &mut String::with_capacity(64), &self.paths, &mut flat);
+        let mut flat: Flat<'_, '_> = vec![None; self.paths.0.len()];
+        flatten(
+            &record,
+            &mut String::with_capacity(64),
+            &self.paths,
+            &mut flat,
+        );
         match self.pick(&flat) {
             Some(m) => self.read_record(&flat, m).unwrap_or(Outcome::Fallback),
             None => Outcome::Fallback,
@@ -320,7 +332,7 @@ impl EventsReader {
 
     /// `_Builder._pick`: the mapping with the highest share of signature paths (the first on ties),
     /// if that share is at least a half.
-    fn pick(&self, flat: &Flat<'_>) -> Option<usize> {
+    fn pick(&self, flat: &Flat<'_, '_>) -> Option<usize> {
         let mut best = None;
         let mut best_score = 0.0;
         for (i, mapping) in self.mappings.iter().enumerate() {
@@ -340,7 +352,7 @@ impl EventsReader {
 
     /// `_Builder.add` for a record with a mapping, in its order of checks; `None` when a value is one
     /// the rules of `values` leave to Python.
-    fn read_record(&self, flat: &Flat<'_>, index: usize) -> Option<Outcome> {
+    fn read_record(&self, flat: &Flat<'_, '_>, index: usize) -> Option<Outcome> {
         let m = &self.mappings[index];
         let field = |which: usize| first(flat, &m.fields[which]);
         let src_ip = values::ip(field(SRC_IP))?;
@@ -348,8 +360,8 @@ impl EventsReader {
         // any e-mail value is left to Python (`clean_email`); an empty list holds none
         for slot in &m.fields[EMAILS] {
             match flat[*slot] {
-                None | Some(Value::Null) => {}
-                Some(Value::Array(items)) if items.is_empty() => {}
+                None | Some(Json::Null) => {}
+                Some(Json::Array(items)) if items.is_empty() => {}
                 Some(_) => return None,
             }
         }
@@ -362,7 +374,7 @@ impl EventsReader {
         let timestamp = values::timestamp(raw_time, self.utc)?;
         let src_mac = match field(SRC_MAC) {
             None => None,
-            Some(Value::String(s)) => Some(values::mac(s)?),
+            Some(Json::Str(s)) => Some(values::mac(s)?),
             Some(_) => return None,
         };
         let mac_malformed = matches!(src_mac, Some(None));
@@ -372,7 +384,7 @@ impl EventsReader {
             extra.push(if name == "dst_mac" {
                 match value {
                     None => None,
-                    Some(Value::String(s)) => values::mac(s)?,
+                    Some(Json::Str(s)) => values::mac(s)?,
                     Some(_) => return None,
                 }
             } else {

@@ -19,6 +19,7 @@ mod address;
 mod columns;
 mod events;
 mod head;
+mod json;
 mod matchers;
 mod ndjson;
 mod scan;

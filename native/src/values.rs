@@ -6,7 +6,7 @@
 //! are decided here (dotted-quad IPv4, ASCII ISO 8601 and epoch timestamps, ASCII MACs, integer ports);
 //! IPv6, Unicode, white space, odd numbers and the like are left to Python, which is exact by definition.
 
-use serde_json::Value;
+use crate::json::Json;
 
 use crate::ndjson::escape;
 use crate::time::{civil_from_days, days_from_civil, month_days, push_digits};
@@ -14,10 +14,10 @@ use crate::time::{civil_from_days, days_from_civil, month_days, push_digits};
 /// `canonical_ip` for a value: `Some(None)` when it is no address, `Some(Some(ip))` for a dotted-quad
 /// IPv4 address already in canonical form (no leading zeros), `None` for anything else (IPv6, white
 /// space, brackets...), which Python's `ipaddress` decides.
-pub(crate) fn ip(value: Option<&Value>) -> Option<Option<&str>> {
+pub(crate) fn ip<'v>(value: Option<&'v Json<'_>>) -> Option<Option<&'v str>> {
     match value {
         None => Some(None),
-        Some(Value::String(s)) => is_canonical_v4(s).then_some(Some(s.as_str())),
+        Some(Json::Str(s)) => is_canonical_v4(s).then_some(Some(s.as_ref())),
         Some(_) => Some(None), // `_ip` takes strings only
     }
 }
@@ -42,27 +42,21 @@ fn is_canonical_v4(s: &str) -> bool {
 
 /// `_port`: `int(value)` within 0-65535. Integers and plain digit strings are decided; floats, booleans
 /// (an `int` in Python) and other strings are not.
-pub(crate) fn port(value: Option<&Value>) -> Option<Option<i32>> {
+pub(crate) fn port(value: Option<&Json<'_>>) -> Option<Option<i32>> {
     let in_range = |v: i64| (0..=65_535).contains(&v).then_some(v as i32);
     match value {
         None => Some(None),
-        Some(Value::Number(n)) => {
-            if let Some(v) = n.as_i64() {
-                Some(in_range(v))
-            } else if n.is_u64() {
-                Some(None) // above i64, so above 65535
-            } else {
-                None
-            }
-        }
-        Some(Value::String(s)) => {
+        Some(Json::Int(v)) => Some(in_range(*v)),
+        Some(Json::UInt(v)) => Some(i64::try_from(*v).ok().and_then(in_range)),
+        Some(Json::Float(_)) => None,
+        Some(Json::Str(s)) => {
             let b = s.as_bytes();
             if b.is_empty() || b.len() > 9 || !b.iter().all(u8::is_ascii_digit) {
                 return None;
             }
             Some(in_range(s.parse::<i64>().ok()?))
         }
-        Some(Value::Bool(_)) => None,
+        Some(Json::Bool(_)) => None,
         Some(_) => Some(None), // int() of a list or object is a TypeError: no port
     }
 }
@@ -117,37 +111,34 @@ pub(crate) fn mac(value: &str) -> Option<Option<String>> {
 }
 
 /// `str(value).upper()` of a protocol, for ASCII strings.
-pub(crate) fn protocol(value: Option<&Value>) -> Option<Option<String>> {
+pub(crate) fn protocol(value: Option<&Json<'_>>) -> Option<Option<String>> {
     match value {
         None => Some(None),
-        Some(Value::String(s)) if s.is_ascii() => Some(Some(s.to_ascii_uppercase())),
+        Some(Json::Str(s)) if s.is_ascii() => Some(Some(s.to_ascii_uppercase())),
         Some(_) => None,
     }
 }
 
 /// An `extra` value: strings as they are, other values as compact JSON (`orjson.dumps`); floats are
 /// left to Python, whose shortest float text is orjson's, not necessarily this crate's.
-pub(crate) fn extra_text(value: &Value) -> Option<String> {
-    if let Value::String(s) = value {
-        return Some(s.clone());
+pub(crate) fn extra_text(value: &Json<'_>) -> Option<String> {
+    if let Json::Str(s) = value {
+        return Some(s.to_string());
     }
     let mut out = Vec::new();
     json_text(value, &mut out)?;
     String::from_utf8(out).ok()
 }
 
-fn json_text(value: &Value, out: &mut Vec<u8>) -> Option<()> {
+fn json_text(value: &Json<'_>, out: &mut Vec<u8>) -> Option<()> {
     match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Number(n) => {
-            if n.is_f64() {
-                return None;
-            }
-            out.extend_from_slice(n.to_string().as_bytes());
-        }
-        Value::String(s) => escape(out, s),
-        Value::Array(items) => {
+        Json::Null => out.extend_from_slice(b"null"),
+        Json::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Json::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Json::UInt(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Json::Float(_) => return None,
+        Json::Str(s) => escape(out, s),
+        Json::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -157,9 +148,9 @@ fn json_text(value: &Value, out: &mut Vec<u8>) -> Option<()> {
             }
             out.push(b']');
         }
-        Value::Object(map) => {
+        Json::Object(pairs) => {
             out.push(b'{');
-            for (i, (key, item)) in map.iter().enumerate() {
+            for (i, (key, item)) in pairs.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
@@ -175,24 +166,20 @@ fn json_text(value: &Value, out: &mut Vec<u8>) -> Option<()> {
 
 /// `to_stix_timestamp` of a timestamp value: ASCII ISO 8601 strings and epoch numbers. `Some(None)`
 /// never occurs: a timestamp this cannot read is left to Python, which also words the reject.
-pub(crate) fn timestamp(value: &Value, utc: bool) -> Option<String> {
+pub(crate) fn timestamp(value: &Json<'_>, utc: bool) -> Option<String> {
     match value {
-        Value::String(s) => iso(s, utc),
-        Value::Number(n) => {
-            if let Some(v) = n.as_u64() {
-                (v <= 100_000_000_000).then(|| epoch(v as i64, ""))?
-            } else if let Some(v) = n.as_f64().filter(|_| n.is_f64()) {
-                if !(1.0..1e11).contains(&v) {
-                    return None;
-                }
-                // Python's repr of a float in this range is its shortest round-trip digits, as Rust's
-                // Display writes them, with ".0" for whole numbers (which carry no fraction either way)
-                let text = v.to_string();
-                let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
-                epoch(whole.parse().ok()?, frac)
-            } else {
-                None
+        Json::Str(s) => iso(s, utc),
+        Json::UInt(v) => (*v <= 100_000_000_000).then(|| epoch(*v as i64, ""))?,
+        Json::Float(v) => {
+            let v = *v;
+            if !(1.0..1e11).contains(&v) {
+                return None;
             }
+            // Python's repr of a float in this range is its shortest round-trip digits, as Rust's
+            // Display writes them, with ".0" for whole numbers (which carry no fraction either way)
+            let text = v.to_string();
+            let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+            epoch(whole.parse().ok()?, frac)
         }
         _ => None,
     }
