@@ -4,10 +4,10 @@ Method (one run, this machine): ``ppcti.samples`` writes ``--rows`` entries per 
 feeds (ECS and Zeek, with their defects: truncated lines, broken records, duplicates) go through the core
 pipeline (ingest, detect, parse and clean, deduplication, minimisation, writing ``events.jsonl``,
 ``cleaned/`` and ``rejects.jsonl``) in a fresh process pinned to one core (``taskset -c 0``,
-``POLARS_MAX_THREADS=1``), alternately with the compiled reader on and off (``PPCTI_NATIVE=0``: the
-reference, a per-line loop of orjson and Python dictionaries doing the same job). Each side runs
-``--repeat`` times and the best is kept; wall and CPU time are both reported, since other jobs may share
-the cores. The outputs of the two sides are compared byte for byte.
+``POLARS_MAX_THREADS=1``, one BLAS thread), alternately with the compiled reader on and off
+(``PPCTI_NATIVE=0``: the reference, a per-line loop of orjson and Python dictionaries doing the same
+job). Each side runs ``--repeat`` times and the best is kept; wall and CPU time are both reported,
+since other jobs may share the cores. The outputs of the two sides are compared byte for byte.
 
 Usage: ``python bench/ingest_events.py [--rows 200000] [--repeat 3]``; prints a Markdown table.
 """
@@ -42,7 +42,13 @@ print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time()
 
 
 def run(files: list[Path], out: Path, native: bool) -> dict:
-    env = {**os.environ, "POLARS_MAX_THREADS": "1", "PPCTI_NATIVE": "1" if native else "0"}
+    env = {
+        **os.environ,
+        "POLARS_MAX_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "PPCTI_NATIVE": "1" if native else "0",
+    }
     cmd = [sys.executable, "-c", _CHILD, str(out), *map(str, files)]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
