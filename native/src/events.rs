@@ -2,9 +2,10 @@
 //! declarative mappings (Suricata EVE, ECS, Zeek, the user's) as the Python reference
 //! `ppcti.formats.events_json._Builder.add`.
 //!
-//! Per line: parse (`serde_json` into `json::Json`, keys in written order, strings borrowed), flatten to dotted paths exactly as
-//! `mapping.flatten` does, pick the mapping whose signature the paths match best, and read each field
-//! by its candidate paths, first non-empty value wins. Every value goes through the rules of `values`,
+//! Per line: parse (`serde_json` into `json::Json`: keys in written order, strings borrowed), flatten
+//! to dotted paths exactly as `mapping.flatten` does (kept to the paths some mapping reads), pick the
+//! mapping whose signature the paths match best, and read each field by its candidate paths, first
+//! non-empty value wins. Every value goes through the rules of `values`,
 //! which decide only what they are certain of. A line is then an event, a reject whose reason is
 //! certain (no address, no timestamp), blank, or handed back to Python whole ("fallback"): a line
 //! serde refuses, a record that is not an object or matches no mapping, e-mail fields, IPv6, floats in

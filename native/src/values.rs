@@ -164,8 +164,8 @@ fn json_text(value: &Json<'_>, out: &mut Vec<u8>) -> Option<()> {
     Some(())
 }
 
-/// `to_stix_timestamp` of a timestamp value: ASCII ISO 8601 strings and epoch numbers. `Some(None)`
-/// never occurs: a timestamp this cannot read is left to Python, which also words the reject.
+/// `to_stix_timestamp` of a timestamp value: ASCII ISO 8601 strings and epoch numbers. `None` for
+/// anything else, impossible dates included: Python reads those, and words the reject.
 pub(crate) fn timestamp(value: &Json<'_>, utc: bool) -> Option<String> {
     match value {
         Json::Str(s) => iso(s, utc),
