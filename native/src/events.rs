@@ -272,17 +272,27 @@ impl EventsReader {
         line_at: usize,
         text_at: usize,
     ) -> Result<BatchResult, String> {
+        let mut columns = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let lines = batch
+                .column(line_at)
+                .as_primitive_opt::<arrow_array::types::Int64Type>()
+                .ok_or("column line is not Int64")?;
+            columns.push((lines, texts(batch.column(text_at).as_ref())?));
+        }
+        // the raw lines of the events are most of the text: room for all of it up front, so the
+        // buffer is never copied while it grows
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        let mut cols = EventColumns::new(rows, self.extra_fields.len());
+        let bytes = columns
+            .iter()
+            .flat_map(|(_, text)| text.iter())
+            .map(|t| t.map_or(0, str::len))
+            .sum();
+        let mut cols = EventColumns::new(rows, bytes, self.extra_fields.len());
         let (mut rejects, mut fallback) = (Vec::new(), Vec::new());
         let (mut blank, mut malformed) = (0, 0);
         let mut index = 0u32;
-        for batch in batches {
-            let lines = batch.column(line_at);
-            let lines = lines
-                .as_primitive_opt::<arrow_array::types::Int64Type>()
-                .ok_or("column line is not Int64")?;
-            let text = texts(batch.column(text_at).as_ref())?;
+        for (lines, text) in columns {
             for (line, text) in lines.iter().zip(text) {
                 match self.read_line(text) {
                     Outcome::Event(row) => {
@@ -427,21 +437,21 @@ struct EventColumns {
 }
 
 impl EventColumns {
-    fn new(rows: usize, extra: usize) -> Self {
+    fn new(rows: usize, raw_bytes: usize, extra: usize) -> Self {
         let s = || StringBuilder::with_capacity(rows, rows * 16);
         Self {
             line: Int64Builder::with_capacity(rows),
-            timestamp: s(),
+            timestamp: StringBuilder::with_capacity(rows, rows * 32),
             src_ip: s(),
             src_port: Int32Builder::with_capacity(rows),
             dst_ip: s(),
             dst_port: Int32Builder::with_capacity(rows),
             protocol: s(),
-            src_mac: s(),
+            src_mac: StringBuilder::with_capacity(rows, rows * 17),
             mapping: s(),
             extra: (0..extra).map(|_| s()).collect(),
             mac_malformed: BooleanBuilder::with_capacity(rows),
-            raw: StringBuilder::with_capacity(rows, rows * 256),
+            raw: StringBuilder::with_capacity(rows, raw_bytes),
         }
     }
 
