@@ -7,9 +7,9 @@
 //! mapping whose signature the paths match best, and read each field by its candidate paths, first
 //! non-empty value wins. Every value goes through the rules of `values`,
 //! which decide only what they are certain of. A line is then an event, a reject whose reason is
-//! certain (no address, no timestamp), blank, or handed back to Python whole ("fallback"): a line
-//! serde refuses, a record that is not an object or matches no mapping, e-mail fields, IPv6, floats in
-//! `extra`, unusual timestamps... `tests/formats/test_events_native.py` checks that the outputs of a
+//! certain (not an object, no mapping, no address, no timestamp), blank, or handed back to Python
+//! whole ("fallback"): a line serde refuses, e-mail fields, IPv6, floats in `extra`, unusual
+//! timestamps... `tests/formats/test_events_native.py` checks that the outputs of a
 //! run are byte-identical with and without this reader, and that it ran.
 
 use std::collections::HashMap;
@@ -144,6 +144,8 @@ fn first<'v, 't>(flat: &Flat<'v, 't>, slots: &[usize]) -> Option<&'v Json<'t>> {
 enum Outcome {
     Event(Row),
     Reject(&'static str),
+    /// A reject whose raw text the reference cuts to its first 2,000 characters.
+    RejectCut(&'static str),
     Blank,
     Fallback,
 }
@@ -188,9 +190,9 @@ pub(crate) struct EventsReader {
     utc: bool,
 }
 
-/// What `read` hands back: the events table, rejects as (row, reason), fallback rows, and the blank
+/// What `read` hands back: the events table, rejects as (row, reason, cut), fallback rows, and the blank
 /// and malformed-MAC counts.
-type ReadResult = (PyTable, Vec<(u32, &'static str)>, Vec<u32>, i64, i64);
+type ReadResult = (PyTable, Vec<(u32, &'static str, bool)>, Vec<u32>, i64, i64);
 
 #[pymethods]
 impl EventsReader {
@@ -231,7 +233,8 @@ impl EventsReader {
     /// Read a frame of `line` and `text` (one NDJSON line each). Returns `(events, rejects, fallback,
     /// blank, malformed_mac)`: `events` has `line`, `timestamp`, `src_ip`, `src_port`, `dst_ip`,
     /// `dst_port`, `protocol`, `src_mac`, `mapping`, the extra fields, `mac_malformed` and `raw`;
-    /// rejects and fallback lines are row numbers of the frame.
+    /// rejects are (row, reason, whether the raw text is cut to 2,000 characters) and fallback lines
+    /// row numbers of the frame.
     fn read(&self, py: Python<'_>, frame: PyTable) -> PyResult<ReadResult> {
         let (batches, schema) = frame.into_inner();
         let line_at = schema
@@ -253,7 +256,13 @@ impl EventsReader {
     }
 }
 
-type BatchResult = (RecordBatch, Vec<(u32, &'static str)>, Vec<u32>, i64, i64);
+type BatchResult = (
+    RecordBatch,
+    Vec<(u32, &'static str, bool)>,
+    Vec<u32>,
+    i64,
+    i64,
+);
 
 /// The text values of a column Polars hands over (strings in any of Arrow's three layouts).
 fn texts(column: &dyn Array) -> Result<Vec<Option<&str>>, String> {
@@ -299,7 +308,8 @@ impl EventsReader {
                         malformed += i64::from(row.mac_malformed);
                         cols.push(line.unwrap_or(0), &row, &self.mappings, text.unwrap_or(""));
                     }
-                    Outcome::Reject(reason) => rejects.push((index, reason)),
+                    Outcome::Reject(reason) => rejects.push((index, reason, false)),
+                    Outcome::RejectCut(reason) => rejects.push((index, reason, true)),
                     Outcome::Blank => blank += 1,
                     Outcome::Fallback => fallback.push(index),
                 }
@@ -325,8 +335,10 @@ impl EventsReader {
         if has_long_number(text) {
             return Outcome::Fallback;
         }
-        let Ok(Json::Object(record)) = serde_json::from_str::<Json<'_>>(text) else {
-            return Outcome::Fallback;
+        let record = match serde_json::from_str::<Json<'_>>(text) {
+            Ok(Json::Object(record)) => record,
+            Ok(_) => return Outcome::RejectCut("record is not a JSON object"),
+            Err(_) => return Outcome::Fallback,
         };
         let mut flat: Flat<'_, '_> = vec![None; self.paths.0.len()];
         flatten(
@@ -337,7 +349,7 @@ impl EventsReader {
         );
         match self.pick(&flat) {
             Some(m) => self.read_record(&flat, m).unwrap_or(Outcome::Fallback),
-            None => Outcome::Fallback,
+            None => Outcome::RejectCut("no mapping recognises this record"),
         }
     }
 

@@ -159,6 +159,15 @@ def test_other_time_zone_leaves_naive_timestamps_to_the_reference(tmp_path: Path
     assert decided["events"] == 1 and decided["fallback"] == 1
 
 
+def test_unmapped_and_non_object_records_are_rejected_natively_with_the_reference_cut(tmp_path: Path) -> None:
+    path = tmp_path / "odd.jsonl"
+    long = "ü€" * 1500  # over 2,000 characters, and more bytes than characters
+    lines = [json.dumps({"message": long}, ensure_ascii=False), json.dumps([1, {"a": long}]), "42", '"x"']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    decided = _same(path)
+    assert decided["rejects"] == 4 and decided["fallback"] == 0
+
+
 # --- property test over the near misses --------------------------------------------------------------
 
 _IPS = (

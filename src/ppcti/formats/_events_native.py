@@ -62,10 +62,11 @@ def read_chunk(reader: Any, frame: pl.DataFrame, builder: _Builder) -> ParsedBat
         for line, text in frame[fallback].iter_rows():
             builder.add_line(line, text)
     if rejects:
-        rows = frame[[row for row, _ in rejects]]
+        rows = frame[[row for row, _, _ in rejects]]
         builder.rejects.extend(
-            Reject(builder.path, line, reason, text)
-            for (line, text), (_, reason) in zip(rows.iter_rows(), rejects, strict=True)
+            # the reference keeps the first 2,000 characters of a record it cannot map
+            Reject(builder.path, line, reason, text[:2000] if cut else text)
+            for (line, text), (_, reason, cut) in zip(rows.iter_rows(), rejects, strict=True)
         )
     batch = builder.flush()
     fast = _events(pl.DataFrame(table), batch.events.schema)
