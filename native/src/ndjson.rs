@@ -186,7 +186,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// A JSON string: `"` `\` and control characters escaped (the short forms where JSON has them),
 /// everything else, non-ASCII included, as it is.
-fn escape(out: &mut Vec<u8>, text: &str) {
+pub(crate) fn escape(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     let bytes = text.as_bytes();
     if !bytes.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\') {

@@ -29,6 +29,7 @@ import polars as pl
 from ppcti.clean.emails import clean_email
 from ppcti.clean.mac import normalise_mac
 from ppcti.clean.timestamps import TimeContext, to_stix_timestamp
+from ppcti.formats._events_native import native_reader, read_chunk
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
 from ppcti.formats.mapping import EXTRA_FIELDS, Mapping, builtin_mappings, flatten
 from ppcti.ingest.jsonrecords import BadRecord, iter_json_records
@@ -145,6 +146,7 @@ class EventsJson:
         from ppcti.ingest import Limits
 
         limits = options.limits or Limits()
+        reader = native_reader(builder.mappings, options.time)
         for chunk in iter_line_frames(
             source, batch_bytes=options.batch_bytes, max_line_bytes=limits.max_line_bytes
         ):
@@ -157,16 +159,12 @@ class EventsJson:
                         source.path, line, f"line longer than {limits.max_line_bytes} bytes", prefix, "ingest"
                     )
                 )
-            for line, text in chunk.frame.select("line", "text").iter_rows():
-                if text is None or not text.strip():
-                    builder.notes["blank_lines"] += 1
-                    continue
-                try:
-                    record = orjson.loads(text)
-                except orjson.JSONDecodeError as exc:
-                    builder.rejects.append(Reject(source.path, line, f"not valid JSON: {_where(exc)}", text))
-                    continue
-                builder.add(line, record, raw=text)
+            frame = chunk.frame.select("line", "text")
+            if reader is not None:
+                yield read_chunk(reader, frame, builder)
+                continue
+            for line, text in frame.iter_rows():
+                builder.add_line(line, text)
                 if builder.size >= _BATCH_RECORDS:
                     yield builder.flush()
             yield builder.flush()
@@ -279,6 +277,18 @@ class _Builder:
     def size(self) -> int:
         return len(self.rows)
 
+    def add_line(self, line: int, text: str | None) -> None:
+        """One NDJSON line: blank, not JSON (a reject), or a record for :meth:`add`."""
+        if text is None or not text.strip():
+            self.notes["blank_lines"] += 1
+            return
+        try:
+            record = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            self.rejects.append(Reject(self.path, line, f"not valid JSON: {_where(exc)}", text))
+            return
+        self.add(line, record, raw=text)
+
     def add(self, line: int, record: Any, raw: str | None = None) -> None:
         raw_text = raw if raw is not None else _json_text(record)
         if not isinstance(record, dict):
@@ -311,9 +321,7 @@ class _Builder:
         extra = {"mapping": mapping.name}
         for name in EXTRA_FIELDS:
             value = mapping.first(flat, name, extra=True)
-            extra[name] = (
-                None if value is None else (value if isinstance(value, str) else _json_text(value))
-            )
+            extra[name] = None if value is None else (value if isinstance(value, str) else _json_text(value))
         extra["dst_mac"] = _mac(str(dst_mac_raw)) if dst_mac_raw is not None else None
         extra["mac_malformed"] = True if (mac_raw is not None and src_mac is None) else None
         protocol = mapping.first(flat, "protocol")

@@ -1,0 +1,306 @@
+//! The value rules of `events-json`, for the values whose outcome is certain without Python.
+//!
+//! Each function answers `Some(outcome)` when it knows exactly what the Python reference
+//! (`ppcti.formats.events_json._Builder.add` and the cleaners it calls) gives for the value, and `None`
+//! when it is not sure: the record then goes to the reference as a whole. Only common, plain spellings
+//! are decided here (dotted-quad IPv4, ASCII ISO 8601 and epoch timestamps, ASCII MACs, integer ports);
+//! IPv6, Unicode, white space, odd numbers and the like are left to Python, which is exact by definition.
+
+use crate::json::Json;
+
+use crate::ndjson::escape;
+use crate::time::{civil_from_days, days_from_civil, month_days, push_digits};
+
+/// `canonical_ip` for a value: `Some(None)` when it is no address, `Some(Some(ip))` for a dotted-quad
+/// IPv4 address already in canonical form (no leading zeros), `None` for anything else (IPv6, white
+/// space, brackets...), which Python's `ipaddress` decides.
+pub(crate) fn ip<'v>(value: Option<&'v Json<'_>>) -> Option<Option<&'v str>> {
+    match value {
+        None => Some(None),
+        Some(Json::Str(s)) => is_canonical_v4(s).then_some(Some(s.as_ref())),
+        Some(_) => Some(None), // `_ip` takes strings only
+    }
+}
+
+fn is_canonical_v4(s: &str) -> bool {
+    let mut parts = 0;
+    for octet in s.split('.') {
+        parts += 1;
+        let b = octet.as_bytes();
+        if b.is_empty() || b.len() > 3 || !b.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        if b.len() > 1 && b[0] == b'0' {
+            return false;
+        }
+        if octet.parse::<u16>().map_or(true, |v| v > 255) {
+            return false;
+        }
+    }
+    parts == 4
+}
+
+/// `_port`: `int(value)` within 0-65535. Integers and plain digit strings are decided; floats, booleans
+/// (an `int` in Python) and other strings are not.
+pub(crate) fn port(value: Option<&Json<'_>>) -> Option<Option<i32>> {
+    let in_range = |v: i64| (0..=65_535).contains(&v).then_some(v as i32);
+    match value {
+        None => Some(None),
+        Some(Json::Int(v)) => Some(in_range(*v)),
+        Some(Json::UInt(v)) => Some(i64::try_from(*v).ok().and_then(in_range)),
+        Some(Json::Float(_)) => None,
+        Some(Json::Str(s)) => {
+            let b = s.as_bytes();
+            if b.is_empty() || b.len() > 9 || !b.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            Some(in_range(s.parse::<i64>().ok()?))
+        }
+        Some(Json::Bool(_)) => None,
+        Some(_) => Some(None), // int() of a list or object is a TypeError: no port
+    }
+}
+
+/// `normalise_mac` of a string without white space or non-ASCII characters (which `strip` and the
+/// patterns would treat in ways left to Python): bare, Cisco-dotted or one-separator groups.
+pub(crate) fn mac(value: &str) -> Option<Option<String>> {
+    let b = value.as_bytes();
+    if !b.iter().all(|c| (0x21..0x7f).contains(c)) {
+        return None;
+    }
+    let hex = |c: &u8| c.is_ascii_hexdigit();
+    let pairs = |hexes: &[u8]| -> String {
+        let lower = hexes.to_ascii_lowercase();
+        let mut out = String::with_capacity(17);
+        for (i, pair) in lower.chunks(2).enumerate() {
+            if i > 0 {
+                out.push(':');
+            }
+            out.push_str(std::str::from_utf8(pair).unwrap_or(""));
+        }
+        out
+    };
+    if b.len() == 12 && b.iter().all(hex) {
+        return Some(Some(pairs(b)));
+    }
+    if b.len() == 14 && b[4] == b'.' && b[9] == b'.' {
+        let hexes: Vec<u8> = b.iter().copied().filter(|c| *c != b'.').collect();
+        if hexes.len() == 12 && hexes.iter().all(hex) {
+            return Some(Some(pairs(&hexes)));
+        }
+    }
+    let sep = b.iter().copied().find(|c| *c == b':' || *c == b'-');
+    if let Some(sep) = sep {
+        let groups: Vec<&[u8]> = b.split(|c| *c == sep).collect();
+        if groups.len() == 6
+            && groups
+                .iter()
+                .all(|g| (1..=2).contains(&g.len()) && g.iter().all(hex))
+        {
+            let mut hexes = Vec::with_capacity(12);
+            for g in groups {
+                if g.len() == 1 {
+                    hexes.push(b'0');
+                }
+                hexes.extend_from_slice(g);
+            }
+            return Some(Some(pairs(&hexes)));
+        }
+    }
+    Some(None)
+}
+
+/// `str(value).upper()` of a protocol, for ASCII strings.
+pub(crate) fn protocol(value: Option<&Json<'_>>) -> Option<Option<String>> {
+    match value {
+        None => Some(None),
+        Some(Json::Str(s)) if s.is_ascii() => Some(Some(s.to_ascii_uppercase())),
+        Some(_) => None,
+    }
+}
+
+/// An `extra` value: strings as they are, other values as compact JSON (`orjson.dumps`); floats are
+/// left to Python, whose shortest float text is orjson's, not necessarily this crate's.
+pub(crate) fn extra_text(value: &Json<'_>) -> Option<String> {
+    if let Json::Str(s) = value {
+        return Some(s.to_string());
+    }
+    let mut out = Vec::new();
+    json_text(value, &mut out)?;
+    String::from_utf8(out).ok()
+}
+
+fn json_text(value: &Json<'_>, out: &mut Vec<u8>) -> Option<()> {
+    match value {
+        Json::Null => out.extend_from_slice(b"null"),
+        Json::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Json::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Json::UInt(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Json::Float(_) => return None,
+        Json::Str(s) => escape(out, s),
+        Json::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_text(item, out)?;
+            }
+            out.push(b']');
+        }
+        Json::Object(pairs) => {
+            out.push(b'{');
+            for (i, (key, item)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                escape(out, key);
+                out.push(b':');
+                json_text(item, out)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Some(())
+}
+
+/// `to_stix_timestamp` of a timestamp value: ASCII ISO 8601 strings and epoch numbers. `None` for
+/// anything else, impossible dates included: Python reads those, and words the reject.
+pub(crate) fn timestamp(value: &Json<'_>, utc: bool) -> Option<String> {
+    match value {
+        Json::Str(s) => iso(s, utc),
+        Json::UInt(v) => (*v <= 100_000_000_000).then(|| epoch(*v as i64, ""))?,
+        Json::Float(v) => {
+            let v = *v;
+            if !(1.0..1e11).contains(&v) {
+                return None;
+            }
+            // Python's repr of a float in this range is its shortest round-trip digits, as Rust's
+            // Display writes them, with ".0" for whole numbers (which carry no fraction either way)
+            let text = v.to_string();
+            let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+            epoch(whole.parse().ok()?, frac)
+        }
+        _ => None,
+    }
+}
+
+/// `_from_epoch`: whole seconds since 1970 in UTC, the fraction's digits without trailing zeros, at most
+/// six.
+fn epoch(seconds: i64, frac: &str) -> Option<String> {
+    let frac = frac.trim_end_matches('0');
+    let frac = &frac[..frac.len().min(6)];
+    let days = seconds.div_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    stix(y, m, d, seconds.rem_euclid(86_400), frac)
+}
+
+fn stix(y: i64, m: i64, d: i64, secs: i64, frac: &str) -> Option<String> {
+    // strftime pads years below 1000 differently by platform: left to Python
+    if !(1000..=9999).contains(&y) {
+        return None;
+    }
+    let mut out = String::with_capacity(32);
+    for (value, width, sep) in [
+        (y, 4, '-'),
+        (m, 2, '-'),
+        (d, 2, 'T'),
+        (secs / 3600, 2, ':'),
+        (secs / 60 % 60, 2, ':'),
+    ] {
+        push_digits(&mut out, value, width);
+        out.push(sep);
+    }
+    push_digits(&mut out, secs % 60, 2);
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out.push('Z');
+    Some(out)
+}
+
+fn two(b: &[u8], at: usize) -> Option<i64> {
+    let (h, l) = (*b.get(at)?, *b.get(at + 1)?);
+    (h.is_ascii_digit() && l.is_ascii_digit())
+        .then(|| i64::from(h - b'0') * 10 + i64::from(l - b'0'))
+}
+
+/// The `_ISO` pattern of `ppcti.clean.timestamps`, for strings of printable ASCII with at most the one
+/// space between date and time: `YYYY-MM-DD[T ]HH:MM[:SS[.f]][Z|±HH[[:]MM]]`. Impossible dates and
+/// offsets of a day or more are left to Python, as is a time without an offset outside UTC.
+fn iso(s: &str, utc: bool) -> Option<String> {
+    let b = s.as_bytes();
+    let printable = b
+        .iter()
+        .enumerate()
+        .all(|(i, c)| (0x21..0x7f).contains(c) || (i == 10 && *c == b' '));
+    if !printable || b.len() < 16 {
+        return None;
+    }
+    let year = two(b, 0)? * 100 + two(b, 2)?;
+    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') || b[13] != b':' {
+        return None;
+    }
+    let (month, day, hour, minute) = (two(b, 5)?, two(b, 8)?, two(b, 11)?, two(b, 14)?);
+    let mut at = 16;
+    let mut second = 0;
+    let mut frac = "";
+    if b.get(at) == Some(&b':') {
+        second = two(b, at + 1)?;
+        at += 3;
+        if matches!(b.get(at), Some(b'.' | b',')) {
+            let n = b[at + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            if n == 0 || n > 9 {
+                return None;
+            }
+            frac = &s[at + 1..at + 1 + n];
+            at += 1 + n;
+        }
+    }
+    let offset = match &b[at..] {
+        [] => {
+            if !utc {
+                return None;
+            }
+            0
+        }
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), rest @ ..] => {
+            let hours = two(rest, 0)?;
+            let minutes = match &rest[2..] {
+                [] => 0,
+                [b':', _, _] => two(rest, 3)?,
+                [_, _] => two(rest, 2)?,
+                _ => return None,
+            };
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let total = hours * 60 + minutes;
+            if *sign == b'-' {
+                -total
+            } else {
+                total
+            }
+        }
+        _ => return None,
+    };
+    if !(1..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || day < 1
+        || day > month_days(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let total = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+        - offset * 60;
+    let (y, m, d) = civil_from_days(total.div_euclid(86_400));
+    stix(y, m, d, total.rem_euclid(86_400), frac)
+}

@@ -1,0 +1,61 @@
+//! Writing frames to an open file: events as JSON lines (`ndjson::encode`) and the cleaned copy of a
+//! text file, one value per line, through one output buffer kept between batches.
+
+use std::fs::File;
+use std::io::Write;
+use std::mem::ManuallyDrop;
+use std::os::fd::{FromRawFd, RawFd};
+use std::sync::Mutex;
+
+use arrow_array::RecordBatch;
+use pyo3::prelude::*;
+use pyo3_arrow::PyTable;
+
+use crate::ndjson;
+
+/// A buffer kept from one write to the next: a fresh one per batch costs a page fault per 4 KiB.
+static OUTPUT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// Write `bytes` to the open file descriptor `fd` (the caller has flushed its own buffer).
+fn write_fd(fd: RawFd, bytes: &[u8]) -> std::io::Result<()> {
+    // SAFETY: `fd` is an open descriptor the caller owns; ManuallyDrop leaves it open
+    let mut file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
+    file.write_all(bytes)
+}
+
+/// Encode a table with `encode` into the kept buffer and write it to the file `fd`; false, with nothing
+/// written, when the encoder declines the table.
+fn write_encoded(
+    py: Python<'_>,
+    table: PyTable,
+    fd: RawFd,
+    encode: fn(&[RecordBatch], &mut Vec<u8>) -> bool,
+) -> PyResult<bool> {
+    let (batches, _) = table.into_inner();
+    py.detach(|| {
+        let mut out = OUTPUT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        out.clear();
+        if !encode(&batches, &mut out) {
+            return Ok(false);
+        }
+        write_fd(fd, &out)?;
+        Ok(true)
+    })
+}
+
+/// Append the rows of an Arrow table (a Polars frame, through its C stream) to the file `fd` as JSON
+/// lines with absent values omitted (see `ndjson`). False, with nothing written, when a column has a
+/// type the writer does not cover.
+#[pyfunction]
+pub(crate) fn write_ndjson(py: Python<'_>, table: PyTable, fd: RawFd) -> PyResult<bool> {
+    write_encoded(py, table, fd, ndjson::encode)
+}
+
+/// Append the values of a table's only column, strings without newlines, to the file `fd`, one per line:
+/// the cleaned copy of a text file. False, with nothing written, when the column is not strings.
+#[pyfunction]
+pub(crate) fn write_lines(py: Python<'_>, table: PyTable, fd: RawFd) -> PyResult<bool> {
+    write_encoded(py, table, fd, ndjson::lines)
+}
