@@ -283,3 +283,14 @@ def test_ndjson_with_a_few_broken_lines_is_still_ndjson() -> None:
     assert kind == "ndjson"
     kind, _ = detect_kind("\n".join(["a,b,c", good, "d,e,f", "g,h,i"]) + "\n", truncated=False, name="x.csv")
     assert kind != "ndjson"
+
+
+def test_a_big_json_array_whose_first_record_is_not_an_object_is_still_json() -> None:
+    # what ppcti samples writes as a defect: a number where an alert belongs, then thousands of alerts;
+    # taken for CSV, the file lost its PII scan
+    record = '{"timestamp":"2023-03-20T01:00:02Z","flow_id":225052626019599,"src_ip":"192.168.88.106"}'
+    text = "[0,\n" + ",\n".join([record] * 2000)
+    kind, _ = detect_kind(text[:SAMPLE_BYTES], truncated=True, name="suricata-alerts.json")
+    assert kind == "json"
+    kind, _ = detect_kind("[1,\n2,\n3,\n" + record + "\n]", truncated=False, name="numbers.json")
+    assert kind == "json"  # a whole array still parses as one document

@@ -305,7 +305,7 @@ def _json_kind(text: str, truncated: bool, suffix: str) -> str | None:
         elif isinstance(item[1], dict | list):
             good += 1
         else:
-            return None
+            bad += 1  # a number or string where a record belongs: a broken record, not another kind
         if good + bad >= _SNIFF_LINES:
             break
     if truncated and last_bad:

@@ -72,7 +72,8 @@ def profile_column(series: pl.Series, sample_size: int) -> tuple[ColumnProfile, 
         values = values.cast(pl.String, strict=False).drop_nulls()
     values = values.str.strip_chars()
     values = values.filter(values.str.len_chars() > 0)
-    distinct = values.unique()
+    # sorted: unique() gives its values in an order that changes between runs, and so would the sample
+    distinct = values.unique().sort()
     if series.dtype.is_integer():
         distinct = _restore_leading_zeros(distinct)
     n_distinct = distinct.len()

@@ -92,5 +92,9 @@ def anomalies(attacked: pl.DataFrame, hits: pl.DataFrame, options: AttackOptions
     frame = pl.DataFrame(found, infer_schema_length=None).with_columns(
         window_start=iso("_start"), window_end=iso(pl.col("_start") + width)
     )
-    frame = frame.sort(["z", "events", "window_start"], descending=[True, True, False]).drop("_start")
+    # the scope and its key settle ties: the groups arrive in an order that changes between runs
+    ties = [c for c in ("scope", "holder", "target", "attacker", "cls") if c in frame.columns]
+    keys = ["z", "events", "window_start", *ties]
+    frame = frame.sort(keys, descending=[True, True] + [False] * (len(keys) - 2), nulls_last=True)
+    frame = frame.drop("_start")
     return frame.head(options.max_listed).to_dicts()
