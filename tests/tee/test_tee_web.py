@@ -95,3 +95,13 @@ def test_changed_results_a_strict_policy_and_hostile_archives_are_refused(site: 
     junk = _check(site, headers, b"not a zip")
     assert junk.status_code == 400 and "not a readable ZIP" in junk.json()["detail"]
     assert site.client.post("/api/v1/tee/receipts", files={"results": ("r.zip", b"x")}).status_code == 401
+
+
+@pytest.mark.parametrize("name", ["../secret.txt", "/etc/passwd", "a/../../b", "..\\\\b", ""])
+def test_a_receipt_cannot_name_files_outside_its_folder(tmp_path: Path, name: str) -> None:
+    from ppcti.errors import TeeError
+    from ppcti.tee.receipt import result_path
+
+    with pytest.raises(TeeError, match="outside its folder"):
+        result_path(tmp_path, name)
+    assert result_path(tmp_path, "cti/aggregate.json") == tmp_path / "cti" / "aggregate.json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import orjson
@@ -76,6 +76,16 @@ def check_receipt_signature(document: Any) -> tuple[dict[str, Any], x509.Certifi
     return body, certificate
 
 
+def result_path(folder: Path, name: object) -> Path:
+    """Where a result file the receipt names is: only ever inside ``folder``. A receipt is checked
+    before anything vouches for it, so its names are untrusted (``../../etc/passwd`` would otherwise
+    make a checking server hash, and report on, its own files)."""
+    parts = PurePosixPath(str(name)).parts
+    if not parts or PurePosixPath(str(name)).is_absolute() or ".." in parts or "\\" in str(name):
+        raise TeeError("the receipt names a result file outside its folder")
+    return folder.joinpath(*parts)
+
+
 def verify_receipt_dir(
     folder: Path, *, policy: Policy | None = None
 ) -> tuple[dict[str, Any], Attestation | None]:
@@ -114,7 +124,7 @@ def verify_receipt_dir(
     if not isinstance(results, dict) or not results:
         raise TeeError("the receipt lists no result files")
     for name, digest in results.items():
-        path = folder / name
+        path = result_path(folder, name)
         if not path.is_file():
             raise TeeError(f"result file {name} is missing")
         if file_sha256(path) != digest:
