@@ -22,7 +22,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 from fhe_helpers import Pipeline  # noqa: E402
 
-from kafka_fixtures import kafka_bootstrap  # noqa: E402,F401  (the broker fixture: skip/require behaviour)
+from kafka_fixtures import bus_settings, kafka_bootstrap  # noqa: E402,F401  (the broker fixture: skip/require behaviour)
 
 
 @pytest.fixture

@@ -32,15 +32,9 @@ SHARDS = 3
 
 
 @pytest.fixture
-def fhe_bus(kafka_bootstrap: str) -> BusSettings:
-    return BusSettings(
-        kafka_bootstrap,
-        topic_prefix=f"test-{uuid.uuid4().hex[:12]}.",
-        connect_timeout_s=5.0,
-        delivery_timeout_s=20.0,
-        linger_ms=5,
-        max_message_bytes=DEFAULT_FHE_MESSAGE_BYTES,
-    )
+def fhe_bus(bus_settings: BusSettings) -> BusSettings:
+    """The bus tests' settings (a topic prefix of this test's own), with room for FHE messages."""
+    return dataclasses.replace(bus_settings, max_message_bytes=DEFAULT_FHE_MESSAGE_BYTES)
 
 
 @pytest.fixture(scope="module")
