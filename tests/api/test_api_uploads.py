@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,9 @@ def test_the_sample_run_results(finished: Finished) -> None:
     cti = c.get(f"/api/v1/uploads/{uid}/cti", params={"limit": 5}, headers=h).json()
     aggregate = json.loads((run / "cti" / "aggregate.json").read_text())
     assert cti["objects"] == len(aggregate["objects"]) and len(cti["indicators"]) == 5
+    observed = json.loads((run / "cti" / "observations.json").read_text())["objects"]
+    assert cti["observations"] == dict(sorted(Counter(o["type"] for o in observed).items()))
+    assert cti["observations"]["ipv4-addr"] > 0 and "ipv4-addr" not in cti["counts"]
     assert cti["matching"] == cti["counts"]["indicator"]
     needle = cti["indicators"][0]["pattern"][-20:]
     found = c.get(f"/api/v1/uploads/{uid}/cti", params={"q": needle}, headers=h).json()

@@ -42,12 +42,16 @@ def test_exposure_counts_without_values(tmp_path: Path) -> None:
     summary = {"holder": "h", "stages": {"enrich": {"sent": {"virustotal": ["203.0.113.9", "198.51.100.7"],
                                                              "abuseipdb": ["198.51.100.7"]}}}}
     objects = [{"type": "ipv4-addr", "value": "10.1.2.3"}, {"type": "ipv4-addr", "value": "8.8.8.8"},
-               {"type": "ipv6-addr", "value": "fe80::1"}, {"type": "indicator"}]
+               {"type": "ipv6-addr", "value": "fe80::1"}, {"type": "indicator"},
+               {"type": "indicator", "pattern": "[ipv4-addr:value = '192.168.7.9']"},
+               {"type": "indicator", "pattern": "[ipv4-addr:value = '203.0.113.80']"},
+               {"type": "indicator", "pattern": "[email-addr:value = 'x@example.org']"}]
     ev = read_run(_run(tmp_path, findings=[], summary=summary, objects=objects))
     out = exposure(ev, ["cti-sharing", "enrichment", "fhe-correlation"])
-    assert out["cti-sharing"]["non_public_addresses"] == 2
+    # 10.1.2.3, fe80::1 and the indicator of 192.168.7.9 (203.0.113.80 is documentation space too)
+    assert out["cti-sharing"]["non_public_addresses"] == 4
     assert out["cti-sharing"]["warning"]
-    assert out["cti-sharing"]["by_type"] == {"indicator": 1, "ipv4-addr": 2, "ipv6-addr": 1}
+    assert out["cti-sharing"]["by_type"] == {"indicator": 4, "ipv4-addr": 2, "ipv6-addr": 1}
     assert out["enrichment"]["sent"] == {"virustotal": 2, "abuseipdb": 1}
     assert "198.51.100.7" not in json.dumps(out)
     assert "ciphertexts" in out["fhe-correlation"]["what"]

@@ -150,6 +150,31 @@ def test_two_workers_answer_like_the_unsharded_list(
     assert (
         _decrypted((tmp_path / "cli.fhe").read_bytes(), shard_case, tmp_path / "cli") == shard_case["found"]
     )
+    # the MISP module's round trip (encrypt, correlate on the shards, decrypt), values on standard input
+    listed = [v for v, found in shard_case["found"].items() if found][:2]
+    asked = [*listed, "172.16.3.3", "not-an-address"]
+    done = subprocess.run(
+        ppcti_command(
+            "fhe",
+            "lookup",
+            "--kafka",
+            fhe_bus.bootstrap,
+            "--shards",
+            str(SHARDS),
+            "--keys",
+            str(shard_case["keys"]),
+            "--timeout",
+            "120",
+        ),
+        input="\n".join(asked) + "\n",
+        capture_output=True,
+        text=True,
+        env=child_env(PPCTI_KAFKA_TOPIC_PREFIX=fhe_bus.topic_prefix),
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    answers = {a["value"]: a["found"] for a in map(orjson.loads, done.stdout.splitlines())}
+    assert answers == {listed[0]: True, listed[1]: True, "172.16.3.3": False}
     for i in range(3):
         result = correlate_over_kafka(fhe_bus, query.read_bytes(), SHARDS, blacklist="drop", timeout=120)
         assert _decrypted(result, shard_case, tmp_path / f"lib{i}") == shard_case["found"]

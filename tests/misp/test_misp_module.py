@@ -40,7 +40,15 @@ def test_module_is_listed_with_its_interface(misp_modules: str) -> None:
     assert ours["type"] == "expansion"
     assert "ip-src" in ours["mispattributes"]["input"]
     assert "email-src" in ours["mispattributes"]["input"]
-    assert ours["meta"]["config"] == ["service_url", "keys_dir", "blacklist", "ppcti", "cafile"]
+    assert ours["meta"]["config"] == [
+        "service_url",
+        "keys_dir",
+        "blacklist",
+        "ppcti",
+        "cafile",
+        "kafka_bootstrap",
+        "shards",
+    ]
     assert set(ours["meta"]["module-type"]) == {"expansion", "hover"}
 
 
@@ -82,7 +90,10 @@ def test_errors_name_no_value(misp_modules: str, config: dict) -> None:
     assert "error" in answer
     assert secretish not in answer["error"]
     answer = _post(misp_modules, {"module": MODULE, "ip-src": "1.2.3.4", "config": {}})
-    assert answer == {"error": "configure service_url and keys_dir for this module"}
+    assert answer == {"error": "configure service_url (or kafka_bootstrap) and keys_dir for this module"}
+    sharded = {**config, "kafka_bootstrap": "127.0.0.1:9", "shards": "two"}
+    answer = _post(misp_modules, {"module": MODULE, "ip-src": "1.2.3.4", "config": sharded})
+    assert answer == {"error": "shards must be a whole number of at least 1"}
     answer = _post(
         misp_modules, {"module": MODULE, "md5": "d41d8cd98f00b204e9800998ecf8427e", "config": config}
     )

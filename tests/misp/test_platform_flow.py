@@ -101,8 +101,9 @@ def test_holder_owner_service_taxii_misp(
     shutil.copytree(sample_run, holder / "run")
     ppcti("fhe", "keygen", "--out", str(holder / "keys"))
     aggregate = orjson.loads((holder / "run/cti/aggregate.json").read_bytes())
+    observations = orjson.loads((holder / "run/cti/observations.json").read_bytes())
     holder_values = sorted(
-        {o["value"] for o in aggregate["objects"] if o["type"] in ("ipv4-addr", "email-addr")}
+        {o["value"] for o in observations["objects"] if o["type"] in ("ipv4-addr", "email-addr")}
     )
     attackers = [o["pattern"].split("'")[1] for o in aggregate["objects"] if o["type"] == "indicator"]
     events = (holder / "run/events.jsonl").read_text().lower()

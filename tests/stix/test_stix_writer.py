@@ -49,22 +49,38 @@ def test_bundles_file_has_one_bundle_per_event_in_order(two_holders):
     assert summary.holders == ["ACME Bank", "City Hospital"]
 
 
-def test_aggregate_is_strictly_valid_and_deduplicated(two_holders):
+def test_aggregate_and_observations_are_strictly_valid_and_deduplicated(two_holders):
     root, _events, summary = two_holders
-    text = (root / "out" / "aggregate.json").read_text()
-    result = validate_string(text, STRICT)
-    assert result.is_valid, [str(e) for e in result.errors]
-    objects = orjson.loads(text)["objects"]
-    ids = [o["id"] for o in objects]
-    assert len(ids) == len(set(ids)) == summary.aggregate_objects
-    bundle_ids = {
-        o["id"]
+    found: dict[str, list[dict]] = {}
+    for name, count in (
+        ("aggregate.json", summary.aggregate_objects),
+        ("observations.json", summary.observation_objects),
+    ):
+        text = (root / "out" / name).read_text()
+        result = validate_string(text, STRICT)
+        assert result.is_valid, [str(e) for e in result.errors]
+        objects = found[name] = orjson.loads(text)["objects"]
+        ids = [o["id"] for o in objects]
+        assert len(ids) == len(set(ids)) == count
+        assert [o["id"] for o in objects if o["type"] == "marking-definition"] == [TLP2_IDS["amber"]]
+        report = objects[-1]
+        assert report["type"] == "report" and set(report["object_refs"]) == set(ids[1:-1])
+    kinds = Counter(o["type"] for o in found["aggregate.json"])
+    # the shared CTI: who, indicators, sightings; the observations stay apart
+    assert set(kinds) == {"marking-definition", "identity", "indicator", "sighting", "report"}
+    bundle_objects = [
+        o
         for line in (root / "out" / "bundles.jsonl").read_bytes().splitlines()
         for o in orjson.loads(line)["objects"]
-        if o["type"] not in ("indicator",)
-    }
-    assert bundle_ids <= set(ids)  # every SCO, identity and marking of the bundles, once
-    assert [o["id"] for o in objects if o["type"] == "marking-definition"] == [TLP2_IDS["amber"]]
+    ]
+    observed = {o["id"] for o in found["observations.json"] if o["type"] not in _SDOS}
+    assert observed == {o["id"] for o in bundle_objects if o["type"] not in _SDOS}  # every SCO, once
+    shared = {o["id"] for o in found["aggregate.json"]}
+    assert {o["id"] for o in bundle_objects if o["type"] == "identity"} <= shared
+    assert not observed & shared
+
+
+_SDOS = {"marking-definition", "identity", "indicator", "sighting", "report"}
 
 
 def test_sightings_count_per_attacker_and_holder(two_holders):
@@ -103,7 +119,7 @@ def test_two_runs_are_byte_identical(tmp_path):
     write_cti(source, tmp_path / "a")
     write_cti(source, tmp_path / "b", progress=lambda n: None)
     write_cti(iter(events), tmp_path / "c")
-    for name in ("bundles.jsonl", "aggregate.json", "invalid.jsonl"):
+    for name in ("bundles.jsonl", "aggregate.json", "observations.json", "invalid.jsonl"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "c" / name).read_bytes()
     assert not list(tmp_path.glob("*/*.part"))
@@ -136,16 +152,19 @@ def test_invalid_values_reported_with_place_not_value(tmp_path):
     assert TLP2_IDS["red"].encode() in (tmp_path / "out" / "aggregate.json").read_bytes()
 
 
-def test_lean_aggregate_keeps_addresses_and_sightings_only(tmp_path):
+def test_lean_observations_keep_addresses_only(tmp_path):
     source = write_events(tmp_path / "events.jsonl", mixed_events(60))
     full = write_cti(source, tmp_path / "full")
     lean = write_cti(source, tmp_path / "lean", options=CtiOptions(aggregate_observations=False))
-    text = (tmp_path / "lean" / "aggregate.json").read_text()
+    text = (tmp_path / "lean" / "observations.json").read_text()
     types = Counter(o["type"] for o in orjson.loads(text)["objects"])
     assert types["network-traffic"] == types["email-message"] == 0
-    assert types["sighting"] > 0
     assert types["ipv4-addr"] > 0
-    assert lean.aggregate_objects < full.aggregate_objects
+    assert lean.observation_objects < full.observation_objects
+    assert lean.aggregate_objects == full.aggregate_objects
+    assert (tmp_path / "lean" / "aggregate.json").read_bytes() == (
+        tmp_path / "full" / "aggregate.json"
+    ).read_bytes()
     assert validate_string(text, STRICT).is_valid
 
 

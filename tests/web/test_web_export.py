@@ -69,7 +69,7 @@ def test_taxii_push_reaches_the_collection_and_keeps_no_credentials(
     out = r.json()
     assert out["objects"] == len({o["id"] for o in aggregate["objects"]})
     assert out["succeeded"] + out["already_present"] == out["objects"] and out["failed"] == 0
-    for kind in ("indicator", "sighting", "ipv4-addr"):
+    for kind in ("indicator", "sighting", "identity", "report"):
         ids = {o["id"] for o in aggregate["objects"] if o["type"] == kind}
         assert ids and ids <= _collection_ids(taxii_server, kind)
     again = c.post(url, json=body, headers=h).json()  # repeatable: already there, not failed

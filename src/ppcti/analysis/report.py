@@ -21,7 +21,8 @@ SUMMARY_FILE = "summary.json"
 #: STIX outputs of the same run folder that the report links to when they exist.
 CTI_FILES: tuple[tuple[str, str], ...] = (
     ("cti/bundles.jsonl", "one STIX 2.1 bundle per entry"),
-    ("cti/aggregate.json", "deduplicated STIX 2.1 bundle with sightings per holder"),
+    ("cti/aggregate.json", "the shared CTI: one STIX 2.1 indicator per attacker, sightings per holder"),
+    ("cti/observations.json", "the run's distinct STIX 2.1 observations (kept with the holder)"),
     ("cti/attacks.json", "STIX 2.1 attack patterns (ATT&CK, CAPEC), campaigns and their indicators"),
     ("cti/enrichment.json", "reputation of the indicators: STIX 2.1 notes and opinions"),
 )

@@ -50,6 +50,7 @@ RESULT_FILES = (
     "kg.ttl",
     "cti/bundles.jsonl",
     "cti/aggregate.json",
+    "cti/observations.json",
     "insights.json",
     "infrastructure.json",
     "report.html",

@@ -25,6 +25,7 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
     "kg.ttl": ("kg.ttl", "text/turtle"),
     "stix-bundles.jsonl": ("cti/bundles.jsonl", "application/x-ndjson"),
     "stix-aggregate.json": ("cti/aggregate.json", "application/stix+json;version=2.1"),
+    "stix-observations.json": ("cti/observations.json", "application/stix+json;version=2.1"),
     "insights.json": ("insights.json", "application/json"),
     "attacks.jsonl": ("attacks.jsonl", "application/x-ndjson"),
     "enrichment.jsonl": ("enrichment.jsonl", "application/x-ndjson"),
@@ -209,8 +210,14 @@ def kg_graph(run_dir: Path) -> dict[str, Any]:
 
 @cached
 def cti_overview(run_dir: Path) -> dict[str, Any]:
-    """Counts of the aggregate bundle's objects by type, and its indicators as table rows."""
+    """Counts of the aggregate bundle's objects by type, and its indicators as table rows; the counts of
+    the run's observations (``observations.json``, kept out of the aggregate) beside them."""
     bundle = read_json(run_dir, "cti/aggregate.json")
+    observed: Counter[str] = Counter()
+    if (run_dir / "cti" / "observations.json").is_file():
+        observed.update(
+            str(o.get("type")) for o in read_json(run_dir, "cti/observations.json").get("objects", [])
+        )
     objects = bundle.get("objects", [])
     counts = Counter(str(o.get("type")) for o in objects)
     sightings = Counter(str(o.get("sighting_of_ref")) for o in objects if o.get("type") == "sighting")
@@ -230,5 +237,6 @@ def cti_overview(run_dir: Path) -> dict[str, Any]:
         "bundle_id": bundle.get("id"),
         "objects": len(objects),
         "counts": dict(sorted(counts.items())),
+        "observations": dict(sorted(observed.items())),
         "indicators": indicators,
     }

@@ -98,16 +98,32 @@ def _indicator_counts(aggregate: dict[str, Any] | None) -> dict[str, Any]:
         return {"objects": 0}
     objects = aggregate.get("objects", [])
     by_type = Counter(o.get("type") for o in objects if isinstance(o, dict))
-    nonpublic = 0
-    for o in objects:
-        if isinstance(o, dict) and o.get("type") in ("ipv4-addr", "ipv6-addr"):
-            try:
-                if not ipaddress.ip_network(str(o.get("value")), strict=False).is_global:
-                    nonpublic += 1
-            except ValueError:
-                continue
+    nonpublic = sum(1 for value in _shared_addresses(objects) if not _is_global(value))
     return {"objects": len(objects), "by_type": dict(sorted(by_type.items())),
             "non_public_addresses": nonpublic}
+
+
+def _shared_addresses(objects: list[Any]) -> list[str]:
+    """Addresses the bundle shares: address objects, and the value of single-address indicators."""
+    found: list[str] = []
+    for o in objects:
+        if not isinstance(o, dict):
+            continue
+        if o.get("type") in ("ipv4-addr", "ipv6-addr"):
+            found.append(str(o.get("value")))
+        elif o.get("type") == "indicator":
+            pattern = str(o.get("pattern") or "")
+            single = pattern.count("'") == 2
+            if single and pattern.startswith(("[ipv4-addr:value = '", "[ipv6-addr:value = '")):
+                found.append(pattern.split("'")[1])
+    return found
+
+
+def _is_global(value: str) -> bool:
+    try:
+        return ipaddress.ip_network(value, strict=False).is_global
+    except ValueError:
+        return True  # not an address: nothing private to count
 
 
 def exposure(ev: RunEvidence, uses: list[str]) -> dict[str, Any]:
@@ -116,7 +132,7 @@ def exposure(ev: RunEvidence, uses: list[str]) -> dict[str, Any]:
     if "cti-sharing" in uses:
         counts = _indicator_counts(ev.aggregate)
         out["cti-sharing"] = {
-            "what": "the STIX aggregate (indicators, observables, sightings) to the sharing community",
+            "what": "the STIX aggregate (indicators and sightings) to the sharing community",
             **counts,
             "warning": "non-public addresses are in the shared CTI" if counts.get("non_public_addresses")
             else None,

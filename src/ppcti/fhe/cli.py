@@ -286,29 +286,56 @@ def request_cmd(
 
 @fhe_app.command("lookup")
 def lookup_cmd(
-    server: str = typer.Option(..., "--server", help="URL of a ppcti fhe serve service."),
     keys: Path = typer.Option(..., "--keys", help="Folder with the holder's public.key and secret.key."),
+    server: str | None = typer.Option(None, "--server", help="URL of a ppcti fhe serve service."),
+    kafka: str | None = typer.Option(
+        None, "--kafka", help="Kafka bootstrap address: ask sharded `ppcti worker fhe` workers instead."
+    ),
+    shards: int = typer.Option(1, "--shards", min=1, help="With --kafka: shards of the blacklist."),
+    timeout: float = typer.Option(
+        300.0, "--timeout", min=0.1, help="With --kafka: seconds to wait for every shard's answer."
+    ),
     blacklist: str | None = typer.Option(None, "--blacklist", help="Blacklist name on the service."),
     cafile: Path | None = typer.Option(None, "--cafile", help="CA certificate that signed the service's."),
 ) -> None:
     """Values on standard input (one a line) → one JSON line {"value", "found"} each, nothing else.
 
     The whole round trip (encrypt, correlate remotely, decrypt) for a few values: what the MISP module
-    runs. Values come on standard input so that they never show in a process list.
+    runs. Values come on standard input so that they never show in a process list. The correlation is
+    asked of a service (--server) or of sharded workers on Kafka (--kafka, PPCTI_KAFKA_* settings).
     """
     _need_fhe()
     import os
 
     import orjson
 
+    from ppcti.errors import ConfigError
     from ppcti.fhe.remote import lookup
 
+    if (server is None) == (kafka is None):
+        raise ConfigError("give either --server URL or --kafka BOOTSTRAP")
+    target: str | Callable[[bytes], bytes] | None = server
+    if kafka is not None:
+        import dataclasses
+
+        from ppcti.bus.fhe import DEFAULT_FHE_MESSAGE_BYTES, correlate_over_kafka
+        from ppcti.bus.settings import BusSettings
+
+        settings = BusSettings.from_env(kafka)
+        assert settings is not None  # an explicit bootstrap always gives settings
+        settings = dataclasses.replace(settings, max_message_bytes=DEFAULT_FHE_MESSAGE_BYTES)
+
+        def over_kafka(query: bytes) -> bytes:
+            return correlate_over_kafka(settings, query, shards, blacklist=blacklist, timeout=timeout)
+
+        target = over_kafka
+    assert target is not None
     values = [line.strip() for line in sys.stdin if line.strip()]
     found = lookup(
         values,
         keys / "public.key",
         keys / "secret.key",
-        server,
+        target,
         blacklist=blacklist,
         token=os.environ.get("PPCTI_FHE_TOKEN"),
         tls=_tls_client(cafile),

@@ -12,7 +12,7 @@ import ssl
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -67,13 +67,17 @@ def lookup(
     values: Sequence[str],
     public: str | os.PathLike[str],
     secret: str | os.PathLike[str],
-    server: str,
+    server: str | Callable[[bytes], bytes],
     *,
     blacklist: str | None = None,
     token: str | None = None,
     tls: ssl.SSLContext | None = None,
 ) -> dict[str, bool]:
-    """Found/not-found per canonical address; values that are not addresses are left out of the query."""
+    """Found/not-found per canonical address; values that are not addresses are left out of the query.
+
+    ``server`` is the correlation service's URL, or a function that takes the query container and
+    returns the result container (the sharded Kafka path, :func:`ppcti.bus.fhe.correlate_over_kafka`).
+    """
     wanted = {}
     for value in values:
         found = canonical_address(value)
@@ -85,9 +89,11 @@ def lookup(
         work = Path(tmp)
         (work / "values.txt").write_text("\n".join(sorted(set(wanted.values()))) + "\n", encoding="utf-8")
         encrypt_cti(work / "values.txt", public, work / "q")
-        result = request_correlation(
-            server, (work / "q" / "query.fhe").read_bytes(), blacklist=blacklist, token=token, tls=tls
-        )
+        query = (work / "q" / "query.fhe").read_bytes()
+        if callable(server):
+            result = server(query)
+        else:
+            result = request_correlation(server, query, blacklist=blacklist, token=token, tls=tls)
         (work / "result.fhe").write_bytes(result)
         decrypt(work / "result.fhe", secret, work / "q" / "mapping.json", work / "out")
         matches = orjson.loads((work / "out" / "fhe_matches.json").read_bytes())["matches"]

@@ -74,12 +74,19 @@ def describe(events: list[Any]) -> dict[str, Any]:
 
 
 def compare(source: str | Path) -> dict[str, Any]:
-    """Both conversions of one aggregate bundle, described side by side."""
-    bundle = load_aggregate(source)
-    event, _summary = build_event(bundle)
-    converted, warnings = misp_stix_events(bundle)
+    """Both conversions of one run's CTI, described side by side: misp-stix reads the aggregate bundle
+    as MISP imports it, ppcti's export the aggregate with the run's observations."""
+    aggregate = load_aggregate(source, observations=False)
+    full = load_aggregate(source)
+    event, _summary = build_event(full)
+    converted, warnings = misp_stix_events(aggregate)
     return {
         "ppcti": {**describe([event]), "warnings": 0},
         "misp-stix": {**describe(converted), "warnings": warnings},
-        "stix": dict(sorted(Counter(o.get("type") for o in bundle.get("objects") or []).items())),
+        "stix": _types(aggregate),
+        "stix_with_observations": _types(full),
     }
+
+
+def _types(bundle: dict[str, Any]) -> dict[str, int]:
+    return dict(sorted(Counter(o.get("type") for o in bundle.get("objects") or []).items()))

@@ -1,9 +1,10 @@
-"""A run's CTI as one MISP event (PyMISP), built straight from the aggregate STIX bundle.
+"""A run's CTI as one MISP event (PyMISP), built straight from the aggregate STIX bundle and the run's
+observations.
 
-Why directly and not through misp-stix: the official converter merges each indicator into the
-observable attributes that carry the same value, under new uuids, so the per-holder sightings (which
-point at the indicator) find nothing to attach to; docs/misp.md compares both on the same run. Here
-every STIX object keeps its uuid and the mapping uses MISP's standard object templates:
+misp-stix, MISP's own STIX import, reads the aggregate alone well (one attribute per indicator, with its
+uuid and sightings; docs/misp.md compares both on the same run). This export adds what the aggregate
+leaves to ``observations.json``, each observation as an object of MISP's standard templates, and keeps
+every STIX object's uuid:
 
 =====================  =========================================================================
 STIX                   MISP
@@ -65,13 +66,32 @@ class MispExportSummary:
     tags: list[str]
 
 
-def load_aggregate(source: str | Path) -> dict[str, Any]:
-    """The aggregate bundle of a run folder (``cti/aggregate.json``) or a bundle file."""
+def load_aggregate(source: str | Path, *, observations: bool = True) -> dict[str, Any]:
+    """The aggregate bundle of a run folder (``cti/aggregate.json``) or a bundle file.
+
+    With ``observations``, the objects of ``observations.json`` beside it (a run's distinct traffic,
+    messages and addresses) are added, so the event gets its ``network-connection`` and ``email``
+    objects; a bundle file without that sibling is taken alone.
+    """
     path = Path(source)
     if path.is_dir():
         path = path / "cti" / "aggregate.json"
     if not path.is_file():
         raise InputRefused("no aggregate STIX bundle (cti/aggregate.json) found", file=str(path))
+    bundle = _read_bundle(path)
+    extra = path.with_name("observations.json")
+    if observations and path.name == "aggregate.json" and extra.is_file():
+        seen = {o.get("id") for o in bundle.get("objects") or [] if isinstance(o, dict)}
+        added = [
+            o
+            for o in _read_bundle(extra).get("objects") or []
+            if isinstance(o, dict) and o.get("id") not in seen and o.get("type") != "report"
+        ]
+        bundle = {**bundle, "objects": [*(bundle.get("objects") or []), *added]}
+    return bundle
+
+
+def _read_bundle(path: Path) -> dict[str, Any]:
     try:
         bundle = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as exc:

@@ -56,7 +56,7 @@ def cti_figures(events: Path, cti_dir: Path, tlp: str, share_private: bool) -> d
     data = result.to_dict()
     kept = sum(result.withheld.values())
     data["message"] = (
-        f"{data['bundles']} STIX bundles → cti/bundles.jsonl, cti/aggregate.json; "
+        f"{data['bundles']} STIX bundles → cti/bundles.jsonl, cti/aggregate.json, cti/observations.json; "
         f"{kept} entries' sources not shared as attackers (outbound, non-public or own)"
     )
     return data

@@ -1,9 +1,16 @@
-"""The run-wide deduplicated bundle (``aggregate.json``) with per-holder sightings.
+"""The run-wide deduplicated bundles: ``aggregate.json`` (the shared CTI) and ``observations.json``.
 
-Per-entry bundles say "holder H saw this entry"; the aggregate says it once per fact: every SCO once, one
-indicator per attacker, and one ``sighting`` per (indicator, holder) with ``count``, ``first_seen`` and
-``last_seen``. An attacker seen by two holders therefore has two sightings of the same indicator, each
+Per-entry bundles say "holder H saw this entry"; the aggregate says it once per fact: one indicator per
+attacker and one ``sighting`` per (indicator, holder) with ``count``, ``first_seen`` and ``last_seen``. An
+attacker seen by two holders therefore has two sightings of the same indicator, each
 ``where_sighted_refs`` its holder's identity, which is how "seen by more than one holder" shows in STIX.
+
+The distinct observations (addresses, traffic, messages: every SCO once) go to a bundle of their own.
+Two reasons. They are the holder's evidence, not the intelligence it shares: the targets inside them are
+the holder's own (often private) addresses. And a consumer that links indicators to observables carrying
+the same value loses the sightings: MISP's import (misp-stix) folds such an indicator into the
+observable's attributes under new uuids, so the sightings, which point at the indicator, find nothing.
+With the indicators alone, each becomes one attribute with the indicator's uuid and keeps its sightings.
 
 Memory holds distinct objects only, each SCO as its serialised bytes; per-attacker state is a few
 strings and counters.
@@ -50,6 +57,7 @@ class Aggregator:
         self._holders: dict[str, None] = {}
         self._attackers: dict[str, _Attacker] = {}
         self.object_count = 0
+        self.observation_count = 0
         self._skip = {"indicator"}
         if not builder.options.aggregate_observations:
             self._skip |= {"network-traffic", "email-message"}
@@ -97,13 +105,18 @@ class Aggregator:
     def attackers_seen_by_several(self) -> int:
         return sum(1 for a in self._attackers.values() if len(a.holders) > 1)
 
+    def observation_objects(self) -> list[Any]:
+        """Marking, producer identity and the distinct SCOs (as serialised bytes), in a fixed order."""
+        b = self.builder
+        return [b.marking, b.identity(b.options.producer, "system"), *self._scos.values()]
+
     def objects(self) -> list[Any]:
-        """Marking, identities, SCOs (as serialised bytes), indicators and sightings, in a fixed order."""
+        """Marking, identities, indicators and sightings, in a fixed order."""
         b = self.builder
         opts = b.options
         marks = [b.marking_id]
         producer = b.identity(opts.producer, "system")
-        out: list[Any] = [b.marking, producer, *(b.identity(h) for h in self._holders), *self._scos.values()]
+        out: list[Any] = [b.marking, producer, *(b.identity(h) for h in self._holders)]
         sightings: list[dict[str, Any]] = []
         for attacker in self._attackers.values():
             types = sorted(attacker.types)
@@ -150,8 +163,8 @@ class Aggregator:
         out.extend(sightings)
         return out
 
-    def _report(self, ids: list[str], content: str) -> dict[str, Any] | None:
-        """One ``report`` over the whole aggregate, carrying its TLP marking.
+    def _report(self, ids: list[str], content: str, name: str) -> dict[str, Any] | None:
+        """One ``report`` over the whole bundle, carrying its TLP marking.
 
         A consumer that turns a bundle into one record (MISP's import through misp-stix makes the report
         its event) then marks that record as a whole; without it the TLP of objects nested inside other
@@ -161,9 +174,7 @@ class Aggregator:
             return None
         opts = self.builder.options
         first = min((a.first for a in self._attackers.values()), key=norm.sort_key)
-        last = max(
-            (s.last for a in self._attackers.values() for s in a.holders.values()), key=norm.sort_key
-        )
+        last = max((s.last for a in self._attackers.values() for s in a.holders.values()), key=norm.sort_key)
         return {
             "type": "report",
             "spec_version": "2.1",
@@ -171,7 +182,7 @@ class Aggregator:
             "created_by_ref": self.builder.identity_id(opts.producer, "system"),
             "created": norm.millis(first),
             "modified": norm.millis(last),
-            "name": f"CTI from {', '.join(self._holders)}",
+            "name": f"{name} from {', '.join(self._holders)}",
             "report_types": ["threat-report"],
             "published": norm.millis(last),
             "object_refs": [i for i in ids if not i.startswith("marking-definition--")],
@@ -180,11 +191,21 @@ class Aggregator:
 
     def to_json(self) -> bytes:
         """The aggregate bundle, serialised; the bundle id hashes the ids of everything in it."""
+        data, self.object_count = self._bundle(self.objects(), "aggregate", "CTI")
+        return data
+
+    def observations_json(self) -> bytes:
+        """The observations bundle, serialised like the aggregate."""
+        data, self.observation_count = self._bundle(
+            self.observation_objects(), "observations", "Observations"
+        )
+        return data
+
+    def _bundle(self, objects: list[Any], kind: str, name: str) -> tuple[bytes, int]:
         digest = sha1()
         parts: list[bytes] = []
         ids: list[str] = []
-        self.object_count = 0
-        for obj in self.objects():
+        for obj in objects:
             if isinstance(obj, bytes):
                 parts.append(obj)
                 oid = obj[obj.index(b'"id":"') + 6 : obj.index(b'"', obj.index(b'"id":"') + 6)]
@@ -194,10 +215,10 @@ class Aggregator:
                 parts.append(orjson.dumps(obj))
                 digest.update(obj["id"].encode())
                 ids.append(obj["id"])
-        report = self._report(ids, digest.hexdigest())
+        report = self._report(ids, digest.hexdigest(), name)
         if report is not None:
             parts.append(orjson.dumps(report))
             digest.update(report["id"].encode())
-        self.object_count = len(parts)
-        bundle_id = sdo_id("bundle", "aggregate", self.builder.options.producer, digest.hexdigest())
-        return b'{"type":"bundle","id":"' + bundle_id.encode() + b'","objects":[' + b",".join(parts) + b"]}"
+        bundle_id = sdo_id("bundle", kind, self.builder.options.producer, digest.hexdigest())
+        data = b'{"type":"bundle","id":"' + bundle_id.encode() + b'","objects":[' + b",".join(parts) + b"]}"
+        return data, len(parts)

@@ -28,8 +28,9 @@ def cti(
     no_subject: bool = typer.Option(False, "--no-subject", help="Never copy e-mail subjects into STIX."),
     lean_aggregate: bool = typer.Option(
         False,
+        "--lean-observations",
         "--lean-aggregate",
-        help="Keep per-entry traffic and messages out of aggregate.json (huge runs).",
+        help="Keep per-entry traffic and messages out of observations.json (huge runs).",
     ),
     share_private: bool = typer.Option(
         False,
@@ -68,6 +69,7 @@ def cti(
         stage.commit()
     summary.bundles_path = out / "bundles.jsonl"
     summary.aggregate_path = out / "aggregate.json"
+    summary.observations_path = out / "observations.json"
     typer.echo(
         f"{summary.bundles:,} bundles ({summary.objects:,} objects) from {summary.events:,} entries "
         f"in {summary.elapsed:.1f}s -> {summary.bundles_path}"
@@ -76,6 +78,7 @@ def cti(
         f"aggregate: {summary.aggregate_objects:,} objects, {summary.attackers:,} attackers, "
         f"{summary.attackers_seen_by_several:,} seen by more than one holder -> {summary.aggregate_path}"
     )
+    typer.echo(f"observations: {summary.observation_objects:,} objects -> {summary.observations_path}")
     if summary.skipped or summary.invalid:
         typer.echo(
             f"{summary.skipped:,} entries without valid values; {summary.invalid:,} invalid values "

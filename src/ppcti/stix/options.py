@@ -43,8 +43,8 @@ class CtiOptions:
     ``portless_traffic``: also emit network-traffic without both ports (ICMP); valid STIX, but the strict
     validator flags it because STIX says traffic SHOULD name both ports.
     ``aggregate_observations``: put per-entry observations (network-traffic, email-message) into
-    ``aggregate.json`` too. Each is distinct by its start time, so the aggregate grows with the number of
-    entries; switch off for very large runs to keep only addresses, indicators and sightings there.
+    ``observations.json`` beside the addresses. Each is distinct by its start time, so that bundle grows
+    with the number of entries; switch off for very large runs to keep only the addresses there.
     ``max_reported``: how many invalid values :class:`CtiSummary` keeps in memory (all go to the file).
     ``share_private``: also make indicators of attackers at non-public addresses (private, CGNAT,
     loopback, link-local, documentation ranges; see :mod:`ppcti.netrange`). Off: they stay with the

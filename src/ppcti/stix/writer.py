@@ -1,4 +1,5 @@
-"""Write ``cti/bundles.jsonl`` and ``cti/aggregate.json`` from events; the filesystem edge of ppcti.stix.
+"""Write ``cti/bundles.jsonl``, ``cti/aggregate.json`` and ``cti/observations.json`` from events; the
+filesystem edge of ppcti.stix.
 
 Bundles stream to disk one line per event in event order, so memory stays bounded whatever the input size;
 only the aggregate keeps state (distinct objects). Files are written under a temporary name and renamed
@@ -27,6 +28,8 @@ from ppcti.stix.options import CtiOptions
 
 BUNDLES_FILE = "bundles.jsonl"
 AGGREGATE_FILE = "aggregate.json"
+#: The distinct observations of the run (see :mod:`ppcti.stix.aggregate` for why they are apart).
+OBSERVATIONS_FILE = "observations.json"
 INVALID_FILE = "invalid.jsonl"
 EVENTS_FILE = "events.jsonl"
 #: The holder's private infrastructure, written by ``ppcti analyse`` beside the events of a run.
@@ -44,6 +47,7 @@ class CtiSummary:
     skipped: int = 0
     invalid: int = 0
     aggregate_objects: int = 0
+    observation_objects: int = 0
     attackers: int = 0
     attackers_seen_by_several: int = 0
     #: Entries whose attacking side was kept from the CTI, by reason (see :mod:`ppcti.netrange`).
@@ -54,6 +58,7 @@ class CtiSummary:
     elapsed: float = 0.0
     bundles_path: Path | None = None
     aggregate_path: Path | None = None
+    observations_path: Path | None = None
 
     @property
     def bundles_per_second(self) -> float:
@@ -67,6 +72,7 @@ class CtiSummary:
             "skipped": self.skipped,
             "invalid": self.invalid,
             "aggregate_objects": self.aggregate_objects,
+            "observation_objects": self.observation_objects,
             "attackers": self.attackers,
             "attackers_seen_by_several": self.attackers_seen_by_several,
             "withheld": self.withheld,
@@ -110,7 +116,8 @@ def write_cti(
     options: CtiOptions = CtiOptions(),
     progress: Callable[[int], None] | None = None,
 ) -> CtiSummary:
-    """Write one bundle per event to ``out_dir/bundles.jsonl`` and the deduplicated ``aggregate.json``.
+    """Write one bundle per event to ``out_dir/bundles.jsonl``, the deduplicated ``aggregate.json``
+    (indicators and sightings) and ``observations.json`` (every distinct observation once).
 
     ``events`` is an ``events.jsonl`` path or run folder, several of them (e.g. one per data holder, for
     one aggregate), or already loaded event dicts. ``progress`` is called with the number of events done.
@@ -170,10 +177,13 @@ def write_cti(
             report(problem, bad)
     aggregate_path = out_dir / AGGREGATE_FILE
     write_atomic(aggregate_path, aggregate.to_json())
+    observations_path = out_dir / OBSERVATIONS_FILE
+    write_atomic(observations_path, aggregate.observations_json())
     if progress is not None:
         progress(summary.events)
 
     summary.aggregate_objects = aggregate.object_count
+    summary.observation_objects = aggregate.observation_count
     summary.attackers = aggregate.attackers
     summary.attackers_seen_by_several = aggregate.attackers_seen_by_several
     summary.holders = aggregate.holders
@@ -182,6 +192,7 @@ def write_cti(
     summary.elapsed = time.perf_counter() - started
     summary.bundles_path = bundles_path
     summary.aggregate_path = aggregate_path
+    summary.observations_path = observations_path
     return summary
 
 

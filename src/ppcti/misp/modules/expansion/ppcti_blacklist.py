@@ -11,8 +11,9 @@ It runs inside the misp-modules server (``misp-modules -c DIR``), whose environm
 dependencies, so it imports the standard library only and reaches ppcti through its command line.
 Configuration (MISP → Server settings → Plugins → Enrichment): ``service_url``, ``keys_dir`` (the folder
 with public.key and secret.key), optionally ``blacklist`` (a name on the service), ``ppcti`` (the command,
-default ``ppcti``) and ``cafile``. A bearer token for the service comes from the server's environment
-(``PPCTI_FHE_TOKEN``), never from MISP's settings.
+default ``ppcti``) and ``cafile``. Where the blacklist is sharded over ``ppcti worker fhe`` processes on
+Kafka, ``kafka_bootstrap`` and ``shards`` take the place of ``service_url``. A bearer token for the
+service comes from the server's environment (``PPCTI_FHE_TOKEN``), never from MISP's settings.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ moduleinfo = {
     "input": "An IP address or e-mail address attribute (composite types: the address part).",
     "output": "One text value: found or not found on the private blacklist.",
 }
-moduleconfig = ["service_url", "keys_dir", "blacklist", "ppcti", "cafile"]
+moduleconfig = ["service_url", "keys_dir", "blacklist", "ppcti", "cafile", "kafka_bootstrap", "shards"]
 
 #: Which part of a composite value is the address.
 _PART = {"ip-src|port": 0, "ip-dst|port": 0, "domain|ip": 1}
@@ -99,10 +100,17 @@ def handler(q: str | bool = False) -> dict[str, Any] | bool:
     if address is None:
         return {"error": f"{kind} value is not in the expected form"}
     config = request.get("config") or {}
-    url, keys = config.get("service_url"), config.get("keys_dir")
-    if not url or not keys:
-        return {"error": "configure service_url and keys_dir for this module"}
-    command = [*shlex.split(config.get("ppcti") or "ppcti"), "fhe", "lookup", "--server", url, "--keys", keys]
+    url, kafka, keys = config.get("service_url"), config.get("kafka_bootstrap"), config.get("keys_dir")
+    if not (url or kafka) or not keys:
+        return {"error": "configure service_url (or kafka_bootstrap) and keys_dir for this module"}
+    command = [*shlex.split(config.get("ppcti") or "ppcti"), "fhe", "lookup", "--keys", keys]
+    if kafka:
+        shards = str(config.get("shards") or "1")
+        if not shards.isdigit() or int(shards) < 1:
+            return {"error": "shards must be a whole number of at least 1"}
+        command += ["--kafka", kafka, "--shards", shards]
+    else:
+        command += ["--server", url]
     if config.get("blacklist"):
         command += ["--blacklist", config["blacklist"]]
     if config.get("cafile"):
