@@ -1,0 +1,361 @@
+//! The row reader of `email-csv`: one CSV line to one event row, as the Python reference
+//! (`ppcti.formats.email_csv._Rows.add` after `CsvRecords`) makes it, for the rows that need no repair.
+//!
+//! Per line: split it as the `csv` module does (`csvline`), check that it has the header's field count
+//! and that every field fits its column's role (`ppcti.clean.repair.fits`), then build what `_Rows.add`
+//! builds: the timestamp, the addresses in order without repeats, sender, recipients, subject, verdict,
+//! source IP, and the row written back as CSV as read (`raw`) and as cleaned. A line is then an event,
+//! blank, or handed back to Python ("fallback"): a record over several lines, an unbalanced quote, a row
+//! to repair or reject, a date or an address value whose reading only Python is sure of.
+//! `tests/formats/test_email_native.py` checks that a run writes the same bytes with and without this
+//! reader, and that it ran.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{Int64Builder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use pyo3_arrow::PyTable;
+
+use crate::csvline::{py_strip, split, write_row};
+use crate::mail::{addresses_in, clean_email, timestamp};
+use crate::values::is_canonical_v4;
+
+/// Joins the addresses of one row in a text column; Python splits them into a list column.
+const SEP: &str = "\x1f";
+
+/// `ppcti.clean.repair.Role`, by its value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Date,
+    Address,
+    Addresses,
+    Text,
+    Token,
+    Ip,
+}
+
+/// The keys of `HEADER_ROLES` the row reads (others are kept in the cleaned row only).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Date,
+    Sender,
+    Recipients,
+    Subject,
+    Verdict,
+    SrcIp,
+    Other,
+}
+
+const KEYS: [Key; 5] = [Key::Date, Key::Subject, Key::Verdict, Key::SrcIp, Key::Other];
+
+/// Reads the data lines of one e-mail CSV file, once its header is known.
+#[pyclass(module = "ppcti_native")]
+pub(crate) struct EmailCsvReader {
+    roles: Vec<Role>,
+    keys: Vec<Option<Key>>,
+    delimiter: u8,
+    quote: u8,
+    utc: bool,
+    day_first: bool,
+}
+
+/// One decided row.
+struct Row {
+    timestamp: String,
+    src_ip: Option<String>,
+    emails: String,
+    sender: Option<String>,
+    recipients: String,
+    subject: Option<String>,
+    verdict: Option<String>,
+    raw: String,
+    cleaned: String,
+}
+
+enum Outcome {
+    Event(Box<Row>),
+    Blank,
+    Fallback,
+}
+
+/// What `read` hands back: the events table, and the fallback and blank lines as indexes of the input.
+type ReadResult = (PyTable, Vec<u32>, Vec<u32>);
+
+#[pymethods]
+impl EmailCsvReader {
+    /// `roles` and `keys` per header column (`Role` values; `HEADER_ROLES` keys or `None`); one-byte
+    /// ASCII `delimiter` and `quotechar`; `utc`: dates without an offset are UTC (otherwise they are
+    /// left to Python); `day_first`: `TimeContext.date_order == "DMY"`.
+    #[new]
+    fn new(
+        roles: Vec<String>,
+        keys: Vec<Option<String>>,
+        delimiter: &str,
+        quotechar: &str,
+        utc: bool,
+        day_first: bool,
+    ) -> PyResult<Self> {
+        let byte = |text: &str| match text.as_bytes() {
+            [c] if c.is_ascii() && !matches!(c, b'\r' | b'\n' | 0) => Ok(*c),
+            _ => Err(PyValueError::new_err(format!(
+                "not a one-byte ASCII delimiter or quote: {text:?}"
+            ))),
+        };
+        let (delimiter, quote) = (byte(delimiter)?, byte(quotechar)?);
+        if delimiter == quote || roles.len() != keys.len() {
+            return Err(PyValueError::new_err("inconsistent CSV dialect or header"));
+        }
+        let roles = roles
+            .iter()
+            .map(|r| match r.as_str() {
+                "date" => Ok(Role::Date),
+                "address" => Ok(Role::Address),
+                "addresses" => Ok(Role::Addresses),
+                "text" => Ok(Role::Text),
+                "token" => Ok(Role::Token),
+                "ip" => Ok(Role::Ip),
+                other => Err(PyValueError::new_err(format!("unknown column role {other:?}"))),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let keys = keys
+            .iter()
+            .map(|k| {
+                k.as_deref().map(|k| match k {
+                    "date" => Key::Date,
+                    "sender" => Key::Sender,
+                    "recipients" => Key::Recipients,
+                    "subject" => Key::Subject,
+                    "verdict" => Key::Verdict,
+                    "src_ip" => Key::SrcIp,
+                    _ => Key::Other,
+                })
+            })
+            .collect();
+        Ok(Self {
+            roles,
+            keys,
+            delimiter,
+            quote,
+            utc,
+            day_first,
+        })
+    }
+
+    /// Read `data`, lines joined by `\n` (none holds one), the first of which is line `first_line`.
+    /// Returns `(events, fallback, blank)`: `events` has `line`, `timestamp`, `src_ip`, `emails`,
+    /// `sender`, `recipients` (addresses joined by U+001F), `subject`, `verdict`, `raw` and `cleaned`.
+    fn read(&self, py: Python<'_>, data: &Bound<'_, PyBytes>, first_line: i64) -> PyResult<ReadResult> {
+        let bytes = data.as_bytes();
+        let text = std::str::from_utf8(bytes).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let (batch, fallback, blank) = py.detach(|| self.read_text(text, first_line));
+        let schema = batch.schema();
+        Ok((PyTable::try_new(vec![batch], schema)?, fallback, blank))
+    }
+}
+
+impl EmailCsvReader {
+    fn read_text(&self, text: &str, first_line: i64) -> (RecordBatch, Vec<u32>, Vec<u32>) {
+        let rows = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+        let mut columns = Columns::new(rows, text.len());
+        let (mut fallback, mut blank) = (Vec::new(), Vec::new());
+        for (index, line) in text.split('\n').enumerate() {
+            let index = index as u32;
+            match self.read_line(line) {
+                Outcome::Event(row) => columns.push(first_line + i64::from(index), &row),
+                Outcome::Blank => blank.push(index),
+                Outcome::Fallback => fallback.push(index),
+            }
+        }
+        (columns.finish(), fallback, blank)
+    }
+
+    fn read_line(&self, line: &str) -> Outcome {
+        let Some(fields) = split(line, self.delimiter, self.quote) else {
+            return Outcome::Fallback;
+        };
+        if fields.iter().all(|f| py_strip(f).is_empty()) {
+            return Outcome::Blank;
+        }
+        if fields.len() != self.roles.len() {
+            return Outcome::Fallback; // a repair, or a reject with its reason
+        }
+        self.row(&fields)
+            .map_or(Outcome::Fallback, |row| Outcome::Event(Box::new(row)))
+    }
+
+    /// `_Rows.add` for a row read as it is (`read_row`'s first reading); `None` when a field does not fit
+    /// its column or its reading is left to Python.
+    fn row<S: AsRef<str>>(&self, fields: &[S]) -> Option<Row> {
+        let mut values: [Option<&str>; KEYS.len()] = [None; KEYS.len()];
+        let slot = |key: Key| KEYS.iter().position(|k| *k == key);
+        let mut emails: Vec<String> = Vec::new();
+        let mut recipients: Vec<String> = Vec::new();
+        let mut sender: Option<String> = None;
+        let mut cleaned: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(fields.len());
+        let mut stamp: Option<String> = None;
+        for ((role, key), field) in self.roles.iter().zip(&self.keys).zip(fields) {
+            let value = field.as_ref();
+            let text = py_strip(value);
+            match role {
+                Role::Address => {
+                    let address = if text.is_empty() { None } else { Some(clean_email(text)?) };
+                    if let Some(address) = address {
+                        if *key == Some(Key::Sender) && sender.is_none() {
+                            sender = Some(address.clone());
+                        }
+                        cleaned.push(address.clone().into());
+                        add(&mut emails, address);
+                    } else {
+                        cleaned.push("".into());
+                    }
+                    continue;
+                }
+                Role::Addresses => {
+                    let found = addresses_in(text)?;
+                    cleaned.push(found.join(";").into());
+                    for address in found {
+                        if *key == Some(Key::Recipients) {
+                            add(&mut recipients, address.clone());
+                        }
+                        add(&mut emails, address);
+                    }
+                    continue;
+                }
+                Role::Date => {
+                    let found = timestamp(text, self.utc, self.day_first)?;
+                    stamp.get_or_insert(found);
+                }
+                Role::Token => {
+                    if text.contains('@') || text.chars().count() > 64 {
+                        return None;
+                    }
+                }
+                Role::Ip => {
+                    if !text.is_empty() && !is_canonical_v4(text) {
+                        return None;
+                    }
+                }
+                Role::Text => {}
+            }
+            cleaned.push(value.into());
+            if let Some(i) = key.and_then(slot) {
+                if values[i].is_none() && !text.is_empty() {
+                    values[i] = Some(text);
+                }
+            }
+        }
+        // the date is the first date column's (every one of them holds a valid date here)
+        let timestamp = stamp?;
+        if emails.is_empty() {
+            return None; // rejected by Python, which words the reason
+        }
+        for (role, value) in self.roles.iter().zip(cleaned.iter_mut()) {
+            if *role == Role::Date {
+                *value = timestamp.as_str().into();
+            }
+        }
+        let delimiter = char::from(self.delimiter);
+        let mut raw = String::with_capacity(128);
+        write_row(&mut raw, fields, delimiter);
+        let mut cleaned_text = String::with_capacity(raw.len());
+        write_row(&mut cleaned_text, &cleaned, delimiter);
+        let owned = |key: Key| slot(key).and_then(|i| values[i]).map(str::to_owned);
+        Some(Row {
+            src_ip: owned(Key::SrcIp),
+            subject: owned(Key::Subject),
+            verdict: owned(Key::Verdict),
+            emails: emails.join(SEP),
+            recipients: recipients.join(SEP),
+            sender,
+            raw,
+            cleaned: cleaned_text,
+            timestamp,
+        })
+    }
+}
+
+/// Append `address` unless the list holds it already (rows have a handful of addresses).
+fn add(list: &mut Vec<String>, address: String) {
+    if !list.contains(&address) {
+        list.push(address);
+    }
+}
+
+struct Columns {
+    line: Int64Builder,
+    timestamp: StringBuilder,
+    src_ip: StringBuilder,
+    emails: StringBuilder,
+    sender: StringBuilder,
+    recipients: StringBuilder,
+    subject: StringBuilder,
+    verdict: StringBuilder,
+    raw: StringBuilder,
+    cleaned: StringBuilder,
+}
+
+impl Columns {
+    fn new(rows: usize, bytes: usize) -> Self {
+        let s = |per_row: usize| StringBuilder::with_capacity(rows, rows * per_row);
+        Self {
+            line: Int64Builder::with_capacity(rows),
+            timestamp: s(20),
+            src_ip: s(0),
+            emails: s(64),
+            sender: s(32),
+            recipients: s(32),
+            subject: s(24),
+            verdict: s(8),
+            raw: StringBuilder::with_capacity(rows, bytes),
+            cleaned: StringBuilder::with_capacity(rows, bytes),
+        }
+    }
+
+    fn push(&mut self, line: i64, row: &Row) {
+        self.line.append_value(line);
+        self.timestamp.append_value(&row.timestamp);
+        self.src_ip.append_option(row.src_ip.as_deref());
+        self.emails.append_value(&row.emails);
+        self.sender.append_option(row.sender.as_deref());
+        self.recipients
+            .append_option((!row.recipients.is_empty()).then_some(row.recipients.as_str()));
+        self.subject.append_option(row.subject.as_deref());
+        self.verdict.append_option(row.verdict.as_deref());
+        self.raw.append_value(&row.raw);
+        self.cleaned.append_value(&row.cleaned);
+    }
+
+    fn finish(mut self) -> RecordBatch {
+        let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
+        let fields = vec![
+            Field::new("line", DataType::Int64, false),
+            text("timestamp", false),
+            text("src_ip", true),
+            text("emails", false),
+            text("sender", true),
+            text("recipients", true),
+            text("subject", true),
+            text("verdict", true),
+            text("raw", false),
+            text("cleaned", false),
+        ];
+        let arrays: Vec<ArrayRef> = vec![
+            Arc::new(self.line.finish()),
+            Arc::new(self.timestamp.finish()),
+            Arc::new(self.src_ip.finish()),
+            Arc::new(self.emails.finish()),
+            Arc::new(self.sender.finish()),
+            Arc::new(self.recipients.finish()),
+            Arc::new(self.subject.finish()),
+            Arc::new(self.verdict.finish()),
+            Arc::new(self.raw.finish()),
+            Arc::new(self.cleaned.finish()),
+        ];
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+            .expect("columns are built with one value per row")
+    }
+}
