@@ -1,12 +1,12 @@
 //! The row reader of `email-csv`: one CSV line to one event row, as the Python reference
-//! (`ppcti.formats.email_csv._Rows.add` after `CsvRecords`) makes it, for the rows that need no repair.
+//! (`ppcti.formats.email_csv._Rows.add` after `CsvRecords`) makes it.
 //!
-//! Per line: split it as the `csv` module does (`csvline`), check that it has the header's field count
-//! and that every field fits its column's role (`ppcti.clean.repair.fits`), then build what `_Rows.add`
-//! builds: the timestamp, the addresses in order without repeats, sender, recipients, subject, verdict,
+//! Per line: split it as the `csv` module does (`csvline`), read its fields under the column roles as
+//! `ppcti.clean.repair.read_row` does (`repair`: the row as written, or repaired when exactly one
+//! reading exists), then build what `_Rows.add` builds: the timestamp, the addresses in order without repeats, sender, recipients, subject, verdict,
 //! source IP, and the row written back as CSV as read (`raw`) and as cleaned. A line is then an event,
 //! blank, or handed back to Python ("fallback"): a record over several lines, an unbalanced quote, a row
-//! to repair or reject, a date or an address value whose reading only Python is sure of.
+//! to reject, a date or an address value whose reading only Python is sure of.
 //! `tests/formats/test_email_native.py` checks that a run writes the same bytes with and without this
 //! reader, and that it ran.
 
@@ -22,21 +22,10 @@ use pyo3_arrow::PyTable;
 
 use crate::csvline::{py_strip, split, write_row};
 use crate::mail::{addresses_in, clean_email, timestamp};
-use crate::values::is_canonical_v4;
+use crate::repair::{read_row, Dates, Repair, Role};
 
 /// Joins the addresses of one row in a text column; Python splits them into a list column.
 const SEP: &str = "\x1f";
-
-/// `ppcti.clean.repair.Role`, by its value.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Date,
-    Address,
-    Addresses,
-    Text,
-    Token,
-    Ip,
-}
 
 /// The keys of `HEADER_ROLES` the row reads (others are kept in the cleaned row only).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -59,8 +48,7 @@ pub(crate) struct EmailCsvReader {
     keys: Vec<Option<Key>>,
     delimiter: u8,
     quote: u8,
-    utc: bool,
-    day_first: bool,
+    dates: Dates,
 }
 
 /// One decided row.
@@ -74,6 +62,7 @@ struct Row {
     verdict: Option<String>,
     raw: String,
     cleaned: String,
+    repaired: Option<&'static str>,
 }
 
 enum Outcome {
@@ -140,14 +129,13 @@ impl EmailCsvReader {
             keys,
             delimiter,
             quote,
-            utc,
-            day_first,
+            dates: Dates { utc, day_first },
         })
     }
 
     /// Read `data`, lines joined by `\n` (none holds one), the first of which is line `first_line`.
     /// Returns `(events, fallback, blank)`: `events` has `line`, `timestamp`, `src_ip`, `emails`,
-    /// `sender`, `recipients` (addresses joined by U+001F), `subject`, `verdict`, `raw` and `cleaned`.
+    /// `sender`, `recipients` (addresses joined by U+001F), `subject`, `verdict`, `raw`, `cleaned` and `repaired`.
     fn read(&self, py: Python<'_>, data: &Bound<'_, PyBytes>, first_line: i64) -> PyResult<ReadResult> {
         let bytes = data.as_bytes();
         let text = std::str::from_utf8(bytes).map_err(|e| PyValueError::new_err(e.to_string()))?;
@@ -180,30 +168,31 @@ impl EmailCsvReader {
         if fields.iter().all(|f| py_strip(f).is_empty()) {
             return Outcome::Blank;
         }
-        if fields.len() != self.roles.len() {
-            return Outcome::Fallback; // a repair, or a reject with its reason
+        let fields: Vec<&str> = fields.iter().map(AsRef::as_ref).collect();
+        let delimiter = char::from(self.delimiter);
+        // one reading, or none or two (a reject, whose reason Python words), or a check left to Python
+        match read_row(&fields, &self.roles, delimiter, self.dates).as_deref() {
+            Some([(values, repair)]) => self
+                .row(&fields, values, *repair)
+                .map_or(Outcome::Fallback, |row| Outcome::Event(Box::new(row))),
+            _ => Outcome::Fallback,
         }
-        self.row(&fields)
-            .map_or(Outcome::Fallback, |row| Outcome::Event(Box::new(row)))
     }
 
-    /// `_Rows.add` for a row read as it is (`read_row`'s first reading); `None` when a field does not fit
-    /// its column or its reading is left to Python.
-    fn row<S: AsRef<str>>(&self, fields: &[S]) -> Option<Row> {
-        let mut values: [Option<&str>; KEYS.len()] = [None; KEYS.len()];
+    /// `_Rows.add` for the one reading of a row: `values` per column; `None` when the row is rejected
+    /// (no address), which Python words.
+    fn row<S: AsRef<str>>(&self, fields: &[&str], values: &[S], repair: Repair) -> Option<Row> {
+        let mut found: [Option<&str>; KEYS.len()] = [None; KEYS.len()];
         let slot = |key: Key| KEYS.iter().position(|k| *k == key);
         let mut emails: Vec<String> = Vec::new();
         let mut recipients: Vec<String> = Vec::new();
         let mut sender: Option<String> = None;
-        let mut cleaned: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(fields.len());
-        let mut stamp: Option<String> = None;
-        for ((role, key), field) in self.roles.iter().zip(&self.keys).zip(fields) {
-            let value = field.as_ref();
-            let text = py_strip(value);
+        let mut cleaned: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(values.len());
+        for ((role, key), value) in self.roles.iter().zip(&self.keys).zip(values) {
+            let value = value.as_ref();
             match role {
                 Role::Address => {
-                    let address = if text.is_empty() { None } else { Some(clean_email(text)?) };
-                    if let Some(address) = address {
+                    if let Some(address) = clean_email(value) {
                         if *key == Some(Key::Sender) && sender.is_none() {
                             sender = Some(address.clone());
                         }
@@ -212,10 +201,9 @@ impl EmailCsvReader {
                     } else {
                         cleaned.push("".into());
                     }
-                    continue;
                 }
                 Role::Addresses => {
-                    let found = addresses_in(text)?;
+                    let found = addresses_in(value).unwrap_or_default();
                     cleaned.push(found.join(";").into());
                     for address in found {
                         if *key == Some(Key::Recipients) {
@@ -223,35 +211,22 @@ impl EmailCsvReader {
                         }
                         add(&mut emails, address);
                     }
-                    continue;
                 }
-                Role::Date => {
-                    let found = timestamp(text, self.utc, self.day_first)?;
-                    stamp.get_or_insert(found);
-                }
-                Role::Token => {
-                    if text.contains('@') || text.chars().count() > 64 {
-                        return None;
+                _ => {
+                    cleaned.push(value.into());
+                    let text = py_strip(value);
+                    if let Some(i) = key.and_then(slot) {
+                        if found[i].is_none() && !text.is_empty() {
+                            found[i] = Some(text);
+                        }
                     }
-                }
-                Role::Ip => {
-                    if !text.is_empty() && !is_canonical_v4(text) {
-                        return None;
-                    }
-                }
-                Role::Text => {}
-            }
-            cleaned.push(value.into());
-            if let Some(i) = key.and_then(slot) {
-                if values[i].is_none() && !text.is_empty() {
-                    values[i] = Some(text);
                 }
             }
         }
-        // the date is the first date column's (every one of them holds a valid date here)
-        let timestamp = stamp?;
+        // the first date column's date: every date column fits, so it is one the rules read
+        let timestamp = timestamp(found[0]?, self.dates.utc, self.dates.day_first)?;
         if emails.is_empty() {
-            return None; // rejected by Python, which words the reason
+            return None;
         }
         for (role, value) in self.roles.iter().zip(cleaned.iter_mut()) {
             if *role == Role::Date {
@@ -263,7 +238,7 @@ impl EmailCsvReader {
         write_row(&mut raw, fields, delimiter);
         let mut cleaned_text = String::with_capacity(raw.len());
         write_row(&mut cleaned_text, &cleaned, delimiter);
-        let owned = |key: Key| slot(key).and_then(|i| values[i]).map(str::to_owned);
+        let owned = |key: Key| slot(key).and_then(|i| found[i]).map(str::to_owned);
         Some(Row {
             src_ip: owned(Key::SrcIp),
             subject: owned(Key::Subject),
@@ -274,6 +249,7 @@ impl EmailCsvReader {
             raw,
             cleaned: cleaned_text,
             timestamp,
+            repaired: repair.name(),
         })
     }
 }
@@ -296,6 +272,7 @@ struct Columns {
     verdict: StringBuilder,
     raw: StringBuilder,
     cleaned: StringBuilder,
+    repaired: StringBuilder,
 }
 
 impl Columns {
@@ -312,6 +289,7 @@ impl Columns {
             verdict: s(8),
             raw: StringBuilder::with_capacity(rows, bytes),
             cleaned: StringBuilder::with_capacity(rows, bytes),
+            repaired: s(0),
         }
     }
 
@@ -327,6 +305,7 @@ impl Columns {
         self.verdict.append_option(row.verdict.as_deref());
         self.raw.append_value(&row.raw);
         self.cleaned.append_value(&row.cleaned);
+        self.repaired.append_option(row.repaired);
     }
 
     fn finish(mut self) -> RecordBatch {
@@ -342,6 +321,7 @@ impl Columns {
             text("verdict", true),
             text("raw", false),
             text("cleaned", false),
+            text("repaired", true),
         ];
         let arrays: Vec<ArrayRef> = vec![
             Arc::new(self.line.finish()),
@@ -354,6 +334,7 @@ impl Columns {
             Arc::new(self.verdict.finish()),
             Arc::new(self.raw.finish()),
             Arc::new(self.cleaned.finish()),
+            Arc::new(self.repaired.finish()),
         ];
         RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
             .expect("columns are built with one value per row")

@@ -13,8 +13,8 @@
 //! `address` (IPv4 and ports), `matchers` (`src-mac`, `proto`, MAC normalisation), `text` (character
 //! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events` and
 //! `values` (the NDJSON reader of `events-json` and its value rules), `emailcsv`, `csvline` and `mail`
-//! (the row reader of `email-csv`: CSV lines as Python's `csv` module reads and writes them, address
-//! and date rules), `ndjson` (the JSON-lines encoder) and `write` (writing encoded frames to a file).
+//! `repair` (the row reader of `email-csv`: CSV lines as Python's `csv` module reads and writes them,
+//! address and date rules, the search for a row's readings), `ndjson` (the JSON-lines encoder) and `write` (writing encoded frames to a file).
 
 mod address;
 mod columns;
@@ -26,6 +26,7 @@ mod json;
 mod mail;
 mod matchers;
 mod ndjson;
+mod repair;
 mod scan;
 mod text;
 mod time;

@@ -92,38 +92,43 @@ fn stix_of(parts: [i64; 6], frac: &str, offset: i64) -> Option<String> {
     values::stix_seconds(total, frac)
 }
 
-/// `_SLASHED`: `D/M/YYYY H:MM[:SS[.f]]` (or `/` as `.`, `T` for the space), the order per `day_first`,
-/// local time in UTC.
-fn slashed(s: &str, day_first: bool) -> Option<String> {
+/// The parts of a text `_SLASHED` matches: `D/M/YYYY H:MM[:SS[.f]]` (or `.` for `/`, `T` for the
+/// space): the two leading numbers, year, hour, minute, second and fraction.
+fn slashed_match(s: &str) -> Option<(&str, &str, &str, &str, &str, &str, &str)> {
     let (date, clock) = s.split_once([' ', 'T'])?;
     let mut date_parts = date.split(['/', '.']);
     let (a, b, y) = (date_parts.next()?, date_parts.next()?, date_parts.next()?);
-    if date_parts.next().is_some() || a.len() > 2 || b.len() > 2 || y.len() != 4 {
+    let digits = |t: &str, low: usize, high: usize| {
+        (low..=high).contains(&t.len()) && t.bytes().all(|c| c.is_ascii_digit())
+    };
+    if date_parts.next().is_some() || !digits(a, 1, 2) || !digits(b, 1, 2) || !digits(y, 4, 4) {
         return None;
     }
     let (h, rest) = clock.split_once(':')?;
     let (mi, rest) = rest.split_at_checked(2)?;
+    if !digits(h, 1, 2) || !digits(mi, 2, 2) {
+        return None;
+    }
     let (sec, frac) = match rest {
         "" => ("0", ""),
         _ => {
-            let rest = rest.strip_prefix(':')?;
-            let (sec, frac) = rest.split_at_checked(2)?;
-            match frac {
-                "" => (sec, ""),
-                _ => {
-                    let frac = frac.strip_prefix('.')?;
-                    if frac.is_empty() || frac.len() > 9 || !frac.bytes().all(|c| c.is_ascii_digit())
-                    {
-                        return None;
-                    }
-                    (sec, frac)
-                }
+            let (sec, frac) = rest.strip_prefix(':')?.split_at_checked(2)?;
+            let frac = match frac {
+                "" => "",
+                _ => frac.strip_prefix('.').filter(|f| digits(f, 1, 9))?,
+            };
+            if !digits(sec, 2, 2) {
+                return None;
             }
+            (sec, frac)
         }
     };
-    if h.len() > 2 || mi.len() != 2 || sec.len() > 2 || (sec != "0" && sec.len() != 2) {
-        return None;
-    }
+    Some((a, b, y, h, mi, sec, frac))
+}
+
+/// `_SLASHED` in UTC, the order of day and month per `day_first`.
+fn slashed(s: &str, day_first: bool) -> Option<String> {
+    let (a, b, y, h, mi, sec, frac) = slashed_match(s)?;
     let (a, b) = (number(a)?, number(b)?);
     let (day, month) = if day_first { (a, b) } else { (b, a) };
     stix_of(
@@ -131,6 +136,62 @@ fn slashed(s: &str, day_first: bool) -> Option<String> {
         frac,
         0,
     )
+}
+
+/// Whether `_ISO` matches an ASCII text:
+/// `YYYY-MM-DD[T ]HH:MM[:SS[[.,]f{1,9}]]\s*(Z|[+-]HH[[:]MM])?`.
+fn iso_match(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |from: usize, count: usize| {
+        b.get(from..from + count)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    if !(digits(0, 4)
+        && b.get(4) == Some(&b'-')
+        && digits(5, 2)
+        && b.get(7) == Some(&b'-')
+        && digits(8, 2)
+        && matches!(b.get(10), Some(b'T' | b' '))
+        && digits(11, 2)
+        && b.get(13) == Some(&b':')
+        && digits(14, 2))
+    {
+        return false;
+    }
+    let mut at = 16;
+    if b.get(at) == Some(&b':') && digits(at + 1, 2) {
+        at += 3;
+        if matches!(b.get(at), Some(b'.' | b',')) {
+            let n = b[at + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if (1..=9).contains(&n) {
+                at += 1 + n;
+            }
+        }
+    }
+    while b.get(at).is_some_and(|c| c.is_ascii() && is_py_space(char::from(*c))) {
+        at += 1;
+    }
+    match &b[at..] {
+        [] | [b'Z'] => true,
+        [b'+' | b'-', rest @ ..] => {
+            let d = |i: usize| rest.get(i).is_some_and(u8::is_ascii_digit);
+            match rest.len() {
+                2 => d(0) && d(1),
+                4 => (0..4).all(d),
+                5 => d(0) && d(1) && rest[2] == b':' && d(3) && d(4),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Whether a text has the shape of a date pattern of `to_stix_timestamp` (ISO 8601, slashed, epoch
+/// seconds): such a text may be a date even where the compiled rules do not read it.
+pub(crate) fn date_shape(s: &str) -> bool {
+    let epoch = s.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        && s.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+    epoch || iso_match(s) || slashed_match(s).is_some()
 }
 
 /// RFC 2822 as mail exports write it, `Www, D Mon YYYY HH:MM:SS ±HHMM`, which `parsedate_to_datetime`

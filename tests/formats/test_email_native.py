@@ -328,11 +328,14 @@ def test_near_miss_rows_are_decided_both_ways(tmp_path: Path) -> None:
         '2023-03-07 10:38:03,<Bob@Corp.EXAMPLE>,a@b.example; c@d.example,"Invoice, urgent",spam,192.0.2.1',
         '"Sat, 11 Mar 2023 02:00:01 +0530",\'dave@corp.example\',,"Say ""hi""",,',
         "14/03/2023 07:00,<-carol@corp.example,erin@corp.example;,  padded  ,clean,",
-        "2023-03-07 10:38:03,a@b.example,c@d.example,Invoice, urgent,spam,",  # a repair
+        "2023-03-07 10:38:03,a@b.example,c@d.example,Invoice, urgent,spam,",  # repaired: a stray comma
+        "2023-03-07 10:38:04a@b.example,c@d.example,Hello,clean,",  # repaired: a missing comma
+        "2023-03-07 10:38:03,a@b.example,c@d.example,e@f.example,Hi,spam,",  # repaired: spilled
+        "2023-03-07 10:38:05,a@b.comc@corp.example,Hello,clean,",  # ambiguous: rejected
         '2023-03-07 10:38:03,a@b.example,c@d.example,"open,spam,',  # an unbalanced quote
         "2023-03-07 10:38:03,ölaf@corp.example,c@d.example,Hi,spam,",  # no address in the sender column
         ",,,,,",
     ]
     path.write_text("\n".join(["date,sender,recipients,subject,verdict,sender ip", *rows]) + "\n")
     decided = _same(path)
-    assert decided["events"] == 3 and decided["blank"] == 1 and decided["fallback"] == 3
+    assert decided["events"] == 6 and decided["blank"] == 1 and decided["fallback"] == 3

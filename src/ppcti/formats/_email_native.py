@@ -5,8 +5,8 @@ The reference reads a file as records (:class:`~ppcti.formats._csvrecords.CsvRec
 module over numbered lines, with resynchronisation after a broken record) and each record with
 ``_Rows.add`` (``read_row``, ``clean_email``, ``cached_stix_timestamp`` in Python), about 35 µs a row.
 The compiled reader reads a chunk of lines in one call and decides the lines that are whole records it is
-certain of: rows that need no repair, with the common date and address spellings. Every other line --
-a quoted field over several lines, an unbalanced quote, a row to repair or to reject, an unusual date --
+certain of: rows as written or with their one repair, with the common date and address spellings. Every
+other line -- a quoted field over several lines, an unbalanced quote, a row to reject, an unusual date --
 goes to the reference, which reads it exactly as it would have: :class:`NativeRows` feeds the
 reference the file's lines itself and, whenever the reference stands between two records, skips the
 lines the compiled reader decided. A record that the reference is reading goes on over lines the
@@ -40,7 +40,7 @@ _log = logging.getLogger(__name__)
 class NativeChunk:
     """What the compiled reader decided in one chunk of lines: event rows (``line``, ``timestamp``,
     ``src_ip``, ``emails`` and ``recipients`` joined by U+001F, ``sender``, ``subject``, ``verdict``,
-    ``raw``, ``cleaned``) and the number of blank rows."""
+    ``raw``, ``cleaned``, ``repaired``) and the number of blank rows."""
 
     events: pl.DataFrame
     blank: int

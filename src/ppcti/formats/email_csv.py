@@ -348,6 +348,8 @@ class _Rows:
         """Rows the compiled reader decided, to be joined with the reference's at the next flush."""
         self.native.append(chunk.events)
         self.notes["blank_lines"] += chunk.blank
+        for repair, count in chunk.events.get_column("repaired").drop_nulls().value_counts().iter_rows():
+            self.notes[f"repaired_{repair}"] += count
 
     def flush(self) -> ParsedBatch:
         c = self.columns
@@ -355,7 +357,7 @@ class _Rows:
             {name: pl.Series(name, values, dtype=_DTYPES.get(name, pl.String)) for name, values in c.items()}
         )
         if self.native:
-            frames = [_frame(n.with_columns(pl.lit(None, pl.String).alias("repaired"))) for n in self.native]
+            frames = [_frame(n) for n in self.native]
             if frame.height:
                 frames.append(frame)
             frame = pl.concat(frames).sort("line") if len(frames) > 1 else frames[0]
