@@ -3,10 +3,11 @@
 //!
 //! Per line: split it as the `csv` module does (`csvline`), read its fields under the column roles as
 //! `ppcti.clean.repair.read_row` does (`repair`: the row as written, or repaired when exactly one
-//! reading exists), then build what `_Rows.add` builds: the timestamp, the addresses in order without repeats, sender, recipients, subject, verdict,
-//! source IP, and the row written back as CSV as read (`raw`) and as cleaned. A line is then an event,
-//! blank, or handed back to Python ("fallback"): a record over several lines, an unbalanced quote, a row
-//! to reject, a date or an address value whose reading only Python is sure of.
+//! reading exists), then build what `_Rows.add` builds: the timestamp, the addresses in order without
+//! repeats, sender, recipients, subject, verdict, source IP, and the row written back as CSV as read
+//! (`raw`) and as cleaned. A line is then an event, a reject with the reference's reason (no reading, an
+//! ambiguous repair, no address), blank, or handed back to Python ("fallback"): a record over several
+//! lines, an unbalanced quote, a date or an address whose reading only Python is sure of.
 //! `tests/formats/test_email_native.py` checks that a run writes the same bytes with and without this
 //! reader, and that it ran.
 
@@ -22,7 +23,7 @@ use pyo3_arrow::PyTable;
 
 use crate::csvline::{py_strip, split, write_row};
 use crate::mail::{addresses_in, clean_email, timestamp};
-use crate::repair::{read_row, Dates, Repair, Role};
+use crate::repair::{fits, read_row, Dates, Fit, Repair, Role};
 
 /// Joins the addresses of one row in a text column; Python splits them into a list column.
 const SEP: &str = "\x1f";
@@ -44,6 +45,7 @@ const KEYS: [Key; 5] = [Key::Date, Key::Subject, Key::Verdict, Key::SrcIp, Key::
 /// Reads the data lines of one e-mail CSV file, once its header is known.
 #[pyclass(module = "ppcti_native")]
 pub(crate) struct EmailCsvReader {
+    header: Vec<String>,
     roles: Vec<Role>,
     keys: Vec<Option<Key>>,
     delimiter: u8,
@@ -67,20 +69,27 @@ struct Row {
 
 enum Outcome {
     Event(Box<Row>),
+    /// A row rejected with a reason the reference gives in these words, and its stage.
+    Reject(String, &'static str),
     Blank,
     Fallback,
 }
 
-/// What `read` hands back: the events table, and the fallback and blank lines as indexes of the input.
-type ReadResult = (PyTable, Vec<u32>, Vec<u32>);
+/// A rejected row: the index of its line, the reason, the row as read, the stage.
+type Rejected = (u32, String, String, &'static str);
+
+/// What `read` hands back: the events table, the fallback and blank lines as indexes of the input, and
+/// the rejected rows.
+type ReadResult = (PyTable, Vec<u32>, Vec<u32>, Vec<Rejected>);
 
 #[pymethods]
 impl EmailCsvReader {
-    /// `roles` and `keys` per header column (`Role` values; `HEADER_ROLES` keys or `None`); one-byte
+    /// `header` names, and `roles` and `keys` per header column (`Role` values; `HEADER_ROLES` keys or `None`); one-byte
     /// ASCII `delimiter` and `quotechar`; `utc`: dates without an offset are UTC (otherwise they are
     /// left to Python); `day_first`: `TimeContext.date_order == "DMY"`.
     #[new]
     fn new(
+        header: Vec<String>,
         roles: Vec<String>,
         keys: Vec<Option<String>>,
         delimiter: &str,
@@ -95,7 +104,7 @@ impl EmailCsvReader {
             ))),
         };
         let (delimiter, quote) = (byte(delimiter)?, byte(quotechar)?);
-        if delimiter == quote || roles.len() != keys.len() {
+        if delimiter == quote || roles.len() != keys.len() || roles.len() != header.len() {
             return Err(PyValueError::new_err("inconsistent CSV dialect or header"));
         }
         let roles = roles
@@ -125,6 +134,7 @@ impl EmailCsvReader {
             })
             .collect();
         Ok(Self {
+            header,
             roles,
             keys,
             delimiter,
@@ -139,26 +149,42 @@ impl EmailCsvReader {
     fn read(&self, py: Python<'_>, data: &Bound<'_, PyBytes>, first_line: i64) -> PyResult<ReadResult> {
         let bytes = data.as_bytes();
         let text = std::str::from_utf8(bytes).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let (batch, fallback, blank) = py.detach(|| self.read_text(text, first_line));
+        let (batch, fallback, blank, rejects) = py.detach(|| self.read_text(text, first_line));
         let schema = batch.schema();
-        Ok((PyTable::try_new(vec![batch], schema)?, fallback, blank))
+        Ok((PyTable::try_new(vec![batch], schema)?, fallback, blank, rejects))
     }
 }
 
 impl EmailCsvReader {
-    fn read_text(&self, text: &str, first_line: i64) -> (RecordBatch, Vec<u32>, Vec<u32>) {
+    fn read_text(
+        &self,
+        text: &str,
+        first_line: i64,
+    ) -> (RecordBatch, Vec<u32>, Vec<u32>, Vec<Rejected>) {
         let rows = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
         let mut columns = Columns::new(rows, text.len());
-        let (mut fallback, mut blank) = (Vec::new(), Vec::new());
+        let (mut fallback, mut blank, mut rejects) = (Vec::new(), Vec::new(), Vec::new());
         for (index, line) in text.split('\n').enumerate() {
             let index = index as u32;
             match self.read_line(line) {
                 Outcome::Event(row) => columns.push(first_line + i64::from(index), &row),
+                Outcome::Reject(reason, stage) => {
+                    let mut raw = String::with_capacity(line.len());
+                    self.write_fields(&mut raw, line);
+                    rejects.push((index, reason, raw, stage));
+                }
                 Outcome::Blank => blank.push(index),
                 Outcome::Fallback => fallback.push(index),
             }
         }
-        (columns.finish(), fallback, blank)
+        (columns.finish(), fallback, blank, rejects)
+    }
+
+    /// The fields of a line read before, written back as `_csv_line` writes them.
+    fn write_fields(&self, out: &mut String, line: &str) {
+        if let Some(fields) = split(line, self.delimiter, self.quote) {
+            write_row(out, &fields, char::from(self.delimiter));
+        }
     }
 
     fn read_line(&self, line: &str) -> Outcome {
@@ -171,17 +197,66 @@ impl EmailCsvReader {
         let fields: Vec<&str> = fields.iter().map(AsRef::as_ref).collect();
         let delimiter = char::from(self.delimiter);
         // one reading, or none or two (a reject, whose reason Python words), or a check left to Python
+        let (n, m) = (fields.len(), self.roles.len());
         match read_row(&fields, &self.roles, delimiter, self.dates).as_deref() {
-            Some([(values, repair)]) => self
-                .row(&fields, values, *repair)
-                .map_or(Outcome::Fallback, |row| Outcome::Event(Box::new(row))),
-            _ => Outcome::Fallback,
+            Some([(values, repair)]) => match self.row(&fields, values, *repair) {
+                Some(Ok(row)) => Outcome::Event(Box::new(row)),
+                Some(Err(reason)) => Outcome::Reject(reason.to_owned(), "parse"),
+                None => Outcome::Fallback,
+            },
+            Some([]) => self.misfit(&fields),
+            Some(_) => Outcome::Reject(
+                format!("{n} fields where the header has {m}, and the repair is ambiguous"),
+                "repair",
+            ),
+            None => Outcome::Fallback,
         }
     }
 
-    /// `_Rows.add` for the one reading of a row: `values` per column; `None` when the row is rejected
-    /// (no address), which Python words.
-    fn row<S: AsRef<str>>(&self, fields: &[&str], values: &[S], repair: Repair) -> Option<Row> {
+    /// `_Rows._misfit`: why a row has no reading, the first column whose value has the wrong type (named
+    /// as `repr` writes it: plain ASCII names only), or the field count.
+    fn misfit(&self, fields: &[&str]) -> Outcome {
+        let (n, m) = (fields.len(), self.roles.len());
+        if n == m {
+            for ((name, role), value) in self.header.iter().zip(&self.roles).zip(fields) {
+                match fits(*role, value, self.dates) {
+                    Fit::Yes => {}
+                    Fit::Unknown => return Outcome::Fallback,
+                    Fit::No => {
+                        let plain = name.bytes().all(|c| (0x20..0x7f).contains(&c) && c != b'\\' && c != b'\'');
+                        if !plain {
+                            return Outcome::Fallback;
+                        }
+                        let what = match role {
+                            Role::Date => "date",
+                            Role::Address => "address",
+                            Role::Addresses => "addresses",
+                            Role::Text => "text",
+                            Role::Token => "token",
+                            Role::Ip => "ip",
+                        };
+                        return Outcome::Reject(
+                            format!("column '{name}' does not hold a valid {what}"),
+                            "parse",
+                        );
+                    }
+                }
+            }
+        }
+        Outcome::Reject(
+            format!("{n} fields where the header has {m}, and no repair fits the columns"),
+            "repair",
+        )
+    }
+
+    /// `_Rows.add` for the one reading of a row: `values` per column. `Err` with the reason of a
+    /// rejected row, `None` when the date is left to Python.
+    fn row<S: AsRef<str>>(
+        &self,
+        fields: &[&str],
+        values: &[S],
+        repair: Repair,
+    ) -> Option<Result<Row, &'static str>> {
         let mut found: [Option<&str>; KEYS.len()] = [None; KEYS.len()];
         let slot = |key: Key| KEYS.iter().position(|k| *k == key);
         let mut emails: Vec<String> = Vec::new();
@@ -226,7 +301,7 @@ impl EmailCsvReader {
         // the first date column's date: every date column fits, so it is one the rules read
         let timestamp = timestamp(found[0]?, self.dates.utc, self.dates.day_first)?;
         if emails.is_empty() {
-            return None;
+            return Some(Err("no e-mail address"));
         }
         for (role, value) in self.roles.iter().zip(cleaned.iter_mut()) {
             if *role == Role::Date {
@@ -239,7 +314,7 @@ impl EmailCsvReader {
         let mut cleaned_text = String::with_capacity(raw.len());
         write_row(&mut cleaned_text, &cleaned, delimiter);
         let owned = |key: Key| slot(key).and_then(|i| found[i]).map(str::to_owned);
-        Some(Row {
+        Some(Ok(Row {
             src_ip: owned(Key::SrcIp),
             subject: owned(Key::Subject),
             verdict: owned(Key::Verdict),
@@ -250,7 +325,7 @@ impl EmailCsvReader {
             cleaned: cleaned_text,
             timestamp,
             repaired: repair.name(),
-        })
+        }))
     }
 }
 

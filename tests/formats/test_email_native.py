@@ -52,12 +52,13 @@ class _Spy:
         self.reader, self.decided = reader, decided
 
     def read(self, data: bytes, first_line: int) -> Any:
-        table, fallback, blank = self.reader.read(data, first_line)
+        table, fallback, blank, rejects = self.reader.read(data, first_line)
         self.decided["chunks"] += 1
         self.decided["events"] += pl.DataFrame(table).height
         self.decided["fallback"] += len(fallback)
         self.decided["blank"] += len(blank)
-        return table, fallback, blank
+        self.decided["rejects"] += len(rejects)
+        return table, fallback, blank, rejects
 
 
 @contextmanager
@@ -338,4 +339,6 @@ def test_near_miss_rows_are_decided_both_ways(tmp_path: Path) -> None:
     ]
     path.write_text("\n".join(["date,sender,recipients,subject,verdict,sender ip", *rows]) + "\n")
     decided = _same(path)
-    assert decided["events"] == 6 and decided["blank"] == 1 and decided["fallback"] == 3
+    assert decided["events"] == 6 and decided["blank"] == 1
+    # the ambiguous repair and the sender that is no address are rejected with the reference's reasons
+    assert decided["rejects"] == 2 and decided["fallback"] == 1

@@ -5,8 +5,9 @@ The reference reads a file as records (:class:`~ppcti.formats._csvrecords.CsvRec
 module over numbered lines, with resynchronisation after a broken record) and each record with
 ``_Rows.add`` (``read_row``, ``clean_email``, ``cached_stix_timestamp`` in Python), about 35 µs a row.
 The compiled reader reads a chunk of lines in one call and decides the lines that are whole records it is
-certain of: rows as written or with their one repair, with the common date and address spellings. Every
-other line -- a quoted field over several lines, an unbalanced quote, a row to reject, an unusual date --
+certain of: rows as written or with their one repair, with the common date and address spellings, and the
+rows it rejects with the reference's reason. Every other line -- a quoted field over several lines, an
+unbalanced quote, an unusual date --
 goes to the reference, which reads it exactly as it would have: :class:`NativeRows` feeds the
 reference the file's lines itself and, whenever the reference stands between two records, skips the
 lines the compiled reader decided. A record that the reference is reading goes on over lines the
@@ -40,14 +41,20 @@ _log = logging.getLogger(__name__)
 class NativeChunk:
     """What the compiled reader decided in one chunk of lines: event rows (``line``, ``timestamp``,
     ``src_ip``, ``emails`` and ``recipients`` joined by U+001F, ``sender``, ``subject``, ``verdict``,
-    ``raw``, ``cleaned``, ``repaired``) and the number of blank rows."""
+    ``raw``, ``cleaned``, ``repaired``), the number of blank rows, and the rows it rejected."""
 
     events: pl.DataFrame
     blank: int
+    rejects: list[tuple[int, str, str, str]]  # line, reason, raw, stage
 
 
 def native_reader(
-    roles: Sequence[Role], keys: Sequence[str | None], delimiter: str, quotechar: str, time: TimeContext
+    header: Sequence[str],
+    roles: Sequence[Role],
+    keys: Sequence[str | None],
+    delimiter: str,
+    quotechar: str,
+    time: TimeContext,
 ) -> Any | None:
     """The compiled reader for a header's columns, or None (not built, switched off, a stale build, a
     dialect it does not read). Outside UTC, dates written without an offset are left to the reference."""
@@ -56,6 +63,7 @@ def native_reader(
         return None
     try:
         return module.EmailCsvReader(
+            list(header),
             [r.value for r in roles],
             list(keys),
             delimiter,
@@ -93,6 +101,7 @@ class NativeRows:
         self._fallback: list[int] = []  # ... and these of them it did not decide
         self._table: pl.DataFrame | None = None
         self._blank: list[int] = []
+        self._rejects: list[tuple[int, str, str, str]] = []
         self._overridden: list[int] = []  # decided lines the reference read as part of a record
         self._finished: list[NativeChunk] = []
 
@@ -159,7 +168,7 @@ class NativeRows:
             return False
         self._start, self._lines, self._oversized = batch.start_line, batch.lines, list(batch.oversized)
         self._pos = 0
-        self._decided_from, self._fallback, self._table, self._blank = None, [], None, []
+        self._decided_from, self._fallback, self._table, self._blank, self._rejects = None, [], None, [], []
         self._overridden = []
         self._decide()
         return True
@@ -172,23 +181,29 @@ class NativeRows:
             data = "\n".join(self._lines[self._pos :]).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: the reference reads this chunk
             return
-        table, fallback, blank = self._reader.read(data, self._start + self._pos)
+        table, fallback, blank, rejects = self._reader.read(data, self._start + self._pos)
         offset = self._pos
         self._decided_from = offset
         self._fallback = [offset + i for i in fallback]
         self._blank = [offset + i for i in blank]
+        self._rejects = [(offset + i, reason, raw, stage) for i, reason, raw, stage in rejects]
         self._table = pl.DataFrame(table)
 
     def _finish(self) -> None:
         """The compiled reader's part of the chunk, less the lines the reference read after all."""
         if self._table is None:
             return
-        table, blank = self._table, len(self._blank)
+        table, blank, rejects = self._table, len(self._blank), self._rejects
         if self._overridden:
             lines = [self._start + i for i in self._overridden]
             table = table.filter(~pl.col("line").is_in(lines))
-            blank -= len(set(self._blank) & set(self._overridden))
-        self._finished.append(NativeChunk(table, blank))
+            overridden = set(self._overridden)
+            blank -= len(overridden.intersection(self._blank))
+            rejects = [r for r in rejects if r[0] not in overridden]
+        start = self._start
+        self._finished.append(
+            NativeChunk(table, blank, [(start + i, reason, raw, stage) for i, reason, raw, stage in rejects])
+        )
         self._table = None
 
     def _drain(self) -> Iterator[NativeChunk]:

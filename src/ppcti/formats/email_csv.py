@@ -193,7 +193,9 @@ class EmailCsv:
                     builder.rejects.extend(pending_rejects)
                     if native is not None:
                         native.use(
-                            native_reader(builder.roles, builder.keys, delimiter, quotechar, options.time)
+                            native_reader(
+                                header, builder.roles, builder.keys, delimiter, quotechar, options.time
+                            )
                         )
                     continue
                 assert builder is not None
@@ -348,6 +350,7 @@ class _Rows:
         """Rows the compiled reader decided, to be joined with the reference's at the next flush."""
         self.native.append(chunk.events)
         self.notes["blank_lines"] += chunk.blank
+        self.rejects.extend(Reject(self.path, *reject) for reject in chunk.rejects)
         for repair, count in chunk.events.get_column("repaired").drop_nulls().value_counts().iter_rows():
             self.notes[f"repaired_{repair}"] += count
 
@@ -361,6 +364,7 @@ class _Rows:
             if frame.height:
                 frames.append(frame)
             frame = pl.concat(frames).sort("line") if len(frames) > 1 else frames[0]
+            self.rejects.sort(key=lambda r: -1 if r.line is None else r.line)
         batch = ParsedBatch(frame, self.rejects, self.notes, cleaned_header=self.cleaned_header)
         self.columns = {name: [] for name in _COLUMNS}
         self.rejects, self.notes, self.native = [], Counter(), []
