@@ -40,7 +40,13 @@ enum Key {
     Other,
 }
 
-const KEYS: [Key; 5] = [Key::Date, Key::Subject, Key::Verdict, Key::SrcIp, Key::Other];
+const KEYS: [Key; 5] = [
+    Key::Date,
+    Key::Subject,
+    Key::Verdict,
+    Key::SrcIp,
+    Key::Other,
+];
 
 /// Reads the data lines of one e-mail CSV file, once its header is known.
 #[pyclass(module = "ppcti_native")]
@@ -116,7 +122,9 @@ impl EmailCsvReader {
                 "text" => Ok(Role::Text),
                 "token" => Ok(Role::Token),
                 "ip" => Ok(Role::Ip),
-                other => Err(PyValueError::new_err(format!("unknown column role {other:?}"))),
+                other => Err(PyValueError::new_err(format!(
+                    "unknown column role {other:?}"
+                ))),
             })
             .collect::<PyResult<Vec<_>>>()?;
         let keys = keys
@@ -146,12 +154,22 @@ impl EmailCsvReader {
     /// Read `data`, lines joined by `\n` (none holds one), the first of which is line `first_line`.
     /// Returns `(events, fallback, blank)`: `events` has `line`, `timestamp`, `src_ip`, `emails`,
     /// `sender`, `recipients` (addresses joined by U+001F), `subject`, `verdict`, `raw`, `cleaned` and `repaired`.
-    fn read(&self, py: Python<'_>, data: &Bound<'_, PyBytes>, first_line: i64) -> PyResult<ReadResult> {
+    fn read(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyBytes>,
+        first_line: i64,
+    ) -> PyResult<ReadResult> {
         let bytes = data.as_bytes();
         let text = std::str::from_utf8(bytes).map_err(|e| PyValueError::new_err(e.to_string()))?;
         let (batch, fallback, blank, rejects) = py.detach(|| self.read_text(text, first_line));
         let schema = batch.schema();
-        Ok((PyTable::try_new(vec![batch], schema)?, fallback, blank, rejects))
+        Ok((
+            PyTable::try_new(vec![batch], schema)?,
+            fallback,
+            blank,
+            rejects,
+        ))
     }
 }
 
@@ -223,7 +241,9 @@ impl EmailCsvReader {
                     Fit::Yes => {}
                     Fit::Unknown => return Outcome::Fallback,
                     Fit::No => {
-                        let plain = name.bytes().all(|c| (0x20..0x7f).contains(&c) && c != b'\\' && c != b'\'');
+                        let plain = name
+                            .bytes()
+                            .all(|c| (0x20..0x7f).contains(&c) && c != b'\\' && c != b'\'');
                         if !plain {
                             return Outcome::Fallback;
                         }

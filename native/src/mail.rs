@@ -9,7 +9,8 @@ use crate::values;
 
 /// What may stand around an address in an export and is not part of it (`_STRAY`).
 const STRAY: &[char] = &[
-    ' ', '\t', '\r', '\n', '<', '>', '"', '\'', '`', ';', ',', '.', ':', '(', ')', '[', ']', '{', '}',
+    ' ', '\t', '\r', '\n', '<', '>', '"', '\'', '`', ';', ',', '.', ':', '(', ')', '[', ']', '{',
+    '}',
 ];
 
 fn is_atext(c: u8) -> bool {
@@ -132,7 +133,14 @@ fn slashed(s: &str, day_first: bool) -> Option<String> {
     let (a, b) = (number(a)?, number(b)?);
     let (day, month) = if day_first { (a, b) } else { (b, a) };
     stix_of(
-        [number(y)?, month, day, number(h)?, number(mi)?, number(sec)?],
+        [
+            number(y)?,
+            month,
+            day,
+            number(h)?,
+            number(mi)?,
+            number(sec)?,
+        ],
         frac,
         0,
     )
@@ -162,13 +170,19 @@ fn iso_match(s: &str) -> bool {
     if b.get(at) == Some(&b':') && digits(at + 1, 2) {
         at += 3;
         if matches!(b.get(at), Some(b'.' | b',')) {
-            let n = b[at + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let n = b[at + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             if (1..=9).contains(&n) {
                 at += 1 + n;
             }
         }
     }
-    while b.get(at).is_some_and(|c| c.is_ascii() && is_py_space(char::from(*c))) {
+    while b
+        .get(at)
+        .is_some_and(|c| c.is_ascii() && is_py_space(char::from(*c)))
+    {
         at += 1;
     }
     match &b[at..] {
@@ -229,7 +243,11 @@ fn rfc2822(s: &str) -> Option<String> {
     if zh > 23 || zm > 59 {
         return None;
     }
-    let offset = if z[0] == b'-' { -(zh * 60 + zm) } else { zh * 60 + zm };
+    let offset = if z[0] == b'-' {
+        -(zh * 60 + zm)
+    } else {
+        zh * 60 + zm
+    };
     stix_of(
         [
             number(year)?,

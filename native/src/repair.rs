@@ -124,7 +124,10 @@ fn tight(role: Role, part: &str, dates: Dates) -> Fit {
 }
 
 fn strong(role: Role) -> bool {
-    matches!(role, Role::Date | Role::Address | Role::Addresses | Role::Ip)
+    matches!(
+        role,
+        Role::Date | Role::Address | Role::Addresses | Role::Ip
+    )
 }
 
 /// One reading: for each column, the text it takes (a field, fields joined, or part of a field).
