@@ -104,6 +104,7 @@ pub(crate) fn split(line: &str, delimiter: u8, quote: u8) -> Option<Vec<Cow<'_, 
 }
 
 /// Append one row as `csv.writer(buffer, delimiter=delimiter, lineterminator="")` writes it.
+/// `delimiter` is ASCII.
 pub(crate) fn write_row<S: AsRef<str>>(out: &mut String, fields: &[S], delimiter: char) {
     if let [only] = fields {
         if only.as_ref().is_empty() {
@@ -116,7 +117,7 @@ pub(crate) fn write_row<S: AsRef<str>>(out: &mut String, fields: &[S], delimiter
             out.push(delimiter);
         }
         let field = field.as_ref();
-        if field.contains(delimiter) || field.contains('"') {
+        if memchr::memchr2(delimiter as u8, b'"', field.as_bytes()).is_some() {
             out.push('"');
             for part in field.split_inclusive('"') {
                 out.push_str(part);

@@ -3,15 +3,41 @@
 //! `ppcti.clean.timestamps.to_stix_timestamp` reads them (for the common spellings only: `None` leaves a
 //! date to Python).
 
+use std::cell::RefCell;
+
 use crate::csvline::{is_py_space, py_strip};
 use crate::time::{days_from_civil, month_days, month_of};
 use crate::values;
 
 /// What may stand around an address in an export and is not part of it (`_STRAY`).
-const STRAY: &[char] = &[
-    ' ', '\t', '\r', '\n', '<', '>', '"', '\'', '`', ';', ',', '.', ':', '(', ')', '[', ']', '{',
-    '}',
-];
+const STRAY: &[u8] = b" \t\r\n<>\"'`;,.:()[]{}";
+
+fn is_stray(c: char) -> bool {
+    c.is_ascii() && STRAY.contains(&(c as u8))
+}
+
+/// Slots of the cache of `clean_email` (a power of two).
+const CACHE_SLOTS: usize = 4096;
+
+type Slot = Option<(Box<str>, Option<Box<str>>)>;
+
+thread_local! {
+    /// Recently cleaned values, one per slot by hash: exports repeat a few thousand addresses over
+    /// millions of rows, and a row's addresses are cleaned once to check them and once to keep them.
+    static CLEANED: RefCell<Vec<Slot>> = RefCell::new(vec![None; CACHE_SLOTS]);
+    /// The last date read, with the rules it was read under.
+    static LAST_DATE: RefCell<(String, bool, bool, Option<String>)> =
+        const { RefCell::new((String::new(), false, false, None)) };
+}
+
+/// FNV-1a of a short text, to pick a cache slot.
+fn slot_of(text: &str) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h as usize) & (CACHE_SLOTS - 1)
+}
 
 fn is_atext(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&c)
@@ -44,12 +70,27 @@ fn is_domain(domain: &str) -> bool {
 /// `clean_email(value)`: the address with its stray characters stripped and its domain lower-cased, or
 /// `None` when the value is not exactly one address.
 pub(crate) fn clean_email(value: &str) -> Option<String> {
+    let at = slot_of(value);
+    CLEANED.with_borrow_mut(|slots| {
+        if let Some((key, found)) = &slots[at] {
+            if **key == *value {
+                return found.as_deref().map(str::to_owned);
+            }
+        }
+        let found = clean(value);
+        slots[at] = Some((value.into(), found.as_deref().map(Into::into)));
+        found
+    })
+}
+
+fn clean(value: &str) -> Option<String> {
     let mut text = py_strip(value);
     if let Some(rest) = text.strip_prefix("<-") {
         text = rest;
     }
-    let text = text.trim_matches(STRAY);
-    let (local, domain) = text.split_once('@')?;
+    let text = text.trim_matches(is_stray);
+    let at = memchr::memchr(b'@', text.as_bytes())?;
+    let (local, domain) = (&text[..at], &text[at + 1..]);
     if !is_local(local) || !is_domain(domain) {
         return None;
     }
@@ -266,6 +307,20 @@ fn rfc2822(s: &str) -> Option<String> {
 /// slashed day-month style, and RFC 2822 with a numeric offset. Other spellings are left to Python.
 pub(crate) fn timestamp(value: &str, utc: bool, day_first: bool) -> Option<String> {
     let s = py_strip(value);
+    // rows come in time order: the same date often stands in several rows running
+    LAST_DATE.with_borrow_mut(|last| {
+        if last.0 == s && last.1 == utc && last.2 == day_first {
+            return last.3.clone();
+        }
+        let found = read_date(s, utc, day_first);
+        last.0.clear();
+        last.0.push_str(s);
+        (last.1, last.2, last.3) = (utc, day_first, found.clone());
+        found
+    })
+}
+
+fn read_date(s: &str, utc: bool, day_first: bool) -> Option<String> {
     if !s.is_ascii() {
         return None;
     }

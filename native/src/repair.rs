@@ -83,7 +83,9 @@ pub(crate) fn fits(role: Role, field: &str, dates: Dates) -> Fit {
                 Fit::Unknown
             }
         }
-        Role::Token => (!text.contains('@') && text.chars().count() <= 64).into(),
+        Role::Token => {
+            (memchr::memchr(b'@', text.as_bytes()).is_none() && text.chars().count() <= 64).into()
+        }
         Role::Text => Fit::Yes,
     }
 }

@@ -342,3 +342,19 @@ def test_near_miss_rows_are_decided_both_ways(tmp_path: Path) -> None:
     assert decided["events"] == 6 and decided["blank"] == 1
     # the ambiguous repair and the sender that is no address are rejected with the reference's reasons
     assert decided["rejects"] == 2 and decided["fallback"] == 1
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"], ids=["semicolon", "tab", "pipe"])
+def test_other_delimiters_parse_identically(tmp_path: Path, delimiter: str) -> None:
+    rows = [
+        ["date", "sender", "recipients", "subject", "verdict"],
+        ["2023-03-07 10:38:03", "<a@b.example>", "c@d.example, e@f.example", "Hello", "clean"],
+        ["2023-03-07 10:38:04", "a@b.example", "c@d.example", f'"Re{delimiter} quoted ""x"""', "spam"],
+        ["2023-03-07 10:38:05", "a@b.example", "c@d.example", "g@h.example", "Hi", "spam"],  # spilled
+        ["2023-03-07 10:38:06", "a@b.example", "c@d.example", "Hello", "clean"],
+        ["2023-03-07 10:38:07", "a@b.example", "c@d.example", "Hello", "clean"],
+    ]
+    path = tmp_path / "mail.csv"
+    path.write_text("\n".join(delimiter.join(r) for r in rows) + "\n", encoding="utf-8")
+    decided = _same(path)
+    assert decided["events"] == 5 and decided["fallback"] == 0
