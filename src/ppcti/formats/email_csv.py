@@ -192,11 +192,12 @@ class EmailCsv:
                     builder = _Rows(source.path, header, delimiter, options.time)
                     builder.rejects.extend(pending_rejects)
                     if native is not None:
-                        native.use(
-                            native_reader(
-                                header, builder.roles, builder.keys, delimiter, quotechar, options.time
-                            )
+                        reader = native_reader(
+                            header, builder.roles, builder.keys, delimiter, quotechar, options.time
                         )
+                        native.use(reader)
+                        if reader is None:  # only the reference reads: batches by size, as without it
+                            native = None
                     continue
                 assert builder is not None
                 builder.add(line, fields)
