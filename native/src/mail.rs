@@ -70,16 +70,27 @@ fn is_domain(domain: &str) -> bool {
 /// `clean_email(value)`: the address with its stray characters stripped and its domain lower-cased, or
 /// `None` when the value is not exactly one address.
 pub(crate) fn clean_email(value: &str) -> Option<String> {
+    cleaned(value, |found| found.map(str::to_owned))
+}
+
+/// `clean_email(value) is not None`, without a copy of the address.
+pub(crate) fn is_email(value: &str) -> bool {
+    cleaned(value, |found| found.is_some())
+}
+
+/// `then` of the cleaned address of `value`, through the cache.
+fn cleaned<T>(value: &str, then: impl FnOnce(Option<&str>) -> T) -> T {
     let at = slot_of(value);
     CLEANED.with_borrow_mut(|slots| {
         if let Some((key, found)) = &slots[at] {
             if **key == *value {
-                return found.as_deref().map(str::to_owned);
+                return then(found.as_deref());
             }
         }
         let found = clean(value);
-        slots[at] = Some((value.into(), found.as_deref().map(Into::into)));
-        found
+        let out = then(found.as_deref());
+        slots[at] = Some((value.into(), found.map(String::into_boxed_str)));
+        out
     })
 }
 
@@ -99,6 +110,14 @@ fn clean(value: &str) -> Option<String> {
     out.push('@');
     out.push_str(&domain.to_ascii_lowercase());
     Some(out)
+}
+
+/// `addresses_in(field) is not None`, without copies of the addresses.
+pub(crate) fn are_addresses(field: &str) -> bool {
+    py_strip(field)
+        .split(|c: char| c == ';' || c == ',' || is_py_space(c))
+        .filter(|part| !part.is_empty())
+        .all(is_email)
 }
 
 /// `addresses_in(field)`: the cleaned addresses of an address list split on `[;,\s]+`, or `None` when

@@ -7,7 +7,7 @@
 //! no for `b` still decides, since the checks have no side effects.
 
 use crate::csvline::py_strip;
-use crate::mail::{addresses_in, clean_email, date_shape, timestamp};
+use crate::mail::{are_addresses, clean_email, date_shape, is_email, timestamp};
 use crate::values::is_canonical_v4;
 
 /// `ppcti.clean.repair.Role`, by its value.
@@ -68,8 +68,8 @@ pub(crate) fn fits(role: Role, field: &str, dates: Dates) -> Fit {
     let text = py_strip(field);
     match role {
         Role::Date => date_fit(text, dates),
-        Role::Address => (text.is_empty() || clean_email(text).is_some()).into(),
-        Role::Addresses => (text.is_empty() || addresses_in(text).is_some()).into(),
+        Role::Address => (text.is_empty() || is_email(text)).into(),
+        Role::Addresses => (text.is_empty() || are_addresses(text)).into(),
         Role::Ip => {
             if text.is_empty() || is_canonical_v4(text) {
                 Fit::Yes
@@ -205,7 +205,7 @@ impl<'f> Search<'_, 'f> {
         {
             for k in i + 2..=n - (m - j - 1) {
                 let parts = &self.fields[i..k];
-                if role == Role::Text && parts.iter().any(|p| clean_email(p).is_some()) {
+                if role == Role::Text && parts.iter().any(|p| is_email(p)) {
                     continue;
                 }
                 if role == Role::Addresses {
