@@ -12,8 +12,10 @@ reference alone would give. ``tests/formats/test_events_native.py`` proves the o
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import polars as pl
 
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch
@@ -88,3 +90,38 @@ def _events(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
         for name, dtype in BATCH_COLUMNS.items()
     ]
     return frame.select(*columns, extra, pl.col("raw")).cast(dict(schema))
+
+
+def read_records(
+    reader: Any, records: Iterable[tuple[int, Any]], builder: _Builder, batch: int
+) -> Iterator[ParsedBatch]:
+    """The records of a JSON array (index, parsed value) in batches of ``batch``: each record is read by
+    the compiled reader from its JSON text as orjson writes it, which is also the raw text the reference
+    keeps (``_json_text``); a record nested too deeply for orjson goes to the reference as a value."""
+    lines: list[int] = []
+    texts: list[str] = []
+    for index, record in records:
+        text = _round_trip(record)
+        if text is None:
+            builder.add(index, record)
+        else:
+            lines.append(index)
+            texts.append(text)
+        if len(lines) + builder.size >= batch:
+            yield read_chunk(reader, _frame(lines, texts), builder)
+            lines, texts = [], []
+    yield read_chunk(reader, _frame(lines, texts), builder)
+
+
+def _round_trip(record: Any) -> str | None:
+    """``record`` as orjson writes it, or None past orjson's 255 levels of nesting. Reading the text back
+    gives the same value: ijson gives only what JSON text holds (integers below 2**63, finite floats,
+    strings without lone surrogates)."""
+    try:
+        return orjson.dumps(record).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+
+
+def _frame(lines: list[int], texts: list[str]) -> pl.DataFrame:
+    return pl.DataFrame({"line": lines, "text": texts}, schema={"line": pl.Int64, "text": pl.String})
