@@ -6,7 +6,8 @@ record with Python dictionaries, about 20 µs a line. The compiled reader does t
 pass and decides the lines whose every value it is certain of; it hands back the others (IPv6, e-mail
 fields, floats in ``extra``, lines serde refuses, unusual timestamps...) by row, and the reference reads
 them. The two parts of a chunk are joined in line order into one batch, so a batch holds what the
-reference alone would give. ``tests/formats/test_events_native.py`` proves the outputs byte-identical.
+reference alone would give. The records of a JSON array reach it as the text orjson writes for each
+(:func:`read_records`). ``tests/formats/test_events_native.py`` proves the outputs byte-identical.
 """
 
 from __future__ import annotations
