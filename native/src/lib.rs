@@ -1,5 +1,5 @@
-//! Compiled hot paths of ppcti: the `firewall-text` line scanner, the `events-json` NDJSON reader and
-//! the events writer.
+//! Compiled hot paths of ppcti: the `firewall-text` line scanner, the `events-json` NDJSON reader, the
+//! `email-csv` row reader and the events writer.
 //!
 //! The Polars path in `ppcti.formats.firewall_text` is the reference: it reads a batch into a column of
 //! lines and derives every feature with a dozen column passes over the patterns in `PATTERNS`. This
@@ -11,17 +11,22 @@
 //!
 //! Modules, one job each: `scan` (the scanner and its steps per line), `head` (the line header),
 //! `address` (IPv4 and ports), `matchers` (`src-mac`, `proto`, MAC normalisation), `text` (character
-//! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events` and `values` (the
-//! NDJSON reader of `events-json` and its value rules), `ndjson` (the
-//! JSON-lines encoder) and `write` (writing encoded frames to a file).
+//! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events` and
+//! `values` (the NDJSON reader of `events-json` and its value rules), `emailcsv`, `csvline` and `mail`
+//! `repair` (the row reader of `email-csv`: CSV lines as Python's `csv` module reads and writes them,
+//! address and date rules, the search for a row's readings), `ndjson` (the JSON-lines encoder) and `write` (writing encoded frames to a file).
 
 mod address;
 mod columns;
+mod csvline;
+mod emailcsv;
 mod events;
 mod head;
 mod json;
+mod mail;
 mod matchers;
 mod ndjson;
+mod repair;
 mod scan;
 mod text;
 mod time;
@@ -33,7 +38,7 @@ use pyo3_arrow::PyTable;
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
 /// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
-const INTERFACE: u32 = 2;
+const INTERFACE: u32 = 3;
 
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -42,6 +47,7 @@ fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write::write_lines, m)?)?;
     m.add_class::<scan::FirewallScanner>()?;
     m.add_class::<events::EventsReader>()?;
+    m.add_class::<emailcsv::EmailCsvReader>()?;
     m.add_class::<PyTable>()?;
     Ok(())
 }

@@ -22,7 +22,7 @@ pub(crate) fn ip<'v>(value: Option<&'v Json<'_>>) -> Option<Option<&'v str>> {
     }
 }
 
-fn is_canonical_v4(s: &str) -> bool {
+pub(crate) fn is_canonical_v4(s: &str) -> bool {
     let mut parts = 0;
     for octet in s.split('.') {
         parts += 1;
@@ -229,7 +229,7 @@ fn two(b: &[u8], at: usize) -> Option<i64> {
 /// The `_ISO` pattern of `ppcti.clean.timestamps`, for strings of printable ASCII with at most the one
 /// space between date and time: `YYYY-MM-DD[T ]HH:MM[:SS[.f]][Z|±HH[[:]MM]]`. Impossible dates and
 /// offsets of a day or more are left to Python, as is a time without an offset outside UTC.
-fn iso(s: &str, utc: bool) -> Option<String> {
+pub(crate) fn iso(s: &str, utc: bool) -> Option<String> {
     let b = s.as_bytes();
     let printable = b
         .iter()
@@ -301,6 +301,11 @@ fn iso(s: &str, utc: bool) -> Option<String> {
     }
     let total = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
         - offset * 60;
+    stix_seconds(total, frac)
+}
+
+/// The STIX text of a moment in seconds since 1970 (UTC), with the source's fraction digits.
+pub(crate) fn stix_seconds(total: i64, frac: &str) -> Option<String> {
     let (y, m, d) = civil_from_days(total.div_euclid(86_400));
     stix(y, m, d, total.rem_euclid(86_400), frac)
 }

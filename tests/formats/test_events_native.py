@@ -356,3 +356,110 @@ def test_random_records_parse_identically(lines: list[str], tmp_path: Path) -> N
     path = tmp_path / "feed.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     _same(path)
+
+
+# --- JSON arrays: records read back from their JSON text ---------------------------------------------
+
+
+@contextmanager
+def _array_native(on: bool, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """``PPCTI_NATIVE`` set for the block; counts the records of arrays the compiled reader decided."""
+    decided: Counter[str] = Counter()
+    real = _events_native.read_chunk
+
+    def spy(reader: Any, frame: pl.DataFrame, builder: Any) -> Any:
+        decided["chunks"] += 1
+        table, rejects, fallback, _, _ = reader.read(frame)
+        decided["events"] += pl.DataFrame(table).height
+        decided["rejects"] += len(rejects)
+        decided["fallback"] += len(fallback)
+        return real(reader, frame, builder)
+
+    with monkeypatch.context() as m:
+        m.setenv("PPCTI_NATIVE", "1" if on else "0")
+        m.setattr(_events_native, "read_chunk", spy)
+        yield decided
+
+
+def _parse_array(path: Path, native: bool) -> tuple[pl.DataFrame, list, Counter, Counter]:
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        _array_native(native, monkeypatch) as decided,
+        source_for(path) as source,
+    ):
+        assert source.kind == "json"
+        batches = list(get("events-json").parse(source, ParseOptions()))
+    events = pl.concat([b.events for b in batches], how="vertical")
+    rejects = sorted(((r.line, r.reason, r.raw, r.stage) for b in batches for r in b.rejects), key=str)
+    notes: Counter[str] = Counter()
+    for b in batches:
+        notes.update(b.notes)
+    return events, rejects, +notes, decided
+
+
+def _same_array(path: Path) -> Counter:
+    fast = _parse_array(path, native=True)
+    reference = _parse_array(path, native=False)
+    assert_frame_equal(fast[0], reference[0])
+    assert fast[1] == reference[1]
+    assert fast[2] == reference[2]
+    assert reference[3]["chunks"] == 0
+    return fast[3]
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpora" / "suricata"
+
+
+@pytest.mark.parametrize("name", ["honeypot-2018.alerts.json", "wrccdc-2017.alerts.json"])
+def test_suricata_arrays_parse_identically_and_natively(name: str) -> None:
+    decided = _same_array(CORPUS / name)
+    assert decided["chunks"] >= 1 and decided["events"] > 0
+
+
+def test_array_records_that_do_not_read_back_go_to_the_reference(tmp_path: Path) -> None:
+    base = {"timestamp": "2023-03-07T10:38:03Z", "src_ip": "1.2.3.4", "dest_ip": "10.0.0.1"}
+    base |= {"event_type": "alert", "flow_id": 1, "proto": "TCP"}
+    deep = "[" * 300 + "]" * 300  # past orjson's 255 levels: no JSON text to read back
+    texts = [
+        json.dumps(base),
+        json.dumps({**base, "flow_id": 2, "x": 0}).replace('"x": 0', f'"x": {deep}'),
+        json.dumps({**base, "flow_id": 3, "src_ip": "\ud800", "n": 1e5, "z": -0.0}),
+    ]
+    path = tmp_path / "alerts.json"
+    path.write_text("[" + ",\n".join(texts) + "]", encoding="utf-8")
+    decided = _same_array(path)
+    # the plain record and the one with a surrogate and floats; the deep one read by the reference
+    assert decided["events"] + decided["rejects"] + decided["fallback"] == 2
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(_record(), min_size=1, max_size=30))
+def test_random_arrays_parse_identically(lines: list[str], tmp_path: Path) -> None:
+    records = []
+    for text in lines:
+        try:
+            json.loads(text)
+        except ValueError:
+            continue
+        records.append(text)
+    path = tmp_path / "feed.json"
+    path.write_text("[" + ",".join(records) + "]", encoding="utf-8")
+    _same_array(path)
+
+
+def test_sample_feeds_as_arrays_parse_identically_and_natively(samples: Path, tmp_path: Path) -> None:
+    for name in ("ecs-events.jsonl", "zeek-conn.jsonl"):
+        records = []
+        for line in (samples / name).read_text(encoding="utf-8").splitlines():
+            try:
+                json.loads(line)
+            except ValueError:
+                continue  # a truncated line: an array holds whole records only
+            records.append(line)
+        path = tmp_path / f"{name}.json"
+        path.write_text("[\n" + ",\n".join(records) + "\n]", encoding="utf-8")
+        decided = _same_array(path)
+        # every record went to the compiled reader, which decided most of them itself
+        assert decided["events"] + decided["rejects"] + decided["fallback"] == len(records)
+        assert decided["events"] > 5 * decided["fallback"]
+        assert decided["events"] > len(records) // 2

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from ppcti.formats._lines import BINARY_LINE
 
 if TYPE_CHECKING:
     from ppcti.ingest import Limits, SourceFile
+    from ppcti.ingest.lines import LineBatch
 
 #: A quoted field may span this many lines at most before the record counts as broken.
 MAX_RECORD_LINES = 1000
@@ -68,10 +69,16 @@ class CsvRecords:
         self._current: list[tuple[int, str]] = []
         self._size = 0
 
-    def _physical(self) -> Iterator[tuple[int, str]]:
+    @property
+    def between_records(self) -> bool:
+        """Whether the next line read starts a record (no record is part-read, no line waits for a
+        second reading)."""
+        return not self._current and not self._replay
+
+    def _physical(self, batches: Iterable[LineBatch]) -> Iterator[tuple[int, str]]:
         """Numbered lines; over-long and binary ones become spans instead."""
         too_long = f"line longer than {self.limits.max_line_bytes} bytes"
-        for batch in self.source.iter_line_batches(self.limits):
+        for batch in batches:
             for number, text in enumerate(batch.lines, batch.start_line):
                 if "\x00" in text:  # text never holds NUL
                     self._spans.append(BadSpan(number, BINARY_LINE, text[:_PREFIX]))
@@ -105,7 +112,13 @@ class CsvRecords:
         return BadSpan(first, reason, text[:_PREFIX] if cut else text)
 
     def __iter__(self) -> Iterator[tuple[int, list[str]] | BadSpan]:
-        lines = self._physical()
+        return self.read(self.source.iter_line_batches(self.limits))
+
+    def read(self, batches: Iterable[LineBatch]) -> Iterator[tuple[int, list[str]] | BadSpan]:
+        """The records of ``batches``, the file's lines in order (or a run of them that starts a record:
+        the compiled reader hands the lines it cannot decide to the reference this way, and the state
+        between records, the header's field count, carries over from one run to the next)."""
+        lines = self._physical(batches)
         while True:
             feed = self._feed(lines)
             reader = csv.reader(feed, **self._dialect())

@@ -6,14 +6,17 @@ record with Python dictionaries, about 20 µs a line. The compiled reader does t
 pass and decides the lines whose every value it is certain of; it hands back the others (IPv6, e-mail
 fields, floats in ``extra``, lines serde refuses, unusual timestamps...) by row, and the reference reads
 them. The two parts of a chunk are joined in line order into one batch, so a batch holds what the
-reference alone would give. ``tests/formats/test_events_native.py`` proves the outputs byte-identical.
+reference alone would give. The records of a JSON array reach it as the text orjson writes for each
+(:func:`read_records`). ``tests/formats/test_events_native.py`` proves the outputs byte-identical.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import polars as pl
 
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch
@@ -88,3 +91,38 @@ def _events(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
         for name, dtype in BATCH_COLUMNS.items()
     ]
     return frame.select(*columns, extra, pl.col("raw")).cast(dict(schema))
+
+
+def read_records(
+    reader: Any, records: Iterable[tuple[int, Any]], builder: _Builder, batch: int
+) -> Iterator[ParsedBatch]:
+    """The records of a JSON array (index, parsed value) in batches of ``batch``: each record is read by
+    the compiled reader from its JSON text as orjson writes it, which is also the raw text the reference
+    keeps (``_json_text``); a record nested too deeply for orjson goes to the reference as a value."""
+    lines: list[int] = []
+    texts: list[str] = []
+    for index, record in records:
+        text = _round_trip(record)
+        if text is None:
+            builder.add(index, record)
+        else:
+            lines.append(index)
+            texts.append(text)
+        if len(lines) + builder.size >= batch:
+            yield read_chunk(reader, _frame(lines, texts), builder)
+            lines, texts = [], []
+    yield read_chunk(reader, _frame(lines, texts), builder)
+
+
+def _round_trip(record: Any) -> str | None:
+    """``record`` as orjson writes it, or None past orjson's 255 levels of nesting. Reading the text back
+    gives the same value: ijson gives only what JSON text holds (integers below 2**63, finite floats,
+    strings without lone surrogates)."""
+    try:
+        return orjson.dumps(record).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+
+
+def _frame(lines: list[int], texts: list[str]) -> pl.DataFrame:
+    return pl.DataFrame({"line": lines, "text": texts}, schema={"line": pl.Int64, "text": pl.String})

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ from ppcti.clean.repair import Role, addresses_in, fits, read_row
 from ppcti.clean.timestamps import TimeContext, cached_stix_timestamp
 from ppcti.errors import FormatError
 from ppcti.formats._csvrecords import BadSpan, CsvRecords
+from ppcti.formats._email_native import NativeChunk, NativeRows, native_available, native_reader
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
 from ppcti.formats.events_json import canonical_ip
 from ppcti.ingest.limits import Limits
@@ -45,8 +46,19 @@ EXTRA_TYPE = pl.Struct(
 )
 _BATCH_ROWS = 50_000
 _SEP = "\x1f"
-_COLUMNS = ("line", "timestamp", "src_ip", "emails", "sender", "recipients", "subject", "verdict", "repaired",
-            "raw", "cleaned")
+_COLUMNS = (
+    "line",
+    "timestamp",
+    "src_ip",
+    "emails",
+    "sender",
+    "recipients",
+    "subject",
+    "verdict",
+    "repaired",
+    "raw",
+    "cleaned",
+)
 
 #: Normalised header names (lower-case, letters and digits only) and the role they give a column.
 HEADER_ROLES: dict[str, tuple[str, Role]] = {}
@@ -144,20 +156,28 @@ class EmailCsv:
 
     def parse(self, source: SourceFile, options: ParseOptions) -> Iterator[ParsedBatch]:
         records: CsvRecords | None = None
+        native: NativeRows | None = None
+        quotechar = '"'
         if source.kind == "xlsx":
-            rows: Iterable[tuple[int, list[str]] | BadSpan] = _xlsx_rows(source)
+            rows: Iterable[tuple[int, list[str]] | BadSpan | NativeChunk] = _xlsx_rows(source)
             delimiter = ","
         else:
             delimiter, quotechar = _dialect(source)
-            records = CsvRecords(
-                source, options.limits or Limits(), delimiter=delimiter, quotechar=quotechar
-            )
+            limits = options.limits or Limits()
+            records = CsvRecords(source, limits, delimiter=delimiter, quotechar=quotechar)
             rows = records
+            if native_available():
+                rows = native = NativeRows(records, source.iter_line_batches(limits, options.batch_bytes))
         header: list[str] | None = None
         builder: _Rows | None = None
         pending_rejects: list[Reject] = []
         try:
             for row in rows:
+                if isinstance(row, NativeChunk):
+                    assert builder is not None  # the compiled reader starts after the header
+                    builder.add_native(row)
+                    yield builder.flush()
+                    continue
                 if isinstance(row, BadSpan):
                     reject = Reject(source.path, row.line, row.reason, row.raw, row.stage)
                     (builder.rejects if builder is not None else pending_rejects).append(reject)
@@ -171,10 +191,18 @@ class EmailCsv:
                         records.expected_fields = len(header)
                     builder = _Rows(source.path, header, delimiter, options.time)
                     builder.rejects.extend(pending_rejects)
+                    if native is not None:
+                        reader = native_reader(
+                            header, builder.roles, builder.keys, delimiter, quotechar, options.time
+                        )
+                        native.use(reader)
+                        if reader is None:  # only the reference reads: batches by size, as without it
+                            native = None
                     continue
                 assert builder is not None
                 builder.add(line, fields)
-                if builder.size >= _BATCH_ROWS:
+                # with the compiled reader, a batch is a chunk of lines: rows stay in line order
+                if builder.size >= _BATCH_ROWS and native is None:
                     yield builder.flush()
         except FormatError:
             # a workbook sheet openpyxl cannot read: keep the rows read so far, then report it
@@ -227,6 +255,7 @@ class _Rows:
         self.keys = [HEADER_ROLES.get(normalise_header(h), (None, Role.TEXT))[0] for h in header]
         self.roles = [HEADER_ROLES.get(normalise_header(h), (None, Role.TOKEN))[1] for h in header]
         self.columns: dict[str, list[object]] = {name: [] for name in _COLUMNS}
+        self.native: list[pl.DataFrame] = []
         self.rejects: list[Reject] = []
         self.notes: Counter[str] = Counter()
         self.cleaned_header = _csv_line(self.header, delimiter)
@@ -318,37 +347,59 @@ class _Rows:
             "repair",
         )
 
+    def add_native(self, chunk: NativeChunk) -> None:
+        """Rows the compiled reader decided, to be joined with the reference's at the next flush."""
+        self.native.append(chunk.events)
+        self.notes["blank_lines"] += chunk.blank
+        self.rejects.extend(Reject(self.path, *reject) for reject in chunk.rejects)
+        for repair, count in chunk.events.get_column("repaired").drop_nulls().value_counts().iter_rows():
+            self.notes[f"repaired_{repair}"] += count
+
     def flush(self) -> ParsedBatch:
         c = self.columns
-        n = len(c["line"])
-        frame = pl.DataFrame(
-            {
-                "line": pl.Series(c["line"], dtype=pl.Int64),
-                "timestamp": pl.Series(c["timestamp"], dtype=pl.String),
-                "src_ip": pl.Series(c["src_ip"], dtype=pl.String),
-                "src_port": pl.Series([None] * n, dtype=pl.Int32),
-                "dst_ip": pl.Series([None] * n, dtype=pl.String),
-                "dst_port": pl.Series([None] * n, dtype=pl.Int32),
-                "nat_ip": pl.Series([None] * n, dtype=pl.String),
-                "protocol": pl.Series(["SMTP"] * n, dtype=pl.String),
-                "src_mac": pl.Series([None] * n, dtype=pl.String),
-                "emails": pl.Series(c["emails"], dtype=pl.String).str.split(_SEP),
-                "extra": pl.DataFrame(
-                    {
-                        name: pl.Series(c[name], dtype=pl.String).str.split(_SEP)
-                        if name == "recipients"
-                        else pl.Series(c[name], dtype=dtype)
-                        for name, dtype in EXTRA_TYPE.to_schema().items()
-                    }
-                ).to_struct("extra"),
-                "raw": pl.Series(c["raw"], dtype=pl.String),
-                "cleaned": pl.Series(c["cleaned"], dtype=pl.String),
-            }
+        frame = _frame(
+            {name: pl.Series(name, values, dtype=_DTYPES.get(name, pl.String)) for name, values in c.items()}
         )
+        if self.native:
+            frames = [_frame(n) for n in self.native]
+            if frame.height:
+                frames.append(frame)
+            frame = pl.concat(frames).sort("line") if len(frames) > 1 else frames[0]
+            self.rejects.sort(key=lambda r: -1 if r.line is None else r.line)
         batch = ParsedBatch(frame, self.rejects, self.notes, cleaned_header=self.cleaned_header)
         self.columns = {name: [] for name in _COLUMNS}
-        self.rejects, self.notes = [], Counter()
+        self.rejects, self.notes, self.native = [], Counter(), []
         return batch
+
+
+_DTYPES: dict[str, pl.DataType] = {"line": pl.Int64()}
+
+
+def _frame(c: Mapping[str, pl.Series] | pl.DataFrame) -> pl.DataFrame:
+    """The batch frame of the row columns (``emails`` and ``recipients`` joined by :data:`_SEP`)."""
+    n = len(c["line"])
+    return pl.DataFrame(
+        {
+            "line": c["line"],
+            "timestamp": c["timestamp"],
+            "src_ip": c["src_ip"],
+            "src_port": pl.Series([None] * n, dtype=pl.Int32),
+            "dst_ip": pl.Series([None] * n, dtype=pl.String),
+            "dst_port": pl.Series([None] * n, dtype=pl.Int32),
+            "nat_ip": pl.Series([None] * n, dtype=pl.String),
+            "protocol": pl.Series(["SMTP"] * n, dtype=pl.String),
+            "src_mac": pl.Series([None] * n, dtype=pl.String),
+            "emails": c["emails"].str.split(_SEP),
+            "extra": pl.DataFrame(
+                {
+                    name: c[name].str.split(_SEP) if name == "recipients" else c[name]
+                    for name in EXTRA_TYPE.to_schema()
+                }
+            ).to_struct("extra"),
+            "raw": c["raw"],
+            "cleaned": c["cleaned"],
+        }
+    )
 
 
 def _csv_line(fields: Sequence[str], delimiter: str) -> str:

@@ -29,7 +29,7 @@ import polars as pl
 from ppcti.clean.emails import clean_email
 from ppcti.clean.mac import normalise_mac
 from ppcti.clean.timestamps import TimeContext, to_stix_timestamp
-from ppcti.formats._events_native import native_reader, read_chunk
+from ppcti.formats._events_native import native_reader, read_chunk, read_records
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
 from ppcti.formats.mapping import EXTRA_FIELDS, Mapping, builtin_mappings, flatten
 from ppcti.ingest.jsonrecords import BadRecord, iter_json_records
@@ -99,7 +99,7 @@ class EventsJson:
             yield from self._parse_ndjson(source, options, builder)
             return
         if _first_byte(source) == b"[" and _well_formed(source):
-            yield from self._parse_array(source, builder)
+            yield from self._parse_array(source, options, builder)
             return
         # a single document, or an array ijson refuses (an integer of 2**63 or more, which orjson still
         # reads up to 2**64 - 1, or a broken record): read whole, and record by record if orjson refuses
@@ -130,10 +130,17 @@ class EventsJson:
                 yield builder.flush()
         yield builder.flush()
 
-    def _parse_array(self, source: SourceFile, builder: _Builder) -> Iterator[ParsedBatch]:
+    def _parse_array(
+        self, source: SourceFile, options: ParseOptions, builder: _Builder
+    ) -> Iterator[ParsedBatch]:
         """The records of a top-level array, streamed: memory holds one batch, not the document."""
+        reader = native_reader(builder.mappings, options.time)
         with _utf8_stream(source) as stream:
-            for index, record in enumerate(ijson.items(stream, "item", use_float=True), start=1):
+            records = enumerate(ijson.items(stream, "item", use_float=True), start=1)
+            if reader is not None:
+                yield from read_records(reader, records, builder, _BATCH_RECORDS)
+                return
+            for index, record in records:
                 builder.add(index, record)
                 if builder.size >= _BATCH_RECORDS:
                     yield builder.flush()

@@ -21,8 +21,19 @@ import yaml
 from ppcti.errors import ConfigError
 
 FIELDS = ("timestamp", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "src_mac", "emails")
-EXTRA_FIELDS = ("event_type", "signature", "category", "severity", "action", "dst_mac", "app_proto", "uid",
-                "url", "http_method", "user_agent")
+EXTRA_FIELDS = (
+    "event_type",
+    "signature",
+    "category",
+    "severity",
+    "action",
+    "dst_mac",
+    "app_proto",
+    "uid",
+    "url",
+    "http_method",
+    "user_agent",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,437 @@
+//! The row reader of `email-csv`: one CSV line to one event row, as the Python reference
+//! (`ppcti.formats.email_csv._Rows.add` after `CsvRecords`) makes it.
+//!
+//! Per line: split it as the `csv` module does (`csvline`), read its fields under the column roles as
+//! `ppcti.clean.repair.read_row` does (`repair`: the row as written, or repaired when exactly one
+//! reading exists), then build what `_Rows.add` builds: the timestamp, the addresses in order without
+//! repeats, sender, recipients, subject, verdict, source IP, and the row written back as CSV as read
+//! (`raw`) and as cleaned. A line is then an event, a reject with the reference's reason (no reading, an
+//! ambiguous repair, no address), blank, or handed back to Python ("fallback"): a record over several
+//! lines, an unbalanced quote, a date or an address whose reading only Python is sure of.
+//! `tests/formats/test_email_native.py` checks that a run writes the same bytes with and without this
+//! reader, and that it ran.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{Int64Builder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use pyo3_arrow::PyTable;
+
+use crate::csvline::{py_strip, split, write_row};
+use crate::mail::{addresses_in, clean_email, timestamp};
+use crate::repair::{fits, read_row, Dates, Fit, Repair, Role};
+
+/// Joins the addresses of one row in a text column; Python splits them into a list column.
+const SEP: &str = "\x1f";
+
+/// The keys of `HEADER_ROLES` the row reads (others are kept in the cleaned row only).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Date,
+    Sender,
+    Recipients,
+    Subject,
+    Verdict,
+    SrcIp,
+    Other,
+}
+
+const KEYS: [Key; 5] = [
+    Key::Date,
+    Key::Subject,
+    Key::Verdict,
+    Key::SrcIp,
+    Key::Other,
+];
+
+/// Reads the data lines of one e-mail CSV file, once its header is known.
+#[pyclass(module = "ppcti_native")]
+pub(crate) struct EmailCsvReader {
+    header: Vec<String>,
+    roles: Vec<Role>,
+    keys: Vec<Option<Key>>,
+    delimiter: u8,
+    quote: u8,
+    dates: Dates,
+}
+
+/// One decided row.
+struct Row {
+    timestamp: String,
+    src_ip: Option<String>,
+    emails: String,
+    sender: Option<String>,
+    recipients: String,
+    subject: Option<String>,
+    verdict: Option<String>,
+    raw: String,
+    cleaned: String,
+    repaired: Option<&'static str>,
+}
+
+enum Outcome {
+    Event(Box<Row>),
+    /// A row rejected with a reason the reference gives in these words, and its stage.
+    Reject(String, &'static str),
+    Blank,
+    Fallback,
+}
+
+/// A rejected row: the index of its line, the reason, the row as read, the stage.
+type Rejected = (u32, String, String, &'static str);
+
+/// What `read` hands back: the events table, the fallback and blank lines as indexes of the input, and
+/// the rejected rows.
+type ReadResult = (PyTable, Vec<u32>, Vec<u32>, Vec<Rejected>);
+
+#[pymethods]
+impl EmailCsvReader {
+    /// `header` names, and `roles` and `keys` per header column (`Role` values; `HEADER_ROLES` keys or `None`); one-byte
+    /// ASCII `delimiter` and `quotechar`; `utc`: dates without an offset are UTC (otherwise they are
+    /// left to Python); `day_first`: `TimeContext.date_order == "DMY"`.
+    #[new]
+    fn new(
+        header: Vec<String>,
+        roles: Vec<String>,
+        keys: Vec<Option<String>>,
+        delimiter: &str,
+        quotechar: &str,
+        utc: bool,
+        day_first: bool,
+    ) -> PyResult<Self> {
+        let byte = |text: &str| match text.as_bytes() {
+            [c] if c.is_ascii() && !matches!(c, b'\r' | b'\n' | 0) => Ok(*c),
+            _ => Err(PyValueError::new_err(format!(
+                "not a one-byte ASCII delimiter or quote: {text:?}"
+            ))),
+        };
+        let (delimiter, quote) = (byte(delimiter)?, byte(quotechar)?);
+        if delimiter == quote || roles.len() != keys.len() || roles.len() != header.len() {
+            return Err(PyValueError::new_err("inconsistent CSV dialect or header"));
+        }
+        let roles = roles
+            .iter()
+            .map(|r| match r.as_str() {
+                "date" => Ok(Role::Date),
+                "address" => Ok(Role::Address),
+                "addresses" => Ok(Role::Addresses),
+                "text" => Ok(Role::Text),
+                "token" => Ok(Role::Token),
+                "ip" => Ok(Role::Ip),
+                other => Err(PyValueError::new_err(format!(
+                    "unknown column role {other:?}"
+                ))),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let keys = keys
+            .iter()
+            .map(|k| {
+                k.as_deref().map(|k| match k {
+                    "date" => Key::Date,
+                    "sender" => Key::Sender,
+                    "recipients" => Key::Recipients,
+                    "subject" => Key::Subject,
+                    "verdict" => Key::Verdict,
+                    "src_ip" => Key::SrcIp,
+                    _ => Key::Other,
+                })
+            })
+            .collect();
+        Ok(Self {
+            header,
+            roles,
+            keys,
+            delimiter,
+            quote,
+            dates: Dates { utc, day_first },
+        })
+    }
+
+    /// Read `data`, lines joined by `\n` (none holds one), the first of which is line `first_line`.
+    /// Returns `(events, fallback, blank)`: `events` has `line`, `timestamp`, `src_ip`, `emails`,
+    /// `sender`, `recipients` (addresses joined by U+001F), `subject`, `verdict`, `raw`, `cleaned` and `repaired`.
+    fn read(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyBytes>,
+        first_line: i64,
+    ) -> PyResult<ReadResult> {
+        let bytes = data.as_bytes();
+        let text = std::str::from_utf8(bytes).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let (batch, fallback, blank, rejects) = py.detach(|| self.read_text(text, first_line));
+        let schema = batch.schema();
+        Ok((
+            PyTable::try_new(vec![batch], schema)?,
+            fallback,
+            blank,
+            rejects,
+        ))
+    }
+}
+
+impl EmailCsvReader {
+    fn read_text(
+        &self,
+        text: &str,
+        first_line: i64,
+    ) -> (RecordBatch, Vec<u32>, Vec<u32>, Vec<Rejected>) {
+        let rows = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+        let mut columns = Columns::new(rows, text.len());
+        let (mut fallback, mut blank, mut rejects) = (Vec::new(), Vec::new(), Vec::new());
+        for (index, line) in text.split('\n').enumerate() {
+            let index = index as u32;
+            match self.read_line(line) {
+                Outcome::Event(row) => columns.push(first_line + i64::from(index), &row),
+                Outcome::Reject(reason, stage) => {
+                    let mut raw = String::with_capacity(line.len());
+                    self.write_fields(&mut raw, line);
+                    rejects.push((index, reason, raw, stage));
+                }
+                Outcome::Blank => blank.push(index),
+                Outcome::Fallback => fallback.push(index),
+            }
+        }
+        (columns.finish(), fallback, blank, rejects)
+    }
+
+    /// The fields of a line read before, written back as `_csv_line` writes them.
+    fn write_fields(&self, out: &mut String, line: &str) {
+        if let Some(fields) = split(line, self.delimiter, self.quote) {
+            write_row(out, &fields, char::from(self.delimiter));
+        }
+    }
+
+    fn read_line(&self, line: &str) -> Outcome {
+        let Some(fields) = split(line, self.delimiter, self.quote) else {
+            return Outcome::Fallback;
+        };
+        if fields.iter().all(|f| py_strip(f).is_empty()) {
+            return Outcome::Blank;
+        }
+        let fields: Vec<&str> = fields.iter().map(AsRef::as_ref).collect();
+        let delimiter = char::from(self.delimiter);
+        // one reading, or none or two (a reject, whose reason Python words), or a check left to Python
+        let (n, m) = (fields.len(), self.roles.len());
+        match read_row(&fields, &self.roles, delimiter, self.dates).as_deref() {
+            Some([(values, repair)]) => match self.row(&fields, values, *repair) {
+                Some(Ok(row)) => Outcome::Event(Box::new(row)),
+                Some(Err(reason)) => Outcome::Reject(reason.to_owned(), "parse"),
+                None => Outcome::Fallback,
+            },
+            Some([]) => self.misfit(&fields),
+            Some(_) => Outcome::Reject(
+                format!("{n} fields where the header has {m}, and the repair is ambiguous"),
+                "repair",
+            ),
+            None => Outcome::Fallback,
+        }
+    }
+
+    /// `_Rows._misfit`: why a row has no reading, the first column whose value has the wrong type (named
+    /// as `repr` writes it: plain ASCII names only), or the field count.
+    fn misfit(&self, fields: &[&str]) -> Outcome {
+        let (n, m) = (fields.len(), self.roles.len());
+        if n == m {
+            for ((name, role), value) in self.header.iter().zip(&self.roles).zip(fields) {
+                match fits(*role, value, self.dates) {
+                    Fit::Yes => {}
+                    Fit::Unknown => return Outcome::Fallback,
+                    Fit::No => {
+                        let plain = name
+                            .bytes()
+                            .all(|c| (0x20..0x7f).contains(&c) && c != b'\\' && c != b'\'');
+                        if !plain {
+                            return Outcome::Fallback;
+                        }
+                        let what = match role {
+                            Role::Date => "date",
+                            Role::Address => "address",
+                            Role::Addresses => "addresses",
+                            Role::Text => "text",
+                            Role::Token => "token",
+                            Role::Ip => "ip",
+                        };
+                        return Outcome::Reject(
+                            format!("column '{name}' does not hold a valid {what}"),
+                            "parse",
+                        );
+                    }
+                }
+            }
+        }
+        Outcome::Reject(
+            format!("{n} fields where the header has {m}, and no repair fits the columns"),
+            "repair",
+        )
+    }
+
+    /// `_Rows.add` for the one reading of a row: `values` per column. `Err` with the reason of a
+    /// rejected row, `None` when the date is left to Python.
+    fn row<S: AsRef<str>>(
+        &self,
+        fields: &[&str],
+        values: &[S],
+        repair: Repair,
+    ) -> Option<Result<Row, &'static str>> {
+        let mut found: [Option<&str>; KEYS.len()] = [None; KEYS.len()];
+        let slot = |key: Key| KEYS.iter().position(|k| *k == key);
+        let mut emails: Vec<String> = Vec::new();
+        let mut recipients: Vec<String> = Vec::new();
+        let mut sender: Option<String> = None;
+        let mut cleaned: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(values.len());
+        for ((role, key), value) in self.roles.iter().zip(&self.keys).zip(values) {
+            let value = value.as_ref();
+            match role {
+                Role::Address => {
+                    if let Some(address) = clean_email(value) {
+                        if *key == Some(Key::Sender) && sender.is_none() {
+                            sender = Some(address.clone());
+                        }
+                        cleaned.push(address.clone().into());
+                        add(&mut emails, address);
+                    } else {
+                        cleaned.push("".into());
+                    }
+                }
+                Role::Addresses => {
+                    let found = addresses_in(value).unwrap_or_default();
+                    cleaned.push(found.join(";").into());
+                    for address in found {
+                        if *key == Some(Key::Recipients) {
+                            add(&mut recipients, address.clone());
+                        }
+                        add(&mut emails, address);
+                    }
+                }
+                _ => {
+                    cleaned.push(value.into());
+                    let text = py_strip(value);
+                    if let Some(i) = key.and_then(slot) {
+                        if found[i].is_none() && !text.is_empty() {
+                            found[i] = Some(text);
+                        }
+                    }
+                }
+            }
+        }
+        // the first date column's date: every date column fits, so it is one the rules read
+        let timestamp = timestamp(found[0]?, self.dates.utc, self.dates.day_first)?;
+        if emails.is_empty() {
+            return Some(Err("no e-mail address"));
+        }
+        for (role, value) in self.roles.iter().zip(cleaned.iter_mut()) {
+            if *role == Role::Date {
+                *value = timestamp.as_str().into();
+            }
+        }
+        let delimiter = char::from(self.delimiter);
+        let mut raw = String::with_capacity(128);
+        write_row(&mut raw, fields, delimiter);
+        let mut cleaned_text = String::with_capacity(raw.len());
+        write_row(&mut cleaned_text, &cleaned, delimiter);
+        let owned = |key: Key| slot(key).and_then(|i| found[i]).map(str::to_owned);
+        Some(Ok(Row {
+            src_ip: owned(Key::SrcIp),
+            subject: owned(Key::Subject),
+            verdict: owned(Key::Verdict),
+            emails: emails.join(SEP),
+            recipients: recipients.join(SEP),
+            sender,
+            raw,
+            cleaned: cleaned_text,
+            timestamp,
+            repaired: repair.name(),
+        }))
+    }
+}
+
+/// Append `address` unless the list holds it already (rows have a handful of addresses).
+fn add(list: &mut Vec<String>, address: String) {
+    if !list.contains(&address) {
+        list.push(address);
+    }
+}
+
+struct Columns {
+    line: Int64Builder,
+    timestamp: StringBuilder,
+    src_ip: StringBuilder,
+    emails: StringBuilder,
+    sender: StringBuilder,
+    recipients: StringBuilder,
+    subject: StringBuilder,
+    verdict: StringBuilder,
+    raw: StringBuilder,
+    cleaned: StringBuilder,
+    repaired: StringBuilder,
+}
+
+impl Columns {
+    fn new(rows: usize, bytes: usize) -> Self {
+        let s = |per_row: usize| StringBuilder::with_capacity(rows, rows * per_row);
+        Self {
+            line: Int64Builder::with_capacity(rows),
+            timestamp: s(20),
+            src_ip: s(0),
+            emails: s(64),
+            sender: s(32),
+            recipients: s(32),
+            subject: s(24),
+            verdict: s(8),
+            raw: StringBuilder::with_capacity(rows, bytes),
+            cleaned: StringBuilder::with_capacity(rows, bytes),
+            repaired: s(0),
+        }
+    }
+
+    fn push(&mut self, line: i64, row: &Row) {
+        self.line.append_value(line);
+        self.timestamp.append_value(&row.timestamp);
+        self.src_ip.append_option(row.src_ip.as_deref());
+        self.emails.append_value(&row.emails);
+        self.sender.append_option(row.sender.as_deref());
+        self.recipients
+            .append_option((!row.recipients.is_empty()).then_some(row.recipients.as_str()));
+        self.subject.append_option(row.subject.as_deref());
+        self.verdict.append_option(row.verdict.as_deref());
+        self.raw.append_value(&row.raw);
+        self.cleaned.append_value(&row.cleaned);
+        self.repaired.append_option(row.repaired);
+    }
+
+    fn finish(mut self) -> RecordBatch {
+        let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
+        let fields = vec![
+            Field::new("line", DataType::Int64, false),
+            text("timestamp", false),
+            text("src_ip", true),
+            text("emails", false),
+            text("sender", true),
+            text("recipients", true),
+            text("subject", true),
+            text("verdict", true),
+            text("raw", false),
+            text("cleaned", false),
+            text("repaired", true),
+        ];
+        let arrays: Vec<ArrayRef> = vec![
+            Arc::new(self.line.finish()),
+            Arc::new(self.timestamp.finish()),
+            Arc::new(self.src_ip.finish()),
+            Arc::new(self.emails.finish()),
+            Arc::new(self.sender.finish()),
+            Arc::new(self.recipients.finish()),
+            Arc::new(self.subject.finish()),
+            Arc::new(self.verdict.finish()),
+            Arc::new(self.raw.finish()),
+            Arc::new(self.cleaned.finish()),
+            Arc::new(self.repaired.finish()),
+        ];
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+            .expect("columns are built with one value per row")
+    }
+}

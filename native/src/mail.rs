@@ -1,0 +1,357 @@
+//! The value rules of `email-csv`: addresses as `ppcti.clean.emails.clean_email` and
+//! `ppcti.clean.repair.addresses_in` clean them (exact for every input), and dates as
+//! `ppcti.clean.timestamps.to_stix_timestamp` reads them (for the common spellings only: `None` leaves a
+//! date to Python).
+
+use std::cell::RefCell;
+
+use crate::csvline::{is_py_space, py_strip};
+use crate::time::{days_from_civil, month_days, month_of};
+use crate::values;
+
+/// What may stand around an address in an export and is not part of it (`_STRAY`).
+const STRAY: &[u8] = b" \t\r\n<>\"'`;,.:()[]{}";
+
+fn is_stray(c: char) -> bool {
+    c.is_ascii() && STRAY.contains(&(c as u8))
+}
+
+/// Slots of the cache of `clean_email` (a power of two).
+const CACHE_SLOTS: usize = 4096;
+
+type Slot = Option<(Box<str>, Option<Box<str>>)>;
+
+thread_local! {
+    /// Recently cleaned values, one per slot by hash: exports repeat a few thousand addresses over
+    /// millions of rows, and a row's addresses are cleaned once to check them and once to keep them.
+    static CLEANED: RefCell<Vec<Slot>> = RefCell::new(vec![None; CACHE_SLOTS]);
+    /// The last date read, with the rules it was read under.
+    static LAST_DATE: RefCell<(String, bool, bool, Option<String>)> =
+        const { RefCell::new((String::new(), false, false, None)) };
+}
+
+/// FNV-1a of a short text, to pick a cache slot.
+fn slot_of(text: &str) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h as usize) & (CACHE_SLOTS - 1)
+}
+
+fn is_atext(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&c)
+}
+
+/// `_LOCAL`: dot-separated runs of atext.
+fn is_local(local: &str) -> bool {
+    !local.is_empty()
+        && local
+            .split('.')
+            .all(|run| !run.is_empty() && run.bytes().all(is_atext))
+}
+
+/// `_DOMAIN`: labels of 1-63 letters, digits and inner hyphens, then a top-level label of 2-63 letters.
+fn is_domain(domain: &str) -> bool {
+    let Some((labels, top)) = domain.rsplit_once('.') else {
+        return false;
+    };
+    (2..=63).contains(&top.len())
+        && top.bytes().all(|c| c.is_ascii_alphabetic())
+        && labels.split('.').all(|label| {
+            let b = label.as_bytes();
+            (1..=63).contains(&b.len())
+                && b[0].is_ascii_alphanumeric()
+                && b[b.len() - 1].is_ascii_alphanumeric()
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        })
+}
+
+/// `clean_email(value)`: the address with its stray characters stripped and its domain lower-cased, or
+/// `None` when the value is not exactly one address.
+pub(crate) fn clean_email(value: &str) -> Option<String> {
+    cleaned(value, |found| found.map(str::to_owned))
+}
+
+/// `clean_email(value) is not None`, without a copy of the address.
+pub(crate) fn is_email(value: &str) -> bool {
+    cleaned(value, |found| found.is_some())
+}
+
+/// `then` of the cleaned address of `value`, through the cache.
+fn cleaned<T>(value: &str, then: impl FnOnce(Option<&str>) -> T) -> T {
+    let at = slot_of(value);
+    CLEANED.with_borrow_mut(|slots| {
+        if let Some((key, found)) = &slots[at] {
+            if **key == *value {
+                return then(found.as_deref());
+            }
+        }
+        let found = clean(value);
+        let out = then(found.as_deref());
+        slots[at] = Some((value.into(), found.map(String::into_boxed_str)));
+        out
+    })
+}
+
+fn clean(value: &str) -> Option<String> {
+    let mut text = py_strip(value);
+    if let Some(rest) = text.strip_prefix("<-") {
+        text = rest;
+    }
+    let text = text.trim_matches(is_stray);
+    let at = memchr::memchr(b'@', text.as_bytes())?;
+    let (local, domain) = (&text[..at], &text[at + 1..]);
+    if !is_local(local) || !is_domain(domain) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(local);
+    out.push('@');
+    out.push_str(&domain.to_ascii_lowercase());
+    Some(out)
+}
+
+/// `addresses_in(field) is not None`, without copies of the addresses.
+pub(crate) fn are_addresses(field: &str) -> bool {
+    py_strip(field)
+        .split(|c: char| c == ';' || c == ',' || is_py_space(c))
+        .filter(|part| !part.is_empty())
+        .all(is_email)
+}
+
+/// `addresses_in(field)`: the cleaned addresses of an address list split on `[;,\s]+`, or `None` when
+/// a part is not an address.
+pub(crate) fn addresses_in(field: &str) -> Option<Vec<String>> {
+    py_strip(field)
+        .split(|c: char| c == ';' || c == ',' || is_py_space(c))
+        .filter(|part| !part.is_empty())
+        .map(clean_email)
+        .collect()
+}
+
+fn number(text: &str) -> Option<i64> {
+    (!text.is_empty() && text.len() <= 4 && text.bytes().all(|c| c.is_ascii_digit()))
+        .then(|| text.parse().ok())?
+}
+
+/// The STIX text of a checked local time shifted by `offset` minutes; `None` for impossible dates and
+/// years whose text `strftime` may pad differently.
+fn stix_of(parts: [i64; 6], frac: &str, offset: i64) -> Option<String> {
+    let [y, mo, d, h, mi, s] = parts;
+    if !(1..=9999).contains(&y)
+        || !(1..=12).contains(&mo)
+        || d < 1
+        || d > month_days(y, mo)
+        || h > 23
+        || mi > 59
+        || s > 59
+    {
+        return None;
+    }
+    let total = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset * 60;
+    values::stix_seconds(total, frac)
+}
+
+/// The parts of a text `_SLASHED` matches: `D/M/YYYY H:MM[:SS[.f]]` (or `.` for `/`, `T` for the
+/// space): the two leading numbers, year, hour, minute, second and fraction.
+fn slashed_match(s: &str) -> Option<(&str, &str, &str, &str, &str, &str, &str)> {
+    let (date, clock) = s.split_once([' ', 'T'])?;
+    let mut date_parts = date.split(['/', '.']);
+    let (a, b, y) = (date_parts.next()?, date_parts.next()?, date_parts.next()?);
+    let digits = |t: &str, low: usize, high: usize| {
+        (low..=high).contains(&t.len()) && t.bytes().all(|c| c.is_ascii_digit())
+    };
+    if date_parts.next().is_some() || !digits(a, 1, 2) || !digits(b, 1, 2) || !digits(y, 4, 4) {
+        return None;
+    }
+    let (h, rest) = clock.split_once(':')?;
+    let (mi, rest) = rest.split_at_checked(2)?;
+    if !digits(h, 1, 2) || !digits(mi, 2, 2) {
+        return None;
+    }
+    let (sec, frac) = match rest {
+        "" => ("0", ""),
+        _ => {
+            let (sec, frac) = rest.strip_prefix(':')?.split_at_checked(2)?;
+            let frac = match frac {
+                "" => "",
+                _ => frac.strip_prefix('.').filter(|f| digits(f, 1, 9))?,
+            };
+            if !digits(sec, 2, 2) {
+                return None;
+            }
+            (sec, frac)
+        }
+    };
+    Some((a, b, y, h, mi, sec, frac))
+}
+
+/// `_SLASHED` in UTC, the order of day and month per `day_first`.
+fn slashed(s: &str, day_first: bool) -> Option<String> {
+    let (a, b, y, h, mi, sec, frac) = slashed_match(s)?;
+    let (a, b) = (number(a)?, number(b)?);
+    let (day, month) = if day_first { (a, b) } else { (b, a) };
+    stix_of(
+        [
+            number(y)?,
+            month,
+            day,
+            number(h)?,
+            number(mi)?,
+            number(sec)?,
+        ],
+        frac,
+        0,
+    )
+}
+
+/// Whether `_ISO` matches an ASCII text:
+/// `YYYY-MM-DD[T ]HH:MM[:SS[[.,]f{1,9}]]\s*(Z|[+-]HH[[:]MM])?`.
+fn iso_match(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |from: usize, count: usize| {
+        b.get(from..from + count)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    if !(digits(0, 4)
+        && b.get(4) == Some(&b'-')
+        && digits(5, 2)
+        && b.get(7) == Some(&b'-')
+        && digits(8, 2)
+        && matches!(b.get(10), Some(b'T' | b' '))
+        && digits(11, 2)
+        && b.get(13) == Some(&b':')
+        && digits(14, 2))
+    {
+        return false;
+    }
+    let mut at = 16;
+    if b.get(at) == Some(&b':') && digits(at + 1, 2) {
+        at += 3;
+        if matches!(b.get(at), Some(b'.' | b',')) {
+            let n = b[at + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            if (1..=9).contains(&n) {
+                at += 1 + n;
+            }
+        }
+    }
+    while b
+        .get(at)
+        .is_some_and(|c| c.is_ascii() && is_py_space(char::from(*c)))
+    {
+        at += 1;
+    }
+    match &b[at..] {
+        [] | [b'Z'] => true,
+        [b'+' | b'-', rest @ ..] => {
+            let d = |i: usize| rest.get(i).is_some_and(u8::is_ascii_digit);
+            match rest.len() {
+                2 => d(0) && d(1),
+                4 => (0..4).all(d),
+                5 => d(0) && d(1) && rest[2] == b':' && d(3) && d(4),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Whether a text has the shape of a date pattern of `to_stix_timestamp` (ISO 8601, slashed, epoch
+/// seconds): such a text may be a date even where the compiled rules do not read it.
+pub(crate) fn date_shape(s: &str) -> bool {
+    let epoch = s.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        && s.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+    epoch || iso_match(s) || slashed_match(s).is_some()
+}
+
+/// RFC 2822 as mail exports write it, `Www, D Mon YYYY HH:MM:SS ±HHMM`, which `parsedate_to_datetime`
+/// reads as the written offset (`-0000` as local time, UTC here).
+fn rfc2822(s: &str) -> Option<String> {
+    let mut words = s.split(' ');
+    let weekday = words.next()?;
+    let (day, month, year, clock, zone) = (
+        words.next()?,
+        words.next()?,
+        words.next()?,
+        words.next()?,
+        words.next()?,
+    );
+    if words.next().is_some()
+        || weekday.len() != 4
+        || !weekday.ends_with(',')
+        || !weekday[..3].bytes().all(|c| c.is_ascii_alphabetic())
+        || day.len() > 2
+        || year.len() != 4
+        || month.len() != 3
+    {
+        return None;
+    }
+    let month = month_of(month)?;
+    let c = clock.as_bytes();
+    if c.len() != 8 || c[2] != b':' || c[5] != b':' {
+        return None;
+    }
+    let z = zone.as_bytes();
+    if z.len() != 5 || !matches!(z[0], b'+' | b'-') {
+        return None;
+    }
+    let (zh, zm) = (number(&zone[1..3])?, number(&zone[3..5])?);
+    if zh > 23 || zm > 59 {
+        return None;
+    }
+    let offset = if z[0] == b'-' {
+        -(zh * 60 + zm)
+    } else {
+        zh * 60 + zm
+    };
+    stix_of(
+        [
+            number(year)?,
+            i64::from(month),
+            number(day)?,
+            number(&clock[0..2])?,
+            number(&clock[3..5])?,
+            number(&clock[6..8])?,
+        ],
+        "",
+        offset,
+    )
+}
+
+/// `to_stix_timestamp(value)` of a date column's value when it is certain, in UTC: ISO 8601, the
+/// slashed day-month style, and RFC 2822 with a numeric offset. Other spellings are left to Python.
+pub(crate) fn timestamp(value: &str, utc: bool, day_first: bool) -> Option<String> {
+    let s = py_strip(value);
+    // rows come in time order: the same date often stands in several rows running
+    LAST_DATE.with_borrow_mut(|last| {
+        if last.0 == s && last.1 == utc && last.2 == day_first {
+            return last.3.clone();
+        }
+        let found = read_date(s, utc, day_first);
+        last.0.clear();
+        last.0.push_str(s);
+        (last.1, last.2, last.3) = (utc, day_first, found.clone());
+        found
+    })
+}
+
+fn read_date(s: &str, utc: bool, day_first: bool) -> Option<String> {
+    if !s.is_ascii() {
+        return None;
+    }
+    if let Some(found) = values::iso(s, utc) {
+        return Some(found);
+    }
+    if !utc {
+        return None;
+    }
+    match s.as_bytes().first() {
+        Some(c) if c.is_ascii_digit() => slashed(s, day_first),
+        Some(c) if c.is_ascii_alphabetic() => rfc2822(s),
+        _ => None,
+    }
+}
