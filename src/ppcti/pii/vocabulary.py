@@ -75,7 +75,9 @@ def header_tokens(header: str) -> tuple[str, ...]:
     """Split a header into lower-case tokens: camelCase, accents, ``_ - . /`` and spaces; letters of any
     script stay (Greek and Cyrillic headers match their synonyms)."""
     text = _CAMEL.sub(" ", header.strip())
-    text = unicodedata.normalize("NFKD", text.casefold())
+    # decomposed before case folding too: a compatibility character can decompose to a capital
+    # (U+1D2C MODIFIER LETTER CAPITAL A is "A"), which would make the form depend on how often it is taken
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return tuple(t for t in _NON_ALNUM.split(text) if t)
 
