@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 
 use crate::csvline::{is_py_space, py_strip};
-use crate::time::{days_from_civil, month_days, month_of};
+use crate::time::month_of;
 use crate::values;
 
 /// What may stand around an address in an export and is not part of it (`_STRAY`).
@@ -135,24 +135,6 @@ fn number(text: &str) -> Option<i64> {
         .then(|| text.parse().ok())?
 }
 
-/// The STIX text of a checked local time shifted by `offset` minutes; `None` for impossible dates and
-/// years whose text `strftime` may pad differently.
-fn stix_of(parts: [i64; 6], frac: &str, offset: i64) -> Option<String> {
-    let [y, mo, d, h, mi, s] = parts;
-    if !(1..=9999).contains(&y)
-        || !(1..=12).contains(&mo)
-        || d < 1
-        || d > month_days(y, mo)
-        || h > 23
-        || mi > 59
-        || s > 59
-    {
-        return None;
-    }
-    let total = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset * 60;
-    values::stix_seconds(total, frac)
-}
-
 /// The parts of a text `_SLASHED` matches: `D/M/YYYY H:MM[:SS[.f]]` (or `.` for `/`, `T` for the
 /// space): the two leading numbers, year, hour, minute, second and fraction.
 fn slashed_match(s: &str) -> Option<(&str, &str, &str, &str, &str, &str, &str)> {
@@ -192,7 +174,7 @@ fn slashed(s: &str, day_first: bool) -> Option<String> {
     let (a, b, y, h, mi, sec, frac) = slashed_match(s)?;
     let (a, b) = (number(a)?, number(b)?);
     let (day, month) = if day_first { (a, b) } else { (b, a) };
-    stix_of(
+    values::stix_of(
         [
             number(y)?,
             month,
@@ -308,7 +290,7 @@ fn rfc2822(s: &str) -> Option<String> {
     } else {
         zh * 60 + zm
     };
-    stix_of(
+    values::stix_of(
         [
             number(year)?,
             i64::from(month),

@@ -289,18 +289,24 @@ pub(crate) fn iso(s: &str, utc: bool) -> Option<String> {
         }
         _ => return None,
     };
-    if !(1..=9999).contains(&year)
-        || !(1..=12).contains(&month)
-        || day < 1
-        || day > month_days(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
+    stix_of([year, month, day, hour, minute, second], frac, offset)
+}
+
+/// The STIX timestamp of a civil date and time (`[year, month, day, hour, minute, second]`) written
+/// with fraction `frac` at `offset` minutes east of UTC; `None` for a date or time that does not exist.
+pub(crate) fn stix_of(parts: [i64; 6], frac: &str, offset: i64) -> Option<String> {
+    let [y, mo, d, h, mi, s] = parts;
+    if !(1..=9999).contains(&y)
+        || !(1..=12).contains(&mo)
+        || d < 1
+        || d > month_days(y, mo)
+        || h > 23
+        || mi > 59
+        || s > 59
     {
         return None;
     }
-    let total = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
-        - offset * 60;
+    let total = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset * 60;
     stix_seconds(total, frac)
 }
 
