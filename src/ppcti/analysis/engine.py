@@ -29,7 +29,14 @@ SCHEMA_VERSION = 1
 
 #: Names passed to ``progress`` in order, so a caller can size its progress bar.
 STAGES: tuple[str, ...] = (
-    "load", "targets", "botnets", "sweeps", "cross-holder", "attacks", "summary", "write"
+    "load",
+    "targets",
+    "botnets",
+    "sweeps",
+    "cross-holder",
+    "attacks",
+    "summary",
+    "write",
 )
 
 Progress = Callable[[str], None]
