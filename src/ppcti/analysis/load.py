@@ -28,7 +28,7 @@ EMAIL_FORMAT = "email-csv"
 IS_MAIL = pl.col("format") == EMAIL_FORMAT
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S%.fZ"
 
-_SCAN_SCHEMA: dict[str, pl.DataType] = {
+SCAN_SCHEMA: dict[str, pl.DataType] = {
     "holder": pl.String(),
     "format": pl.String(),
     "source_file": pl.String(),
@@ -79,17 +79,17 @@ def resolve_inputs(paths: Path | Sequence[Path]) -> list[Path]:
     return out
 
 
-def _scan(path: Path) -> pl.LazyFrame:
+def scan_file(path: Path) -> pl.LazyFrame:
     if path.suffix == ".parquet":
         frame = pl.scan_parquet(path)
         names = frame.collect_schema().names()
         return frame.select(
             [
                 pl.col(n).cast(t) if n in names else pl.lit(None, dtype=t).alias(n)
-                for n, t in _SCAN_SCHEMA.items()
+                for n, t in SCAN_SCHEMA.items()
             ]
         )
-    return pl.scan_ndjson(path, schema=_SCAN_SCHEMA)
+    return pl.scan_ndjson(path, schema=SCAN_SCHEMA)
 
 
 def typed(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -108,7 +108,7 @@ def typed(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 def scan_events(files: Sequence[Path]) -> pl.LazyFrame:
     """All files as one lazy frame with typed columns (see :func:`typed`)."""
-    return typed(pl.concat([_scan(f) for f in files], how="vertical"))
+    return typed(pl.concat([scan_file(f) for f in files], how="vertical"))
 
 
 def _collect(frame: pl.LazyFrame, files: Sequence[Path]) -> pl.DataFrame:
