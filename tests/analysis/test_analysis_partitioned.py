@@ -55,7 +55,8 @@ def _planted(seed: int = 3) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for _ in range(900):  # noise, a few busy attackers
         src = public[min(int(rng.paretovariate(1.2)) - 1, 59)]
-        dst = rng.choice(private) if rng.random() < 0.7 else f"93.184.{rng.randrange(4)}.{rng.randrange(1, 9)}"
+        outside = f"93.184.{rng.randrange(4)}.{rng.randrange(1, 9)}"
+        dst = rng.choice(private) if rng.random() < 0.7 else outside
         port = rng.choice((22, 23, 80, 443, 445, 3389, None))
         event = fw(rng.choice(holders), rng.uniform(0, 86_400 * 3), src, dst, port=port)
         if rng.random() < 0.05:
@@ -78,7 +79,8 @@ def _planted(seed: int = 3) -> list[dict[str, Any]]:
         events.append(fw(h, rng.uniform(0, 86_400), "198.51.100.77", rng.choice(private)))
     flood_start = rng.uniform(0, 86_400)  # a flood on one target, from many sources
     events += [fw("acme", flood_start + i, public[i % 60], "10.0.0.99", port=80) for i in range(40)]
-    events += [fw("globex", 500 + 5 * i, "203.0.113.5", "10.0.0.7", port=22) for i in range(10)]  # brute force
+    # brute force
+    events += [fw("globex", 500 + 5 * i, "203.0.113.5", "10.0.0.7", port=22) for i in range(10)]
     events.append(fw("acme", 42, "10.0.0.3", "93.184.0.1"))  # outbound
     for i in range(150):  # mail: internal recipients, a few outsiders, some clean
         holder = holders[i % 3]
