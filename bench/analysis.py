@@ -38,6 +38,8 @@ import psutil
 import attacks_rate  # bench/attacks_rate.py, beside this script
 from ppcti.analysis import AnalysisOptions, analyse
 from ppcti.analysis.netclass import private_range
+from ppcti.analysis.partitioned import EVENTS_PER_PART
+from ppcti.analysis.spill import estimated_rows
 
 OUT = Path(__file__).resolve().parent / "out"
 HOLDERS = ("acme", "globex", "initech")
@@ -268,18 +270,25 @@ def blocks(millions: int) -> list[Path]:
 def scale_child(files: list[Path], partitions: int | None, out: Path) -> int:
     """One measured analysis (in a process of its own, so each peak RSS is its own): prints JSON."""
     marks: list[tuple[str, float]] = []
+    peaks: list[int] = []
     with PeakRss() as rss:
+
+        def mark(name: str) -> None:  # peak RSS of the stage that ends here, then start afresh
+            peaks.append(rss.peak)
+            rss.peak = psutil.Process().memory_info().rss
+            marks.append((name, time.perf_counter()))
+
         t0, cpu0 = time.perf_counter(), _cpu()
-        insights = analyse(
-            files, out, partitions=partitions, progress=lambda n: marks.append((n, time.perf_counter()))
-        )
+        insights = analyse(files, out, partitions=partitions, progress=mark)
         wall, cpu = time.perf_counter() - t0, _cpu() - cpu0
+    peaks.append(rss.peak)
     marks.append(("end", time.perf_counter()))
     result = {
         "events": insights["summary"]["events"],
         "wall": wall,
         "cpu": cpu,
-        "peak_rss": rss.peak,
+        "peak_rss": max(peaks),
+        "stage_rss": {n: peaks[i + 1] for i, (n, _) in enumerate(marks[:-1])},
         "ru_maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "stages": {n: marks[i + 1][1] - at for i, (n, at) in enumerate(marks[:-1])},
         "botnets": insights["summary"]["counts"]["botnet_groups"],
@@ -298,11 +307,12 @@ def scale(sizes: list[int], in_memory_max: int) -> int:
     for millions in sizes:
         files = blocks(millions)
         modes = [("in memory", 0)] if millions <= in_memory_max else []
-        for mode, parts in [*modes, ("partitioned", None)]:
+        # as many partitions as the automatic choice would take above its in-memory threshold
+        parts_wanted = math.ceil(estimated_rows(files) / EVENTS_PER_PART)
+        for mode, parts in [*modes, (f"{parts_wanted} parts", parts_wanted)]:
             out = OUT / f"scale-{millions}m-{'memory' if parts == 0 else 'parts'}"
             cmd = [sys.executable, __file__, "--out", str(out), "--one", *map(str, files)]
-            if parts is not None:
-                cmd[2:2] = ["--partitions", str(parts)]
+            cmd[2:2] = ["--partitions", str(parts)]
             child = subprocess.run(cmd, capture_output=True, text=True, check=True)
             r = orjson.loads(child.stdout.strip().splitlines()[-1])
             ref.setdefault("rss", r["peak_rss"])
@@ -312,7 +322,11 @@ def scale(sizes: list[int], in_memory_max: int) -> int:
                 f"{r['peak_rss'] / 2**30:>13.2f} {r['load']:>5.1f}  "
                 f"(RSS {r['peak_rss'] / ref['rss']:.2f}x, wall {r['wall'] / ref['wall']:.2f}x the first "
                 f"run; {r['botnets']} botnet groups; stages "
-                + ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
+                + ", ".join(
+                    f"{k} {v:.1f} s {r['stage_rss'][k] / 2**30:.2f} GiB"
+                    for k, v in r["stages"].items()
+                    if v > 0.05
+                )
                 + ")",
                 flush=True,
             )

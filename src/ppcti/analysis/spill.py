@@ -36,9 +36,9 @@ from ppcti.analysis.load import (
 from ppcti.analysis.options import AnalysisOptions
 from ppcti.errors import FormatError
 
-CHUNK_BYTES = 128 << 20
+CHUNK_BYTES = 64 << 20
 CHUNK_ROWS = 500_000
-FLUSH_ROWS = 1_500_000
+FLUSH_ROWS = 1_000_000
 #: NDJSON bytes per event assumed when sizing partitions before reading (bench data: ~230).
 BYTES_PER_EVENT = 230
 
