@@ -29,7 +29,7 @@ import polars as pl
 
 from ppcti.analysis.attacks import ATTACKS_FILE, AttackOptions
 from ppcti.analysis.attacks.behaviour import floods_of_hits
-from ppcti.analysis.attacks.parts import EventsPart, HitsPart, events_part, finish, hits_part
+from ppcti.analysis.attacks.parts import EventsPart, HitsPart, LineSink, events_part, finish, hits_part
 from ppcti.analysis.attacks.taxonomy import CLASS_ORDER
 from ppcti.analysis.cross import cross_holder
 from ppcti.analysis.groups import (
@@ -120,6 +120,77 @@ class _Lines:
         tmp.replace(path)
 
 
+class _Passes:
+    """The passes over one spill, gathering each part's results for the merge."""
+
+    def __init__(self, data: Spill, options: AnalysisOptions, attack_options: AttackOptions) -> None:
+        self.data, self.options, self.attack_options = data, options, attack_options
+        self.stats: list[pl.DataFrame] = []
+        self.targets: list[dict[str, Any]] = []
+        self.botnets: list[pl.DataFrame] = []
+        self.tops: list[list[dict[str, Any]]] = []
+        self.floods: list[pl.DataFrame] = []
+        self.sweeps: list[pl.DataFrame] = []
+        self.crossed: list[dict[str, Any]] = []
+        self.cross_total = 0
+        self.summaries: list[SummaryPart] = []
+        self.attack_parts: list[EventsPart] = []
+        self.hit_parts: list[HitsPart] = []
+        # each input row's class (one byte): the events pass classifies, the hits pass reads it
+        self.classes = np.full(data.rows, _NO_CLASS, dtype=np.uint8)
+
+    def by_target(self, q: int) -> None:
+        """Pass 1 on hits partition ``q``: targets, botnets, top targets, floods."""
+        hits = self.data.hits_by_target(q)
+        stats = private_target_stats(hits)
+        self.stats.append(stats)
+        self.targets += analyse_targets(hits, stats, self.options)
+        self.botnets.append(botnet_groups(hits, self.options))
+        self.tops.append(top_targets(hits, self.options))
+        found = floods_of_hits(hits, self.attack_options)
+        self.floods.append(found.with_columns(pl.col("_n").cast(pl.UInt32)))
+
+    def by_attacker(self, p: int, lines: LineSink | None) -> None:
+        """Pass 2 on partition ``p`` of hits and events by attacker: sweeps, cross-holder, summary,
+        classification (with the floods of pass 1 that fall on these events)."""
+        self.sweeps.append(sweep_groups(self.data.hits_by_attacker(p), self.options))
+        events = self.data.events(p)
+        rows, total = cross_holder(events, self.options)
+        self.crossed += rows
+        self.cross_total += total
+        self.summaries.append(summary_part(events, self.options))
+        floods = pl.concat(self.floods).join(events.select("row"), on="row", how="semi")
+        part, classified = events_part(events, self.attack_options, lines, floods=floods)
+        codes = classified.get_column("cls").replace_strict(_CODES, return_dtype=pl.UInt8)
+        self.classes[classified.get_column("row").to_numpy()] = codes.to_numpy()
+        self.attack_parts.append(part)
+
+    def classified_hits(self, q: int) -> None:
+        """Pass 3 on hits partition ``q``, each hit with its event's class: target profiles, anomalies."""
+        columns = ["row", "holder", "target", "target_kind", "private", "attacker", "t"]
+        hits = self.data.hits_by_target(q, [*columns, "range", "domain"]).select(columns)
+        hits = hits.with_columns(cls=_classes_of(hits.get_column("row"), self.classes))
+        self.hit_parts.append(hits_part(hits.filter(pl.col("cls").is_not_null()), self.attack_options))
+
+    def sections(self) -> Sections:
+        """The merge: the same total orders and caps as one pass, counts added up."""
+        options, data = self.options, self.data
+        return Sections(
+            stats=ordered_stats(pl.concat(self.stats)),
+            targets=sorted(self.targets, key=target_order)[: options.max_targets],
+            botnets=botnet_rows(ordered(pl.concat(self.botnets), BOTNET_LABELS), options),
+            sweeps=sweep_rows(ordered(pl.concat(self.sweeps), SWEEP_LABELS), options),
+            cross=(sorted(self.crossed, key=_cross_order)[: options.max_cross], self.cross_total),
+            attacks=finish(self.attack_parts, self.hit_parts, self.attack_options, options.members_cap),
+            summary=finish_summary(self.summaries, self.tops, options),
+            internal_domains=data.internal_domains,
+            benign=data.benign,
+            outbound=data.outbound,
+            no_timestamp=data.no_timestamp,
+            inputs=data.inputs,
+        )
+
+
 def analyse_partitioned(
     files: Sequence[Path],
     out_dir: Path | None,
@@ -131,95 +202,19 @@ def analyse_partitioned(
     stage: Progress,
 ) -> Sections:
     """All sections from ``parts`` partitions spilled under ``folder`` (see the module docstring)."""
-    data = spill(files, options, parts, folder)
+    passes = _Passes(spill(files, options, parts, folder), options, attack_options)
     stage("targets")
-    stats, targets, botnets, tops, floods = [], [], [], [], []
     for q in range(parts):
-        hits = data.hits_by_target(q)
-        part_stats = private_target_stats(hits)
-        stats.append(part_stats)
-        targets += analyse_targets(hits, part_stats, options)
-        botnets.append(botnet_groups(hits, options))
-        tops.append(top_targets(hits, options))
-        floods.append(floods_of_hits(hits, attack_options).with_columns(pl.col("_n").cast(pl.UInt32)))
-    del hits
-    all_floods = pl.concat(floods)
+        passes.by_target(q)
     stage("botnets")
     stage("sweeps")
-    lines = _Lines(folder)
-    sweeps, crossed, summaries, attack_parts = [], [], [], []
-    cross_total = 0
-    classes = np.full(data.rows, _NO_CLASS, dtype=np.uint8)
+    lines = _Lines(folder) if out_dir is not None else None
     for p in range(parts):
-        sweeps.append(sweep_groups(data.hits_by_attacker(p), options))
-        events = data.events(p)
-        rows, total = cross_holder(events, options)
-        crossed += rows
-        cross_total += total
-        summaries.append(summary_part(events, options))
-        mine = all_floods.join(events.select("row"), on="row", how="semi")
-        part, classified = events_part(
-            events, attack_options, lines if out_dir is not None else None, floods=mine
-        )
-        del events
-        codes = classified.get_column("cls").replace_strict(_CODES, return_dtype=pl.UInt8)
-        classes[classified.get_column("row").to_numpy()] = codes.to_numpy()
-        attack_parts.append(part)
+        passes.by_attacker(p, lines)
     stage("cross-holder")
     stage("attacks")
-    hit_parts = [_attack_hits(data, q, classes, attack_options) for q in range(parts)]
-    if out_dir is not None:
-        lines.merge(Path(out_dir) / ATTACKS_FILE, data.rows)
-    return _sections(
-        data,
-        stats,
-        targets,
-        botnets,
-        sweeps,
-        (crossed, cross_total),
-        summaries,
-        tops,
-        attack_parts,
-        hit_parts,
-        options,
-        attack_options,
-    )
-
-
-def _attack_hits(data: Spill, q: int, classes: np.ndarray, options: AttackOptions) -> HitsPart:
-    hits = data.hits_by_target(q).select("row", "holder", "target", "target_kind", "private", "attacker", "t")
-    hits = hits.with_columns(cls=_classes_of(hits.get_column("row"), classes)).filter(
-        pl.col("cls").is_not_null()
-    )
-    return hits_part(hits, options)
-
-
-def _sections(
-    data: Spill,
-    stats: list[pl.DataFrame],
-    targets: list[dict[str, Any]],
-    botnets: list[pl.DataFrame],
-    sweeps: list[pl.DataFrame],
-    cross: tuple[list[dict[str, Any]], int],
-    summaries: list[SummaryPart],
-    tops: list[list[dict[str, Any]]],
-    attack_parts: list[EventsPart],
-    hit_parts: list[HitsPart],
-    options: AnalysisOptions,
-    attack_options: AttackOptions,
-) -> Sections:
-    crossed, cross_total = cross
-    return Sections(
-        stats=ordered_stats(pl.concat(stats)),
-        targets=sorted(targets, key=target_order)[: options.max_targets],
-        botnets=botnet_rows(ordered(pl.concat(botnets), BOTNET_LABELS), options),
-        sweeps=sweep_rows(ordered(pl.concat(sweeps), SWEEP_LABELS), options),
-        cross=(sorted(crossed, key=_cross_order)[: options.max_cross], cross_total),
-        attacks=finish(attack_parts, hit_parts, attack_options, options.members_cap),
-        summary=finish_summary(summaries, tops, options),
-        internal_domains=data.internal_domains,
-        benign=data.benign,
-        outbound=data.outbound,
-        no_timestamp=data.no_timestamp,
-        inputs=data.inputs,
-    )
+    for q in range(parts):
+        passes.classified_hits(q)
+    if lines is not None:
+        lines.merge(Path(out_dir) / ATTACKS_FILE, passes.data.rows)
+    return passes.sections()

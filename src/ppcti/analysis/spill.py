@@ -130,9 +130,10 @@ class Spill:
         """The events of partition ``part`` (by attacker), in row order."""
         return self._read("events", part, columns)
 
-    def hits_by_target(self, part: int) -> pl.DataFrame:
-        """The hits of partition ``part`` by target, e-mail targets marked as :func:`load` marks them."""
-        return with_internal(self._read("hits_t", part, None), self.internal_domains)
+    def hits_by_target(self, part: int, columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """The hits of partition ``part`` by target, e-mail targets marked as :func:`load` marks them
+        (``columns``: only these, which must include ``target_kind``, ``range``, ``private``, ``domain``)."""
+        return with_internal(self._read("hits_t", part, columns), self.internal_domains)
 
     def hits_by_attacker(self, part: int) -> pl.DataFrame:
         """The hits of partition ``part`` by attacker."""
