@@ -16,11 +16,13 @@ import pytest
 from analysis_helpers import fw, mail, numbered, write_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 import ppcti.analysis.partitioned as partitioned
 import ppcti.analysis.spill as spill
 from ppcti.analysis import AnalysisOptions, analyse
 from ppcti.analysis.attacks import AttackOptions
+from ppcti.cli import app
 from ppcti.errors import ConfigError
 
 FILES = ("insights.json", "infrastructure.json", "attacks.jsonl")
@@ -209,3 +211,20 @@ def test_property_partitioned_equals_in_memory(
     assert small_slices[-1] == parts
     for name in FILES:
         assert got[name] == reference[name], name
+
+
+def test_cli_partitions_option(tmp_path: Path, small_slices: list[int]) -> None:
+    path = write_events(tmp_path / "e.jsonl", _planted()[:400])
+    outputs = {}
+    for parts in ("0", "4"):
+        out = tmp_path / f"out{parts}"
+        result = CliRunner().invoke(app, ["analyse", str(path), "--out", str(out), "--partitions", parts])
+        assert result.exit_code == 0, result.output
+        assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+        outputs[parts] = (out / "insights.json").read_bytes()
+    assert small_slices == [4]
+    assert outputs["0"] == outputs["4"]
+    refused = CliRunner().invoke(
+        app, ["analyse", str(path), "--out", str(tmp_path / "x"), "--partitions", "-2"]
+    )
+    assert refused.exit_code != 0
