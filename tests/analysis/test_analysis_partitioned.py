@@ -23,7 +23,7 @@ import ppcti.analysis.spill as spill
 from ppcti.analysis import AnalysisOptions, analyse
 from ppcti.analysis.attacks import AttackOptions
 from ppcti.cli import app
-from ppcti.errors import ConfigError
+from ppcti.errors import ConfigError, FormatError
 
 FILES = ("insights.json", "infrastructure.json", "attacks.jsonl")
 ATTACK_OPTIONS = AttackOptions(flood_min_events=25, brute_force_min_attempts=6, max_listed=15)
@@ -228,3 +228,16 @@ def test_cli_partitions_option(tmp_path: Path, small_slices: list[int]) -> None:
         app, ["analyse", str(path), "--out", str(tmp_path / "x"), "--partitions", "-2"]
     )
     assert refused.exit_code != 0
+
+
+def test_partitioned_bad_and_empty_inputs(tmp_path: Path, small_slices: list[int]) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"holder": "acme", "line": 1}\n{"holder": \n')
+    with pytest.raises(FormatError) as err:
+        analyse(broken, tmp_path / "o", partitions=2)
+    assert "broken.jsonl" in str(err.value)
+    assert not [p.name for p in (tmp_path / "o").iterdir() if p.name.startswith(".spill")]
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert _run(empty, tmp_path / "p", 3) == _run(empty, tmp_path / "m", 0)
+    assert small_slices == [2, 3]
