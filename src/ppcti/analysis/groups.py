@@ -90,9 +90,12 @@ def sweeps(hits: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str,
     return sweep_rows(sweep_groups(hits, options), options)
 
 
-def botnet_rows(found: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str, Any]], int]:
-    """The ``botnets`` section from ordered groups, and their number."""
-    total = found.height
+def botnet_rows(
+    found: pl.DataFrame, options: AnalysisOptions, *, total: int | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """The ``botnets`` section from ordered groups, and their number (``total``: when ``found`` was
+    already cut to ``max_groups``)."""
+    total = found.height if total is None else total
     found = found.head(options.max_groups).with_row_index("n", offset=1)
     out = found.select(
         id=pl.format("botnet-{}", pl.col("n")),
@@ -113,9 +116,11 @@ def botnet_rows(found: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dic
     return out.to_dicts(), total
 
 
-def sweep_rows(found: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str, Any]], int]:
-    """The ``sweeps`` section from ordered groups, and their number."""
-    total = found.height
+def sweep_rows(
+    found: pl.DataFrame, options: AnalysisOptions, *, total: int | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """The ``sweeps`` section from ordered groups, and their number (``total``: see :func:`botnet_rows`)."""
+    total = found.height if total is None else total
     found = found.head(options.max_groups).with_row_index("n", offset=1)
     out = found.select(
         id=pl.format("sweep-{}", pl.col("n")),

@@ -29,7 +29,16 @@ import polars as pl
 
 from ppcti.analysis.attacks import ATTACKS_FILE, AttackOptions
 from ppcti.analysis.attacks.behaviour import floods_of_hits
-from ppcti.analysis.attacks.parts import EventsPart, HitsPart, LineSink, events_part, finish, hits_part
+from ppcti.analysis.attacks.parts import (
+    EventsPart,
+    HitsPart,
+    LineSink,
+    events_part,
+    finish,
+    hits_part,
+    merge_events,
+    merge_hits,
+)
 from ppcti.analysis.attacks.taxonomy import CLASS_ORDER
 from ppcti.analysis.cross import cross_holder
 from ppcti.analysis.groups import (
@@ -121,67 +130,90 @@ class _Lines:
 
 
 class _Passes:
-    """The passes over one spill, gathering each part's results for the merge."""
+    """The passes over one spill, keeping of each part's results only what the merge can still use:
+    a top list is cut back to its cap after every part (the overall top *k* is among the top *k* of
+    what has been seen), counts are added up as they come. So what is kept does not grow with the
+    number of partitions either."""
 
     def __init__(self, data: Spill, options: AnalysisOptions, attack_options: AttackOptions) -> None:
         self.data, self.options, self.attack_options = data, options, attack_options
         self.stats: list[pl.DataFrame] = []
+        self.top: pl.DataFrame | None = None
         self.targets: list[dict[str, Any]] = []
-        self.botnets: list[pl.DataFrame] = []
+        self.botnets: pl.DataFrame | None = None
+        self.botnet_total = 0
         self.tops: list[list[dict[str, Any]]] = []
         self.floods: list[pl.DataFrame] = []
-        self.sweeps: list[pl.DataFrame] = []
+        self.sweeps: pl.DataFrame | None = None
+        self.sweep_total = 0
         self.crossed: list[dict[str, Any]] = []
         self.cross_total = 0
         self.summaries: list[SummaryPart] = []
-        self.attack_parts: list[EventsPart] = []
-        self.hit_parts: list[HitsPart] = []
+        self.attacks: EventsPart | None = None
+        self.attack_hits: HitsPart | None = None
         # each input row's class (one byte): the events pass classifies, the hits pass reads it
         self.classes = np.full(data.rows, _NO_CLASS, dtype=np.uint8)
 
+    def _groups(self, kept: pl.DataFrame | None, found: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
+        merged = found if kept is None else pl.concat([kept, found])
+        return ordered(merged, labels).head(self.options.max_groups)
+
     def by_target(self, q: int) -> None:
-        """Pass 1 on hits partition ``q``: targets, botnets, top targets, floods."""
+        """Pass 1 on hits partition ``q``: targets' counts, botnets, top targets, floods."""
         hits = self.data.hits_by_target(q)
-        stats = private_target_stats(hits)
-        self.stats.append(stats)
-        self.targets += analyse_targets(hits, stats, self.options)
-        self.botnets.append(botnet_groups(hits, self.options))
+        self.stats.append(private_target_stats(hits))
+        found = botnet_groups(hits, self.options)
+        self.botnet_total += found.height
+        self.botnets = self._groups(self.botnets, found, BOTNET_LABELS)
         self.tops.append(top_targets(hits, self.options))
-        found = floods_of_hits(hits, self.attack_options)
-        self.floods.append(found.with_columns(pl.col("_n").cast(pl.UInt32)))
+        floods = floods_of_hits(hits, self.attack_options)
+        self.floods.append(floods.with_columns(pl.col("_n").cast(pl.UInt32)))
 
     def by_attacker(self, p: int, lines: LineSink | None) -> None:
         """Pass 2 on partition ``p`` of hits and events by attacker: sweeps, cross-holder, summary,
         classification (with the floods of pass 1 that fall on these events)."""
-        self.sweeps.append(sweep_groups(self.data.hits_by_attacker(p), self.options))
+        found = sweep_groups(self.data.hits_by_attacker(p), self.options)
+        self.sweep_total += found.height
+        self.sweeps = self._groups(self.sweeps, found, SWEEP_LABELS)
         events = self.data.events(p)
         rows, total = cross_holder(events, self.options)
-        self.crossed += rows
+        self.crossed = sorted(self.crossed + rows, key=_cross_order)[: self.options.max_cross]
         self.cross_total += total
         self.summaries.append(summary_part(events, self.options))
         floods = pl.concat(self.floods).join(events.select("row"), on="row", how="semi")
         part, classified = events_part(events, self.attack_options, lines, floods=floods)
+        del events
         codes = classified.get_column("cls").replace_strict(_CODES, return_dtype=pl.UInt8)
         self.classes[classified.get_column("row").to_numpy()] = codes.to_numpy()
-        self.attack_parts.append(part)
+        self.attacks = part if self.attacks is None else merge_events(self.attacks, part)
 
-    def classified_hits(self, q: int) -> None:
-        """Pass 3 on hits partition ``q``, each hit with its event's class: target profiles, anomalies."""
+    def by_target_again(self, q: int) -> None:
+        """Pass 3 on hits partition ``q``: the details of the most attacked targets that are in it (known
+        now from pass 1's counts), and, each hit with its event's class, target profiles and anomalies."""
+        if self.top is None:
+            self.top = ordered_stats(pl.concat(self.stats)).head(self.options.max_targets)
+        hits = self.data.hits_by_target(q)
+        mine = self.top.filter(pl.col("tid") % self.data.parts == q)
+        found = analyse_targets(hits, mine, self.options)
+        self.targets = sorted(self.targets + found, key=target_order)[: self.options.max_targets]
         columns = ["row", "holder", "target", "target_kind", "private", "attacker", "t"]
-        hits = self.data.hits_by_target(q, [*columns, "range", "domain"]).select(columns)
-        hits = hits.with_columns(cls=_classes_of(hits.get_column("row"), self.classes))
-        self.hit_parts.append(hits_part(hits.filter(pl.col("cls").is_not_null()), self.attack_options))
+        hits = hits.select(columns).with_columns(cls=_classes_of(hits.get_column("row"), self.classes))
+        part = hits_part(hits.filter(pl.col("cls").is_not_null()), self.attack_options)
+        kept = self.attack_hits
+        self.attack_hits = part if kept is None else merge_hits(kept, part, self.attack_options)
 
     def sections(self) -> Sections:
         """The merge: the same total orders and caps as one pass, counts added up."""
         options, data = self.options, self.data
+        assert self.botnets is not None and self.sweeps is not None
+        assert self.attacks is not None and self.attack_hits is not None
         return Sections(
             stats=ordered_stats(pl.concat(self.stats)),
-            targets=sorted(self.targets, key=target_order)[: options.max_targets],
-            botnets=botnet_rows(ordered(pl.concat(self.botnets), BOTNET_LABELS), options),
-            sweeps=sweep_rows(ordered(pl.concat(self.sweeps), SWEEP_LABELS), options),
-            cross=(sorted(self.crossed, key=_cross_order)[: options.max_cross], self.cross_total),
-            attacks=finish(self.attack_parts, self.hit_parts, self.attack_options, options.members_cap),
+            targets=self.targets,
+            botnets=botnet_rows(self.botnets, options, total=self.botnet_total),
+            sweeps=sweep_rows(self.sweeps, options, total=self.sweep_total),
+            cross=(self.crossed, self.cross_total),
+            attacks=finish([self.attacks], [self.attack_hits], self.attack_options, options.members_cap),
             summary=finish_summary(self.summaries, self.tops, options),
             internal_domains=data.internal_domains,
             benign=data.benign,
@@ -214,7 +246,7 @@ def analyse_partitioned(
     stage("cross-holder")
     stage("attacks")
     for q in range(parts):
-        passes.classified_hits(q)
+        passes.by_target_again(q)
     if lines is not None:
         lines.merge(Path(out_dir) / ATTACKS_FILE, passes.data.rows)
     return passes.sections()

@@ -71,7 +71,8 @@ def volume_counts(attacked: pl.DataFrame, options: AttackOptions) -> tuple[pl.Da
     return timed.group_by("holder", "_b").len("n"), timed.group_by("holder", "cls", "_b").len("n")
 
 
-def _top_targets(totals: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
+def busiest_targets(totals: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
+    """The ``max_listed`` targets with most timed classified hits, in a total order."""
     return totals.sort(["total", "holder", "target"], descending=[True, False, False]).head(
         options.max_listed
     )
@@ -82,7 +83,7 @@ def target_counts(hits: pl.DataFrame, options: AttackOptions) -> tuple[pl.DataFr
     and their hits per bucket; each target's hits must all be in ``hits``."""
     width = options.us("anomaly_bucket")
     timed = hits.filter(pl.col("t").is_not_null())
-    top = _top_targets(timed.group_by("holder", "target").len("total"), options)
+    top = busiest_targets(timed.group_by("holder", "target").len("total"), options)
     per = timed.join(top.select("holder", "target"), on=["holder", "target"]).with_columns(
         _b=pl.col("t") // width
     )
@@ -105,7 +106,7 @@ def anomalies_of(
     found += _series_anomalies(class_counts, ["holder", "cls"], "class", width, options)
     tops = [t for t in top_parts if not t.is_empty()]
     if tops:
-        top = _top_targets(pl.concat(tops), options)
+        top = busiest_targets(pl.concat(tops), options)
         per = pl.concat(target_parts).join(
             top.select("holder", "target"), on=["holder", "target"], how="semi"
         )

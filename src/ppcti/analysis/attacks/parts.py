@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from ppcti.analysis.attacks.anomalies import anomalies_of, target_counts, volume_counts
+from ppcti.analysis.attacks.anomalies import anomalies_of, busiest_targets, target_counts, volume_counts
 from ppcti.analysis.attacks.campaigns import HAVE_SKLEARN, campaigns
 from ppcti.analysis.attacks.classify import classify, from_loaded, techniques_frame
 from ppcti.analysis.attacks.options import AttackOptions
@@ -149,6 +149,56 @@ def hits_part(hits: pl.DataFrame, options: AttackOptions) -> HitsPart:
     return HitsPart(targets=target_profiles(hits, options.max_listed), top=top, counts=counts)
 
 
+def _target_order(target: dict[str, Any]) -> tuple[int, str, str]:
+    return (-target["events"], target["holder"], target["target"])
+
+
+def merge_events(a: EventsPart, b: EventsPart) -> EventsPart:
+    """Two parts as one: what :func:`finish` gives for ``[merged]`` is what it gives for ``[a, b]``
+    (counts added, distinct pairs united, profiles of disjoint attackers concatenated)."""
+    profiles = [p for p in (a.profiles, b.profiles) if not p.is_empty()]
+    networks = pl.concat([a.networks, b.networks])
+    return EventsPart(
+        scanned=a.scanned + b.scanned,
+        attacked=a.attacked + b.attacked,
+        profiles=pl.concat(profiles) if profiles else pl.DataFrame(),
+        classes=pl.concat([a.classes, b.classes])
+        .group_by("cls")
+        .agg(
+            pl.col("events").sum(),
+            pl.col("attackers_count").sum(),
+            pl.col("holders").list.explode().unique(),
+            pl.col("_conf").sum(),
+            pl.col("_first").min(),
+            pl.col("_last").max(),
+        ),
+        class_targets=pl.concat([a.class_targets, b.class_targets]).unique(),
+        rules=summed([a.rules, b.rules], ["cls", "rule"]),
+        per_hour=summed([a.per_hour, b.per_hour], ["cls", "_b"]),
+        networks=networks.group_by("network").agg(
+            pl.col("attackers_count").sum(), pl.col("events").sum(), pl.col("holders").list.explode().unique()
+        ),
+        network_classes=summed([a.network_classes, b.network_classes], ["network", "cls"]),
+        holders=pl.concat([a.holders, b.holders])
+        .group_by("holder")
+        .agg(pl.col("events").sum(), pl.col("attackers_count").sum()),
+        holder_targets=pl.concat([a.holder_targets, b.holder_targets]).unique(),
+        holder_classes=summed([a.holder_classes, b.holder_classes], ["holder", "cls"]),
+        volume=summed([a.volume, b.volume], ["holder", "_b"]),
+        class_volume=summed([a.class_volume, b.class_volume], ["holder", "cls", "_b"]),
+    )
+
+
+def merge_hits(a: HitsPart, b: HitsPart, options: AttackOptions) -> HitsPart:
+    """Two parts of hits (disjoint targets) as one, cut back to the ``max_listed`` caps."""
+    targets = sorted(a.targets + b.targets, key=_target_order)[: options.max_listed]
+    top = busiest_targets(pl.concat([a.top, b.top]), options)
+    counts = pl.concat([a.counts, b.counts]).join(
+        top.select("holder", "target"), on=["holder", "target"], how="semi"
+    )
+    return HitsPart(targets=targets, top=top, counts=counts)
+
+
 def _union_sorted(column: str) -> pl.Expr:
     return pl.col(column).list.explode().unique().sort().alias(column)
 
@@ -257,9 +307,7 @@ def finish(
         if attacked
         else []
     )
-    targets = sorted(
-        (t for h in hit_parts for t in h.targets), key=lambda t: (-t["events"], t["holder"], t["target"])
-    )
+    targets = sorted((t for h in hit_parts for t in h.targets), key=_target_order)
     return {
         "options": options.to_dict(),
         "detectors": {"libinjection": HAVE_LIBINJECTION, "scikit_learn": HAVE_SKLEARN},
