@@ -118,6 +118,11 @@ class Spill:
     _flushes: int = 0
     _empty: dict[str, pl.DataFrame] = field(default_factory=dict)
 
+    @property
+    def written(self) -> bool:
+        """Whether anything (if only the empty schemas) has been written yet."""
+        return bool(self._empty)
+
     def _read(self, kind: str, part: int, columns: Sequence[str] | None) -> pl.DataFrame:
         files = sorted((self.folder / kind / str(part)).glob("*.parquet"))
         if not files:
@@ -148,7 +153,8 @@ class Spill:
             folder.mkdir(parents=True, exist_ok=True)
             piece.drop("_part").write_parquet(folder / f"{self._flushes:06d}.parquet", compression="lz4")
 
-    def _flush(self, built: list[Built]) -> None:
+    def flush(self, built: list[Built]) -> None:
+        """Write the frames built since the last flush, one file per partition and kind."""
         events = pl.concat([b.events for b in built])
         self.no_timestamp += events.get_column("t").null_count()
         self._write("events", events, pl.col("aid"))
@@ -175,14 +181,14 @@ def spill(files: Sequence[Path], options: AnalysisOptions, parts: int, folder: P
         pending.append(built)
         waiting += built.events.height
         if waiting >= FLUSH_ROWS:
-            out._flush(pending)
+            out.flush(pending)
             pending, waiting = [], 0
         merged = DomainCounts.merged(counts)
         counts = [merged]
-    if pending or not out._empty:
+    if pending or not out.written:
         if not pending:  # no input rows: the schemas come from an empty build
             empty = typed(pl.DataFrame(schema=SCAN_SCHEMA).lazy()).collect().with_row_index("row")
             pending = [build(empty, options)]
-        out._flush(pending)
+        out.flush(pending)
     out.internal_domains = internal_domains(DomainCounts.merged(counts), options)
     return out
