@@ -3,17 +3,18 @@
 The inputs are read once into Parquet partitions (:mod:`.spill`); then every analysis runs on one
 partition at a time where its key is the partition key, so each of its groups is whole in one part:
 
-1. hits by target: attacked targets (stats and details), botnets, the summary's top targets, floods;
+1. hits by target: attacked targets' counts, botnets, the summary's top targets, floods;
 2. events by attacker (with the hits by attacker beside them): sweeps, cross-holder attackers, the
    summary's volumes and top attackers, attack classification and the per-attacker attack profiles;
    each event's class is kept in one byte per input row for the third pass;
-3. hits by target again, with their event's class: target profiles and per-target anomaly series.
+3. hits by target again: details of the overall most attacked targets (known from the counts of
+   pass 1), and with each hit's class, target profiles and per-target anomaly series.
 
-Each part yields what the single-frame code would have given for its keys (already capped to the
-listed number: the overall top ``k`` are among the parts' top ``k``); the merge sorts with the same
-total orders and adds up counts and timelines. ``attacks.jsonl`` is written per part with each line's
-input row and merged back into row order by row ranges. The result is byte for byte the in-memory
-one (``tests/analysis/test_analysis_partitioned.py``).
+Each part yields what the single-frame code would have given for its keys; the merge sorts with the
+same total orders, cuts to the same caps after every part (the overall top ``k`` are among the top
+``k`` of what has been seen) and adds up counts and timelines as the parts come. ``attacks.jsonl``
+is written per part with each line's input row and merged back into row order by row ranges. The
+result is byte for byte the in-memory one (``tests/analysis/test_analysis_partitioned.py``).
 """
 
 from __future__ import annotations
