@@ -18,8 +18,11 @@ Usage: .venv/bin/python bench/analysis.py [--events 5000000] [--baseline-events 
 from __future__ import annotations
 
 import argparse
+import filecmp
+import math
 import os
 import resource
+import subprocess
 import sys
 import threading
 import time
@@ -35,6 +38,8 @@ import psutil
 import attacks_rate  # bench/attacks_rate.py, beside this script
 from ppcti.analysis import AnalysisOptions, analyse
 from ppcti.analysis.netclass import private_range
+from ppcti.analysis.partitioned import EVENTS_PER_PART
+from ppcti.analysis.spill import estimated_rows
 
 OUT = Path(__file__).resolve().parent / "out"
 HOLDERS = ("acme", "globex", "initech")
@@ -58,8 +63,9 @@ def _dotted(n: np.ndarray) -> pl.Series:
     ).to_series()
 
 
-def generate(n: int, path: Path, seed: int = 7) -> Path:
-    """Write ``n`` synthetic events to ``path`` (NDJSON, the events.jsonl contract)."""
+def generate(n: int, path: Path, seed: int = 7, suffix: str = "") -> Path:
+    """Write ``n`` synthetic events to ``path`` (NDJSON, the events.jsonl contract); ``suffix`` goes
+    into the source file names (``fw<suffix>.log``), so blocks of a larger input keep distinct lines."""
     rng = np.random.default_rng(seed)
     public_pool = rng.integers(0x0B000000, 0x5F000000, 200_000)  # 11.0.0.0 - 94.255.255.255: public
     # 30 % of events from a few very busy attackers (Zipf), the rest spread over the whole pool.
@@ -122,7 +128,7 @@ def generate(n: int, path: Path, seed: int = 7) -> Path:
         {
             "holder": holders,
             "format": np.where(mail, "email-csv", "firewall-text"),
-            "source_file": np.where(mail, "mail.csv", "fw.log"),
+            "source_file": np.where(mail, f"mail{suffix}.csv", f"fw{suffix}.log"),
             "t": t,
             "src_ip": _dotted(attacker),
             "dst_ip": _dotted(dst),
@@ -244,13 +250,118 @@ def baseline(path: Path, limit: int, options: AnalysisOptions) -> dict[str, int]
     }
 
 
+BLOCK = 5_000_000
+
+
+def blocks(millions: int) -> list[Path]:
+    """Input of ``millions`` M events as files of 5 M each (block 0 is the default 5 M file): the
+    generator holds a whole block in memory, and analyse() reads several files as one input."""
+    out = []
+    for i in range(math.ceil(millions * 1_000_000 / BLOCK)):
+        path = OUT / (f"events-{BLOCK}.jsonl" if i == 0 else f"events-{BLOCK}-block{i}.jsonl")
+        if not path.exists():
+            t0 = time.perf_counter()
+            generate(BLOCK, path, seed=7 + i, suffix="" if i == 0 else f"-{i}")
+            print(f"generated {path.name} in {time.perf_counter() - t0:.1f} s", flush=True)
+        out.append(path)
+    return out
+
+
+def scale_child(files: list[Path], partitions: int | None, out: Path) -> int:
+    """One measured analysis (in a process of its own, so each peak RSS is its own): prints JSON."""
+    marks: list[tuple[str, float]] = []
+    peaks: list[int] = []
+    with PeakRss() as rss:
+
+        def mark(name: str) -> None:  # peak RSS of the stage that ends here, then start afresh
+            peaks.append(rss.peak)
+            rss.peak = psutil.Process().memory_info().rss
+            marks.append((name, time.perf_counter()))
+
+        t0, cpu0 = time.perf_counter(), _cpu()
+        insights = analyse(files, out, partitions=partitions, progress=mark)
+        wall, cpu = time.perf_counter() - t0, _cpu() - cpu0
+    peaks.append(rss.peak)
+    marks.append(("end", time.perf_counter()))
+    result = {
+        "events": insights["summary"]["events"],
+        "wall": wall,
+        "cpu": cpu,
+        "peak_rss": max(peaks),
+        "stage_rss": {n: peaks[i + 1] for i, (n, _) in enumerate(marks[:-1])},
+        "ru_maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "stages": {n: marks[i + 1][1] - at for i, (n, at) in enumerate(marks[:-1])},
+        "botnets": insights["summary"]["counts"]["botnet_groups"],
+        "load": os.getloadavg()[0],
+    }
+    print(orjson.dumps(result).decode())
+    return 0
+
+
+def scale(sizes: list[int], in_memory_max: int) -> int:
+    """Peak RSS and time per size, in memory and partitioned (automatic partitions), each run alone."""
+    print(
+        f"{'events':>12} {'mode':>12} {'wall s':>8} {'CPU s':>8} {'peak RSS GiB':>13} {'load':>5}", flush=True
+    )
+    ref: dict[str, float] = {}
+    for millions in sizes:
+        files = blocks(millions)
+        modes = [("in memory", 0)] if millions <= in_memory_max else []
+        # as many partitions as the automatic choice would take above its in-memory threshold
+        parts_wanted = math.ceil(estimated_rows(files) / EVENTS_PER_PART)
+        for mode, parts in [*modes, (f"{parts_wanted} parts", parts_wanted)]:
+            out = OUT / f"scale-{millions}m-{'memory' if parts == 0 else 'parts'}"
+            cmd = [sys.executable, __file__, "--out", str(out), "--one", *map(str, files)]
+            cmd[2:2] = ["--partitions", str(parts)]
+            child = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            r = orjson.loads(child.stdout.strip().splitlines()[-1])
+            ref.setdefault("rss", r["peak_rss"])
+            ref.setdefault("wall", r["wall"])
+            print(
+                f"{r['events']:>12,} {mode:>12} {r['wall']:>8.1f} {r['cpu']:>8.1f} "
+                f"{r['peak_rss'] / 2**30:>13.2f} {r['load']:>5.1f}  "
+                f"(RSS {r['peak_rss'] / ref['rss']:.2f}x, wall {r['wall'] / ref['wall']:.2f}x the first "
+                f"run; {r['botnets']} botnet groups; stages "
+                + ", ".join(
+                    f"{k} {v:.1f} s {r['stage_rss'][k] / 2**30:.2f} GiB"
+                    for k, v in r["stages"].items()
+                    if v > 0.05
+                )
+                + ")",
+                flush=True,
+            )
+        same = [OUT / f"scale-{millions}m-{m}" for m in ("memory", "parts")]
+        if all(d.exists() for d in same):
+            for name in ("insights.json", "infrastructure.json", "attacks.jsonl"):
+                equal = filecmp.cmp(same[0] / name, same[1] / name, shallow=False)
+                print(
+                    f"  {millions} M: {name} {'identical' if equal else 'DIFFERS'} in memory and partitioned"
+                )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--baseline-events", type=int, default=200_000)
     parser.add_argument("--regenerate", action="store_true", help="Rebuild the events file even if present.")
     parser.add_argument("--no-attacks", action="store_true", help="Skip the attack classification rate.")
+    parser.add_argument(
+        "--scale",
+        help="Memory at scale instead: comma-separated sizes in millions of events (e.g. 5,10,20,50), each "
+        "analysed in a fresh process in memory (sizes up to --in-memory-max) and partitioned.",
+    )
+    parser.add_argument(
+        "--in-memory-max", type=int, default=10, help="Largest size (millions) run in memory."
+    )
+    parser.add_argument("--one", nargs="+", type=Path, help=argparse.SUPPRESS)  # child of --scale
+    parser.add_argument("--partitions", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=OUT / "analysis", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.one:
+        return scale_child(args.one, args.partitions, args.out)
+    if args.scale:
+        return scale([int(x) for x in args.scale.split(",")], args.in_memory_max)
     path = OUT / f"events-{args.events}.jsonl"
     if args.regenerate or not path.exists():
         t0 = time.perf_counter()

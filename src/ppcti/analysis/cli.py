@@ -59,6 +59,14 @@ def analyse_command(
         "brute_force_min_attempts=20); repeat for several. Names and defaults: docs/analysis.md.",
     ),
     report: bool = typer.Option(True, "--report/--no-report", help="Also write report.html."),
+    partitions: int | None = typer.Option(
+        None,
+        "--partitions",
+        min=0,
+        help="0: analyse in memory (fastest, about 1 GiB per million events); N: in N partitions spilled "
+        "to a temporary folder (memory about one partition's, same results). Default: chosen from the "
+        "input size.",
+    ),
 ) -> None:
     """Find attacked private infrastructure, botnets, sweeps and attackers shared by several holders."""
     from rich.console import Console
@@ -99,7 +107,14 @@ def analyse_command(
         def step(name: str) -> None:
             bar.update(task, description=name, completed=STAGES.index(name))
 
-        insights = analyse(events, stage.path, options=options, attack_options=attack_options, progress=step)
+        insights = analyse(
+            events,
+            stage.path,
+            options=options,
+            attack_options=attack_options,
+            progress=step,
+            partitions=partitions,
+        )
         if report:
             bar.update(task, description="report", completed=len(STAGES))
             write_report(out if out.is_dir() else stage.path, insights, out_dir=stage.path)

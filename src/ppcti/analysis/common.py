@@ -68,14 +68,31 @@ def counted(
     )
 
 
-def timeline(frame: pl.DataFrame, keys: list[str], bucket_us: int, name: str) -> pl.DataFrame:
-    """Per key, ``[{t: bucket start, n: attacks}, ...]`` for the non-empty buckets, oldest first."""
+def bucket_counts(frame: pl.DataFrame, keys: list[str], bucket_us: int) -> pl.DataFrame:
+    """Per key and bucket start ``_b``, the number of rows ``n``: sums of these over disjoint parts of
+    the rows give the counts of the whole (how the partitioned analysis adds its parts)."""
     return (
         frame.filter(pl.col("t").is_not_null())
         .with_columns(_b=(pl.col("t") // bucket_us) * bucket_us)
         .group_by(*keys, "_b")
         .len("n")
-        .sort(*keys, "_b")
+    )
+
+
+def summed(parts: list[pl.DataFrame], keys: list[str], value: str = "n") -> pl.DataFrame:
+    """Counts of several parts added up per key."""
+    return pl.concat(parts).group_by(keys).agg(pl.col(value).sum())
+
+
+def timeline_of(counts: pl.DataFrame, keys: list[str], name: str) -> pl.DataFrame:
+    """Per key, ``[{t: bucket start, n: attacks}, ...]`` from :func:`bucket_counts`, oldest first."""
+    return (
+        counts.sort(*keys, "_b")
         .group_by(keys, maintain_order=True)
         .agg(pl.struct(t=iso("_b"), n=pl.col("n")).alias(name))
     )
+
+
+def timeline(frame: pl.DataFrame, keys: list[str], bucket_us: int, name: str) -> pl.DataFrame:
+    """Per key, ``[{t: bucket start, n: attacks}, ...]`` for the non-empty buckets, oldest first."""
+    return timeline_of(bucket_counts(frame, keys, bucket_us), keys, name)

@@ -7,6 +7,7 @@ it is the map of its network, and it is kept apart so that sharing insights neve
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,12 @@ import orjson
 from ppcti.analysis.attacks import AttackOptions, analyse_attacks
 from ppcti.analysis.cross import cross_holder
 from ppcti.analysis.groups import botnets, sweeps
-from ppcti.analysis.load import load
+from ppcti.analysis.load import load, resolve_inputs
 from ppcti.analysis.options import AnalysisOptions
+from ppcti.analysis.partitioned import Sections, analyse_partitioned, auto_partitions
 from ppcti.analysis.summary import run_summary
 from ppcti.analysis.targets import analyse_targets, infrastructure, private_target_stats
+from ppcti.errors import ConfigError
 from ppcti.outdir import write_atomic
 from ppcti.stix.attacks import ATTACKS_BUNDLE, write_attack_bundle
 
@@ -29,7 +32,14 @@ SCHEMA_VERSION = 1
 
 #: Names passed to ``progress`` in order, so a caller can size its progress bar.
 STAGES: tuple[str, ...] = (
-    "load", "targets", "botnets", "sweeps", "cross-holder", "attacks", "summary", "write"
+    "load",
+    "targets",
+    "botnets",
+    "sweeps",
+    "cross-holder",
+    "attacks",
+    "summary",
+    "write",
 )
 
 Progress = Callable[[str], None]
@@ -37,6 +47,45 @@ Progress = Callable[[str], None]
 
 def _write_json(path: Path, data: Any) -> None:
     write_atomic(path, orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def _in_memory(
+    files: Sequence[Path],
+    out_dir: Path,
+    options: AnalysisOptions,
+    attack_options: AttackOptions,
+    stage: Progress,
+) -> Sections:
+    """All sections from the two frames of :func:`load`, held in memory for the whole run."""
+    loaded = load(files, options)
+    stage("targets")
+    stats = private_target_stats(loaded.hits)
+    targets = analyse_targets(loaded.hits, stats, options)
+    stage("botnets")
+    botnet_found = botnets(loaded.hits, options)
+    stage("sweeps")
+    sweep_found = sweeps(loaded.hits, options)
+    stage("cross-holder")
+    shared = cross_holder(loaded.events, options)
+    stage("attacks")
+    attacks = analyse_attacks(
+        loaded.events, loaded.hits, out_dir, options=attack_options, members_cap=options.members_cap
+    )
+    stage("summary")
+    return Sections(
+        stats=stats,
+        targets=targets,
+        botnets=botnet_found,
+        sweeps=sweep_found,
+        cross=shared,
+        attacks=attacks,
+        summary=run_summary(loaded.events, loaded.hits, options),
+        internal_domains=loaded.internal_domains,
+        benign=loaded.benign_email_entries,
+        outbound=loaded.outbound_entries,
+        no_timestamp=loaded.no_timestamp,
+        inputs=loaded.inputs,
+    )
 
 
 def analyse(
@@ -47,40 +96,52 @@ def analyse(
     attack_options: AttackOptions = AttackOptions(),
     progress: Progress | None = None,
     input_names: Sequence[str] | None = None,
+    partitions: int | None = None,
 ) -> dict[str, Any]:
     """Analyse one or more events files (or run folders) and return the insights written to ``out_dir``.
 
     ``progress`` is called with each name of :data:`STAGES` as that stage starts. ``input_names`` are
     recorded as the inputs instead of their paths (a run reads its events from a staging folder whose
     name means nothing once the run is done).
+
+    ``partitions``: 0 analyses in memory (fastest; about 1 GiB per million events), N >= 1 in N
+    partitions spilled to a temporary folder inside ``out_dir`` and removed afterwards (memory about
+    that of one partition, same results: :mod:`ppcti.analysis.partitioned`); None (default) chooses
+    from the input size (:func:`~ppcti.analysis.partitioned.auto_partitions`). Not an
+    :class:`AnalysisOptions` field: it changes how, not what, so insights.json does not record it.
     """
+    if partitions is not None and partitions < 0:
+        raise ConfigError("partitions must be 0 (in memory) or a positive number")
     stage: Progress = progress or (lambda _name: None)
-    stage("load")
-    loaded = load(events, options)
-    stage("targets")
-    stats = private_target_stats(loaded.hits)
-    targets = analyse_targets(loaded.hits, stats, options)
-    stage("botnets")
-    botnet_groups, botnet_total = botnets(loaded.hits, options)
-    stage("sweeps")
-    sweep_groups, sweep_total = sweeps(loaded.hits, options)
-    stage("cross-holder")
-    shared, shared_total = cross_holder(loaded.events, options)
-    stage("attacks")
+    files = resolve_inputs(events)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    attacks = analyse_attacks(
-        loaded.events, loaded.hits, out_dir, options=attack_options, members_cap=options.members_cap
-    )
-    stage("summary")
-    summary = run_summary(loaded.events, loaded.hits, options)
-    summary["inputs"] = list(input_names) if input_names is not None else loaded.inputs
-    summary["events_without_timestamp"] = loaded.no_timestamp
-    summary["benign_email_entries_skipped"] = loaded.benign_email_entries
-    summary["outbound_entries_skipped"] = loaded.outbound_entries
+    parts = auto_partitions(files) if partitions is None else partitions
+    stage("load")
+    if parts == 0:
+        found = _in_memory(files, out_dir, options, attack_options, stage)
+    else:
+        with tempfile.TemporaryDirectory(prefix=".spill-", dir=out_dir) as folder:
+            found = analyse_partitioned(
+                files,
+                out_dir,
+                parts,
+                Path(folder),
+                options=options,
+                attack_options=attack_options,
+                stage=stage,
+            )
+        stage("summary")
+    summary = found.summary
+    summary["inputs"] = list(input_names) if input_names is not None else found.inputs
+    summary["events_without_timestamp"] = found.no_timestamp
+    summary["benign_email_entries_skipped"] = found.benign
+    summary["outbound_entries_skipped"] = found.outbound
+    (botnet_groups, botnet_total), (sweep_groups, sweep_total) = found.botnets, found.sweeps
+    shared, shared_total = found.cross
     summary["counts"] = {
-        "private_targets": stats.height,
-        "private_targets_listed": len(targets),
+        "private_targets": found.stats.height,
+        "private_targets_listed": len(found.targets),
         "botnet_groups": botnet_total,
         "botnet_groups_listed": len(botnet_groups),
         "sweeps": sweep_total,
@@ -92,14 +153,14 @@ def analyse(
         "schema_version": SCHEMA_VERSION,
         "options": options.to_dict(),
         "summary": summary,
-        "targets": targets,
+        "targets": found.targets,
         "botnets": botnet_groups,
         "sweeps": sweep_groups,
         "cross_holder": shared,
-        "attacks": attacks,
+        "attacks": found.attacks,
     }
     stage("write")
     _write_json(out_dir / INSIGHTS_FILE, insights)
-    _write_json(out_dir / INFRASTRUCTURE_FILE, infrastructure(stats, loaded.internal_domains))
-    write_attack_bundle(attacks, out_dir / "cti" / ATTACKS_BUNDLE)
+    _write_json(out_dir / INFRASTRUCTURE_FILE, infrastructure(found.stats, found.internal_domains))
+    write_attack_bundle(found.attacks, out_dir / "cti" / ATTACKS_BUNDLE)
     return insights

@@ -54,18 +54,48 @@ def _describe(
         window_end=pl.col("t").max(),
     )
     entries = assigned.group_by("group").agg(entry_refs(options.entries_cap)).with_columns(finish_entries())
-    return members.join(entries, on="group").sort(
+    return ordered(members.join(entries, on="group").drop("group"), labels)
+
+
+def ordered(found: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
+    """Largest group first; then earliest, then by its labels: a total order, so groups found in
+    separate parts of the input merge into the order one pass over all of it gives."""
+    return found.sort(
         ["members_count", "window_start", *labels],
         descending=[True, False, *([False] * len(labels))],
     )
 
 
-def botnets(hits: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str, Any]], int]:
-    """Botnet groups (largest first, at most ``max_groups``) and how many were found in all."""
+def botnet_groups(hits: pl.DataFrame, options: AnalysisOptions) -> pl.DataFrame:
+    """Every botnet group of ``hits``, described and ordered (see :func:`botnets`)."""
     assigned = _assigned(hits, BOTNET_KEY, "aid", options.botnet_window_us, options.botnet_min_sources)
     extra = [pl.col("private").first(), pl.col("range").first()]
-    found = _describe(assigned, BOTNET_LABELS, "attacker", extra, options)
-    total = found.height
+    return _describe(assigned, BOTNET_LABELS, "attacker", extra, options)
+
+
+def sweep_groups(hits: pl.DataFrame, options: AnalysisOptions) -> pl.DataFrame:
+    """Every sweep of ``hits``, described and ordered (see :func:`sweeps`)."""
+    assigned = _assigned(hits, SWEEP_KEY, "tid", options.sweep_window_us, options.sweep_min_targets)
+    extra = [pl.col("service").unique().sort().head(options.members_cap).alias("services")]
+    return _describe(assigned, SWEEP_LABELS, "target", extra, options)
+
+
+def botnets(hits: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str, Any]], int]:
+    """Botnet groups (largest first, at most ``max_groups``) and how many were found in all."""
+    return botnet_rows(botnet_groups(hits, options), options)
+
+
+def sweeps(hits: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str, Any]], int]:
+    """Sweeps (widest first, at most ``max_groups``) and how many were found in all."""
+    return sweep_rows(sweep_groups(hits, options), options)
+
+
+def botnet_rows(
+    found: pl.DataFrame, options: AnalysisOptions, *, total: int | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """The ``botnets`` section from ordered groups, and their number (``total``: when ``found`` was
+    already cut to ``max_groups``)."""
+    total = found.height if total is None else total
     found = found.head(options.max_groups).with_row_index("n", offset=1)
     out = found.select(
         id=pl.format("botnet-{}", pl.col("n")),
@@ -86,12 +116,11 @@ def botnets(hits: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str
     return out.to_dicts(), total
 
 
-def sweeps(hits: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str, Any]], int]:
-    """Sweeps (widest first, at most ``max_groups``) and how many were found in all."""
-    assigned = _assigned(hits, SWEEP_KEY, "tid", options.sweep_window_us, options.sweep_min_targets)
-    extra = [pl.col("service").unique().sort().head(options.members_cap).alias("services")]
-    found = _describe(assigned, SWEEP_LABELS, "target", extra, options)
-    total = found.height
+def sweep_rows(
+    found: pl.DataFrame, options: AnalysisOptions, *, total: int | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """The ``sweeps`` section from ordered groups, and their number (``total``: see :func:`botnet_rows`)."""
+    total = found.height if total is None else total
     found = found.head(options.max_groups).with_row_index("n", offset=1)
     out = found.select(
         id=pl.format("sweep-{}", pl.col("n")),

@@ -28,7 +28,7 @@ EMAIL_FORMAT = "email-csv"
 IS_MAIL = pl.col("format") == EMAIL_FORMAT
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S%.fZ"
 
-_SCAN_SCHEMA: dict[str, pl.DataType] = {
+SCAN_SCHEMA: dict[str, pl.DataType] = {
     "holder": pl.String(),
     "format": pl.String(),
     "source_file": pl.String(),
@@ -79,22 +79,22 @@ def resolve_inputs(paths: Path | Sequence[Path]) -> list[Path]:
     return out
 
 
-def _scan(path: Path) -> pl.LazyFrame:
+def scan_file(path: Path) -> pl.LazyFrame:
     if path.suffix == ".parquet":
         frame = pl.scan_parquet(path)
         names = frame.collect_schema().names()
         return frame.select(
             [
                 pl.col(n).cast(t) if n in names else pl.lit(None, dtype=t).alias(n)
-                for n, t in _SCAN_SCHEMA.items()
+                for n, t in SCAN_SCHEMA.items()
             ]
         )
-    return pl.scan_ndjson(path, schema=_SCAN_SCHEMA)
+    return pl.scan_ndjson(path, schema=SCAN_SCHEMA)
 
 
-def scan_events(files: Sequence[Path]) -> pl.LazyFrame:
-    """All files as one lazy frame with typed columns and ``t`` (µs since epoch, null if unparsable)."""
-    frame = pl.concat([_scan(f) for f in files], how="vertical")
+def typed(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Raw columns as the analysis reads them: ``t`` (µs since epoch, null if unparsable), the sender
+    and verdict, and the attack fields of ``extra``."""
     return frame.with_columns(
         holder=pl.col("holder").fill_null("unknown"),
         format=pl.col("format").fill_null("unknown"),
@@ -104,6 +104,11 @@ def scan_events(files: Sequence[Path]) -> pl.LazyFrame:
         # for attack classification, as categoricals: 4 bytes a row instead of a 16-byte string view
         **{f"x_{n}": pl.col("extra").struct.field(n).cast(pl.Categorical) for n in ATTACK_EXTRA_FIELDS},
     ).drop("extra", "timestamp")
+
+
+def scan_events(files: Sequence[Path]) -> pl.LazyFrame:
+    """All files as one lazy frame with typed columns (see :func:`typed`)."""
+    return typed(pl.concat([scan_file(f) for f in files], how="vertical"))
 
 
 def _collect(frame: pl.LazyFrame, files: Sequence[Path]) -> pl.DataFrame:
@@ -130,19 +135,49 @@ def _recipients(raw: pl.DataFrame) -> pl.DataFrame:
     return rec.with_columns(domain=pl.col("recipient").str.extract(r"@([^@]+)$", 1)).drop("sender")
 
 
-def _internal_domains(rec: pl.DataFrame, raw: pl.DataFrame, options: AnalysisOptions) -> dict[str, list[str]]:
+@dataclass(slots=True)
+class DomainCounts:
+    """What internal-domain detection needs, as sums: the rows of several reads of the same inputs
+    add up (each read counts disjoint rows), so a partitioned load gets the same domains."""
+
+    holders: pl.DataFrame  # holder
+    mail: pl.DataFrame  # holder, entries
+    domains: pl.DataFrame  # holder, domain, n (entries with a recipient in the domain)
+
+    @classmethod
+    def of(cls, rec: pl.DataFrame, raw: pl.DataFrame) -> DomainCounts:
+        return cls(
+            holders=raw.select(pl.col("holder").unique()),
+            mail=raw.filter(pl.col("format") == EMAIL_FORMAT).group_by("holder").len("entries"),
+            domains=rec.filter(pl.col("domain").is_not_null())
+            .unique(["row", "domain"])
+            .group_by("holder", "domain")
+            .len("n"),
+        )
+
+    @classmethod
+    def merged(cls, parts: Sequence[DomainCounts]) -> DomainCounts:
+        if not parts:
+            return cls(
+                holders=pl.DataFrame(schema={"holder": pl.String()}),
+                mail=pl.DataFrame(schema={"holder": pl.String(), "entries": pl.UInt32()}),
+                domains=pl.DataFrame(schema={"holder": pl.String(), "domain": pl.String(), "n": pl.UInt32()}),
+            )
+        return cls(
+            holders=pl.concat([p.holders for p in parts]).unique(),
+            mail=pl.concat([p.mail for p in parts]).group_by("holder").agg(pl.col("entries").sum()),
+            domains=pl.concat([p.domains for p in parts]).group_by("holder", "domain").agg(pl.col("n").sum()),
+        )
+
+
+def internal_domains(counts: DomainCounts, options: AnalysisOptions) -> dict[str, list[str]]:
     """Per holder, the configured domains, or those receiving at least the configured share of its mail."""
-    holders = raw.get_column("holder").unique().sort().to_list()
+    holders = counts.holders.get_column("holder").unique().sort().to_list()
     if options.internal_email_domains:
         configured = sorted({d.strip().lower().lstrip("@") for d in options.internal_email_domains})
         return dict.fromkeys(holders, configured)
-    per_holder = raw.filter(pl.col("format") == EMAIL_FORMAT).group_by("holder").len("entries")
     share = (
-        rec.filter(pl.col("domain").is_not_null())
-        .unique(["row", "domain"])
-        .group_by("holder", "domain")
-        .len("n")
-        .join(per_holder, on="holder")
+        counts.domains.join(counts.mail, on="holder")
         .filter(pl.col("n") >= pl.col("entries") * options.internal_domain_min_share)
         .group_by("holder")
         .agg(pl.col("domain").sort())
@@ -198,14 +233,22 @@ def _service(options: AnalysisOptions) -> pl.Expr:
     return pl.when(pl.col("dst_port").is_not_null()).then(with_port).otherwise(protocol)
 
 
-def load(paths: Path | Sequence[Path], options: AnalysisOptions) -> Loaded:
-    """Read the inputs once and build ``events`` and ``hits`` (see the module docstring)."""
-    files = resolve_inputs(paths)
-    # The NDJSON reader yields one chunk per block (thousands); contiguous columns keep later
-    # element-wise look-ups (is_in, replace_strict) from paying a per-chunk set-up thousands of times.
-    raw = _collect(scan_events(files), files).rechunk().with_row_index("row")
+@dataclass(slots=True)
+class Built:
+    """``events`` and ``hits`` of some raw rows, before the internal e-mail domains are known: e-mail
+    targets carry their ``domain`` and are marked by :func:`with_internal` once the domains are."""
+
+    events: pl.DataFrame
+    hits: pl.DataFrame
+    domain_counts: DomainCounts
+    benign: int
+    outbound: int
+
+
+def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
+    """``events`` and ``hits`` of raw rows (a whole input, or any slice of it with its ``row``)."""
     rec = _recipients(raw)
-    domains = _internal_domains(rec, raw, options)
+    counts = DomainCounts.of(rec, raw)
 
     benign = pl.col("verdict").is_in(list(options.benign_verdicts)).fill_null(False)
     n_benign = raw.filter(IS_MAIL & benign).height
@@ -250,12 +293,16 @@ def load(paths: Path | Sequence[Path], options: AnalysisOptions) -> Loaded:
     service = _service(options)
     net = events.lazy().filter(~IS_MAIL)
     dst = net.filter(pl.col("dst_ip").is_not_null()).select(
-        *base, target="dst_ip", tid="_did", range="_drange", service=service
+        *base, target="dst_ip", tid="_did", range="_drange", service=service, nat=pl.lit(False)
     )
-    nat = net.filter(pl.col("nat_ip").is_not_null() & (pl.col("nat_ip") != pl.col("dst_ip").fill_null("")))
-    nat = nat.select(*base, target="nat_ip", tid="_nid", range="_nrange", service=service)
-    ip_hits = pl.concat([dst, nat]).with_columns(
-        target_kind=pl.lit("ip"), private=pl.col("range").is_not_null()
+    via_nat = net.filter(
+        pl.col("nat_ip").is_not_null() & (pl.col("nat_ip") != pl.col("dst_ip").fill_null(""))
+    )
+    via_nat = via_nat.select(
+        *base, target="nat_ip", tid="_nid", range="_nrange", service=service, nat=pl.lit(True)
+    )
+    ip_hits = pl.concat([dst, via_nat]).with_columns(
+        target_kind=pl.lit("ip"), private=pl.col("range").is_not_null(), domain=pl.lit(None, pl.String)
     )
     mail_hits = (
         events.lazy()
@@ -264,23 +311,50 @@ def load(paths: Path | Sequence[Path], options: AnalysisOptions) -> Loaded:
         .join(rec.lazy().select("row", target="recipient", domain="domain"), on="row")
         .with_columns(
             tid=_ids("target"),
-            range=pl.when(_is_internal(pl.col("domain"), domains)).then(pl.lit("internal-email")),
+            range=pl.lit(None, pl.String),
             service=pl.lit("EMAIL"),
             target_kind=pl.lit("email"),
+            private=pl.lit(False),
+            nat=pl.lit(False),
         )
-        .with_columns(private=pl.col("range").is_not_null())
     )
     columns = ip_hits.collect_schema().names()
-    hits = (
-        pl.concat([ip_hits, mail_hits.select(columns)]).with_columns(sid=_ids("service")).collect().rechunk()
-    )
+    hits = pl.concat([ip_hits, mail_hits.select(columns)]).with_columns(sid=_ids("service")).collect()
     events = events.drop("emails", "_sid", "_did", "_nid", "_drange", "_nrange")
-    return Loaded(
+    return Built(
         events=events,
         hits=hits,
+        domain_counts=counts,
+        benign=n_benign,
+        outbound=n_outbound if not options.include_outbound else 0,
+    )
+
+
+def with_internal(hits: pl.DataFrame, domains: dict[str, list[str]]) -> pl.DataFrame:
+    """Mark the e-mail targets in the holders' internal domains as private, and drop ``domain``."""
+    internal = (pl.col("target_kind") == "email") & _is_internal(pl.col("domain"), domains)
+    return hits.with_columns(
+        range=pl.when(internal).then(pl.lit("internal-email")).otherwise(pl.col("range")),
+        private=pl.col("private") | internal.fill_null(False),
+    ).drop("domain")
+
+
+def load(paths: Path | Sequence[Path], options: AnalysisOptions) -> Loaded:
+    """Read the inputs once and build ``events`` and ``hits`` (see the module docstring)."""
+    files = resolve_inputs(paths)
+    # The NDJSON reader yields one chunk per block (thousands); contiguous columns keep later
+    # element-wise look-ups (is_in, replace_strict) from paying a per-chunk set-up thousands of times.
+    raw = _collect(scan_events(files), files).rechunk().with_row_index("row")
+    built = build(raw, options)
+    del raw
+    domains = internal_domains(built.domain_counts, options)
+    events = built.events
+    return Loaded(
+        events=events,
+        hits=with_internal(built.hits, domains).rechunk(),
         internal_domains=domains,
-        benign_email_entries=n_benign,
-        outbound_entries=n_outbound if not options.include_outbound else 0,
+        benign_email_entries=built.benign,
+        outbound_entries=built.outbound,
         no_timestamp=events.get_column("t").null_count(),
         inputs=[str(f) for f in files],
     )

@@ -1,24 +1,39 @@
-"""The run-summary part of insights.json: volumes, the busiest attackers and targets, activity over time."""
+"""The run-summary part of insights.json: volumes, the busiest attackers and targets, activity over time.
+
+Built in two steps so that a partitioned run gives the same summary as one pass: :func:`events_part`
+and :func:`top_targets` describe one part of the input (events split by attacker, hits by target),
+and :func:`finish_summary` adds the parts up (volumes and timelines are sums; the top lists are the
+parts' own top lists merged with the same total order).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from ppcti.analysis.common import DAY_US, HOUR_US, iso, timeline
+from ppcti.analysis.common import DAY_US, HOUR_US, bucket_counts, iso, summed, timeline_of
 from ppcti.analysis.options import AnalysisOptions
 
 
-def run_summary(events: pl.DataFrame, hits: pl.DataFrame, options: AnalysisOptions) -> dict[str, Any]:
-    """Counts per holder and format, top attackers and targets, and per-holder activity timelines."""
-    per_format = (
-        events.group_by("hid", "format")
-        .agg(pl.col("holder").first(), events=pl.len())
-        .select("holder", "format", "events")
-        .sort("holder", "format")
-    )
-    per_holder = per_format.group_by("holder").agg(pl.col("events").sum()).sort("holder")
+@dataclass(slots=True)
+class EventsPart:
+    """What the summary needs from one part of ``events`` (every attacker's rows in one part)."""
+
+    events: int
+    per_format: pl.DataFrame  # hid, format, holder, events
+    first: int | None
+    last: int | None
+    top_attackers: list[dict[str, Any]]
+    hourly: pl.DataFrame  # hid, _b, n
+    daily: pl.DataFrame
+    names: pl.DataFrame  # hid, holder
+
+
+def events_part(events: pl.DataFrame, options: AnalysisOptions) -> EventsPart:
+    """Counts per holder and format, time span, this part's top attackers and activity counts."""
+    per_format = events.group_by("hid", "format").agg(pl.col("holder").first(), events=pl.len())
     span = events.select(first=pl.col("t").min(), last=pl.col("t").max())
     attackers = events.filter(pl.col("attacker").is_not_null())
     top_attackers = (
@@ -45,7 +60,21 @@ def run_summary(events: pl.DataFrame, hits: pl.DataFrame, options: AnalysisOptio
         first_seen=iso("first_seen"),
         last_seen=iso("last_seen"),
     )
-    top_targets = (
+    return EventsPart(
+        events=events.height,
+        per_format=per_format,
+        first=span.item(0, "first"),
+        last=span.item(0, "last"),
+        top_attackers=top_attackers.to_dicts(),
+        hourly=bucket_counts(events, ["hid"], HOUR_US),
+        daily=bucket_counts(events, ["hid"], DAY_US),
+        names=events.group_by("hid").agg(pl.col("holder").first()),
+    )
+
+
+def top_targets(hits: pl.DataFrame, options: AnalysisOptions) -> list[dict[str, Any]]:
+    """The most attacked targets of ``hits`` (every target's rows in this part), most attacked first."""
+    return (
         hits.group_by("hid", "tid")
         .agg(
             pl.col("holder", "target_kind", "target").first(),
@@ -58,23 +87,56 @@ def run_summary(events: pl.DataFrame, hits: pl.DataFrame, options: AnalysisOptio
         .sort(["attacks", "holder", "target"], descending=[True, False, False])
         .head(options.top_n)
         .rename({"target_kind": "kind"})
+        .to_dicts()
     )
-    names = events.group_by("hid").agg(pl.col("holder").first())
+
+
+def _iso(us: int | None) -> str | None:
+    return pl.select(iso(pl.lit(us, pl.Int64))).item()
+
+
+def finish_summary(
+    parts: list[EventsPart], targets: list[list[dict[str, Any]]], options: AnalysisOptions
+) -> dict[str, Any]:
+    """The summary from the parts (one part each for an in-memory run)."""
+    per_format = (
+        pl.concat([p.per_format for p in parts])
+        .group_by("hid", "format")
+        .agg(pl.col("holder").first(), pl.col("events").sum())
+        .select("holder", "format", "events")
+        .sort("holder", "format")
+    )
+    per_holder = per_format.group_by("holder").agg(pl.col("events").sum()).sort("holder")
+    firsts = [p.first for p in parts if p.first is not None]
+    lasts = [p.last for p in parts if p.last is not None]
+    attackers = sorted(
+        (a for p in parts for a in p.top_attackers), key=lambda a: (-a["events"], a["attacker"])
+    )[: options.top_n]
+    top = sorted(
+        (t for part in targets for t in part), key=lambda t: (-t["attacks"], t["holder"], t["target"])
+    )
+    names = pl.concat([p.names for p in parts]).unique("hid")
+    hourly = timeline_of(summed([p.hourly for p in parts], ["hid", "_b"]), ["hid"], "per_hour")
+    daily = timeline_of(summed([p.daily for p in parts], ["hid", "_b"]), ["hid"], "per_day")
     activity = (
-        timeline(events, ["hid"], HOUR_US, "per_hour")
-        .join(timeline(events, ["hid"], DAY_US, "per_day"), on="hid")
+        hourly.join(daily, on="hid")
         .join(names, on="hid")
         .select("holder", "per_hour", "per_day")
         .sort("holder")
     )
     return {
         "inputs": [],
-        "events": events.height,
-        "first_seen": span.select(iso("first")).item(),
-        "last_seen": span.select(iso("last")).item(),
+        "events": sum(p.events for p in parts),
+        "first_seen": _iso(min(firsts) if firsts else None),
+        "last_seen": _iso(max(lasts) if lasts else None),
         "events_per_holder": per_holder.to_dicts(),
         "events_per_format": per_format.to_dicts(),
-        "top_attackers": top_attackers.to_dicts(),
-        "top_targets": top_targets.to_dicts(),
+        "top_attackers": attackers,
+        "top_targets": top[: options.top_n],
         "activity": activity.to_dicts(),
     }
+
+
+def run_summary(events: pl.DataFrame, hits: pl.DataFrame, options: AnalysisOptions) -> dict[str, Any]:
+    """Counts per holder and format, top attackers and targets, and per-holder activity timelines."""
+    return finish_summary([events_part(events, options)], [top_targets(hits, options)], options)

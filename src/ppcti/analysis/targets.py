@@ -17,7 +17,7 @@ TARGET_KEY = ["holder", "target_kind", "target"]
 
 def private_target_stats(hits: pl.DataFrame) -> pl.DataFrame:
     """One row per attacked private target with its counts, most attacked first."""
-    return (
+    return ordered_stats(
         hits.filter(pl.col("private"))
         .group_by("hid", "tid")
         .agg(
@@ -28,8 +28,18 @@ def private_target_stats(hits: pl.DataFrame) -> pl.DataFrame:
             last_seen=pl.col("t").max(),
             attackers_count=pl.col("aid").drop_nulls().n_unique(),
         )
-        .sort(["attacks", *TARGET_KEY], descending=[True, False, False, False])
     )
+
+
+def ordered_stats(stats: pl.DataFrame) -> pl.DataFrame:
+    """Most attacked first, then by holder, kind and address: a total order, so the stats of several
+    parts (each target in one) concatenated and ordered are those of the whole."""
+    return stats.sort(["attacks", *TARGET_KEY], descending=[True, False, False, False])
+
+
+def target_order(target: dict[str, Any]) -> tuple[int, str, str, str]:
+    """:func:`ordered_stats`' order for rows of the ``targets`` section."""
+    return (-target["attacks"], target["holder"], target["kind"], target["target"])
 
 
 def analyse_targets(

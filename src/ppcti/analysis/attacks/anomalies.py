@@ -64,29 +64,53 @@ def _series_anomalies(
     return out
 
 
-def anomalies(attacked: pl.DataFrame, hits: pl.DataFrame, options: AttackOptions) -> list[dict[str, Any]]:
-    """All anomalous windows, strongest first (capped at ``max_listed``)."""
+def volume_counts(attacked: pl.DataFrame, options: AttackOptions) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Classified events per (holder, bucket) and per (holder, class, bucket): sums over parts."""
     width = options.us("anomaly_bucket")
     timed = attacked.filter(pl.col("t").is_not_null()).with_columns(_b=pl.col("t") // width)
-    found: list[dict[str, Any]] = []
-    found += _series_anomalies(timed.group_by("holder", "_b").len("n"), ["holder"], "holder", width, options)
-    found += _series_anomalies(
-        timed.group_by("holder", "cls", "_b").len("n"), ["holder", "cls"], "class", width, options
+    return timed.group_by("holder", "_b").len("n"), timed.group_by("holder", "cls", "_b").len("n")
+
+
+def busiest_targets(totals: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
+    """The ``max_listed`` targets with most timed classified hits, in a total order."""
+    return totals.sort(["total", "holder", "target"], descending=[True, False, False]).head(
+        options.max_listed
     )
-    timed_hits = hits.filter(pl.col("t").is_not_null())
-    if not timed_hits.is_empty():
-        top = (
-            timed_hits.group_by("holder", "target")
-            .len("total")
-            .sort(["total", "holder", "target"], descending=[True, False, False])
-            .head(options.max_listed)
+
+
+def target_counts(hits: pl.DataFrame, options: AttackOptions) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The ``max_listed`` targets of ``hits`` with most timed classified hits (``holder, target, total``)
+    and their hits per bucket; each target's hits must all be in ``hits``."""
+    width = options.us("anomaly_bucket")
+    timed = hits.filter(pl.col("t").is_not_null())
+    top = busiest_targets(timed.group_by("holder", "target").len("total"), options)
+    per = timed.join(top.select("holder", "target"), on=["holder", "target"]).with_columns(
+        _b=pl.col("t") // width
+    )
+    return top, per.group_by("holder", "target", "_b").len("n")
+
+
+def anomalies_of(
+    holder_counts: pl.DataFrame,
+    class_counts: pl.DataFrame,
+    top_parts: list[pl.DataFrame],
+    target_parts: list[pl.DataFrame],
+    options: AttackOptions,
+) -> list[dict[str, Any]]:
+    """All anomalous windows, strongest first (capped at ``max_listed``), from the counts of
+    :func:`volume_counts` and of :func:`target_counts` (the parts' top targets: the overall top
+    targets are among them)."""
+    width = options.us("anomaly_bucket")
+    found: list[dict[str, Any]] = []
+    found += _series_anomalies(holder_counts, ["holder"], "holder", width, options)
+    found += _series_anomalies(class_counts, ["holder", "cls"], "class", width, options)
+    tops = [t for t in top_parts if not t.is_empty()]
+    if tops:
+        top = busiest_targets(pl.concat(tops), options)
+        per = pl.concat(target_parts).join(
+            top.select("holder", "target"), on=["holder", "target"], how="semi"
         )
-        per = timed_hits.join(top.select("holder", "target"), on=["holder", "target"]).with_columns(
-            _b=pl.col("t") // width
-        )
-        found += _series_anomalies(
-            per.group_by("holder", "target", "_b").len("n"), ["holder", "target"], "target", width, options
-        )
+        found += _series_anomalies(per, ["holder", "target"], "target", width, options)
     if not found:
         return []
     frame = pl.DataFrame(found, infer_schema_length=None).with_columns(
@@ -98,3 +122,10 @@ def anomalies(attacked: pl.DataFrame, hits: pl.DataFrame, options: AttackOptions
     frame = frame.sort(keys, descending=[True, True] + [False] * (len(keys) - 2), nulls_last=True)
     frame = frame.drop("_start")
     return frame.head(options.max_listed).to_dicts()
+
+
+def anomalies(attacked: pl.DataFrame, hits: pl.DataFrame, options: AttackOptions) -> list[dict[str, Any]]:
+    """All anomalous windows, strongest first (capped at ``max_listed``)."""
+    holder_counts, class_counts = volume_counts(attacked, options)
+    top, per = target_counts(hits, options)
+    return anomalies_of(holder_counts, class_counts, [top], [per], options)

@@ -121,8 +121,36 @@ def _hits(frame: pl.DataFrame, threshold: int, cls: str, rule: str, what: str) -
     )
 
 
-def behaviour(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
-    """Rows recognised by a behavioural rule (one row per rule and event)."""
+def _dst_key(holder: pl.Expr, target: pl.Expr) -> pl.Expr:
+    return _combine(holder.hash(seed=1), target.hash(seed=3))
+
+
+def flood_rows(net: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
+    """``row`` and ``_n`` of the entries inside a flood; ``net`` holds ``row``, ``t`` and ``_dst`` of
+    timed network entries with a source and a destination, every entry of a destination in it."""
+    return _windowed(net, "_dst", options.us("flood_window"), None, options.flood_min_events)
+
+
+def floods_of_hits(hits: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
+    """:func:`flood_rows` from ``hits`` (partitioned by target, as a partitioned run reads them): the
+    destination hits of network entries with a source address are exactly the entries a flood counts."""
+    net = hits.filter(
+        (pl.col("target_kind") == "ip")
+        & ~pl.col("nat")
+        & (pl.col("attacker_kind") == "ip")
+        & pl.col("t").is_not_null()
+    ).select("row", "t", _dst=_dst_key(pl.col("holder"), pl.col("target")))
+    return flood_rows(net, options)
+
+
+def behaviour(
+    events: pl.DataFrame, options: AttackOptions, floods: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Rows recognised by a behavioural rule (one row per rule and event).
+
+    ``floods``: the flood rows of these events found beforehand (:func:`floods_of_hits`), when
+    ``events`` is a part of the input split by source, where a destination's entries are not all in.
+    """
     # narrow first (filtering the wide frame would copy every column), integer ids: every group-by
     # below works on 64-bit integers, not strings
     net = (
@@ -141,8 +169,9 @@ def behaviour(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
             _s=pl.col("src_ip").hash(seed=2),
             _d=pl.col("dst_ip").hash(seed=3),
             _tcp=pl.col("protocol").is_null() | (pl.col("protocol").str.to_uppercase() == "TCP"),
+            _dst=_dst_key(pl.col("holder"), pl.col("dst_ip")),
         )
-        .with_columns(_pair=_combine("_h", "_s", "_d"), _dst=_combine("_h", "_d"), _src=_combine("_h", "_s"))
+        .with_columns(_pair=_combine("_h", "_s", "_d"), _src=_combine("_h", "_s"))
         .with_columns(_pairport=_combine("_pair", "dst_port"), _srcport=_combine("_h", "_s", "dst_port"))
         .collect()
     )
@@ -191,7 +220,7 @@ def behaviour(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
                 f"targets on one port within {options.scan_window}",
             )
         )
-    found = _windowed(net, "_dst", options.us("flood_window"), None, options.flood_min_events)
+    found = flood_rows(net, options) if floods is None else floods
     out.append(
         _hits(
             found,

@@ -239,12 +239,17 @@ def _email(events: pl.DataFrame, options: AttackOptions) -> pl.DataFrame:
 
 
 def classify(
-    events: pl.DataFrame, options: AttackOptions = AttackOptions(), *, payloads: bool = True
+    events: pl.DataFrame,
+    options: AttackOptions = AttackOptions(),
+    *,
+    payloads: bool = True,
+    floods: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per classified event of ``events`` (a frame from :func:`scan`):
     ``row, cls, confidence, rule, field, detail, classes`` (every class found, most specific first).
 
-    ``payloads=False`` runs the rule paths alone (signatures, firewall, e-mail, windows).
+    ``payloads=False`` runs the rule paths alone (signatures, firewall, e-mail, windows). ``floods``:
+    see :func:`~.behaviour.behaviour`.
     """
     found = pl.concat(
         [
@@ -252,7 +257,7 @@ def classify(
             _payload(events) if payloads else _empty(),
             _firewall(events, options),
             _email(events, options),
-            behaviour(events, options).cast(RESULT_SCHEMA),
+            behaviour(events, options, floods).cast(RESULT_SCHEMA),
         ]
     )
     if found.is_empty():

@@ -18,16 +18,19 @@ SHARE_COLUMNS: tuple[str, ...] = tuple(f"share_{c}" for c in CLASS_ORDER)
 
 def class_counts(frame: pl.DataFrame, keys: list[str], name: str = "classes") -> pl.DataFrame:
     """Per key, ``[{cls, n}]`` most frequent first (ties by class name) and the main class."""
+    return classes_of_counts(frame.group_by(*keys, "cls").len("n"), keys, name)
+
+
+def classes_of_counts(counts: pl.DataFrame, keys: list[str], name: str = "classes") -> pl.DataFrame:
+    """:func:`class_counts` from the counts ``n`` per key and ``cls`` (sums over parts)."""
     return (
-        frame.group_by(*keys, "cls")
-        .len("n")
-        .sort([*keys, "n", "cls"], descending=[*([False] * len(keys)), True, False])
+        counts.sort([*keys, "n", "cls"], descending=[*([False] * len(keys)), True, False])
         .group_by(keys, maintain_order=True)
         .agg(pl.struct("cls", "n").alias(name), pl.col("cls").first().alias("main_class"))
     )
 
 
-def _network(attacker: pl.Expr) -> pl.Expr:
+def network_of(attacker: pl.Expr) -> pl.Expr:
     """The /24 of an IPv4 attacker (``a.b.c.0/24``); the /48 is not attempted for IPv6 (rare)."""
     octets = attacker.str.extract(r"^(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$", 1)
     return pl.when(octets.is_not_null()).then(pl.concat_str(octets, pl.lit(".0/24")))
@@ -62,30 +65,13 @@ def attacker_profiles(attacked: pl.DataFrame) -> pl.DataFrame:
         base.join(class_counts(attacked, ["attacker"]), on="attacker", how="left")
         .join(ports, on="attacker", how="left")
         .with_columns(
-            network=pl.when(pl.col("kind") == "ip").then(_network(pl.col("attacker"))),
+            network=pl.when(pl.col("kind") == "ip").then(network_of(pl.col("attacker"))),
             first_seen=iso("_first"),
             last_seen=iso("_last"),
             span_hours=((pl.col("_last") - pl.col("_first")) / HOUR_US).fill_null(0.0),
         )
         .sort(["events", "attacker"], descending=[True, False])
     )
-
-
-def network_profiles(attacked: pl.DataFrame, cap: int) -> list[dict]:
-    """Per /24 network of IPv4 attackers: how many addresses, what they did."""
-    nets = attacked.filter(pl.col("attacker_kind") == "ip").with_columns(network=_network(pl.col("attacker")))
-    nets = nets.filter(pl.col("network").is_not_null())
-    if nets.is_empty():
-        return []
-    base = nets.group_by("network").agg(
-        pl.col("attacker").n_unique().alias("attackers_count"),
-        pl.len().alias("events"),
-        pl.col("holder").unique().sort().alias("holders"),
-    )
-    out = base.join(class_counts(nets, ["network"]), on="network").sort(
-        ["attackers_count", "events", "network"], descending=[True, True, False]
-    )
-    return out.head(cap).to_dicts()
 
 
 def target_profiles(hits: pl.DataFrame, cap: int) -> list[dict]:
@@ -107,15 +93,3 @@ def target_profiles(hits: pl.DataFrame, cap: int) -> list[dict]:
         .sort(["events", "holder", "target"], descending=[True, False, False])
     )
     return out.head(cap).to_dicts()
-
-
-def holder_profiles(attacked: pl.DataFrame) -> list[dict]:
-    """Per holder: attack classes, attackers and targets."""
-    if attacked.is_empty():
-        return []
-    base = attacked.group_by("holder").agg(
-        pl.len().alias("events"),
-        pl.col("attacker").n_unique().alias("attackers_count"),
-        pl.col("target").n_unique().alias("targets_count"),
-    )
-    return base.join(class_counts(attacked, ["holder"]), on="holder").sort("holder").to_dicts()
