@@ -127,6 +127,23 @@ def test_partitioned_files_equal_in_memory_files(tmp_path: Path, small_slices: l
         assert got[name] == reference[name], name
 
 
+def test_a_partition_of_one_attacker_gives_the_same_spans(tmp_path: Path) -> None:
+    # Polars divides a column of one row by a constant exactly but several rows by multiplying with the
+    # reciprocal: a span of 2,100 s was 0.5833333333333334 h alone and 0.5833333333333333 among others
+    events = [
+        dict(fw("acme", t, src, "10.0.0.1", port=22), extra={"chain": "INPUT-DROP"})
+        for src in ("45.1.1.1", "45.1.1.2", "45.1.1.3")
+        for t in (0.0, 2100.0)
+    ]
+    path = write_events(tmp_path / "e.jsonl", numbered(events))
+    options = AttackOptions(brute_force_min_attempts=2)
+    reference = _run(path, tmp_path / "memory", 0, attack_options=options)
+    spans = {a["span_hours"] for a in orjson.loads(reference["insights.json"])["attacks"]["attackers"]}
+    assert len(spans) == 1 and abs(next(iter(spans)) - 2100 / 3600) < 1e-12
+    for parts in (3, 7):
+        assert _run(path, tmp_path / f"p{parts}", parts, attack_options=options) == reference, parts
+
+
 def test_automatic_choice_stays_in_memory_for_small_inputs(tmp_path: Path, small_slices: list[int]) -> None:
     path = write_events(tmp_path / "e.jsonl", _planted()[:50])
     analyse(path, tmp_path / "o")

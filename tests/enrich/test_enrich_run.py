@@ -108,6 +108,9 @@ def test_stix_validates_strictly_and_is_merged(
     assert validate_string(aggregate_text, STRICT).is_valid
     merged = orjson.loads(aggregate_text)
     assert len(merged["objects"]) == len(before["objects"]) + len(notes) + len(opinions) + 1
+    # every reference of the merged aggregate stays inside it: it is the bundle that is shared
+    ids = {o["id"] for o in merged["objects"]}
+    assert {r for o in merged["objects"] for r in o.get("object_refs", [])} <= ids
     # a re-run (from the cache now) replaces the enrichment instead of piling it up
     enrich_run(run_dir, settings(fake, tmp_path), warninglists=warninglists)
     again = orjson.loads((run_dir / "cti" / "aggregate.json").read_bytes())

@@ -25,7 +25,7 @@ from ppcti.misp.feed import KEYED_NAME, MD5_NAME, keyed_hash, write_feed
 
 @pytest.fixture(scope="module")
 def bundle(sample_run: Path) -> dict[str, Any]:
-    return load_aggregate(sample_run)
+    return load_aggregate(sample_run, observations=True)
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,21 @@ def test_objects_follow_the_standard_templates(bundle: dict[str, Any], event: MI
         ip = obj.get_attributes_by_relation("ip")[0]
         assert ip.to_ids is True
         assert f"'{ip.value}'" in ind["pattern"]
+
+
+def test_observations_stay_out_unless_asked(sample_run: Path, event: MISPEvent) -> None:
+    shared, _summary = build_event(load_aggregate(sample_run))
+    names = Counter(o.name for o in shared.objects)
+    assert set(names) == {"ip-port"} and names["ip-port"] == Counter(o.name for o in event.objects)["ip-port"]
+    observations = orjson.loads((sample_run / "cti" / "observations.json").read_bytes())["objects"]
+    recipients = {o["value"] for o in observations if o["type"] == "email-addr"} - {
+        a.value for a in event.attributes if a.type == "email-src"
+    }
+    flat = [*shared.attributes, *(a for o in shared.objects for a in o.attributes)]
+    assert recipients and not recipients & {a.value for a in flat}  # the holder's people stay with it
+    assert sum(len(a.sightings) for a in flat) == sum(len(a.sightings) for a in event.attributes) + sum(
+        len(a.sightings) for o in event.objects for a in o.attributes
+    )
 
 
 def test_sightings_per_holder(bundle: dict[str, Any], event: MISPEvent) -> None:

@@ -49,6 +49,13 @@ def test_misp_event_and_feed(finished: Finished) -> None:
         assert "misp-feed/hashes.csv" in zf.namelist()
     odd = c.get(f"/api/v1/uploads/{uid}/export/misp/feed", params={"hashes": "x"}, headers=h)
     assert odd.status_code == 422
+    # the run's observations only when asked: the holder's own MISP
+    assert {o["name"] for o in body["Object"]} <= {"ip-port"}
+    full = c.get(f"/api/v1/uploads/{uid}/export/misp/event", params={"observations": "true"}, headers=h)
+    with_observations, _ = build_event(load_aggregate(run, observations=True))
+    names = {o["name"] for o in full.json()["Event"]["Object"]}
+    assert len(full.json()["Event"]["Object"]) == len(with_observations.objects) > len(body["Object"])
+    assert "network-connection" in names
 
 
 def test_taxii_push_reaches_the_collection_and_keeps_no_credentials(

@@ -173,9 +173,13 @@ def build_bundle(
 
 
 def _refs(indicator: Indicator | None) -> list[str]:
+    """The indicator the note is about; its address object only without one. The aggregate the notes
+    are merged into holds indicators, not addresses (those stay in ``observations.json``), so a
+    reference to the address would point outside the bundle that is shared."""
     if indicator is None:
         return []
-    return [r for r in (indicator.indicator_id, indicator.sco_id) if r]
+    ref = indicator.indicator_id or indicator.sco_id
+    return [ref] if ref else []
 
 
 def marking_and_producer(aggregate: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -54,13 +54,19 @@ def export_cmd(
         "PPCTI_MISP_HASH_KEY) or md5 (MISP's hashes.csv: enumerable, see docs/misp.md).",
     ),
     hash_key_file: Path | None = typer.Option(None, "--hash-key-file", help="Key for --hashes keyed."),
+    with_observations: bool = typer.Option(
+        False,
+        "--with-observations",
+        help="Also export the run's observations (traffic, messages: the holder's own addresses and its "
+        "recipients) as network-connection and email objects; for the holder's own MISP.",
+    ),
 ) -> None:
     """The run's CTI as one MISP event in a MISP feed folder."""
     _need_misp()
     from ppcti.misp.export import build_event, load_aggregate
     from ppcti.misp.feed import write_feed
 
-    event, summary = build_event(load_aggregate(source))
+    event, summary = build_event(load_aggregate(source, observations=with_observations))
     feed = write_feed(
         [event], out, hashes=hashes, key=_hash_key(hash_key_file) if hashes == "keyed" else None
     )

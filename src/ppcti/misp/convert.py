@@ -77,7 +77,7 @@ def compare(source: str | Path) -> dict[str, Any]:
     """Both conversions of one run's CTI, described side by side: misp-stix reads the aggregate bundle
     as MISP imports it, ppcti's export the aggregate with the run's observations."""
     aggregate = load_aggregate(source, observations=False)
-    full = load_aggregate(source)
+    full = load_aggregate(source, observations=True)
     event, _summary = build_event(full)
     converted, warnings = misp_stix_events(aggregate)
     return {

@@ -2,9 +2,10 @@
 observations.
 
 misp-stix, MISP's own STIX import, reads the aggregate alone well (one attribute per indicator, with its
-uuid and sightings; docs/misp.md compares both on the same run). This export adds what the aggregate
-leaves to ``observations.json``, each observation as an object of MISP's standard templates, and keeps
-every STIX object's uuid:
+uuid and sightings; docs/misp.md compares both on the same run). This export maps the indicators to
+MISP's standard templates and, when asked (``--with-observations``, for the holder's own MISP), adds what
+the aggregate leaves to ``observations.json``, each observation as an object; every STIX object keeps
+its uuid:
 
 =====================  =========================================================================
 STIX                   MISP
@@ -66,12 +67,14 @@ class MispExportSummary:
     tags: list[str]
 
 
-def load_aggregate(source: str | Path, *, observations: bool = True) -> dict[str, Any]:
+def load_aggregate(source: str | Path, *, observations: bool = False) -> dict[str, Any]:
     """The aggregate bundle of a run folder (``cti/aggregate.json``) or a bundle file.
 
     With ``observations``, the objects of ``observations.json`` beside it (a run's distinct traffic,
     messages and addresses) are added, so the event gets its ``network-connection`` and ``email``
-    objects; a bundle file without that sibling is taken alone.
+    objects; a bundle file without that sibling is taken alone. Off by default: the observations hold
+    the holder's own addresses and its people's e-mail addresses (the recipients), which belong in the
+    holder's own MISP at most, never in an event shared by default.
     """
     path = Path(source)
     if path.is_dir():

@@ -114,7 +114,7 @@ def _hits(frame: pl.DataFrame, threshold: int, cls: str, rule: str, what: str) -
     return frame.select(
         "row",
         cls=pl.lit(cls),
-        confidence=(0.7 + 0.25 * ((pl.col("_n") - threshold) / (2 * threshold)).clip(0, 1)).round(3),
+        confidence=(0.7 + 0.25 * ((pl.col("_n") - threshold) * (1 / (2 * threshold))).clip(0, 1)).round(3),
         rule=pl.lit(rule),
         field=pl.lit("window"),
         detail=pl.concat_str(pl.col("_n").cast(pl.String), pl.lit(" " + what)),

@@ -68,7 +68,9 @@ def attacker_profiles(attacked: pl.DataFrame) -> pl.DataFrame:
             network=pl.when(pl.col("kind") == "ip").then(network_of(pl.col("attacker"))),
             first_seen=iso("_first"),
             last_seen=iso("_last"),
-            span_hours=((pl.col("_last") - pl.col("_first")) / HOUR_US).fill_null(0.0),
+            # times the reciprocal, as Polars divides a column of several rows by a constant: a one-row
+            # frame would divide exactly, one bit apart, and a partition's profile must equal the whole's
+            span_hours=((pl.col("_last") - pl.col("_first")) * (1 / HOUR_US)).fill_null(0.0),
         )
         .sort(["events", "attacker"], descending=[True, False])
     )

@@ -41,9 +41,19 @@ router = APIRouter(tags=["export"])
 AGGREGATE = "cti/aggregate.json"
 
 
-def misp_event(run_dir: Path) -> tuple[Any, Any]:
+#: The query parameter that adds the run's observations to a MISP export (off: they stay with the holder).
+Observations = Annotated[
+    bool,
+    Query(
+        description="Also export the run's observations (traffic and messages, with the holder's own "
+        "addresses and its recipients) as network-connection and email objects: for the holder's own MISP"
+    ),
+]
+
+
+def misp_event(run_dir: Path, observations: bool = False) -> tuple[Any, Any]:
     """The run's aggregate as one ``pymisp.MISPEvent``, with what it holds."""
-    return build_event(load_aggregate(result_file(run_dir, AGGREGATE)))
+    return build_event(load_aggregate(result_file(run_dir, AGGREGATE), observations=observations))
 
 
 @router.get(
@@ -52,14 +62,14 @@ def misp_event(run_dir: Path) -> tuple[Any, Any]:
     response_class=JSONBytes,
     responses=JSON_OBJECT,
 )
-def get_misp_event(run_dir: RunDir) -> JSONBytes:
-    event, _summary = misp_event(run_dir)
+def get_misp_event(run_dir: RunDir, observations: Observations = False) -> JSONBytes:
+    event, _summary = misp_event(run_dir, observations)
     return JSONBytes(event.to_feed(with_meta=False))
 
 
-def feed_zip(run_dir: Path, hashes: str) -> bytes:
+def feed_zip(run_dir: Path, hashes: str, observations: bool = False) -> bytes:
     """A MISP feed folder (``manifest.json``, ``<uuid>.json``, optionally ``hashes.csv``) as a ZIP."""
-    event, _summary = misp_event(run_dir)
+    event, _summary = misp_event(run_dir, observations)
     with tempfile.TemporaryDirectory(prefix="ppcti-feed-") as tmp:
         write_feed([event], tmp, hashes=hashes)
         buffer = io.BytesIO()
@@ -81,9 +91,10 @@ def get_misp_feed(
         Literal["none", "md5"],
         Query(description="md5 adds MISP's hashes.csv (every value's MD5: enumerable, docs/misp.md)"),
     ] = "none",
+    observations: Observations = False,
 ) -> Response:
     return Response(
-        feed_zip(run_dir, hashes),
+        feed_zip(run_dir, hashes, observations),
         media_type="application/zip",
         headers={"Content-Disposition": 'attachment; filename="misp-feed.zip"'},
     )
