@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ppcti.pipeline import OPTIONAL_STAGES
+from ppcti.pipeline.options import stage_list
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -102,7 +103,9 @@ def run(
         None, "--profile", help="Feature profile: default, full, network, or a YAML file of kept fields."
     ),
     skip: list[str] = typer.Option(
-        [], "--skip", help=f"Stages to leave out: {', '.join(OPTIONAL_STAGES)} (repeatable)."
+        [],
+        "--skip",
+        help=f"Stages to leave out: {', '.join(OPTIONAL_STAGES)} (repeatable, or comma-separated).",
     ),
     tlp: str = typer.Option(
         "amber", "--tlp", help="TLP 2.0 marking of the CTI: clear, green, amber, amber+strict, red."
@@ -159,7 +162,7 @@ def run(
         format=log_format,
         time=TimeContext(timezone=timezone, year=year, date=given_date, date_order=date_order.upper()),
         profile=load_profile(profile),
-        skip=frozenset(skip),
+        skip=frozenset(stage_list(skip)),
         tlp=tlp,
         nlp=nlp,
         pii_rules=pii_rules,

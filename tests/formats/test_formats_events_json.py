@@ -148,6 +148,25 @@ def test_array_with_integers_beyond_63_bits_is_read_whole(tmp_path: Path) -> Non
     assert rejects == []
 
 
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_a_number_too_large_for_a_float_costs_nothing_but_its_entry(tmp_path: Path, suffix: str) -> None:
+    # 1e400: in an array it reads as an infinite float (int() refuses it with OverflowError, not
+    # ValueError), so the port is left out; orjson refuses the NDJSON line, which is then a reject
+    record = json.dumps(EVE).replace('"dest_port": 57966', '"dest_port": 1e400')
+    assert "1e400" in record
+    path = tmp_path / f"feed{suffix}"
+    zeek = json.dumps(ZEEK)
+    path.write_text(f"[{record}, {zeek}]" if suffix == ".json" else f"{record}\n{zeek}\n")
+    events, rejects = parse_file(path, "events-json")
+    if suffix == ".json":
+        assert events.get_column("line").to_list() == [1, 2]
+        assert events.get_column("dst_port").to_list()[0] is None
+        assert rejects == []
+    else:
+        assert events.get_column("line").to_list() == [2]
+        assert [r.line for r in rejects] == [1] and rejects[0].reason
+
+
 def test_records_nested_deeper_than_orjson_writes_do_not_stop_the_run(tmp_path: Path) -> None:
     deep: dict = {"x": 1}
     for _ in range(300):  # orjson reads 1,024 levels but writes only 255

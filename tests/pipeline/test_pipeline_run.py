@@ -157,6 +157,13 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert result.exit_code != 0
     result = runner.invoke(app, ["run", "--help"])
     assert result.exit_code == 0 and "--holder" in result.output
+    # --skip also takes a list, and an unknown stage in it is a usage error that names it
+    listed = ["run", str(upload), "--holder", "acme", "--out", str(tmp_path / "t"), "-q"]
+    result = runner.invoke(app, [*listed, "--skip", ",".join(sorted(SKIP_LATER))])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "t" / "events.jsonl").exists() and not (tmp_path / "t" / "pii.json").exists()
+    result = runner.invoke(app, [*listed[:-2], str(tmp_path / "u"), "--skip", "pii,bogus"])
+    assert result.exit_code != 0 and "bogus" in f"{result.output}{result.exception}"
 
 
 def test_forced_format(tmp_path: Path) -> None:

@@ -382,6 +382,6 @@ def _ip(value: Any) -> str | None:
 def _port(value: Any) -> int | None:
     try:
         port = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400 reads as an infinite float
         return None
     return port if 0 <= port <= 65535 else None

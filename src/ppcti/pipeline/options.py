@@ -6,6 +6,7 @@ web job's form, a Kafka job request); nothing here reads the environment or the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 
 #: Post-processing stages that can be switched off with ``--skip``.
 OPTIONAL_STAGES = ("pii", "cti", "analysis", "enrich", "report")
+
+
+def stage_list(values: Iterable[str]) -> list[str]:
+    """Stage names from repeated options, each of which may also list several: ``--skip pii,report``."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,6 +116,7 @@ def submit_cmd(
     """Verify the service's enclave, then upload, wait, and collect the results and a signed receipt."""
     from rich.console import Console
 
+    from ppcti.pipeline.options import stage_list
     from ppcti.progress import stage_bars
     from ppcti.tee.client import submit
     from ppcti.tee.policy import load_policy
@@ -129,7 +130,7 @@ def submit_cmd(
             "date": day,
             "date_order": date_order,
             "profile": profile,
-            "skip": list(skip) or None,
+            "skip": stage_list(skip) or None,
             "tlp": tlp,
             "nlp": nlp,
         }.items()
