@@ -71,3 +71,20 @@ def test_record_reader_numbers_every_record_and_loses_none() -> None:
     items = list(iter_json_records(text))
     assert [i.index if isinstance(i, BadRecord) else i[0] for i in items] == [1, 2, 3, 4, 5]
     assert isinstance(items[2], BadRecord)
+
+
+def test_escaped_lone_surrogates_in_documents_cost_nothing(tmp_path: Path) -> None:
+    # orjson refuses "\ud800", so such a file is read record by record; the character no UTF-8 text can
+    # hold becomes "?" (as the streaming array reader makes it), a proper pair stays the character
+    records = _records(6)
+    records[1]["alert"] = {"signature": "\ud800 lone"}
+    records[2]["alert"] = {"signature": "\ud83d\ude00 pair", "\udfff": "key"}
+    # pretty-printed documents (one per line would be NDJSON, whose lines orjson rejects with a reason)
+    text = "\n".join(json.dumps(r, indent=2) for r in records)  # ensure_ascii: the escapes stay
+    assert "\\ud800" in text and "\\udfff" in text
+    entry = _run_one(tmp_path, text)
+    assert (entry["events"], entry["rejects"]) == (6, 0)
+    signatures = [e["extra"].get("signature") for e in jsonl(tmp_path / "run" / "events.jsonl")]
+    assert "? lone" in signatures and "\U0001f600 pair" in signatures
+    items = list(iter_json_records(text))
+    assert items[2][1]["alert"] == {"signature": "\U0001f600 pair", "?": "key"}  # type: ignore[index]

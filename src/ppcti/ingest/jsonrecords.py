@@ -11,6 +11,8 @@ reading resumes where the next record starts:
 3. failing both, the rest of the text is the bad span.
 
 ``NaN``, ``Infinity`` and ``-Infinity`` are not JSON: a record holding one is bad, the others are not.
+An escaped lone surrogate (``"\\ud800"``) decodes to a character no UTF-8 text can hold; it becomes
+``?``, as in the records the streaming array parser reads.
 Records are numbered from 1 in the order they appear, bad ones included, which is the ``line`` the
 events-json format gives records of arrays and documents.
 """
@@ -45,6 +47,20 @@ def _no_constants(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    """``value`` with each surrogate code point of its strings (keys too) replaced by ``?``."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _resync(text: str, start: int) -> int:
@@ -90,5 +106,7 @@ def iter_json_records(text: str) -> Iterator[tuple[int, Any] | BadRecord]:
             yield BadRecord(index, f"not valid JSON: {reason}", span[:MAX_RAW])
             pos = resume
             continue
+        if _SURROGATE_ESCAPE.search(text, pos, after):
+            value = _without_surrogates(value)
         yield index, value
         pos = _SEP.match(text, after).end()  # type: ignore[union-attr]
