@@ -6,12 +6,14 @@ import json
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from stix2validator import ValidationOptions, validate_instance, validate_string
 from stix_testdata import mixed_events
 
 from ppcti.errors import ConfigError
 from ppcti.stix import CtiOptions, build_event, bundle_for_event, bundle_json
-from ppcti.stix.build import BundleBuilder, stix_pattern
+from ppcti.stix.build import BundleBuilder, pattern_value, stix_pattern
 from ppcti.stix.markings import TLP2_EXTENSION_ID, TLP2_IDS
 from ppcti.stix.reference import stix2_bundle
 
@@ -262,3 +264,18 @@ def test_public_names_exist():
     assert sorted(ppcti.stix.__all__) == sorted(set(ppcti.stix.__all__))
     for name in ppcti.stix.__all__:
         assert getattr(ppcti.stix, name) is not None
+
+
+@given(st.sampled_from(["ipv4-addr", "ipv6-addr", "email-addr"]), st.text(max_size=40))
+def test_pattern_value_reads_back_what_stix_pattern_writes(sco_type: str, value: str) -> None:
+    assert pattern_value(stix_pattern(sco_type, value)) == (sco_type, value)
+
+
+def test_pattern_value_refuses_other_patterns() -> None:
+    for pattern in (
+        "[ipv4-addr:value = '1.2.3.4' OR ipv4-addr:value = '5.6.7.8']",
+        "[ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS",
+        "[network-traffic:dst_port = 22]",
+        "[ipv4-addr:value != '1.2.3.4']",
+    ):
+        assert pattern_value(pattern) is None, pattern

@@ -15,6 +15,7 @@ import orjson
 
 from ppcti.errors import ConfigError, InputRefused
 from ppcti.pii.vocabulary import load_vocabulary
+from ppcti.stix.build import pattern_value
 
 #: Findings below this confidence are not counted as present (the knowledge graph's threshold too).
 MIN_CONFIDENCE = 0.5
@@ -112,10 +113,9 @@ def _shared_addresses(objects: list[Any]) -> list[str]:
         if o.get("type") in ("ipv4-addr", "ipv6-addr"):
             found.append(str(o.get("value")))
         elif o.get("type") == "indicator":
-            pattern = str(o.get("pattern") or "")
-            single = pattern.count("'") == 2
-            if single and pattern.startswith(("[ipv4-addr:value = '", "[ipv6-addr:value = '")):
-                found.append(pattern.split("'")[1])
+            single = pattern_value(str(o.get("pattern") or ""))
+            if single is not None and single[0] in ("ipv4-addr", "ipv6-addr"):
+                found.append(single[1])
     return found
 
 

@@ -27,9 +27,9 @@ from ppcti.analysis.netclass import bogon_range
 from ppcti.enrich.model import Indicator
 from ppcti.enrich.warninglists import WarninglistIndex
 from ppcti.errors import InputRefused
+from ppcti.stix.build import pattern_value
 from ppcti.stix.ids import value_sco_id
 
-_PATTERN = re.compile(r"^\[(ipv4-addr|email-addr):value = '((?:[^'\\]|\\.)*)'\]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _KINDS = {"ipv4-addr": "ipv4", "email-addr": "email"}
 
@@ -64,10 +64,10 @@ def read_indicators(aggregate: Path) -> tuple[list[Indicator], dict[str, Any]]:
     for obj in bundle["objects"]:
         if not isinstance(obj, dict) or obj.get("type") != "indicator":
             continue
-        match = _PATTERN.match(str(obj.get("pattern", "")))
-        if match is None:
+        single = pattern_value(str(obj.get("pattern", "")))
+        if single is None or single[0] not in _KINDS:
             continue
-        sco_type, value = match.group(1), re.sub(r"\\(.)", r"\1", match.group(2))
+        sco_type, value = single
         if value not in found:
             found[value] = Indicator(
                 value=value,

@@ -13,6 +13,7 @@ objects, across bundles or runs.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -553,6 +554,21 @@ def stix_pattern(sco_type: str, value: str) -> str:
     """``[ipv4-addr:value = '203.0.113.7']``, with quotes and backslashes escaped as STIX patterns need."""
     escaped = value.replace("\\", "\\\\").replace("'", "\\'")
     return f"[{sco_type}:value = '{escaped}']"
+
+
+_SINGLE_VALUE = re.compile(r"^\[([a-z0-9-]+):value = '((?:[^'\\]|\\.)*)'\]$")
+
+
+def pattern_value(pattern: str) -> tuple[str, str] | None:
+    """``(sco_type, value)`` of a pattern :func:`stix_pattern` writes, or ``None`` for any other pattern.
+
+    The inverse by string match, not a pattern parser: readers of ppcti's own indicators (enrichment,
+    the assessment) read one per attacker, and ``stix2-patterns`` takes about 0.35 ms a pattern (100x).
+    """
+    found = _SINGLE_VALUE.match(pattern)
+    if found is None:
+        return None
+    return found.group(1), re.sub(r"\\(.)", r"\1", found.group(2))
 
 
 @lru_cache(maxsize=16)
