@@ -50,7 +50,8 @@ pytestmark = pytest.mark.skipif(not HAVE_NATIVE, reason="ppcti-native is not bui
 
 @contextmanager
 def _native(on: bool, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
-    """``PPCTI_NATIVE`` set for the block; counts what the compiled reader decided, to prove it ran."""
+    """``PPCTI_NATIVE`` set for the block; counts what the compiled reader decided, to prove it ran
+    (NDJSON chunks through ``events_json``, records of arrays through ``_events_native`` itself)."""
     decided: Counter[str] = Counter()
     real = _events_native.read_chunk
 
@@ -65,6 +66,7 @@ def _native(on: bool, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]
     with monkeypatch.context() as m:
         m.setenv("PPCTI_NATIVE", "1" if on else "0")
         m.setattr(events_json, "read_chunk", spy)
+        m.setattr(_events_native, "read_chunk", spy)
         yield decided
 
 
@@ -361,30 +363,10 @@ def test_random_records_parse_identically(lines: list[str], tmp_path: Path) -> N
 # --- JSON arrays: records read back from their JSON text ---------------------------------------------
 
 
-@contextmanager
-def _array_native(on: bool, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
-    """``PPCTI_NATIVE`` set for the block; counts the records of arrays the compiled reader decided."""
-    decided: Counter[str] = Counter()
-    real = _events_native.read_chunk
-
-    def spy(reader: Any, frame: pl.DataFrame, builder: Any) -> Any:
-        decided["chunks"] += 1
-        table, rejects, fallback, _, _ = reader.read(frame)
-        decided["events"] += pl.DataFrame(table).height
-        decided["rejects"] += len(rejects)
-        decided["fallback"] += len(fallback)
-        return real(reader, frame, builder)
-
-    with monkeypatch.context() as m:
-        m.setenv("PPCTI_NATIVE", "1" if on else "0")
-        m.setattr(_events_native, "read_chunk", spy)
-        yield decided
-
-
 def _parse_array(path: Path, native: bool) -> tuple[pl.DataFrame, list, Counter, Counter]:
     with (
         pytest.MonkeyPatch.context() as monkeypatch,
-        _array_native(native, monkeypatch) as decided,
+        _native(native, monkeypatch) as decided,
         source_for(path) as source,
     ):
         assert source.kind == "json"
