@@ -96,17 +96,27 @@ class WorkerProcesses:
         return started
 
     def finish(self, ctx: RunContext, pii: dict[str, AsyncResult[Any]]) -> Done:
-        """Run CTI and analysis in workers, put the PII report together here; wait for all of them."""
+        """Run the file stages (CTI, analysis), put the PII report together here; wait for all of them.
+
+        The first file stage (CTI, the longest after the PII scan) runs in this process, which would
+        otherwise only wait: queued in the pool behind the PII scan it started last and kept one worker
+        busy alone at the end while the other had nothing left to take. The others go to the pool.
+        """
         from ppcti.pii.scan import assemble_report
 
-        steps = planned_stages(ctx)
+        names = [name for name in planned_stages(ctx) if name in FILE_STAGES]
         files = {
             name: self.pool.apply_async(timed, (fn, *args))
-            for name in steps
-            if name in FILE_STAGES
+            for name in names[1:]
             for fn, args in [FILE_STAGES[name](ctx)]
         }
         done: Done = {}
+        if names:
+            fn, args = FILE_STAGES[names[0]](ctx)
+            start = time.perf_counter()
+            figures = fn(*args)
+            done[names[0]] = (figures, time.perf_counter() - start)
+            ctx.progress(names[0], 1, 1)
         if pii:
             results, seconds = [], 0.0
             # only the files the core stages could read, in the upload's order, as one process scans them
