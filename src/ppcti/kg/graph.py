@@ -215,11 +215,19 @@ def annotate(report: PiiReport) -> PiiReport:
 
 
 def build_graph(report: PiiReport) -> rdflib.Graph:
-    """The complete upload graph, inferred flags and use case included."""
+    """The complete upload graph, inferred flags and use case included.
+
+    A report :func:`annotate` already filled carries the inference's conclusions: they are used as
+    they are rather than inferred a second time over the same findings (a run annotates the report,
+    then writes ``kg.ttl``; inference is most of the cost of either).
+    """
     from ppcti.kg.inference import add_conclusions, infer
 
     graph = base_graph(report)
-    flags, use_case = infer(graph)
+    if report.use_case is None:
+        flags, use_case = infer(graph)
+    else:
+        flags, use_case = report.flags, report.use_case
     add_conclusions(graph, flags, use_case)
     return graph
 

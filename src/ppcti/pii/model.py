@@ -6,7 +6,7 @@ Findings never hold raw values: examples are masked before they are stored here.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -33,7 +33,22 @@ class Finding:
     examples: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """The fields that are set, in declaration order. Not :func:`dataclasses.asdict`: its deep copy
+        was most of the cost of writing ``pii.json`` (tens of thousands of findings from log text); the
+        two lists are copied one level, which is all a finding nests."""
+        out: dict[str, Any] = {}
+        for name in _FINDING_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = (
+                    [dict(v) for v in value]
+                    if name == "runner_up"
+                    else (list(value) if name == "examples" else value)
+                )
+        return out
+
+
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 
 @dataclass(slots=True)
