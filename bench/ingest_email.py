@@ -17,20 +17,13 @@ Usage: ``python bench/ingest_email.py [--rows 200000] [--repeat 3]``; prints a M
 from __future__ import annotations
 
 import argparse
-import filecmp
 import os
 from pathlib import Path
 
-from ingest_events import run  # beside this script
+from ingest_events import best_of, same_outputs  # beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ("mail-export.csv", "mail-gateway.csv", "mail-quarantine.csv")
-
-
-def same_outputs(a: Path, b: Path) -> bool:
-    """Whether two run folders hold the same events, rejects and cleaned copies, byte for byte."""
-    names = ["events.jsonl", "rejects.jsonl", *(f"cleaned/{name}" for name in FILES)]
-    return all(filecmp.cmp(a / name, b / name, shallow=False) for name in names)
 
 
 def main() -> None:
@@ -46,13 +39,8 @@ def main() -> None:
         generate(data, rows=args.rows, seed=17, formats=("email-csv",), ground_truth=False, make_zip=False)
     files = [data / name for name in FILES]
     entries = sum(sum(1 for line in f.open("rb") if line.strip()) - 1 for f in files)  # less the headers
-    best: dict[bool, dict] = {}
-    for _ in range(args.repeat):
-        for native in (True, False):
-            result = run(files, args.out / ("native" if native else "reference"), native)
-            if native not in best or result["cpu"] < best[native]["cpu"]:
-                best[native] = result
-    same = same_outputs(args.out / "native", args.out / "reference")
+    best = best_of(files, args.out, args.repeat)
+    same = same_outputs(args.out / "native", args.out / "reference", files)
     load = os.getloadavg()
     print(f"{entries:,} e-mail CSV rows (3 exports), best of {args.repeat}; load average {load[0]:.1f}")
     print(f"outputs byte-identical: {same}\n")
