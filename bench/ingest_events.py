@@ -29,11 +29,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 _CHILD = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 from pathlib import Path
 from datetime import date
 from ppcti.pipeline import RunOptions, run_pipeline
 from ppcti.clean.timestamps import TimeContext
+if os.environ.get("BENCH_STREAM_ARRAYS") == "1":  # bench/ingest_arrays.py: every array through ijson
+    import ppcti.formats.events_json
+    ppcti.formats.events_json.WHOLE_ARRAY_MAX = -1
 inputs = [Path(p) for p in sys.argv[2:]]
 cpu, wall = time.process_time(), time.perf_counter()
 summary = run_pipeline(inputs, RunOptions(holder="bench", out=Path(sys.argv[1]),
@@ -44,7 +47,7 @@ print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time()
 """
 
 
-def run(files: list[Path], out: Path, native: bool) -> dict:
+def run(files: list[Path], out: Path, native: bool, stream_arrays: bool = False) -> dict:
     from ingest import warm_page_cache  # bench/ingest.py, beside this script
 
     out.mkdir(parents=True, exist_ok=True)
@@ -55,6 +58,7 @@ def run(files: list[Path], out: Path, native: bool) -> dict:
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "PPCTI_NATIVE": "1" if native else "0",
+        "BENCH_STREAM_ARRAYS": "1" if stream_arrays else "0",
     }
     cmd = [sys.executable, "-c", _CHILD, str(out), *map(str, files)]
     if shutil.which("taskset"):
@@ -76,8 +80,12 @@ def best_of(files: list[Path], out: Path, repeat: int) -> dict[bool, dict]:
 
 
 def same_outputs(a: Path, b: Path, files: list[Path]) -> bool:
-    """Whether two run folders hold the same events, rejects and cleaned copies, byte for byte."""
-    names = ["events.jsonl", "rejects.jsonl", *(f"cleaned/{f.name}" for f in files)]
+    """Whether two run folders hold the same events, rejects and cleaned copies (one per input file),
+    byte for byte."""
+    cleaned = sorted(p.relative_to(a) for p in (a / "cleaned").rglob("*") if p.is_file())
+    if len(cleaned) != len(files) or cleaned != sorted(p.relative_to(b) for p in (b / "cleaned").rglob("*")):
+        return False
+    names = ["events.jsonl", "rejects.jsonl", *cleaned]
     return all(filecmp.cmp(a / name, b / name, shallow=False) for name in names)
 
 

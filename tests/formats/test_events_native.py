@@ -347,13 +347,25 @@ def test_random_records_parse_identically(lines: list[str], tmp_path: Path) -> N
 # --- JSON arrays: records read back from their JSON text ---------------------------------------------
 
 
-def _parse_array(path: Path, native: bool) -> tuple[pl.DataFrame, list, Counter, Counter]:
+def _parse_array(path: Path, native: bool, whole: bool = True) -> tuple[pl.DataFrame, list, Counter, Counter]:
+    """Parse an array file, read in one orjson call where it qualifies (``whole``) or always streamed
+    through ijson; ``decided["whole"]`` counts the files read whole."""
     with (
         pytest.MonkeyPatch.context() as monkeypatch,
         _native(native, monkeypatch) as decided,
         source_for(path) as source,
     ):
         assert source.kind == "json"
+        read_whole = events_json._whole_array
+
+        def counted(source: Any) -> list | None:
+            records = read_whole(source)
+            decided["whole"] += records is not None
+            return records
+
+        monkeypatch.setattr(events_json, "_whole_array", counted)
+        if not whole:
+            monkeypatch.setattr(events_json, "WHOLE_ARRAY_MAX", -1)
         batches = list(get("events-json").parse(source, ParseOptions()))
     events = pl.concat([b.events for b in batches], how="vertical")
     rejects = sorted(((r.line, r.reason, r.raw, r.stage) for b in batches for r in b.rejects), key=str)
@@ -364,12 +376,16 @@ def _parse_array(path: Path, native: bool) -> tuple[pl.DataFrame, list, Counter,
 
 
 def _same_array(path: Path) -> Counter:
+    """Compiled reader and reference, each on the array read whole and streamed: four equal results."""
     fast = _parse_array(path, native=True)
-    reference = _parse_array(path, native=False)
-    assert_frame_equal(fast[0], reference[0])
-    assert fast[1] == reference[1]
-    assert fast[2] == reference[2]
-    assert reference[3]["chunks"] == 0
+    for native, whole in ((False, True), (True, False), (False, False)):
+        other = _parse_array(path, native=native, whole=whole)
+        assert_frame_equal(fast[0], other[0])
+        assert fast[1] == other[1]
+        assert fast[2] == other[2]
+        if not native:
+            assert other[3]["chunks"] == 0
+        assert other[3]["whole"] == (fast[3]["whole"] if whole else 0)
     return fast[3]
 
 
@@ -380,6 +396,7 @@ CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpora" / "suricata"
 def test_suricata_arrays_parse_identically_and_natively(name: str) -> None:
     decided = _same_array(CORPUS / name)
     assert decided["chunks"] >= 1 and decided["events"] > 0
+    assert decided["whole"] == 1
 
 
 def test_array_records_that_do_not_read_back_go_to_the_reference(tmp_path: Path) -> None:
@@ -425,6 +442,7 @@ def test_sample_feeds_as_arrays_parse_identically_and_natively(samples: Path, tm
         path = tmp_path / f"{name}.json"
         path.write_text("[\n" + ",\n".join(records) + "\n]", encoding="utf-8")
         decided = _same_array(path)
+        assert decided["whole"] == 1
         # every record went to the compiled reader, which decided most of them itself
         assert decided["events"] + decided["rejects"] + decided["fallback"] == len(records)
         assert decided["events"] > 5 * decided["fallback"]

@@ -258,3 +258,39 @@ def test_random_records_end_as_events_or_rejects(
     events, rejects = parse_file(path, "events-json")
     seen = sorted(events.get_column("line").to_list() + [r.line for r in rejects])
     assert seen == list(range(1, len(records) + 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "whole"),
+    [
+        ('[{"a": 1}, {"b": "x"}]', "utf-8", True),
+        ('\ufeff[{"a": 1}]', "utf-8", True),  # a byte-order mark
+        ('[{"a": 1}]', "utf-16", False),  # another encoding: the streaming path decodes it
+        ('[{"a": 1234567890123456789}]', "utf-8", False),  # 19 digits: ijson may refuse the array
+        ('[{"id": "x:1234567890123456789"}]', "utf-8", False),  # ...even in a string, to be safe
+        ('[{"a": "\\ud800"}]', "utf-8", False),  # orjson refuses a lone surrogate, ijson reads '?'
+        ('[{"a": 1}] x', "utf-8", False),  # not one document
+    ],
+)
+def test_which_arrays_are_read_in_one_call(tmp_path: Path, text: str, encoding: str, whole: bool) -> None:
+    from ppcti.formats import events_json
+
+    path = tmp_path / "feed.json"
+    path.write_bytes(text.encode(encoding))
+    with source_for(path) as source:
+        records = events_json._whole_array(source)
+    assert (records is not None) == whole
+    if whole:
+        assert records == json.loads(text.removeprefix("\ufeff"))
+
+
+def test_an_array_over_the_size_limit_streams(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ppcti.formats import events_json
+
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps([EVE, ZEEK]))
+    with source_for(path) as source:
+        monkeypatch.setattr(events_json, "WHOLE_ARRAY_MAX", source.size - 1)
+        assert events_json._whole_array(source) is None
+        monkeypatch.setattr(events_json, "WHOLE_ARRAY_MAX", source.size)
+        assert events_json._whole_array(source) == [EVE, ZEEK]

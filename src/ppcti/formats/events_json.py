@@ -4,10 +4,11 @@ Fields are pulled out with declarative mappings (:mod:`ppcti.formats.mapping`); 
 Common Schema and Zeek ship built in, and each record is matched to the mapping whose identifying keys it
 carries, so a feed that mixes shapes still parses. For NDJSON ``line`` is the file's line number; for a
 JSON array or document it is the record's 1-based position, since a parsed array keeps no line numbers.
-NDJSON and JSON arrays stream in batches (an array through ijson's C parser, after a first streaming
-pass has found it well-formed). A single JSON document, or an array ijson refuses, is read whole; one
-that orjson refuses too is read record by record (:mod:`ppcti.ingest.jsonrecords`: a truncated
-record, documents one after another, a ``NaN``), so one broken record costs one reject, not the file.
+NDJSON streams in batches; a JSON array up to 64 MiB is read in one orjson call, a larger one streams
+through ijson's C parser after a first streaming pass has found it well-formed. A single JSON document,
+or an array ijson refuses, is read whole; one that orjson refuses too is read record by record
+(:mod:`ppcti.ingest.jsonrecords`: a truncated record, documents one after another, a ``NaN``), so one
+broken record costs one reject, not the file.
 """
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ EXTRA_TYPE = pl.Struct(
     {"mapping": pl.String(), **{name: pl.String() for name in EXTRA_FIELDS}, "mac_malformed": pl.Boolean()}
 )
 _BATCH_RECORDS = 50_000
+#: Arrays up to this size are read in one orjson call (:func:`_whole_array`): the parsed document takes
+#: about six times the file in memory (about 400 MB at the limit). Larger ones stream, so memory holds
+#: one batch of records rather than the document.
+WHOLE_ARRAY_MAX = 64 * 1024 * 1024
+_UTF8_NAMES = frozenset({"utf-8", "utf8", "ascii", "utf-8-sig"})
+#: Digits made one, so that a run of 19 digits is one ``bytes.find`` (a regular expression took as
+#: long as parsing the array).
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 #: Below this share of identifying keys a record matches no mapping.
 _MIN_MATCH = 0.5
 
@@ -98,9 +107,14 @@ class EventsJson:
         if source.kind != "json":
             yield from self._parse_ndjson(source, options, builder)
             return
-        if _first_byte(source) == b"[" and _well_formed(source):
-            yield from self._parse_array(source, options, builder)
-            return
+        if _first_byte(source) == b"[":
+            whole = _whole_array(source)
+            if whole is not None:
+                yield from self._parse_list(whole, options, builder)
+                return
+            if _well_formed(source):
+                yield from self._parse_array(source, options, builder)
+                return
         # a single document, or an array ijson refuses (an integer of 2**63 or more, which orjson still
         # reads up to 2**64 - 1, or a broken record): read whole, and record by record if orjson refuses
         with open(source.local_path, "rb") as handle:
@@ -126,6 +140,21 @@ class EventsJson:
                 builder.rejects.append(Reject(builder.path, item.index, item.reason, item.raw))
             else:
                 builder.add(*item)
+            if builder.size >= _BATCH_RECORDS:
+                yield builder.flush()
+        yield builder.flush()
+
+    def _parse_list(
+        self, records: list[Any], options: ParseOptions, builder: _Builder
+    ) -> Iterator[ParsedBatch]:
+        """The records of an array read whole (:func:`_whole_array`), as the streaming path reads them."""
+        reader = native_reader(builder.mappings, options.time)
+        numbered = enumerate(records, start=1)
+        if reader is not None:
+            yield from read_records(reader, numbered, builder, _BATCH_RECORDS)
+            return
+        for index, record in numbered:
+            builder.add(index, record)
             if builder.size >= _BATCH_RECORDS:
                 yield builder.flush()
         yield builder.flush()
@@ -232,6 +261,29 @@ def _first_byte(source: SourceFile) -> bytes:
         while head and not head.strip():
             head = stream.read(4096)
     return head.lstrip()[:1]
+
+
+def _whole_array(source: SourceFile) -> list[Any] | None:
+    """The records of a top-level array of at most :data:`WHOLE_ARRAY_MAX` bytes, in one orjson call; or
+    ``None``, and the streaming path decides as before.
+
+    The streaming path parses the array twice with ijson (is it well-formed? then its records), which
+    cost more than the rest of reading it. orjson gives the same values wherever both accept the text;
+    where they differ, ``None`` leaves the file to the streaming path: a text orjson refuses (a lone
+    surrogate, which ijson reads as '?'), and one with 19 digits in a row anywhere, even in a string or a
+    fraction (ijson refuses integers outside 64 bits and the whole array with them, orjson does not).
+    """
+    if (source.encoding or "utf-8").lower() not in _UTF8_NAMES or source.size > WHOLE_ARRAY_MAX:
+        return None
+    with open(source.local_path, "rb") as handle:
+        data = handle.read().removeprefix(codecs.BOM_UTF8)
+    if data.translate(_DIGITS_AS_ZERO).find(b"0" * 19) >= 0:
+        return None
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return document if isinstance(document, list) else None
 
 
 def _well_formed(source: SourceFile) -> bool:
