@@ -96,6 +96,18 @@ def sdo_id(sdo_type: str, *parts: object) -> str:
     return f"{sdo_type}--{_layout(sha1(_PPCTI_NS + orjson.dumps(parts)).hexdigest(), '4')}"
 
 
+def sco_uuid(canonical: bytes) -> str:
+    """Just the UUID of :func:`sco_id_from_canonical`, for callers that write the type prefix themselves."""
+    h = sha1(_SCO_NS + canonical).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT_OF[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+def sdo_uuid(parts_json: bytes) -> str:
+    """Just the UUID of :func:`sdo_id_from_json`: one call per id on the per-entry path, not three."""
+    h = sha1(_PPCTI_NS + parts_json).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT_OF[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
 def sdo_id_from_json(sdo_type: str, parts_json: bytes) -> str:
     """:func:`sdo_id` for parts already serialised as the JSON array ``orjson.dumps(parts)`` would give.
 
