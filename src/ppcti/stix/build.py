@@ -18,12 +18,18 @@ objects, across bundles or runs.
 from __future__ import annotations
 
 from functools import lru_cache
+from hashlib import sha1
 from typing import Any
+
+import orjson
 
 from ppcti.netrange import direction, unshareable
 from ppcti.stix import normalise as norm
 from ppcti.stix.built import Built, Problem
-from ppcti.stix.ids import sco_uuid, sdo_id, sdo_uuid, value_sco_id
+from ppcti.stix.ids import PPCTI_NAMESPACE_BYTES as _PPCTI_NS
+from ppcti.stix.ids import SCO_NAMESPACE_BYTES as _SCO_NS
+from ppcti.stix.ids import VARIANT_DIGIT as _VARIANT
+from ppcti.stix.ids import sdo_id
 from ppcti.stix.markings import TLP2_IDS, tlp_marking
 from ppcti.stix.options import DEFAULT_CACHE_SIZE, CtiOptions
 from ppcti.stix.parts import (
@@ -49,7 +55,10 @@ __all__ = [
     "stix_pattern",
 ]
 
+_DUMPS = orjson.dumps
 _MISS = object()
+#: What :func:`ppcti.stix.ids.value_sco_id` hashes before the JSON of an observable's value.
+_SCO_VALUE_PREFIX = _SCO_NS + b'{"value":'
 _EMPTY: dict[str, Any] = {}
 _ADDRESS_FIELDS = ("src_ip", "dst_ip", "nat_ip")
 #: ``extra`` fields :func:`ppcti.netrange.direction` reads before it looks at the addresses.
@@ -108,13 +117,11 @@ class BundleBuilder:
                 found = None
             else:
                 sco_type, canonical = normalised
-                oid = value_sco_id(sco_type, canonical)
                 reason = unshareable(canonical)
                 found = (
                     sco_type,
                     canonical,
-                    oid,
-                    self._sco_json(sco_type, oid, canonical),
+                    *self._sco(sco_type, canonical),
                     unshareable(raw) is None,  # what netrange.direction reads: the raw text
                     None if reason is None else f"{reason} address",
                 )
@@ -131,25 +138,21 @@ class BundleBuilder:
         found = cache.get(raw, _MISS)
         if found is _MISS:
             canonical = norm.mac_address(raw) if sco_type == "mac-addr" else norm.email_address(raw)
-            if canonical is None:
-                found = None
-            else:
-                oid = value_sco_id(sco_type, canonical)
-                found = (canonical, oid, self._sco_json(sco_type, oid, canonical))
+            found = None if canonical is None else (canonical, *self._sco(sco_type, canonical))
             if len(cache) >= DEFAULT_CACHE_SIZE:
                 cache.clear()
             cache[raw] = found
         return found  # type: ignore[return-value]
 
-    def _sco_json(self, sco_type: str, oid: str, value: str) -> str:
-        return text(
-            {
-                "type": sco_type,
-                "spec_version": "2.1",
-                "id": oid,
-                "value": value,
-                "object_marking_refs": self._marks,
-            }
+    def _sco(self, sco_type: str, value: str) -> tuple[str, str]:
+        """``(id, JSON)`` of the observable of a canonical address: the value is serialised once for both
+        (orjson's string escaping coincides with RFC 8785's, see :func:`ppcti.stix.ids.value_sco_id`)."""
+        value_json = _DUMPS(value)
+        h = sha1(_SCO_VALUE_PREFIX + value_json + b"}").hexdigest()
+        oid = f"{sco_type}--{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+        return oid, (
+            f'{{"type":"{sco_type}","spec_version":"2.1","id":"{oid}","value":{value_json.decode()}'
+            f',"object_marking_refs":{self._marks_json}}}'
         )
 
     def _timestamp(self, raw: Any) -> tuple[str, str] | None:
@@ -236,39 +239,114 @@ class BundleBuilder:
 
         ids = [self.marking_id, ""]  # every object's id, in bundle order (the identity's comes below)
         parts = [self._marking_json, ""]  # and its JSON
+        # the three address fields, written out: a hit in the memo is the common case
         ips = self._ips
-        src = dst = None
-        for name in _ADDRESS_FIELDS:
-            value = get(name)
-            if value is None:
-                continue
-            found = ips.get(value, _MISS) if isinstance(value, str) else None
+        src = get("src_ip")
+        if src is not None:
+            src = ips.get(src, _MISS) if isinstance(src, str) else None
+            if src is _MISS:
+                src = self._address(get("src_ip"))
+            if src is None:
+                problems.append(Problem(file, line, "src_ip", "not an IPv4 or IPv6 address"))
+            else:
+                ids.append(src[2])
+                parts.append(src[3])
+        dst = get("dst_ip")
+        if dst is not None:
+            dst = ips.get(dst, _MISS) if isinstance(dst, str) else None
+            if dst is _MISS:
+                dst = self._address(get("dst_ip"))
+            if dst is None:
+                problems.append(Problem(file, line, "dst_ip", "not an IPv4 or IPv6 address"))
+            elif dst[2] not in ids:
+                ids.append(dst[2])
+                parts.append(dst[3])
+        found = get("nat_ip")
+        if found is not None:
+            found = ips.get(found, _MISS) if isinstance(found, str) else None
             if found is _MISS:
-                found = self._address(value)
+                found = self._address(get("nat_ip"))
             if found is None:
-                problems.append(Problem(file, line, name, "not an IPv4 or IPv6 address"))
-                continue
-            if found[2] not in ids:
+                problems.append(Problem(file, line, "nat_ip", "not an IPv4 or IPv6 address"))
+            elif found[2] not in ids:
                 ids.append(found[2])
                 parts.append(found[3])
-            if name == "src_ip":
-                src = found
-            elif name == "dst_ip":
-                dst = found
 
-        for name, value in (("src_mac", get("src_mac")), ("extra.dst_mac", extra.get("dst_mac"))):
-            if value is None:
-                continue
-            mac = self._value("mac-addr", value)
-            if mac is None:
-                problems.append(Problem(file, line, name, "not a MAC address"))
-                continue
-            if mac[1] not in ids:
-                ids.append(mac[1])
-                parts.append(mac[2])
+        macs = self._values["mac-addr"]
+        found = get("src_mac")
+        if found is not None:
+            found = macs.get(found, _MISS) if isinstance(found, str) else None
+            if found is _MISS:
+                found = self._value("mac-addr", get("src_mac"))
+            if found is None:
+                problems.append(Problem(file, line, "src_mac", "not a MAC address"))
+            elif found[1] not in ids:
+                ids.append(found[1])
+                parts.append(found[2])
+        found = extra.get("dst_mac")
+        if found is not None:
+            found = self._value("mac-addr", found)
+            if found is None:
+                problems.append(Problem(file, line, "extra.dst_mac", "not a MAC address"))
+            elif found[1] not in ids:
+                ids.append(found[1])
+                parts.append(found[2])
 
         if src is not None or dst is not None:
-            self._traffic(event, src, dst, ts, file, line, problems, ids, parts)
+            # network-traffic: refs, ports, protocols (IP layer first, as STIX orders them) and start.
+            # STIX says traffic SHOULD carry both ports and the strict validator enforces it, so
+            # port-less traffic (ICMP, or a log that lacks one port) is left out unless
+            # options.portless_traffic. Inline, as it runs for most entries.
+            layer = "ipv4" if (src or dst)[0] == "ipv4-addr" else "ipv6"
+            proto = get("protocol")
+            if proto is not None:
+                proto = norm.protocol(proto)
+                if proto is None:
+                    problems.append(Problem(file, line, "protocol", "not a protocol name STIX accepts"))
+            dst_port = get("dst_port")
+            if dst_port is not None and not (type(dst_port) is int and 0 <= dst_port <= 65535):
+                dst_port = norm.port(dst_port)
+                if dst_port is None:
+                    problems.append(Problem(file, line, "dst_port", "not a port number 0-65535"))
+            src_port = get("src_port")
+            if src_port is not None and not (type(src_port) is int and 0 <= src_port <= 65535):
+                src_port = norm.port(src_port)
+                if src_port is None:
+                    problems.append(Problem(file, line, "src_port", "not a port number 0-65535"))
+            if (src_port is None or dst_port is None) and not self.options.portless_traffic:
+                pass
+            elif (
+                src is not None
+                and dst is not None
+                and ts is not None
+                and type(src_port) is type(dst_port) is int
+            ):
+                # the usual case, written out: both ends, both ports and a time
+                protocols = f'["{layer}"]' if proto is None else f'["{layer}","{proto}"]'
+                h = sha1(
+                    _SCO_NS
+                    + f'{{"dst_port":{dst_port},"dst_ref":"{dst[2]}","protocols":{protocols}'
+                    f',"src_port":{src_port},"src_ref":"{src[2]}","start":"{ts}"}}'.encode()
+                ).hexdigest()
+                uid = f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+                ids.append(f"network-traffic--{uid}")
+                parts.append(
+                    f'{{"type":"network-traffic","spec_version":"2.1","id":"network-traffic--{uid}"'
+                    f',"start":"{ts}","src_ref":"{src[2]}","dst_ref":"{dst[2]}","src_port":{src_port}'
+                    f',"dst_port":{dst_port},"protocols":{protocols},"object_marking_refs":{self._marks_json}}}'
+                )
+            else:
+                oid, made = traffic(
+                    None if src is None else src[2],
+                    None if dst is None else dst[2],
+                    src_port,
+                    dst_port,
+                    [layer] if proto is None else [layer, proto],
+                    ts,
+                    self._marks_json,
+                )
+                ids.append(oid)
+                parts.append(made)
 
         sender = None
         if fmt == "email-csv" or "sender" in extra or get("emails"):
@@ -299,26 +377,48 @@ class BundleBuilder:
             elif src is None:
                 attacker = None
             else:
-                attacker = (src[0], src[1])
-                built.withheld = self._withheld_source(event, extra, holder, src, dst)
-                if built.withheld is not None:
-                    attacker = None
+                # the sharing rules (see _withheld), inline: without a direction or chain field and with
+                # both addresses valid, the direction follows from whether each raw address is public
+                if (
+                    dst is not None
+                    and (extra is _EMPTY or _DIRECTION_KEYS.isdisjoint(extra))
+                    and "direction" not in event
+                    and "network_direction" not in event
+                ):
+                    way = _WAY[src[4], dst[4]]
+                else:
+                    way = self._direction(event)
+                if way == "outbound" or (way == "internal" and not self.options.share_private):
+                    built.withheld = f"{way} traffic"
+                elif (holder, src[1]) in self.own:
+                    built.withheld = "holder infrastructure"
+                elif not self.options.share_private:
+                    built.withheld = src[5]
+                attacker = None if built.withheld is not None else (src[0], src[1])
             if attacker is not None and types:
                 signature = extra.get("signature")
                 if not isinstance(signature, str):
                     signature = None
                 key = (holder, fmt, attacker[0], attacker[1], signature, types)
                 template = self._indicators.get(key) or self._template(key, identity_id)
-                oid, indicator = template.json(ts, created)  # type: ignore[arg-type]
-                ids.append(oid)
-                parts.append(indicator)
+                # IndicatorTemplate.json, inline
+                h = sha1(template.head + f'"{ts}"'.encode() + template.tail).hexdigest()
+                uid = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+                ids.append(f"indicator--{uid}")
+                parts.append(
+                    f'{template.before_id}{uid}{template.before_created}{created}","modified":"{created}'
+                    f"{template.before_valid}{ts}{template.end}"
+                )
                 built.attacker = template.attacker
                 built.indicator_types = types
         file_json = "null" if file is None else self._files.get(file) or self._file_json(file)
         line_json = str(line) if type(line) is int and -(2**63) <= line < 2**64 else text(line)
         joined = '","'.join(ids)
-        bundle_id = sdo_uuid(f'[{holder_json},{file_json},{line_json},["{joined}"]]'.encode())
-        built.json = f'{{"type":"bundle","id":"bundle--{bundle_id}","objects":[{",".join(parts)}]}}'.encode()
+        h = sha1(_PPCTI_NS + f'[{holder_json},{file_json},{line_json},["{joined}"]]'.encode()).hexdigest()
+        built.json = (
+            f'{{"type":"bundle","id":"bundle--{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}'
+            f'-{h[20:32]}","objects":[{",".join(parts)}]}}'
+        ).encode()
         built.ids = ids
         built.parts = parts
         return built
@@ -341,58 +441,6 @@ class BundleBuilder:
         return found
 
     # -- parts --------------------------------------------------------------------------------------------
-
-    def _traffic(self, event, src, dst, ts, file, line, problems, ids, parts) -> None:
-        """network-traffic: refs, ports, protocols (IP layer first, as STIX orders them) and start.
-
-        STIX says traffic SHOULD carry both ports and the strict validator enforces it, so port-less
-        traffic (ICMP, or a log that lacks one port) is left out unless ``options.portless_traffic``.
-        """
-        get = event.get
-        layer = "ipv4" if (src or dst)[0] == "ipv4-addr" else "ipv6"
-        proto = None
-        raw_proto = get("protocol")
-        if raw_proto is not None:
-            proto = norm.protocol(raw_proto)
-            if proto is None:
-                problems.append(Problem(file, line, "protocol", "not a protocol name STIX accepts"))
-        dst_port = get("dst_port")
-        if dst_port is not None and not (type(dst_port) is int and 0 <= dst_port <= 65535):
-            dst_port = norm.port(dst_port)
-            if dst_port is None:
-                problems.append(Problem(file, line, "dst_port", "not a port number 0-65535"))
-        src_port = get("src_port")
-        if src_port is not None and not (type(src_port) is int and 0 <= src_port <= 65535):
-            src_port = norm.port(src_port)
-            if src_port is None:
-                problems.append(Problem(file, line, "src_port", "not a port number 0-65535"))
-        if (src_port is None or dst_port is None) and not self.options.portless_traffic:
-            return
-        if src is not None and dst is not None and ts is not None and type(src_port) is type(dst_port) is int:
-            # the usual case, written out: both ends, both ports and a time
-            protocols = f'["{layer}"]' if proto is None else f'["{layer}","{proto}"]'
-            uid = sco_uuid(
-                f'{{"dst_port":{dst_port},"dst_ref":"{dst[2]}","protocols":{protocols},"src_port":{src_port}'
-                f',"src_ref":"{src[2]}","start":"{ts}"}}'.encode()
-            )
-            ids.append(f"network-traffic--{uid}")
-            parts.append(
-                f'{{"type":"network-traffic","spec_version":"2.1","id":"network-traffic--{uid}","start":"{ts}"'
-                f',"src_ref":"{src[2]}","dst_ref":"{dst[2]}","src_port":{src_port},"dst_port":{dst_port}'
-                f',"protocols":{protocols},"object_marking_refs":{self._marks_json}}}'
-            )
-            return
-        oid, made = traffic(
-            None if src is None else src[2],
-            None if dst is None else dst[2],
-            src_port,
-            dst_port,
-            [layer] if proto is None else [layer, proto],
-            ts,
-            self._marks_json,
-        )
-        ids.append(oid)
-        parts.append(made)
 
     def _emails(self, event, extra, ids, parts, file, line, problems):
         """email-addr objects for sender, recipients and other addresses; returns the refs they got.
@@ -454,28 +502,6 @@ class BundleBuilder:
         if src is not None:
             return src[0], src[1]
         return None
-
-    def _withheld_source(self, event, extra, holder, src: _Address, dst: _Address | None) -> str | None:
-        """:meth:`_withheld` for an entry's source address, with what it reads of the addresses cached.
-
-        Without a direction or chain field and with both addresses valid, the direction follows from
-        whether each raw address is public, which the address cache knows.
-        """
-        if (
-            dst is not None
-            and (extra is _EMPTY or _DIRECTION_KEYS.isdisjoint(extra))
-            and "direction" not in event
-            and "network_direction" not in event
-        ):
-            way = _WAY[src[4], dst[4]]
-        else:
-            way = self._direction(event)
-        share_private = self.options.share_private
-        if way == "outbound" or (way == "internal" and not share_private):
-            return f"{way} traffic"
-        if (holder, src[1]) in self.own:
-            return "holder infrastructure"
-        return None if share_private else src[5]
 
     def _withheld(self, event: dict[str, Any], holder: str, attacker: tuple[str, str] | None) -> str | None:
         """Why an IP attacker must not be shared (see :mod:`ppcti.netrange`), None when it may be."""

@@ -59,6 +59,11 @@ _SCO_NS = SCO_NAMESPACE.bytes
 _PPCTI_NS = PPCTI_NAMESPACE.bytes
 _VARIANT = "89ab89ab89ab89ab"  # RFC 4122 variant nibble for each possible high nibble value
 _VARIANT_OF = {f"{i:x}": _VARIANT[i] for i in range(16)}
+#: For the builder, which lays out the UUIDs of each entry inline (see :func:`sco_uuid`): the namespace
+#: bytes hashed before a name, and the UUID variant digit for the hex digit a SHA-1 digest has there.
+SCO_NAMESPACE_BYTES = _SCO_NS
+PPCTI_NAMESPACE_BYTES = _PPCTI_NS
+VARIANT_DIGIT = _VARIANT_OF
 _VALUE_PREFIX = _SCO_NS + b'{"value":'
 _HASH_PREFERENCE = ("MD5", "SHA-1", "SHA-256", "SHA-512")
 

@@ -13,11 +13,12 @@ free text (holder names, subjects, signatures, patterns) goes through orjson.
 from __future__ import annotations
 
 import re
+from hashlib import sha1
 from typing import Any
 
 import orjson
 
-from ppcti.stix.ids import sco_uuid, sdo_uuid
+from ppcti.stix.ids import PPCTI_NAMESPACE_BYTES, VARIANT_DIGIT, sco_uuid
 
 _DUMPS = orjson.dumps
 
@@ -166,7 +167,7 @@ class IndicatorTemplate:
             description += f" Signature: {signature.strip()}"
         #: ``(sco type, value, pattern)``, as :attr:`ppcti.stix.built.Built.attacker` gives it.
         self.attacker = (kind, value, pattern)
-        self.head = _DUMPS((holder, pattern))[:-1] + b","
+        self.head = PPCTI_NAMESPACE_BYTES + _DUMPS((holder, pattern))[:-1] + b","
         self.tail = b"," + _DUMPS((description, types, tlp))[1:]
         self.before_id = '{"type":"indicator","spec_version":"2.1","id":"indicator--'
         self.before_created = f'","created_by_ref":"{identity_id}","created":"'
@@ -178,8 +179,12 @@ class IndicatorTemplate:
         self.end = f'","object_marking_refs":{marks}}}'
 
     def json(self, ts: str, created: str) -> tuple[str, str]:
-        """``(id, JSON)`` of the indicator for one sighting time (``created`` is its millisecond form)."""
-        uid = sdo_uuid(self.head + f'"{ts}"'.encode() + self.tail)
+        """``(id, JSON)`` of the indicator for one sighting time (``created`` is its millisecond form).
+
+        :meth:`ppcti.stix.build.BundleBuilder.build` inlines this method.
+        """
+        h = sha1(self.head + f'"{ts}"'.encode() + self.tail).hexdigest()
+        uid = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:32]}"
         return (
             f"indicator--{uid}",
             f'{self.before_id}{uid}{self.before_created}{created}","modified":"{created}'
