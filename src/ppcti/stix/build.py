@@ -94,8 +94,8 @@ class BundleBuilder:
         self._holders: dict[str, tuple[str, str, str]] = {}
         self._ips: dict[str, _Address | None] = {}
         self._values: dict[str, dict[str, _Value | None]] = {"mac-addr": {}, "email-addr": {}}
-        # raw timestamp -> (STIX timestamp, millisecond form), or None when invalid
-        self._times: dict[str, tuple[str, str] | None] = {}
+        # raw timestamp -> (STIX timestamp, millisecond form, timestamp as JSON), or None when invalid
+        self._times: dict[str, tuple[str, str, bytes] | None] = {}
         self._files: dict[str, str] = {}
         self._verdicts: dict[str, tuple[str, ...]] = {}
         # (holder, format, sco type, value, signature, types) -> template
@@ -155,14 +155,14 @@ class BundleBuilder:
             f',"object_marking_refs":{self._marks_json}}}'
         )
 
-    def _timestamp(self, raw: Any) -> tuple[str, str] | None:
-        """``(STIX timestamp, millisecond form)`` of a raw event time, memoised (log seconds repeat)."""
+    def _timestamp(self, raw: Any) -> tuple[str, str, bytes] | None:
+        """``(STIX timestamp, millisecond form, JSON)`` of a raw event time, memoised (seconds repeat)."""
         if not isinstance(raw, str):
             return None
         found = self._times.get(raw, _MISS)
         if found is _MISS:
             ts = norm.timestamp(raw)
-            found = None if ts is None else (ts, norm.millis(ts))
+            found = None if ts is None else (ts, norm.millis(ts), _DUMPS(ts))
             if len(self._times) >= DEFAULT_CACHE_SIZE:
                 self._times.clear()
             self._times[raw] = found
@@ -226,7 +226,7 @@ class BundleBuilder:
         if not isinstance(extra, dict):
             extra = _EMPTY
 
-        ts = created = None
+        ts = created = ts_json = None
         raw_ts = get("timestamp")
         if raw_ts is not None:
             times = self._times.get(raw_ts, _MISS) if isinstance(raw_ts, str) else None
@@ -235,7 +235,7 @@ class BundleBuilder:
             if times is None:
                 problems.append(Problem(file, line, "timestamp", "not a STIX timestamp (UTC, Z suffix)"))
             else:
-                ts, created = times
+                ts, created, ts_json = times
 
         ids = [self.marking_id, ""]  # every object's id, in bundle order (the identity's comes below)
         parts = [self._marking_json, ""]  # and its JSON
@@ -369,7 +369,8 @@ class BundleBuilder:
 
         identity_id, parts[1], holder_json = self._holder(holder)
         ids[1] = identity_id
-        built = Built(None, problems, None, holder, ts)
+        attacker_of = withheld = None
+        types: tuple[str, ...] = ()
         if ts is not None:
             types = self._indicator_types(fmt, extra) if fmt == "email-csv" else self.options.indicator_types
             if fmt == "email-csv" and sender is not None:
@@ -389,12 +390,12 @@ class BundleBuilder:
                 else:
                     way = self._direction(event)
                 if way == "outbound" or (way == "internal" and not self.options.share_private):
-                    built.withheld = f"{way} traffic"
+                    withheld = f"{way} traffic"
                 elif (holder, src[1]) in self.own:
-                    built.withheld = "holder infrastructure"
+                    withheld = "holder infrastructure"
                 elif not self.options.share_private:
-                    built.withheld = src[5]
-                attacker = None if built.withheld is not None else (src[0], src[1])
+                    withheld = src[5]
+                attacker = None if withheld is not None else (src[0], src[1])
             if attacker is not None and types:
                 signature = extra.get("signature")
                 if not isinstance(signature, str):
@@ -402,26 +403,25 @@ class BundleBuilder:
                 key = (holder, fmt, attacker[0], attacker[1], signature, types)
                 template = self._indicators.get(key) or self._template(key, identity_id)
                 # IndicatorTemplate.json, inline
-                h = sha1(template.head + f'"{ts}"'.encode() + template.tail).hexdigest()
+                h = sha1(template.head + ts_json + template.tail).hexdigest()  # type: ignore[operator]
                 uid = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
                 ids.append(f"indicator--{uid}")
                 parts.append(
                     f'{template.before_id}{uid}{template.before_created}{created}","modified":"{created}'
                     f"{template.before_valid}{ts}{template.end}"
                 )
-                built.attacker = template.attacker
-                built.indicator_types = types
+                attacker_of = template.attacker
+            else:
+                types = ()
         file_json = "null" if file is None else self._files.get(file) or self._file_json(file)
         line_json = str(line) if type(line) is int and -(2**63) <= line < 2**64 else text(line)
         joined = '","'.join(ids)
         h = sha1(_PPCTI_NS + f'[{holder_json},{file_json},{line_json},["{joined}"]]'.encode()).hexdigest()
-        built.json = (
+        data = (
             f'{{"type":"bundle","id":"bundle--{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}'
             f'-{h[20:32]}","objects":[{",".join(parts)}]}}'
         ).encode()
-        built.ids = ids
-        built.parts = parts
-        return built
+        return Built(None, problems, None, holder, ts, attacker_of, types, withheld, data, ids, parts)
 
     def _template(self, key: tuple[Any, ...], identity_id: str) -> IndicatorTemplate:
         """The indicator template for ``(holder, format, sco type, value, signature, types)``, memoised."""

@@ -53,6 +53,12 @@ class Built:
         reason: str | None = None,
         holder: str | None = None,
         timestamp: str | None = None,
+        attacker: tuple[str, str, str] | None = None,
+        indicator_types: tuple[str, ...] = (),
+        withheld: str | None = None,
+        json: bytes | None = None,
+        ids: list[str] | None = None,
+        parts: list[str] | None = None,
     ) -> None:
         self._bundle = bundle
         self.problems: list[Problem] = [] if problems is None else problems
@@ -60,15 +66,15 @@ class Built:
         self.holder = holder
         self.timestamp = timestamp
         #: ``(sco type, value, pattern)`` of the attacking side when an indicator was made.
-        self.attacker: tuple[str, str, str] | None = None
-        self.indicator_types: tuple[str, ...] = ()
+        self.attacker = attacker
+        self.indicator_types = indicator_types
         #: Why the attacking side was kept from the CTI (outbound traffic, non-public or own address).
-        self.withheld: str | None = None
+        self.withheld = withheld
         #: The bundle serialised compactly (one line of ``bundles.jsonl``), or None without a bundle.
-        self.json: bytes | None = None
+        self.json = json
         #: Ids of the bundle's objects in order, and each object's JSON text (empty without a bundle).
-        self.ids: list[str] = []
-        self.parts: list[str] = []
+        self.ids: list[str] = [] if ids is None else ids
+        self.parts: list[str] = [] if parts is None else parts
 
     @property
     def bundle(self) -> dict[str, Any] | None:
