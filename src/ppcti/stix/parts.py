@@ -124,6 +124,14 @@ def message(
     else:
         contrib = f'{{"from_ref":"{sender_id}","subject":{subject_json}}}'
     oid = f"email-message--{sco_uuid(contrib.encode())}"
+    if ts is not None and sender_id is not None and recipient_ids and subject_json is not None:
+        # the usual e-mail entry, written out
+        to_refs = '","'.join(recipient_ids)
+        return oid, (
+            f'{{"type":"email-message","spec_version":"2.1","id":"{oid}","is_multipart":false,"date":"{ts}"'
+            f',"from_ref":"{sender_id}","to_refs":["{to_refs}"],"subject":{subject_json}'
+            f',"object_marking_refs":{marks}}}'
+        )
     out = ['{"type":"email-message","spec_version":"2.1","id":"', oid, '","is_multipart":false']
     if ts is not None:
         out.append(f',"date":"{ts}"')
