@@ -25,8 +25,9 @@ from typing import Any
 import orjson
 
 from ppcti.stix import normalise as norm
-from ppcti.stix.build import _PATTERN_LABEL, Built, BundleBuilder
+from ppcti.stix.build import Built, BundleBuilder
 from ppcti.stix.ids import sdo_id
+from ppcti.stix.parts import PATTERN_LABEL
 
 
 @dataclass(slots=True)
@@ -131,7 +132,7 @@ class Aggregator:
                     "created_by_ref": producer["id"],
                     "created": created,
                     "modified": created,
-                    "name": f"Attacking {_PATTERN_LABEL[attacker.sco_type]}",
+                    "name": f"Attacking {PATTERN_LABEL[attacker.sco_type]}",
                     "description": f"Attacking side seen by {len(attacker.holders)} data holder(s).",
                     "indicator_types": types,
                     "pattern": attacker.pattern,

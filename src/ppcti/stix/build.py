@@ -33,7 +33,6 @@ from ppcti.stix.ids import sdo_id
 from ppcti.stix.markings import TLP2_IDS, tlp_marking
 from ppcti.stix.options import DEFAULT_CACHE_SIZE, CtiOptions
 from ppcti.stix.parts import (
-    _PATTERN_LABEL,
     IndicatorTemplate,
     message,
     pattern_value,
@@ -44,7 +43,6 @@ from ppcti.stix.parts import (
 )
 
 __all__ = [
-    "_PATTERN_LABEL",
     "Built",
     "BundleBuilder",
     "Problem",
@@ -60,7 +58,6 @@ _MISS = object()
 #: What :func:`ppcti.stix.ids.value_sco_id` hashes before the JSON of an observable's value.
 _SCO_VALUE_PREFIX = _SCO_NS + b'{"value":'
 _EMPTY: dict[str, Any] = {}
-_ADDRESS_FIELDS = ("src_ip", "dst_ip", "nat_ip")
 #: ``extra`` fields :func:`ppcti.netrange.direction` reads before it looks at the addresses.
 _DIRECTION_KEYS = frozenset({"direction", "network_direction", "chain"})
 #: :func:`ppcti.netrange.direction` from the addresses alone: (source public, target public) → direction.

@@ -29,7 +29,8 @@ _VERDICT_WORDS: tuple[tuple[tuple[str, ...], str | None], ...] = (
     (("phish", "malware", "virus", "malicious", "spoof", "fraud", "bec", "impersonat"), "malicious-activity"),
     (("spam", "bulk", "suspicious", "quarantin", "junk"), "anomalous-activity"),
 )
-_PATTERN_LABEL = {"ipv4-addr": "IPv4 address", "ipv6-addr": "IPv6 address", "email-addr": "e-mail sender"}
+#: The name an indicator gets for its attacker, by observable type.
+PATTERN_LABEL = {"ipv4-addr": "IPv4 address", "ipv6-addr": "IPv6 address", "email-addr": "e-mail sender"}
 
 
 def text(value: Any) -> str:
@@ -180,7 +181,7 @@ class IndicatorTemplate:
         self.before_id = '{"type":"indicator","spec_version":"2.1","id":"indicator--'
         self.before_created = f'","created_by_ref":"{identity_id}","created":"'
         self.before_valid = (
-            f'","name":{text(f"Attacking {_PATTERN_LABEL[kind]}")},"description":{text(description)}'
+            f'","name":{text(f"Attacking {PATTERN_LABEL[kind]}")},"description":{text(description)}'
             f',"indicator_types":{text(types)},"pattern":{text(pattern)}'
             ',"pattern_type":"stix","pattern_version":"2.1","valid_from":"'
         )
