@@ -432,6 +432,7 @@ class BundleBuilder:
         return template
 
     def _file_json(self, file: str) -> str:
+        """A source file name as JSON, for the bundle id; memoised, as every entry of a file repeats it."""
         if len(self._files) >= DEFAULT_CACHE_SIZE:
             self._files.clear()
         found = self._files[file] = text(file)
