@@ -98,6 +98,11 @@ class BundleBuilder:
         # (holder, format, sco type, value, signature, types) -> template
         self._indicators: dict[tuple[Any, ...], IndicatorTemplate] = {}
         self._directions: dict[tuple[Any, Any], str | None] = {}
+        self._protocols: dict[str, str | None] = {}
+        # options read per entry, as plain attributes
+        self._types = self.options.indicator_types
+        self._share_private = self.options.share_private
+        self._portless = self.options.portless_traffic
         #: ``(holder, canonical address)`` of the holders' own infrastructure: never shared as attackers.
         self.own: set[tuple[str, str]] = set()
 
@@ -165,6 +170,13 @@ class BundleBuilder:
             self._times[raw] = found
         return found  # type: ignore[return-value]
 
+    def _protocol(self, raw: str) -> str | None:
+        """:func:`ppcti.stix.normalise.protocol` of an event's protocol text, memoised per builder."""
+        if len(self._protocols) >= DEFAULT_CACHE_SIZE:
+            self._protocols.clear()
+        found = self._protocols[raw] = norm.protocol(raw)
+        return found
+
     def _holder(self, holder: str) -> tuple[str, str, str]:
         """``(identity id, identity JSON, holder name as JSON)`` of a data holder, memoised."""
         found = self._holders.get(holder)
@@ -206,21 +218,21 @@ class BundleBuilder:
         get = event.get
         file = get("source_file")
         line = get("line")
-        if not isinstance(file, str):
+        if type(file) is not str and not isinstance(file, str):
             file = None
-        if not isinstance(line, int) or isinstance(line, bool):
+        if type(line) is not int and (not isinstance(line, int) or isinstance(line, bool)):
             line = None
         problems: list[Problem] = []
         holder = get("holder")
-        if not isinstance(holder, str) or not holder.strip():
+        holder = holder.strip() if isinstance(holder, str) else ""
+        if not holder:
             problems.append(Problem(file, line, "holder", "missing data holder"))
             return Built(None, problems, "no data holder")
-        holder = holder.strip()
         fmt = get("format")
-        if not isinstance(fmt, str):
+        if type(fmt) is not str and not isinstance(fmt, str):
             fmt = "unknown"
         extra = get("extra")
-        if not isinstance(extra, dict):
+        if type(extra) is not dict and not isinstance(extra, dict):
             extra = _EMPTY
 
         ts = created = ts_json = None
@@ -297,7 +309,9 @@ class BundleBuilder:
             layer = "ipv4" if (src or dst)[0] == "ipv4-addr" else "ipv6"
             proto = get("protocol")
             if proto is not None:
-                proto = norm.protocol(proto)
+                proto = self._protocols.get(proto, _MISS) if type(proto) is str else norm.protocol(proto)
+                if proto is _MISS:
+                    proto = self._protocol(get("protocol"))
                 if proto is None:
                     problems.append(Problem(file, line, "protocol", "not a protocol name STIX accepts"))
             dst_port = get("dst_port")
@@ -310,7 +324,7 @@ class BundleBuilder:
                 src_port = norm.port(src_port)
                 if src_port is None:
                     problems.append(Problem(file, line, "src_port", "not a port number 0-65535"))
-            if (src_port is None or dst_port is None) and not self.options.portless_traffic:
+            if (src_port is None or dst_port is None) and not self._portless:
                 pass
             elif (
                 src is not None
@@ -369,7 +383,7 @@ class BundleBuilder:
         attacker_of = withheld = None
         types: tuple[str, ...] = ()
         if ts is not None:
-            types = self._indicator_types(fmt, extra) if fmt == "email-csv" else self.options.indicator_types
+            types = self._indicator_types(fmt, extra) if fmt == "email-csv" else self._types
             if fmt == "email-csv" and sender is not None:
                 attacker: tuple[str, str] | None = ("email-addr", sender)
             elif src is None:
@@ -386,11 +400,11 @@ class BundleBuilder:
                     way = _WAY[src[4], dst[4]]
                 else:
                     way = self._direction(event)
-                if way == "outbound" or (way == "internal" and not self.options.share_private):
+                if way == "outbound" or (way == "internal" and not self._share_private):
                     withheld = f"{way} traffic"
                 elif (holder, src[1]) in self.own:
                     withheld = "holder infrastructure"
-                elif not self.options.share_private:
+                elif not self._share_private:
                     withheld = src[5]
                 attacker = None if withheld is not None else (src[0], src[1])
             if attacker is not None and types:
