@@ -4,6 +4,9 @@ Three references: digests of today's ``bundles`` bytes for fixed seeded events (
 was optimised, so they hold even if both builders changed alike), the frozen pre-optimisation builder
 (``legacy_build.py``) on the events of the bundled sample upload, and the same on hypothesis-generated
 events full of near-misses (invalid addresses, ports, timestamps, protocols, verdicts, directions).
+Since the builder writes JSON text (second pass of issue #17) also: digests of ``write_cti``'s files
+pinned before that change, the ids and parts the aggregate reads, and free text (any Unicode, quotes,
+backslashes, control characters, lone surrogates) in every name that reaches an id or the JSON.
 """
 
 from __future__ import annotations
