@@ -4,10 +4,11 @@ Generates N synthetic normalised events (firewall-text, email-csv and events-jso
 bundle per event with ``ppcti.stix`` (dicts + orjson) and with ``stix2`` for the same entries in the same
 run, reports bundles/s for each and the ratio, and checks that both produce identical ids (in fact
 identical objects). ppcti's side is ``BundleBuilder.build(event).json``, the bytes ``bundles.jsonl`` gets
-(dicts plus orjson, with the repeated objects spliced in as cached JSON). stix2 is slow, so by
+(JSON text written directly, with the repeated objects spliced in as cached JSON). stix2 is slow, so by
 default it runs on the first ``--stix2-n`` events only; rates are per bundle either way and the report
 says how many each side built. The ratio is given on wall time and on CPU time of this process (the
-second is less disturbed by other work on a shared machine).
+second is less disturbed by other work on a shared machine); the load average before and after is printed
+with them, as other jobs on the machine change both.
 
     .venv/bin/python bench/stix.py --n 100000 --stix2-n 5000
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -93,6 +95,7 @@ def main() -> int:
     args = parser.parse_args()
     events = synthetic_events(args.n)
     stix2_n = min(args.stix2_n, args.n)
+    load_before = os.getloadavg()[0]
 
     builder = BundleBuilder()
     dumps = orjson.dumps
@@ -133,6 +136,7 @@ def main() -> int:
     print(f"ratio: {ppcti_rate / stix2_rate:.1f}x faster than stix2")
     cpu_ratio = (args.n / ppcti_cpu) / (stix2_n / stix2_cpu)
     print(f"CPU time: ppcti {ppcti_cpu:.2f} s, stix2 {stix2_cpu:.2f} s; ratio on CPU time {cpu_ratio:.1f}x")
+    print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     same_ids = stix2_n - mismatched_ids
     print(f"ids identical: {same_ids:,}/{stix2_n:,}; objects identical: {identical_objects:,}/{stix2_n:,}")
     print(

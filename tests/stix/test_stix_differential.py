@@ -4,12 +4,16 @@ Three references: digests of today's ``bundles`` bytes for fixed seeded events (
 was optimised, so they hold even if both builders changed alike), the frozen pre-optimisation builder
 (``legacy_build.py``) on the events of the bundled sample upload, and the same on hypothesis-generated
 events full of near-misses (invalid addresses, ports, timestamps, protocols, verdicts, directions).
+Since the builder writes JSON text (second pass of issue #17) also: digests of ``write_cti``'s files
+pinned before that change, the ids and parts the aggregate reads, and free text (any Unicode, quotes,
+backslashes, control characters, lone surrogates) in every name that reaches an id or the JSON.
 """
 
 from __future__ import annotations
 
 import hashlib
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,7 @@ from hypothesis import strategies as st
 from legacy_build import BundleBuilder as LegacyBuilder
 from stix_testdata import mixed_events
 
-from ppcti.stix import CtiOptions
+from ppcti.stix import CtiOptions, write_cti
 from ppcti.stix.build import Built, BundleBuilder
 from ppcti_process import child_env, ppcti_command
 
@@ -215,3 +219,88 @@ def test_json_arrays_and_objects_in_value_fields(field: str, junk: Any) -> None:
     """Malformed events (a list or object where a value belongs) give the same problems, not a crash."""
     event = mixed_events(1)[0] | {field: junk}
     assert assert_same([event, dict(event), event | {"line": 99}], OPTIONS[0]) >= 1
+
+
+# -- the JSON-text builder (2026-12-07): run files, free text, the parts it hands the aggregate --------
+
+#: sha-256 over ``bundles.jsonl``, ``aggregate.json``, ``observations.json`` and ``invalid.jsonl`` of
+#: ``write_cti`` for 3,000 seeded events, pinned with the dict builder before bundles were written as text.
+RUN_GOLDEN = {
+    7: "fefc3b04ba161c914e7772c634086d73ae2412dc0f860f1e360277b78921c1b1",
+    11: "e29804d21dc2a4007c333a6aafb194b9a050dcf61aa3aab57334a582728e1e01",
+}
+RUN_OPTIONS = {7: OPTIONS[0], 11: replace(OPTIONS[1], aggregate_observations=False)}
+RUN_FILES = ("bundles.jsonl", "aggregate.json", "observations.json", "invalid.jsonl")
+
+
+@pytest.mark.parametrize("seed", sorted(RUN_GOLDEN))
+def test_run_files_equal_those_pinned_before_bundles_were_written_as_text(seed: int, tmp_path: Path) -> None:
+    events = mixed_events(3000, holders=("ACME Bank", "City Hospital", "Grid"), seed=seed)
+    summary = write_cti(events, tmp_path, options=RUN_OPTIONS[seed])
+    digest = hashlib.sha256()
+    for name in RUN_FILES:
+        digest.update((tmp_path / name).read_bytes())
+        digest.update(b"\x00")
+    assert summary.bundles == 3000
+    assert digest.hexdigest() == RUN_GOLDEN[seed]
+
+
+def test_parts_are_the_objects_of_the_bundle() -> None:
+    """The ids and JSON parts the aggregate reads are exactly the bundle's objects, in order."""
+    builder = BundleBuilder()
+    for event in mixed_events(300, seed=3):
+        built = builder.build(event)
+        bundle = built.bundle
+        assert bundle is not None and built.json is not None
+        assert bundle == orjson.loads(built.json)
+        assert built.ids == [o["id"] for o in bundle["objects"]]
+        assert [p.encode() for p in built.parts] == [orjson.dumps(o) for o in bundle["objects"]]
+    empty = builder.build({"holder": "ACME Bank", "src_ip": "not an ip"})
+    assert (empty.bundle, empty.json, empty.ids, empty.parts) == (None, None, [], [])
+
+
+def outcome_or_error(builder: Any, event: dict[str, Any]) -> tuple[Any, ...]:
+    """:func:`outcome`, or the type of the error the builder raised (e.g. a lone surrogate in a name)."""
+    try:
+        built = builder.build(event)
+    except Exception as error:  # both builders must fail alike
+        return ("raised", type(error))
+    return outcome(built)
+
+
+_free_text = st.text(
+    st.one_of(
+        st.sampled_from([*"'\"\\/<>&%\n\t\x00\x1f\u2028é–😀 ", "\ud800"]),  # and a lone surrogate
+        st.characters(codec="utf-8"),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(mixed_events(30, seed=5)),  # valid events, so that most reach an indicator
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "holder": _free_text,
+            "source_file": _free_text,
+            "format": st.one_of(_free_text, st.sampled_from(["email-csv", "firewall-text"])),
+        },
+    ),
+    st.fixed_dictionaries(
+        {}, optional={"subject": _free_text, "signature": _free_text, "verdict": _free_text}
+    ),
+    st.sampled_from(OPTIONS),
+)
+def test_free_text_in_names_identical(
+    event: dict[str, Any], top: dict[str, Any], extra: dict[str, Any], options: CtiOptions
+) -> None:
+    """Holder, file, format, subject, signature and verdict with quotes, backslashes, control characters
+    and any Unicode go into ids and JSON exactly as orjson wrote them in the dict builder."""
+    event = event | top
+    if extra:
+        event["extra"] = event.get("extra", {}) | extra
+    new, old = BundleBuilder(options), LegacyBuilder(options)
+    for variant in (event, event | {"line": 5}, event):  # the second and third hit the caches
+        assert outcome_or_error(new, variant) == outcome_or_error(old, variant)

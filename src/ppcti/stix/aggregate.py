@@ -25,8 +25,9 @@ from typing import Any
 import orjson
 
 from ppcti.stix import normalise as norm
-from ppcti.stix.build import _PATTERN_LABEL, Built, BundleBuilder
+from ppcti.stix.build import Built, BundleBuilder
 from ppcti.stix.ids import sdo_id
+from ppcti.stix.parts import PATTERN_LABEL
 
 
 @dataclass(slots=True)
@@ -63,16 +64,15 @@ class Aggregator:
             self._skip |= {"network-traffic", "email-message"}
 
     def add(self, built: Built) -> None:
-        bundle = built.bundle
-        if bundle is None or built.holder is None:
+        if built.json is None or built.holder is None:
             return
         self._holders.setdefault(built.holder, None)
         scos = self._scos
         skip = self._skip
-        for obj in bundle["objects"][2:]:  # marking and identity come first and are rebuilt at the end
-            oid = obj["id"]
-            if oid not in scos and obj["type"] not in skip:
-                scos[oid] = orjson.dumps(obj)
+        # marking and identity come first and are rebuilt at the end; each part is its object's JSON
+        for oid, part in zip(built.ids[2:], built.parts[2:], strict=True):
+            if oid not in scos and oid[: oid.index("--")] not in skip:
+                scos[oid] = part.encode()
         if built.attacker is None or built.timestamp is None:
             return
         sco_type, _value, pattern = built.attacker
@@ -132,7 +132,7 @@ class Aggregator:
                     "created_by_ref": producer["id"],
                     "created": created,
                     "modified": created,
-                    "name": f"Attacking {_PATTERN_LABEL[attacker.sco_type]}",
+                    "name": f"Attacking {PATTERN_LABEL[attacker.sco_type]}",
                     "description": f"Attacking side seen by {len(attacker.holders)} data holder(s).",
                     "indicator_types": types,
                     "pattern": attacker.pattern,

@@ -1,11 +1,15 @@
-"""One STIX 2.1 bundle per normalised event, built as plain dicts.
+"""One STIX 2.1 bundle per normalised event, written directly as JSON text.
 
 This is the hot path: the ``stix2`` object model validates every property on construction and manages
-about 750 bundles per second, far too slow for millions of log lines. Here each object is a dict literal
-in the order STIX documents use, ids come from :mod:`ppcti.stix.ids` (SCO ids equal ``stix2``'s), values
-pass through :mod:`ppcti.stix.normalise`, and the result is serialised with orjson. Correctness is
-established by the test suite instead: ids against ``stix2`` and every produced bundle against the OASIS
-validator in strict mode.
+a few hundred bundles per second, far too slow for millions of log lines. Here each bundle is written as
+the compact JSON ``orjson`` would give for its objects in the order STIX documents use: what repeats
+(marking, identity, each address's observable) is serialised once per builder and spliced in, and the
+per-entry objects are filled into templates (:mod:`ppcti.stix.parts`). Ids come from
+:mod:`ppcti.stix.ids` (SCO ids equal ``stix2``'s) and values pass through :mod:`ppcti.stix.normalise`.
+The dict form of a bundle (:attr:`Built.bundle`) is parsed from that text only when someone asks for it.
+Correctness is established by the test suite instead of by validation on construction: ids against
+``stix2``, every produced bundle against the OASIS validator in strict mode, and bytes against the
+frozen dict builder of before (``tests/stix/test_stix_differential.py``).
 
 Each SDO's content is a function of exactly the inputs of its id, so one id never names two different
 objects, across bundles or runs.
@@ -13,8 +17,8 @@ objects, across bundles or runs.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
+from hashlib import sha1
 from typing import Any
 
 import orjson
@@ -22,34 +26,57 @@ import orjson
 from ppcti.netrange import direction, unshareable
 from ppcti.stix import normalise as norm
 from ppcti.stix.built import Built, Problem
-from ppcti.stix.ids import sco_id_from_canonical, sdo_id, sdo_id_from_json, value_sco_id
+from ppcti.stix.ids import PPCTI_NAMESPACE_BYTES as _PPCTI_NS
+from ppcti.stix.ids import SCO_NAMESPACE_BYTES as _SCO_NS
+from ppcti.stix.ids import VARIANT_DIGIT as _VARIANT
+from ppcti.stix.ids import sdo_id
 from ppcti.stix.markings import TLP2_IDS, tlp_marking
 from ppcti.stix.options import DEFAULT_CACHE_SIZE, CtiOptions
+from ppcti.stix.parts import (
+    IndicatorTemplate,
+    message,
+    pattern_value,
+    stix_pattern,
+    text,
+    traffic,
+    verdict_types,
+)
+
+__all__ = [
+    "Built",
+    "BundleBuilder",
+    "Problem",
+    "build_event",
+    "bundle_for_event",
+    "bundle_json",
+    "pattern_value",
+    "stix_pattern",
+]
 
 _DUMPS = orjson.dumps
 _MISS = object()
+#: What :func:`ppcti.stix.ids.value_sco_id` hashes before the JSON of an observable's value.
+_SCO_VALUE_PREFIX = _SCO_NS + b'{"value":'
 _EMPTY: dict[str, Any] = {}
-_ADDRESS_FIELDS = ("src_ip", "dst_ip", "nat_ip")
 #: ``extra`` fields :func:`ppcti.netrange.direction` reads before it looks at the addresses.
 _DIRECTION_KEYS = frozenset({"direction", "network_direction", "chain"})
-
-#: E-mail verdict words → indicator type. A benign verdict yields no indicator: an indicator asserts
-#: suspicion, and would turn an ordinary correspondent's address into shared threat intelligence.
-_VERDICT_WORDS: tuple[tuple[tuple[str, ...], str | None], ...] = (
-    (("clean", "benign", "legit", "allowlist", "whitelist"), None),
-    (("phish", "malware", "virus", "malicious", "spoof", "fraud", "bec", "impersonat"), "malicious-activity"),
-    (("spam", "bulk", "suspicious", "quarantin", "junk"), "anomalous-activity"),
-)
-_PATTERN_LABEL = {"ipv4-addr": "IPv4 address", "ipv6-addr": "IPv6 address", "email-addr": "e-mail sender"}
+#: :func:`ppcti.netrange.direction` from the addresses alone: (source public, target public) → direction.
+_WAY = {(False, True): "outbound", (True, False): "inbound", (False, False): "internal", (True, True): None}
+#: A raw IP address → (sco type, canonical text, id, JSON, raw text public, why the canonical address
+#: may not be shared as "<reason> address" or None).
+_Address = tuple[str, str, str, str, bool, str | None]
+#: A raw MAC or e-mail address → (canonical text, id, JSON).
+_Value = tuple[str, str, str]
 
 
 class BundleBuilder:
-    """Builds bundles for one set of options; holds the precomputed marking and identity objects.
+    """Builds bundles for one set of options; holds everything that repeats across entries, made once.
 
-    Everything that repeats across entries is made once and reused: the SCO dict of each distinct
-    address (with its id), the normalised form of each timestamp, and the text and id prefix of each
-    indicator's attacker. Only what is new per entry (traffic, message, indicator and bundle ids) is
-    hashed per call. The shared dicts are read-only by contract (see :func:`bundle_for_event`).
+    Per distinct value: each address's canonical form, id and serialised observable (with what the
+    sharing rules need to know of it), each timestamp's normalised and millisecond forms, each file
+    name's JSON, each e-mail verdict's indicator types, and each attacker's indicator template. Only
+    what is new per entry (traffic, message, indicator and bundle ids, and their text) is made per call.
+    Caches are cleared when they reach ``DEFAULT_CACHE_SIZE`` entries.
     """
 
     def __init__(self, options: CtiOptions | None = None) -> None:
@@ -57,27 +84,32 @@ class BundleBuilder:
         self.marking_id = TLP2_IDS[self.options.tlp]
         self.marking = tlp_marking(self.options.tlp)
         self._marks = [self.marking_id]
+        self._marks_json = text(self._marks)
+        self._marking_json = text(self.marking)
         self._identity_ids: dict[str, str] = {}
-        self._identities: dict[str, dict[str, Any]] = {}
-        self._marking_json = orjson.Fragment(_DUMPS(self.marking))
-        self._identity_json: dict[str, orjson.Fragment] = {}
-        # raw value -> (sco type, normalised value, id, SCO dict, its JSON), or None when invalid;
-        # cleared when full
-        self._ips: dict[str, tuple[str, str, str, dict[str, Any], orjson.Fragment] | None] = {}
-        self._values: dict[str, dict[str, tuple[str, str, dict[str, Any], orjson.Fragment] | None]] = {
-            "mac-addr": {},
-            "email-addr": {},
-        }
-        # raw timestamp -> (STIX timestamp, millisecond form), or None when invalid
-        self._times: dict[str, tuple[str, str] | None] = {}
-        # (holder, format, sco type, value, signature) -> (pattern, name, description, id hash prefix/suffix)
-        self._indicators: dict[tuple[Any, ...], tuple[str, str, str, bytes, bytes]] = {}
+        # holder -> (identity id, identity JSON, holder as JSON)
+        self._holders: dict[str, tuple[str, str, str]] = {}
+        self._ips: dict[str, _Address | None] = {}
+        self._values: dict[str, dict[str, _Value | None]] = {"mac-addr": {}, "email-addr": {}}
+        # raw timestamp -> (STIX timestamp, millisecond form, timestamp as JSON), or None when invalid
+        self._times: dict[str, tuple[str, str, bytes] | None] = {}
+        self._files: dict[str, str] = {}
+        self._verdicts: dict[str, tuple[str, ...]] = {}
+        # (holder, format, sco type, value, signature, types) -> template
+        self._indicators: dict[tuple[Any, ...], IndicatorTemplate] = {}
         self._directions: dict[tuple[Any, Any], str | None] = {}
+        self._protocols: dict[str, str | None] = {}
+        # options read per entry, as plain attributes
+        self._types = self.options.indicator_types
+        self._share_private = self.options.share_private
+        self._portless = self.options.portless_traffic
         #: ``(holder, canonical address)`` of the holders' own infrastructure: never shared as attackers.
         self.own: set[tuple[str, str]] = set()
 
-    def _address(self, raw: Any) -> tuple[str, str, str, dict[str, Any], orjson.Fragment] | None:
-        """``(sco type, canonical text, id, SCO dict, its JSON)`` for a raw IP address, memoised."""
+    # -- memoised values ----------------------------------------------------------------------------------
+
+    def _address(self, raw: Any) -> _Address | None:
+        """What the builder needs of a raw IP address (see ``_Address``), memoised."""
         if not isinstance(raw, str):
             return None
         found = self._ips.get(raw, _MISS)
@@ -86,54 +118,72 @@ class BundleBuilder:
             if normalised is None:
                 found = None
             else:
-                oid = value_sco_id(*normalised)
-                sco = self._sco(normalised[0], oid, normalised[1])
-                found = (*normalised, oid, sco, orjson.Fragment(_DUMPS(sco)))
+                sco_type, canonical = normalised
+                reason = unshareable(canonical)
+                found = (
+                    sco_type,
+                    canonical,
+                    *self._sco(sco_type, canonical),
+                    unshareable(raw) is None,  # what netrange.direction reads: the raw text
+                    None if reason is None else f"{reason} address",
+                )
             if len(self._ips) >= DEFAULT_CACHE_SIZE:
                 self._ips.clear()
             self._ips[raw] = found
         return found  # type: ignore[return-value]
 
-    def _value(self, sco_type: str, raw: Any) -> tuple[str, str, dict[str, Any], orjson.Fragment] | None:
-        """``(canonical text, id, SCO dict, its JSON)`` for a raw MAC or e-mail address, memoised."""
+    def _value(self, sco_type: str, raw: Any) -> _Value | None:
+        """``(canonical text, id, JSON)`` for a raw MAC or e-mail address, memoised."""
         if not isinstance(raw, str):
             return None
         cache = self._values[sco_type]
         found = cache.get(raw, _MISS)
         if found is _MISS:
-            text = norm.mac_address(raw) if sco_type == "mac-addr" else norm.email_address(raw)
-            if text is None:
-                found = None
-            else:
-                oid = value_sco_id(sco_type, text)
-                sco = self._sco(sco_type, oid, text)
-                found = (text, oid, sco, orjson.Fragment(_DUMPS(sco)))
+            canonical = norm.mac_address(raw) if sco_type == "mac-addr" else norm.email_address(raw)
+            found = None if canonical is None else (canonical, *self._sco(sco_type, canonical))
             if len(cache) >= DEFAULT_CACHE_SIZE:
                 cache.clear()
             cache[raw] = found
         return found  # type: ignore[return-value]
 
-    def _sco(self, sco_type: str, oid: str, value: str) -> dict[str, Any]:
-        return {
-            "type": sco_type,
-            "spec_version": "2.1",
-            "id": oid,
-            "value": value,
-            "object_marking_refs": self._marks,
-        }
+    def _sco(self, sco_type: str, value: str) -> tuple[str, str]:
+        """``(id, JSON)`` of the observable of a canonical address: the value is serialised once for both
+        (orjson's string escaping coincides with RFC 8785's, see :func:`ppcti.stix.ids.value_sco_id`)."""
+        value_json = _DUMPS(value)
+        h = sha1(_SCO_VALUE_PREFIX + value_json + b"}").hexdigest()
+        oid = f"{sco_type}--{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+        return oid, (
+            f'{{"type":"{sco_type}","spec_version":"2.1","id":"{oid}","value":{value_json.decode()}'
+            f',"object_marking_refs":{self._marks_json}}}'
+        )
 
-    def _timestamp(self, raw: Any) -> tuple[str, str] | None:
-        """``(STIX timestamp, millisecond form)`` of a raw event time, memoised (log seconds repeat)."""
+    def _timestamp(self, raw: Any) -> tuple[str, str, bytes] | None:
+        """``(STIX timestamp, millisecond form, JSON)`` of a raw event time, memoised (seconds repeat)."""
         if not isinstance(raw, str):
             return None
         found = self._times.get(raw, _MISS)
         if found is _MISS:
             ts = norm.timestamp(raw)
-            found = None if ts is None else (ts, norm.millis(ts))
+            found = None if ts is None else (ts, norm.millis(ts), _DUMPS(ts))
             if len(self._times) >= DEFAULT_CACHE_SIZE:
                 self._times.clear()
             self._times[raw] = found
         return found  # type: ignore[return-value]
+
+    def _protocol(self, raw: str) -> str | None:
+        """:func:`ppcti.stix.normalise.protocol` of an event's protocol text, memoised per builder."""
+        if len(self._protocols) >= DEFAULT_CACHE_SIZE:
+            self._protocols.clear()
+        found = self._protocols[raw] = norm.protocol(raw)
+        return found
+
+    def _holder(self, holder: str) -> tuple[str, str, str]:
+        """``(identity id, identity JSON, holder name as JSON)`` of a data holder, memoised."""
+        found = self._holders.get(holder)
+        if found is None:
+            identity = self.identity(holder)
+            found = self._holders[holder] = (identity["id"], text(identity), text(holder))
+        return found
 
     # -- identities ---------------------------------------------------------------------------------------
 
@@ -162,30 +212,30 @@ class BundleBuilder:
     def build(self, event: dict[str, Any]) -> Built:
         """Everything one event supports; invalid values become :class:`Problem` records.
 
-        Written flat (no closures, cached SCO dicts) because it runs once per log entry; the order of
+        Written flat (no closures, cached text) because it runs once per log entry; the order of
         objects and of problems is part of the output and must not change.
         """
         get = event.get
         file = get("source_file")
         line = get("line")
-        if not isinstance(file, str):
+        if type(file) is not str and not isinstance(file, str):
             file = None
-        if not isinstance(line, int) or isinstance(line, bool):
+        if type(line) is not int and (not isinstance(line, int) or isinstance(line, bool)):
             line = None
         problems: list[Problem] = []
         holder = get("holder")
-        if not isinstance(holder, str) or not holder.strip():
+        holder = holder.strip() if isinstance(holder, str) else ""
+        if not holder:
             problems.append(Problem(file, line, "holder", "missing data holder"))
             return Built(None, problems, "no data holder")
-        holder = holder.strip()
         fmt = get("format")
-        if not isinstance(fmt, str):
+        if type(fmt) is not str and not isinstance(fmt, str):
             fmt = "unknown"
         extra = get("extra")
-        if not isinstance(extra, dict):
+        if type(extra) is not dict and not isinstance(extra, dict):
             extra = _EMPTY
 
-        ts = created = None
+        ts = created = ts_json = None
         raw_ts = get("timestamp")
         if raw_ts is not None:
             times = self._times.get(raw_ts, _MISS) if isinstance(raw_ts, str) else None
@@ -194,188 +244,217 @@ class BundleBuilder:
             if times is None:
                 problems.append(Problem(file, line, "timestamp", "not a STIX timestamp (UTC, Z suffix)"))
             else:
-                ts, created = times
+                ts, created, ts_json = times
 
-        scos: list[dict[str, Any]] = []
-        parts: list[Any] = []  # the same objects for serialising: cached ones as their JSON
-        seen: set[str] = set()
-        src = dst = None
-        for name in _ADDRESS_FIELDS:
-            value = get(name)
-            if value is None:
-                continue
-            found = self._address(value)
+        ids = [self.marking_id, ""]  # every object's id, in bundle order (the identity's comes below)
+        parts = [self._marking_json, ""]  # and its JSON
+        # the three address fields, written out: a hit in the memo is the common case
+        ips = self._ips
+        src = get("src_ip")
+        if src is not None:
+            src = ips.get(src, _MISS) if isinstance(src, str) else None
+            if src is _MISS:
+                src = self._address(get("src_ip"))
+            if src is None:
+                problems.append(Problem(file, line, "src_ip", "not an IPv4 or IPv6 address"))
+            else:
+                ids.append(src[2])
+                parts.append(src[3])
+        dst = get("dst_ip")
+        if dst is not None:
+            dst = ips.get(dst, _MISS) if isinstance(dst, str) else None
+            if dst is _MISS:
+                dst = self._address(get("dst_ip"))
+            if dst is None:
+                problems.append(Problem(file, line, "dst_ip", "not an IPv4 or IPv6 address"))
+            elif dst[2] not in ids:
+                ids.append(dst[2])
+                parts.append(dst[3])
+        found = get("nat_ip")
+        if found is not None:
+            found = ips.get(found, _MISS) if isinstance(found, str) else None
+            if found is _MISS:
+                found = self._address(get("nat_ip"))
             if found is None:
-                problems.append(Problem(file, line, name, "not an IPv4 or IPv6 address"))
-                continue
-            oid = found[2]
-            if oid not in seen:
-                seen.add(oid)
-                scos.append(found[3])
-                parts.append(found[4])
-            if name == "src_ip":
-                src = found
-            elif name == "dst_ip":
-                dst = found
+                problems.append(Problem(file, line, "nat_ip", "not an IPv4 or IPv6 address"))
+            elif found[2] not in ids:
+                ids.append(found[2])
+                parts.append(found[3])
 
-        for name, value in (("src_mac", get("src_mac")), ("extra.dst_mac", extra.get("dst_mac"))):
-            if value is None:
-                continue
-            mac = self._value("mac-addr", value)
-            if mac is None:
-                problems.append(Problem(file, line, name, "not a MAC address"))
-                continue
-            oid = mac[1]
-            if oid not in seen:
-                seen.add(oid)
-                scos.append(mac[2])
-                parts.append(mac[3])
+        macs = self._values["mac-addr"]
+        found = get("src_mac")
+        if found is not None:
+            found = macs.get(found, _MISS) if isinstance(found, str) else None
+            if found is _MISS:
+                found = self._value("mac-addr", get("src_mac"))
+            if found is None:
+                problems.append(Problem(file, line, "src_mac", "not a MAC address"))
+            elif found[1] not in ids:
+                ids.append(found[1])
+                parts.append(found[2])
+        found = extra.get("dst_mac")
+        if found is not None:
+            found = self._value("mac-addr", found)
+            if found is None:
+                problems.append(Problem(file, line, "extra.dst_mac", "not a MAC address"))
+            elif found[1] not in ids:
+                ids.append(found[1])
+                parts.append(found[2])
 
         if src is not None or dst is not None:
-            traffic = self._traffic(event, src, dst, ts, file, line, problems)
-            if traffic is not None:
-                scos.append(traffic)
-                parts.append(traffic)
+            # network-traffic: refs, ports, protocols (IP layer first, as STIX orders them) and start.
+            # STIX says traffic SHOULD carry both ports and the strict validator enforces it, so
+            # port-less traffic (ICMP, or a log that lacks one port) is left out unless
+            # options.portless_traffic. Inline, as it runs for most entries.
+            layer = "ipv4" if (src or dst)[0] == "ipv4-addr" else "ipv6"
+            proto = get("protocol")
+            if proto is not None:
+                proto = self._protocols.get(proto, _MISS) if type(proto) is str else norm.protocol(proto)
+                if proto is _MISS:
+                    proto = self._protocol(get("protocol"))
+                if proto is None:
+                    problems.append(Problem(file, line, "protocol", "not a protocol name STIX accepts"))
+            dst_port = get("dst_port")
+            if dst_port is not None and not (type(dst_port) is int and 0 <= dst_port <= 65535):
+                dst_port = norm.port(dst_port)
+                if dst_port is None:
+                    problems.append(Problem(file, line, "dst_port", "not a port number 0-65535"))
+            src_port = get("src_port")
+            if src_port is not None and not (type(src_port) is int and 0 <= src_port <= 65535):
+                src_port = norm.port(src_port)
+                if src_port is None:
+                    problems.append(Problem(file, line, "src_port", "not a port number 0-65535"))
+            if (src_port is None or dst_port is None) and not self._portless:
+                pass
+            elif (
+                src is not None
+                and dst is not None
+                and ts is not None
+                and type(src_port) is type(dst_port) is int
+            ):
+                # the usual case, written out: both ends, both ports and a time
+                protocols = f'["{layer}"]' if proto is None else f'["{layer}","{proto}"]'
+                h = sha1(
+                    _SCO_NS
+                    + f'{{"dst_port":{dst_port},"dst_ref":"{dst[2]}","protocols":{protocols}'
+                    f',"src_port":{src_port},"src_ref":"{src[2]}","start":"{ts}"}}'.encode()
+                ).hexdigest()
+                uid = f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+                ids.append(f"network-traffic--{uid}")
+                parts.append(
+                    f'{{"type":"network-traffic","spec_version":"2.1","id":"network-traffic--{uid}"'
+                    f',"start":"{ts}","src_ref":"{src[2]}","dst_ref":"{dst[2]}","src_port":{src_port}'
+                    f',"dst_port":{dst_port},"protocols":{protocols},"object_marking_refs":{self._marks_json}}}'
+                )
+            else:
+                oid, made = traffic(
+                    None if src is None else src[2],
+                    None if dst is None else dst[2],
+                    src_port,
+                    dst_port,
+                    [layer] if proto is None else [layer, proto],
+                    ts,
+                    self._marks_json,
+                )
+                ids.append(oid)
+                parts.append(made)
 
-        sender_id = sender = None
+        sender = None
         if fmt == "email-csv" or "sender" in extra or get("emails"):
-            sender, sender_id, recipient_ids = self._emails(
-                event, extra, scos, parts, seen, file, line, problems
-            )
+            sender, sender_id, recipient_ids = self._emails(event, extra, ids, parts, file, line, problems)
             if fmt == "email-csv":
-                message = self._message(extra, sender_id, recipient_ids, ts)
-                if message is not None:
-                    scos.append(message)
-                    parts.append(message)
+                subject = extra.get("subject") if self.options.include_subject else None
+                made = message(
+                    sender_id,
+                    recipient_ids,
+                    subject if isinstance(subject, str) and subject else None,
+                    ts,
+                    self._marks_json,
+                )
+                if made is not None:
+                    ids.append(made[0])
+                    parts.append(made[1])
 
-        if not scos:
+        if len(ids) == 2:
             return Built(None, problems, "no valid address or e-mail address", holder, ts)
 
-        identity = self._identities.get(holder)
-        if identity is None:
-            identity = self._identities[holder] = self.identity(holder)
-            self._identity_json[holder] = orjson.Fragment(_DUMPS(identity))
-        objects = [self.marking, identity, *scos]
-        parts[:0] = (self._marking_json, self._identity_json[holder])
-        built = Built(None, problems, None, holder, ts)
+        identity_id, parts[1], holder_json = self._holder(holder)
+        ids[1] = identity_id
+        attacker_of = withheld = None
+        types: tuple[str, ...] = ()
         if ts is not None:
+            types = self._indicator_types(fmt, extra) if fmt == "email-csv" else self._types
             if fmt == "email-csv" and sender is not None:
                 attacker: tuple[str, str] | None = ("email-addr", sender)
-            elif src is not None:
-                attacker = (src[0], src[1])
-            else:
+            elif src is None:
                 attacker = None
-            types = self._indicator_types(fmt, extra) if fmt == "email-csv" else self.options.indicator_types
-            if attacker is not None and attacker[0] != "email-addr":
-                built.withheld = self._withheld(event, holder, attacker)
-                if built.withheld is not None:
-                    attacker = None
+            else:
+                # the sharing rules (see _withheld), inline: without a direction or chain field and with
+                # both addresses valid, the direction follows from whether each raw address is public
+                if (
+                    dst is not None
+                    and (extra is _EMPTY or _DIRECTION_KEYS.isdisjoint(extra))
+                    and "direction" not in event
+                    and "network_direction" not in event
+                ):
+                    way = _WAY[src[4], dst[4]]
+                else:
+                    way = self._direction(event)
+                if way == "outbound" or (way == "internal" and not self._share_private):
+                    withheld = f"{way} traffic"
+                elif (holder, src[1]) in self.own:
+                    withheld = "holder infrastructure"
+                elif not self._share_private:
+                    withheld = src[5]
+                attacker = None if withheld is not None else (src[0], src[1])
             if attacker is not None and types:
-                indicator = self._indicator(holder, identity["id"], fmt, attacker, ts, created, types, extra)
-                objects.append(indicator)
-                parts.append(indicator)
-                built.attacker = (attacker[0], attacker[1], indicator["pattern"])
-                built.indicator_types = types
-        bundle_id = sdo_id("bundle", holder, file, line, [o["id"] for o in objects])
-        built.bundle = {"type": "bundle", "id": bundle_id, "objects": objects}
-        built.json = _DUMPS({"type": "bundle", "id": bundle_id, "objects": parts})
-        return built
+                signature = extra.get("signature")
+                if not isinstance(signature, str):
+                    signature = None
+                key = (holder, fmt, attacker[0], attacker[1], signature, types)
+                template = self._indicators.get(key) or self._template(key, identity_id)
+                # IndicatorTemplate.json, inline
+                h = sha1(template.head + ts_json + template.tail).hexdigest()  # type: ignore[operator]
+                uid = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+                ids.append(f"indicator--{uid}")
+                parts.append(
+                    f'{template.before_id}{uid}{template.before_created}{created}","modified":"{created}'
+                    f"{template.before_valid}{ts}{template.end}"
+                )
+                attacker_of = template.attacker
+            else:
+                types = ()
+        file_json = "null" if file is None else self._files.get(file) or self._file_json(file)
+        line_json = str(line) if type(line) is int and -(2**63) <= line < 2**64 else text(line)
+        joined = '","'.join(ids)
+        h = sha1(_PPCTI_NS + f'[{holder_json},{file_json},{line_json},["{joined}"]]'.encode()).hexdigest()
+        data = (
+            f'{{"type":"bundle","id":"bundle--{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}'
+            f'-{h[20:32]}","objects":[{",".join(parts)}]}}'
+        ).encode()
+        return Built(None, problems, None, holder, ts, attacker_of, types, withheld, data, ids, parts)
+
+    def _template(self, key: tuple[Any, ...], identity_id: str) -> IndicatorTemplate:
+        """The indicator template for ``(holder, format, sco type, value, signature, types)``, memoised."""
+        holder, fmt, kind, value, signature, types = key
+        template = IndicatorTemplate(
+            holder, identity_id, fmt, (kind, value), signature, types, self.options.tlp, self._marks_json
+        )
+        if len(self._indicators) >= DEFAULT_CACHE_SIZE:
+            self._indicators.clear()
+        self._indicators[key] = template
+        return template
+
+    def _file_json(self, file: str) -> str:
+        """A source file name as JSON, for the bundle id; memoised, as every entry of a file repeats it."""
+        if len(self._files) >= DEFAULT_CACHE_SIZE:
+            self._files.clear()
+        found = self._files[file] = text(file)
+        return found
 
     # -- parts --------------------------------------------------------------------------------------------
 
-    def _traffic(self, event, src, dst, ts, file, line, problems) -> dict[str, Any] | None:
-        """network-traffic: refs, ports, protocols (IP layer first, as STIX orders them) and start.
-
-        STIX says traffic SHOULD carry both ports and the strict validator enforces it, so port-less
-        traffic (ICMP, or a log that lacks one port) is left out unless ``options.portless_traffic``.
-        """
-        get = event.get
-        layer = "ipv4" if (src or dst)[0] == "ipv4-addr" else "ipv6"
-        protocols = [layer]
-        raw_proto = get("protocol")
-        if raw_proto is not None:
-            proto = norm.protocol(raw_proto)
-            if proto is None:
-                problems.append(Problem(file, line, "protocol", "not a protocol name STIX accepts"))
-            else:
-                protocols.append(proto)
-        dst_port = get("dst_port")
-        if dst_port is not None and not (type(dst_port) is int and 0 <= dst_port <= 65535):
-            dst_port = norm.port(dst_port)
-            if dst_port is None:
-                problems.append(Problem(file, line, "dst_port", "not a port number 0-65535"))
-        src_port = get("src_port")
-        if src_port is not None and not (type(src_port) is int and 0 <= src_port <= 65535):
-            src_port = norm.port(src_port)
-            if src_port is None:
-                problems.append(Problem(file, line, "src_port", "not a port number 0-65535"))
-        if (src_port is None or dst_port is None) and not self.options.portless_traffic:
-            return None
-        if (
-            src is not None
-            and dst is not None
-            and ts is not None
-            and src_port is not None
-            and dst_port is not None
-        ):
-            # the usual case, written out: both ends, both ports and a time
-            return {
-                "type": "network-traffic",
-                "spec_version": "2.1",
-                "id": sco_id_from_canonical(
-                    "network-traffic",
-                    _DUMPS(
-                        {
-                            "dst_port": dst_port,
-                            "dst_ref": dst[2],
-                            "protocols": protocols,
-                            "src_port": src_port,
-                            "src_ref": src[2],
-                            "start": ts,
-                        }
-                    ),
-                ),
-                "start": ts,
-                "src_ref": src[2],
-                "dst_ref": dst[2],
-                "src_port": src_port,
-                "dst_port": dst_port,
-                "protocols": protocols,
-                "object_marking_refs": self._marks,
-            }
-        # ID contributing properties in canonical (sorted) key order, serialised as RFC 8785 JSON.
-        contrib: dict[str, Any] = {}
-        if dst_port is not None:
-            contrib["dst_port"] = dst_port
-        if dst is not None:
-            contrib["dst_ref"] = dst[2]
-        contrib["protocols"] = protocols
-        if src_port is not None:
-            contrib["src_port"] = src_port
-        if src is not None:
-            contrib["src_ref"] = src[2]
-        if ts is not None:
-            contrib["start"] = ts
-        traffic: dict[str, Any] = {
-            "type": "network-traffic",
-            "spec_version": "2.1",
-            "id": sco_id_from_canonical("network-traffic", _DUMPS(contrib)),
-        }
-        if ts is not None:
-            traffic["start"] = ts
-        if src is not None:
-            traffic["src_ref"] = src[2]
-        if dst is not None:
-            traffic["dst_ref"] = dst[2]
-        if src_port is not None:
-            traffic["src_port"] = src_port
-        if dst_port is not None:
-            traffic["dst_port"] = dst_port
-        traffic["protocols"] = protocols
-        traffic["object_marking_refs"] = self._marks
-        return traffic
-
-    def _emails(self, event, extra, scos, parts, seen, file, line, problems):
+    def _emails(self, event, extra, ids, parts, file, line, problems):
         """email-addr objects for sender, recipients and other addresses; returns the refs they got.
 
         Each address is looked up in the memo directly (the common case, a hit) and only falls back to
@@ -383,7 +462,7 @@ class BundleBuilder:
         """
         memo = self._values["email-addr"]
         value_of = self._value
-        found: tuple[str, str, dict[str, Any], orjson.Fragment] | None
+        found: _Value | None
         sender = sender_id = None
         raw_sender = extra.get("sender")
         if raw_sender is not None:
@@ -394,10 +473,9 @@ class BundleBuilder:
                 problems.append(Problem(file, line, "extra.sender", "not an e-mail address"))
             else:
                 sender, sender_id = found[0], found[1]
-                if sender_id not in seen:
-                    seen.add(sender_id)
-                    scos.append(found[2])
-                    parts.append(found[3])
+                if sender_id not in ids:
+                    ids.append(sender_id)
+                    parts.append(found[2])
         recipients = extra.get("recipients")
         if isinstance(recipients, str):
             recipients = [recipients]
@@ -418,42 +496,12 @@ class BundleBuilder:
                     problems.append(Problem(file, line, field_name, "not an e-mail address"))
                     continue
                 oid = found[1]
-                if oid not in seen:
-                    seen.add(oid)
-                    scos.append(found[2])
-                    parts.append(found[3])
+                if oid not in ids:
+                    ids.append(oid)
+                    parts.append(found[2])
                 if field_name == "extra.recipients" and oid not in recipient_ids:
                     recipient_ids.append(oid)
         return sender, sender_id, recipient_ids
-
-    def _message(self, extra, sender_id, recipient_ids, ts) -> dict[str, Any] | None:
-        """email-message for an e-mail entry; the subject only if the privacy profile left one in."""
-        subject = extra.get("subject") if self.options.include_subject else None
-        if not isinstance(subject, str) or not subject:
-            subject = None
-        if sender_id is None and subject is None:
-            return None  # no ID contributing property: the spec would demand a random id
-        contrib: dict[str, Any] = {}
-        if sender_id is not None:
-            contrib["from_ref"] = sender_id
-        if subject is not None:
-            contrib["subject"] = subject
-        message: dict[str, Any] = {
-            "type": "email-message",
-            "spec_version": "2.1",
-            "id": sco_id_from_canonical("email-message", _DUMPS(contrib)),
-            "is_multipart": False,
-        }
-        if ts is not None:
-            message["date"] = ts
-        if sender_id is not None:
-            message["from_ref"] = sender_id
-        if recipient_ids:
-            message["to_refs"] = recipient_ids
-        if subject is not None:
-            message["subject"] = subject
-        message["object_marking_refs"] = self._marks
-        return message
 
     @staticmethod
     def _attacker(fmt, sender, src) -> tuple[str, str] | None:
@@ -507,68 +555,13 @@ class BundleBuilder:
         verdict = extra.get("verdict")
         if fmt != "email-csv" or not isinstance(verdict, str):
             return self.options.indicator_types
-        text = verdict.lower()
-        for words, kind in _VERDICT_WORDS:
-            if any(w in text for w in words):
-                return (kind,) if kind else ()
-        return self.options.indicator_types
-
-    def _indicator(self, holder, identity_id, fmt, attacker, ts, created, types, extra) -> dict[str, Any]:
-        """The indicator of one entry's attacker; what does not depend on the time is made once."""
-        kind, value = attacker
-        signature = extra.get("signature")
-        key = (holder, fmt, kind, value, signature if isinstance(signature, str) else None, types)
-        fixed = self._indicators.get(key)
-        if fixed is None:
-            pattern = stix_pattern(kind, value)
-            description = f"Attacking side of an entry in a {fmt} log recorded by {holder}."
-            if isinstance(signature, str) and signature.strip():
-                description += f" Signature: {signature.strip()}"
-            # the id hashes the JSON array [holder, pattern, ts, description, types, tlp]: only ts varies
-            head = _DUMPS((holder, pattern))[:-1] + b","
-            tail = b"," + _DUMPS((description, types, self.options.tlp))[1:]
-            fixed = (pattern, f"Attacking {_PATTERN_LABEL[kind]}", description, head, tail)
-            if len(self._indicators) >= DEFAULT_CACHE_SIZE:
-                self._indicators.clear()
-            self._indicators[key] = fixed
-        pattern, name, description, head, tail = fixed
-        return {
-            "type": "indicator",
-            "spec_version": "2.1",
-            "id": sdo_id_from_json("indicator", head + _DUMPS(ts) + tail),
-            "created_by_ref": identity_id,
-            "created": created,
-            "modified": created,
-            "name": name,
-            "description": description,
-            "indicator_types": list(types),
-            "pattern": pattern,
-            "pattern_type": "stix",
-            "pattern_version": "2.1",
-            "valid_from": ts,
-            "object_marking_refs": self._marks,
-        }
-
-
-def stix_pattern(sco_type: str, value: str) -> str:
-    """``[ipv4-addr:value = '203.0.113.7']``, with quotes and backslashes escaped as STIX patterns need."""
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
-    return f"[{sco_type}:value = '{escaped}']"
-
-
-_SINGLE_VALUE = re.compile(r"^\[([a-z0-9-]+):value = '((?:[^'\\]|\\.)*)'\]$")
-
-
-def pattern_value(pattern: str) -> tuple[str, str] | None:
-    """``(sco_type, value)`` of a pattern :func:`stix_pattern` writes, or ``None`` for any other pattern.
-
-    The inverse by string match, not a pattern parser: readers of ppcti's own indicators (enrichment,
-    the assessment) read one per attacker, and ``stix2-patterns`` takes about 0.35 ms a pattern (100x).
-    """
-    found = _SINGLE_VALUE.match(pattern)
-    if found is None:
-        return None
-    return found.group(1), re.sub(r"\\(.)", r"\1", found.group(2))
+        found = self._verdicts.get(verdict)
+        if found is None:
+            found = verdict_types(verdict, self.options.indicator_types)
+            if len(self._verdicts) >= DEFAULT_CACHE_SIZE:
+                self._verdicts.clear()
+            self._verdicts[verdict] = found
+        return found
 
 
 @lru_cache(maxsize=16)
@@ -578,20 +571,18 @@ def builder_for(options: CtiOptions) -> BundleBuilder:
 
 
 def build_event(event: dict[str, Any], *, options: CtiOptions = CtiOptions()) -> Built:
-    """The full outcome for one event (bundle, problems, reason); its bundle shares objects with other
-    bundles of the same options (see :func:`bundle_for_event`)."""
+    """The full outcome for one event (bundle, problems, reason)."""
     return builder_for(options).build(event)
 
 
 def bundle_for_event(event: dict[str, Any], *, options: CtiOptions = CtiOptions()) -> dict[str, Any] | None:
     """The STIX bundle for one event, or ``None`` when nothing in it is valid (see :func:`build_event`).
 
-    Objects inside are shared between the bundles of one builder (the marking-definition and identity,
-    each address's observable, marking lists): ``copy.deepcopy`` a bundle before changing it in place.
+    A fresh dict, parsed from the bundle's JSON (:func:`bundle_json`, which is what the builder makes).
     """
     return builder_for(options).build(event).bundle
 
 
 def bundle_json(event: dict[str, Any], *, options: CtiOptions = CtiOptions()) -> bytes | None:
-    """:func:`bundle_for_event` serialised compactly with orjson: one line of ``bundles.jsonl``."""
+    """One line of ``bundles.jsonl``: the bundle for one event serialised compactly, or ``None``."""
     return builder_for(options).build(event).json

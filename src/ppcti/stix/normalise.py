@@ -64,7 +64,10 @@ def mac_address(value: object) -> str | None:
 @lru_cache(maxsize=DEFAULT_CACHE_SIZE)
 def _mac(value: str) -> str | None:
     text = value.strip().lower()
-    if _MAC_RE.match(text) or _MAC_DOTTED_RE.match(text):
+    found = _MAC_RE.match(text)
+    if found is not None and found.group(1) == ":":
+        return text  # already the canonical form
+    if found is not None or _MAC_DOTTED_RE.match(text):
         digits = text.replace(":", "").replace("-", "").replace(".", "")
         return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
     return None

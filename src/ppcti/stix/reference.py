@@ -14,9 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from ppcti.stix import normalise as norm
-from ppcti.stix.build import _PATTERN_LABEL, BundleBuilder, stix_pattern
+from ppcti.stix.build import BundleBuilder
 from ppcti.stix.ids import sdo_id
 from ppcti.stix.markings import tlp_marking
+from ppcti.stix.parts import PATTERN_LABEL, stix_pattern
 
 
 def stix2_bundle(event: dict[str, Any], builder: BundleBuilder) -> Any:
@@ -126,7 +127,7 @@ def stix2_bundle(event: dict[str, Any], builder: BundleBuilder) -> Any:
                     created_by_ref=identity.id,
                     created=norm.millis(ts),
                     modified=norm.millis(ts),
-                    name=f"Attacking {_PATTERN_LABEL[attacker[0]]}",
+                    name=f"Attacking {PATTERN_LABEL[attacker[0]]}",
                     description=description,
                     indicator_types=list(types),
                     pattern=pattern,

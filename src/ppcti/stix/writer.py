@@ -163,13 +163,12 @@ def write_cti(
                 withheld[built.withheld] += 1
             for problem in built.problems:
                 report(problem, bad)
-            bundle = built.bundle
-            if bundle is None:
+            if built.json is None:
                 summary.skipped += 1
             else:
-                write(built.json + b"\n")  # type: ignore[operator]
+                write(built.json + b"\n")
                 summary.bundles += 1
-                summary.objects += len(bundle["objects"])
+                summary.objects += len(built.ids)
                 aggregate.add(built)
             if progress is not None and summary.events % _PROGRESS_EVERY == 0:
                 progress(summary.events)
