@@ -157,7 +157,14 @@ impl Columns {
         self.rows += 1;
     }
 
-    fn finish(mut self, names: &[String]) -> RecordBatch {
+    /// The fields of `extra` with a value in some row.
+    fn present(&self) -> Vec<bool> {
+        self.fields.iter().map(|f| !f.rows.is_empty()).collect()
+    }
+
+    /// The batch, with the fields of `extra` marked in `keep` (the others are null in every segment:
+    /// the caller adds them as null literals instead of a 16-byte view per row).
+    fn finish(mut self, names: &[String], keep: &[bool]) -> RecordBatch {
         let text = || DataType::Utf8View;
         let mut fields = Vec::with_capacity(12 + names.len());
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(12 + names.len());
@@ -185,7 +192,12 @@ impl Columns {
         let emails = self.emails.finish();
         fields.push(Field::new("emails", emails.data_type().clone(), true));
         arrays.push(Arc::new(emails));
-        for (name, field) in names.iter().zip(self.fields) {
+        for ((name, field), _) in names
+            .iter()
+            .zip(self.fields)
+            .zip(keep)
+            .filter(|(_, keep)| **keep)
+        {
             fields.push(Field::new(name, text(), true));
             arrays.push(Arc::new(field.finish(self.rows)));
         }
@@ -617,7 +629,7 @@ fn read_segment(
     end: u64,
     names: &[String],
     stop: &AtomicBool,
-) -> Result<RecordBatch, Decline> {
+) -> Result<Columns, Decline> {
     let fields: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut columns = Columns::new(fields.len());
     let mut file = File::open(path).map_err(|_| Decline)?;
@@ -666,7 +678,7 @@ fn read_segment(
         buf.drain(..from);
         offset += from as u64;
     }
-    Ok(columns.finish(names))
+    Ok(columns)
 }
 
 /// All segments of the file, in order, or `None` when one of them declines.
@@ -687,7 +699,7 @@ fn read_file(
         .map(|i| size * i / parts as u64)
         .collect();
     let stop = AtomicBool::new(false);
-    let results: Vec<Result<RecordBatch, Decline>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Columns, Decline>> = std::thread::scope(|scope| {
         let handles: Vec<_> = bounds
             .windows(2)
             .map(|w| {
@@ -706,7 +718,17 @@ fn read_file(
             .map(|h| h.join().unwrap_or(Err(Decline)))
             .collect()
     });
-    let batches: Vec<RecordBatch> = results.into_iter().collect::<Result<_, _>>().ok()?;
+    let segments: Vec<Columns> = results.into_iter().collect::<Result<_, _>>().ok()?;
+    let mut keep = vec![false; names.len()];
+    for segment in &segments {
+        for (k, p) in keep.iter_mut().zip(segment.present()) {
+            *k |= p;
+        }
+    }
+    let batches: Vec<RecordBatch> = segments
+        .into_iter()
+        .map(|s| s.finish(names, &keep))
+        .collect();
     (batches.iter().map(RecordBatch::num_rows).sum::<usize>() > 0).then_some(batches)
 }
 
@@ -717,7 +739,8 @@ fn read_block(data: &[u8], names: &[String]) -> Option<RecordBatch> {
     for line in data.split(|&c| c == b'\n') {
         read_line(line, &mut columns, &fields).ok()?;
     }
-    let batch = columns.finish(names);
+    let keep = columns.present();
+    let batch = columns.finish(names, &keep);
     (batch.num_rows() > 0).then_some(batch)
 }
 
@@ -732,7 +755,8 @@ fn check(fields: &[String]) -> PyResult<()> {
 
 /// Read an events.jsonl file into one table (a batch per segment, `threads` at most): the columns
 /// `holder`, `format`, `source_file`, `line`, `t` (µs), `_ts` (timestamps left to Polars), `src_ip`,
-/// `dst_ip`, `dst_port`, `nat_ip`, `protocol`, `emails`, then the `fields` of `extra`. `None` when
+/// `dst_ip`, `dst_port`, `nat_ip`, `protocol`, `emails`, then those `fields` of `extra` that have a value
+/// in some line (the others are left out). `None` when
 /// the file is left to the reference (see the module docs). Segments are `min_segment` bytes at
 /// least (smaller ones are not worth a thread).
 #[pyfunction]

@@ -99,6 +99,18 @@ def test_compiled_reader_gives_the_reference_frame(tmp_path: Path) -> None:
         assert _same_or_declined(path, threads=7, min_segment=size)
 
 
+def test_inputs_with_different_fields_of_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = _events()
+    first = write_events(tmp_path / "a.jsonl", events[:200])  # one with "signature", "url"...
+    second = write_events(tmp_path / "b.jsonl", [e for e in events[200:] if e["format"] != "email-csv"])
+    monkeypatch.setenv("PPCTI_NATIVE", "1")
+    fast = load.read_events([first, second])
+    assert "x_signature" in fast.columns
+    reference = load._collect(load.scan_events([first, second]), [first, second])
+    assert_frame_equal(_comparable(fast), _comparable(reference))
+    assert _native(first, threads=1) is not None and _native(second, threads=1) is not None
+
+
 def test_crlf_blank_lines_and_no_final_newline(tmp_path: Path) -> None:
     lines = [orjson.dumps(e) for e in _events()[:50]]
     path = tmp_path / "events.jsonl"

@@ -122,16 +122,21 @@ TYPED_COLUMNS = typed(pl.LazyFrame(schema=SCAN_SCHEMA)).collect_schema().names()
 
 def typed_native(frame: pl.DataFrame) -> pl.DataFrame:
     """The columns of the compiled reader (:mod:`ppcti.analysis._load_native`) as :func:`typed` makes
-    them: it has parsed the plain timestamps (``t``) and hands the others over as text (``_ts``)."""
+    them: it has parsed the plain timestamps (``t``), hands the others over as text (``_ts``), and
+    leaves out the fields of ``extra`` that are null in every line."""
+
+    def field(name: str) -> pl.Expr:
+        return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
+
     return (
         frame.lazy()
         .with_columns(
             holder=pl.col("holder").fill_null("unknown"),
             format=pl.col("format").fill_null("unknown"),
             t=pl.coalesce("t", _epoch_us(pl.col("_ts"))),
-            sender=_cleaned(pl.col("sender")),
-            verdict=_cleaned(pl.col("verdict")),
-            **{f"x_{n}": pl.col(n).cast(pl.Categorical) for n in ATTACK_EXTRA_FIELDS},
+            sender=_cleaned(field("sender")),
+            verdict=_cleaned(field("verdict")),
+            **{f"x_{n}": field(n).cast(pl.Categorical) for n in ATTACK_EXTRA_FIELDS},
         )
         .select(TYPED_COLUMNS)
         .collect()
@@ -152,7 +157,8 @@ def read_events(files: Sequence[Path]) -> pl.DataFrame:
         if frame is None:
             return _collect(scan_events(files), files)
         frames.append(frame)
-    return typed_native(pl.concat(frames) if len(frames) > 1 else frames[0])
+    # files may leave out different fields of extra (see typed_native)
+    return typed_native(pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0])
 
 
 def _collect(frame: pl.LazyFrame, files: Sequence[Path]) -> pl.DataFrame:
