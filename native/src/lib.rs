@@ -14,15 +14,17 @@
 //! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events` and
 //! `values` (the NDJSON reader of `events-json` and its value rules), `emailcsv`, `csvline` and `mail`
 //! `repair` (the row reader of `email-csv`: CSV lines as Python's `csv` module reads and writes them,
-//! address and date rules, the search for a row's readings), `eventsjsonl` (the analysis' reader of
-//! ppcti's own events.jsonl), `ndjson` (the JSON-lines encoder) and `write` (writing encoded frames to a file).
+//! address and date rules, the search for a row's readings), `eventsjsonl`, `eventsline` and `eventscols` (the
+//! analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns), `ndjson` (the JSON-lines encoder) and `write` (writing encoded frames to a file).
 
 mod address;
 mod columns;
 mod csvline;
 mod emailcsv;
 mod events;
+mod eventscols;
 mod eventsjsonl;
+mod eventsline;
 mod head;
 mod json;
 mod mail;
