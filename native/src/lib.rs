@@ -14,13 +14,17 @@
 //! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events` and
 //! `values` (the NDJSON reader of `events-json` and its value rules), `emailcsv`, `csvline` and `mail`
 //! `repair` (the row reader of `email-csv`: CSV lines as Python's `csv` module reads and writes them,
-//! address and date rules, the search for a row's readings), `ndjson` (the JSON-lines encoder) and `write` (writing encoded frames to a file).
+//! address and date rules, the search for a row's readings), `eventsjsonl`, `eventsline` and `eventscols` (the
+//! analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns), `ndjson` (the JSON-lines encoder) and `write` (writing encoded frames to a file).
 
 mod address;
 mod columns;
 mod csvline;
 mod emailcsv;
 mod events;
+mod eventscols;
+mod eventsjsonl;
+mod eventsline;
 mod head;
 mod json;
 mod mail;
@@ -38,7 +42,7 @@ use pyo3_arrow::PyTable;
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
 /// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
-const INTERFACE: u32 = 3;
+const INTERFACE: u32 = 4;
 
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -47,6 +51,8 @@ fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write::write_lines, m)?)?;
     m.add_class::<scan::FirewallScanner>()?;
     m.add_class::<events::EventsReader>()?;
+    m.add_function(wrap_pyfunction!(eventsjsonl::read_events_jsonl, m)?)?;
+    m.add_function(wrap_pyfunction!(eventsjsonl::read_events_block, m)?)?;
     m.add_class::<emailcsv::EmailCsvReader>()?;
     m.add_class::<PyTable>()?;
     Ok(())

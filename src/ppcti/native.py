@@ -1,9 +1,11 @@
 """The compiled helpers of package ``ppcti-native`` (``native/``, Rust), when they are installed.
 
-They are the line scanner of ``firewall-text`` and the writers of events and cleaned lines, the hottest
-steps of a firewall run. Each has a pure Python/Polars reference that gives the same output (they are
-tested against each other), so ppcti works without a Rust toolchain, only slower. ``PPCTI_NATIVE=0``
-(or ``false``, ``off``, ``no``) forces the reference path.
+They are the line scanner of ``firewall-text``, the readers of ``events-json`` and ``email-csv``, the
+writers of events and cleaned lines, and the analysis' reader of ``events.jsonl``
+(:mod:`ppcti.analysis._load_native`): the hottest steps of a run. Each has a pure Python/Polars
+reference that gives the same output (they are tested against each other), so ppcti works without a
+Rust toolchain, only slower. ``PPCTI_NATIVE=0`` (or ``false``, ``off``, ``no``) forces the reference
+path.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from functools import cache
 from types import ModuleType
 
 #: The interface this Python code expects of the extension (``INTERFACE`` in ``native/src/lib.rs``).
-INTERFACE = 3
+INTERFACE = 4
 
 _log = logging.getLogger(__name__)
 

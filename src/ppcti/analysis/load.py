@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ppcti.analysis import _load_native
 from ppcti.analysis.attack_fields import ATTACK_EXTRA_FIELDS
 from ppcti.analysis.netclass import classify
 from ppcti.analysis.options import AnalysisOptions
@@ -92,23 +93,72 @@ def scan_file(path: Path) -> pl.LazyFrame:
     return pl.scan_ndjson(path, schema=SCAN_SCHEMA)
 
 
+def _epoch_us(timestamp: pl.Expr) -> pl.Expr:
+    return timestamp.str.strptime(pl.Datetime("us", "UTC"), _TS_FORMAT, strict=False).dt.epoch("us")
+
+
+def _cleaned(text: pl.Expr) -> pl.Expr:
+    return text.str.strip_chars().str.to_lowercase()
+
+
 def typed(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Raw columns as the analysis reads them: ``t`` (µs since epoch, null if unparsable), the sender
     and verdict, and the attack fields of ``extra``."""
     return frame.with_columns(
         holder=pl.col("holder").fill_null("unknown"),
         format=pl.col("format").fill_null("unknown"),
-        t=pl.col("timestamp").str.strptime(pl.Datetime("us", "UTC"), _TS_FORMAT, strict=False).dt.epoch("us"),
-        sender=pl.col("extra").struct.field("sender").str.strip_chars().str.to_lowercase(),
-        verdict=pl.col("extra").struct.field("verdict").str.strip_chars().str.to_lowercase(),
+        t=_epoch_us(pl.col("timestamp")),
+        sender=_cleaned(pl.col("extra").struct.field("sender")),
+        verdict=_cleaned(pl.col("extra").struct.field("verdict")),
         # for attack classification, as categoricals: 4 bytes a row instead of a 16-byte string view
         **{f"x_{n}": pl.col("extra").struct.field(n).cast(pl.Categorical) for n in ATTACK_EXTRA_FIELDS},
     ).drop("extra", "timestamp")
 
 
+#: The fields of ``extra`` the compiled reader hands over as columns.
+NATIVE_FIELDS = ("sender", "verdict", *ATTACK_EXTRA_FIELDS)
+TYPED_COLUMNS = typed(pl.LazyFrame(schema=SCAN_SCHEMA)).collect_schema().names()
+
+
+def typed_native(frame: pl.DataFrame) -> pl.DataFrame:
+    """The columns of the compiled reader (:mod:`ppcti.analysis._load_native`) as :func:`typed` makes
+    them: it has parsed the plain timestamps (``t``), hands the others over as text (``_ts``), and
+    leaves out the fields of ``extra`` that are null in every line."""
+
+    def field(name: str) -> pl.Expr:
+        return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
+
+    return (
+        frame.lazy()
+        .with_columns(
+            holder=pl.col("holder").fill_null("unknown"),
+            format=pl.col("format").fill_null("unknown"),
+            t=pl.coalesce("t", _epoch_us(pl.col("_ts"))),
+            sender=_cleaned(field("sender")),
+            verdict=_cleaned(field("verdict")),
+            **{f"x_{n}": field(n).cast(pl.Categorical) for n in ATTACK_EXTRA_FIELDS},
+        )
+        .select(TYPED_COLUMNS)
+        .collect()
+    )
+
+
 def scan_events(files: Sequence[Path]) -> pl.LazyFrame:
     """All files as one lazy frame with typed columns (see :func:`typed`)."""
     return typed(pl.concat([scan_file(f) for f in files], how="vertical"))
+
+
+def read_events(files: Sequence[Path]) -> pl.DataFrame:
+    """All files as one frame with typed columns: by the compiled reader when it takes every file,
+    otherwise by Polars (the reference, :func:`scan_events`)."""
+    frames = []
+    for f in files:
+        frame = _load_native.read_file(f, NATIVE_FIELDS)
+        if frame is None:
+            return _collect(scan_events(files), files)
+        frames.append(frame)
+    # files may leave out different fields of extra (see typed_native)
+    return typed_native(pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0])
 
 
 def _collect(frame: pl.LazyFrame, files: Sequence[Path]) -> pl.DataFrame:
@@ -344,7 +394,7 @@ def load(paths: Path | Sequence[Path], options: AnalysisOptions) -> Loaded:
     files = resolve_inputs(paths)
     # The NDJSON reader yields one chunk per block (thousands); contiguous columns keep later
     # element-wise look-ups (is_in, replace_strict) from paying a per-chunk set-up thousands of times.
-    raw = _collect(scan_events(files), files).rechunk().with_row_index("row")
+    raw = read_events(files).rechunk().with_row_index("row")
     built = build(raw, options)
     del raw
     domains = internal_domains(built.domain_counts, options)

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import polars as pl
 
+from ppcti.analysis import _load_native
 from ppcti.analysis.load import (
+    NATIVE_FIELDS,
     SCAN_SCHEMA,
     Built,
     DomainCounts,
@@ -31,6 +33,7 @@ from ppcti.analysis.load import (
     internal_domains,
     scan_file,
     typed,
+    typed_native,
     with_internal,
 )
 from ppcti.analysis.options import AnalysisOptions
@@ -75,22 +78,30 @@ def _format_error(exc: Exception, path: Path) -> FormatError:
     return FormatError(f"events file is not valid events.jsonl ({type(exc).__name__})", file=str(path))
 
 
+def _ndjson_slices(path: Path) -> Iterator[pl.DataFrame]:
+    """Typed raw rows of NDJSON blocks: by the compiled reader when it takes the block, else by Polars."""
+    for block in _ndjson_blocks(path, CHUNK_BYTES):
+        if not block.strip():
+            continue
+        native = _load_native.read_block(block, NATIVE_FIELDS)
+        if native is not None:
+            yield typed_native(native)
+        else:
+            yield typed(pl.read_ndjson(io.BytesIO(block), schema=SCAN_SCHEMA).lazy()).collect()
+
+
 def raw_slices(files: Sequence[Path]) -> Iterator[pl.DataFrame]:
-    """The typed raw rows of the inputs (as :func:`~ppcti.analysis.load.scan_events`), a slice at a
+    """The typed raw rows of the inputs (as :func:`~ppcti.analysis.load.read_events`), a slice at a
     time, each with its ``row`` counted from the start of the inputs."""
     offset = 0
     for path in files:
         if path.suffix == ".parquet":
-            frames: Iterator[pl.LazyFrame] = _parquet_slices(path)
+            frames: Iterator[pl.DataFrame] = (typed(f).collect() for f in _parquet_slices(path))
         else:
-            frames = (
-                pl.read_ndjson(io.BytesIO(b), schema=SCAN_SCHEMA).lazy()
-                for b in _ndjson_blocks(path, CHUNK_BYTES)
-                if b.strip()
-            )
+            frames = _ndjson_slices(path)
         try:
             for frame in frames:
-                raw = typed(frame).collect().with_row_index("row", offset=offset)
+                raw = frame.with_row_index("row", offset=offset)
                 offset += raw.height
                 yield raw
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError) as exc:
