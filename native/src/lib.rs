@@ -14,15 +14,19 @@
 //! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events` and
 //! `values` (the NDJSON reader of `events-json` and its value rules), `emailcsv`, `csvline` and `mail`
 //! `repair` (the row reader of `email-csv`: CSV lines as Python's `csv` module reads and writes them,
-//! address and date rules, the search for a row's readings), `ndjson` (the JSON-lines encoder) and `write` (writing encoded frames to a file).
+//! address and date rules, the search for a row's readings), `ndjson` (the JSON-lines encoder), `write`
+//! (writing encoded frames to a file), `envelope` and `jsoncheck` (the Kafka envelopes of a chunk of
+//! CTI bundles, and the JSON check they rest on).
 
 mod address;
 mod columns;
 mod csvline;
 mod emailcsv;
+mod envelope;
 mod events;
 mod head;
 mod json;
+mod jsoncheck;
 mod mail;
 mod matchers;
 mod ndjson;
@@ -38,7 +42,7 @@ use pyo3_arrow::PyTable;
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
 /// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
-const INTERFACE: u32 = 3;
+const INTERFACE: u32 = 4;
 
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -48,6 +52,7 @@ fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<scan::FirewallScanner>()?;
     m.add_class::<events::EventsReader>()?;
     m.add_class::<emailcsv::EmailCsvReader>()?;
+    m.add_class::<envelope::EnvelopeFrame>()?;
     m.add_class::<PyTable>()?;
     Ok(())
 }

@@ -14,7 +14,7 @@ from functools import cache
 from types import ModuleType
 
 #: The interface this Python code expects of the extension (``INTERFACE`` in ``native/src/lib.rs``).
-INTERFACE = 3
+INTERFACE = 4
 
 _log = logging.getLogger(__name__)
 
