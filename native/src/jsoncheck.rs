@@ -21,6 +21,30 @@ pub(crate) fn is_json(s: &[u8]) -> bool {
     simdutf8::basic::from_utf8(s).is_ok() && Checker { s, i: 0 }.document()
 }
 
+/// Which containers are open, object or array: a bit each, on the stack (no allocation per line).
+#[derive(Default)]
+struct Open {
+    objects: [u64; MAX_DEPTH / 64],
+    depth: usize,
+}
+
+impl Open {
+    fn push(&mut self, object: bool) {
+        let (word, bit) = (self.depth / 64, self.depth % 64);
+        self.objects[word] = self.objects[word] & !(1 << bit) | u64::from(object) << bit;
+        self.depth += 1;
+    }
+
+    fn last(&self) -> Option<bool> {
+        let top = self.depth.checked_sub(1)?;
+        Some(self.objects[top / 64] >> (top % 64) & 1 == 1)
+    }
+
+    fn pop(&mut self) {
+        self.depth -= 1;
+    }
+}
+
 struct Checker<'a> {
     s: &'a [u8],
     i: usize,
@@ -57,15 +81,15 @@ impl Checker<'_> {
         colon
     }
 
-    /// The whole input: values and containers walked with an explicit stack (`true` for an object).
+    /// The whole input: values and containers walked with an explicit stack of the open ones.
     fn document(&mut self) -> bool {
-        let mut open: Vec<bool> = Vec::new();
+        let mut open = Open::default();
         self.skip_ws();
         loop {
             // a value starts here
             match self.peek() {
                 Some(b @ (b'{' | b'[')) => {
-                    if open.len() >= MAX_DEPTH {
+                    if open.depth >= MAX_DEPTH {
                         return false;
                     }
                     self.i += 1;
@@ -112,7 +136,7 @@ impl Checker<'_> {
             // a value ended: close containers until one takes another value
             loop {
                 self.skip_ws();
-                let Some(&object) = open.last() else {
+                let Some(object) = open.last() else {
                     return self.i == self.s.len();
                 };
                 if self.eat(b',') {
@@ -264,22 +288,22 @@ impl Checker<'_> {
 const LOW: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any byte of `x` is below `n` (`n` <= 128): exact as a yes/no, not as to which byte.
-fn has_below(x: u64, n: u8) -> bool {
-    (x.wrapping_sub(LOW * u64::from(n)) & !x & HIGH) != 0
-}
-
-fn has_byte(x: u64, b: u8) -> bool {
-    has_below(x ^ (LOW * u64::from(b)), 1)
+/// The high bit of each byte of `x` below `n` (`n` <= 128). A borrow can flag a byte above a flagged
+/// one, never below it, so the lowest flag is exact: all `plain_run` needs.
+fn below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(LOW * u64::from(n)) & !x & HIGH
 }
 
 /// The end of the run of string bytes from `i` that need no attention: not a quote, a backslash or a
-/// control character. Eight bytes at a time while none of them is one.
+/// control character. Eight bytes at a time; the first flagged byte of a word is where the run ends.
 fn plain_run(s: &[u8], mut i: usize) -> usize {
     while let Some(word) = s.get(i..i + 8) {
         let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        if has_below(x, 0x20) || has_byte(x, b'"') || has_byte(x, b'\\') {
-            break;
+        let flags = below(x, 0x20)
+            | below(x ^ (LOW * u64::from(b'"')), 1)
+            | below(x ^ (LOW * u64::from(b'\\')), 1);
+        if flags != 0 {
+            return i + (flags.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
@@ -329,6 +353,19 @@ mod tests {
         ] {
             assert!(!is_json(bad), "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn plain_runs_end_at_the_first_byte_that_needs_attention() {
+        let text = b"abcdefgh\x01\x1f\"\\ijklmnopqrstuvwxyz\"";
+        for start in 0..text.len() {
+            let expected = (start..text.len())
+                .find(|&i| text[i] < 0x20 || text[i] == b'"' || text[i] == b'\\')
+                .unwrap_or(text.len());
+            assert_eq!(super::plain_run(text, start), expected);
+        }
+        // a byte of 0x20 after a flagged one, and bytes past 0x7f, are not flags
+        assert_eq!(super::plain_run(b"\x00 \xc3\xa9abcdef", 1), 10);
     }
 
     #[test]
