@@ -1,7 +1,8 @@
 """Where the CPU of publishing one CTI bundle goes: each part of the batch path on its own.
 
-Why this exists: issue #17 asks publishing to reach half the rate of a bare librdkafka loop, and
-``bench/kafka.py`` measures it at 0.24-0.29. This script shows the floor that ratio runs into. It times,
+Why this exists: issue #17 asks publishing to reach half the rate of a bare librdkafka loop; done in
+Python per message it reached 0.24-0.29 (``bench/kafka.py``). This script shows why, and what the
+compiled batch step leaves on the publishing thread. It times,
 per message and in CPU time of this thread (so it is little disturbed by other work on the machine), the
 parts a bare loop does not do: the JSON check of each line (``orjson.loads``, as ``jsonl_chunks`` does
 it), the content id (BLAKE2b of the payload, as the envelope format defines it), the envelope
