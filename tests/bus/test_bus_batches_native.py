@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -227,3 +228,15 @@ def test_a_bad_line_in_a_later_chunk_names_its_line(tmp_path: Path, monkeypatch:
     path.write_bytes(b'{"a":1}\n' * 300 + b"\n" + b'{"a":1e400}\n' + b'{"a":1}\n')
     monkeypatch.setattr(batches_module, "_CHUNK", 1000)
     assert _publishable(path, True, monkeypatch) == (f"{path}:302: line is not valid JSON", str(path), 302)
+
+
+def test_leaving_early_stops_the_worker_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "bundles.jsonl"
+    path.write_bytes(b'{"a":1}\n' * 1000)
+    monkeypatch.setattr(batches_module, "_CHUNK", 100)
+    monkeypatch.setenv("PPCTI_NATIVE", "1")
+    batches = envelope_batches(path, kind=KIND, content_type=STIX_JSON, run_id=RUN, holder=HOLDER)
+    first = next(batches)
+    assert first.ids and any(t.name.startswith("ppcti-envelopes") for t in threading.enumerate())
+    batches.close()
+    assert not any(t.name.startswith("ppcti-envelopes") for t in threading.enumerate())
