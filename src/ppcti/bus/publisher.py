@@ -253,6 +253,11 @@ class Publisher:
                         self._produce(topic, key, values[i], hdrs)  # waits, retries or counts; may raise
                         careful += 1
                         careful_bytes += len(values[i])
+                        if self._fatal:  # the careful path polls, so a callback may have run
+                            handed = i + 1
+                            raise BusError(
+                                f"Kafka producer failed ({self._fatal}); nothing more can be sent"
+                            ) from None
                 handed = stop
                 self._producer.poll(0)
         finally:  # a failure reported meanwhile subtracts from the same totals
