@@ -6,7 +6,10 @@ very envelopes ppcti sends, and a bare confluent-kafka loop producing pre-built 
 producer settings. The ratio ppcti / raw is the figure of merit (target >= 0.5).
 
     scripts/kafka start
-    .venv/bin/python bench/kafka.py [--events 1000000] [--bootstrap 127.0.0.1:9092]
+    .venv/bin/python bench/kafka.py [--events 1000000] [--bootstrap 127.0.0.1:9092] [--reference]
+
+``--reference`` also publishes with ``PPCTI_NATIVE=0`` (the pure-Python batch path) to a topic of its
+own, in the same run. The load average is printed before and after: the machine may be shared.
 
 The CTI is made by ``ppcti.stix.bundle_json`` from synthetic firewall events (timed apart: that is the
 STIX stage's cost, not the bus's). Topics are created with one partition, because one run and holder is
@@ -191,6 +194,14 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--bootstrap", default=os.environ.get("PPCTI_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
     parser.add_argument("--keep", action="store_true", help="Keep the topics and bench/out/kafka.")
+    parser.add_argument("--reference", action="store_true", help="Also time the pure-Python path.")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="Then time ppcti and the bare loop alternately this many more times (the median ratio "
+        "of adjacent pairs is less at the mercy of other work on a shared machine).",
+    )
     args = parser.parse_args()
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -200,20 +211,43 @@ def main() -> None:
     cti_s, bundles = build_cti(run_dir, args.events)
     print(f"CTI stage: {bundles:,} bundles from {args.events:,} events in {cti_s:.1f}s (not timed as bus)")
 
+    from ppcti.native import native_module
+
+    print(
+        f"load average at start: {os.getloadavg()[0]:.2f}; compiled batch step: {native_module() is not None}"
+    )
     ours, java_topic, py_topic = settings.topic("cti"), prefix + "raw-java", prefix + "raw-python"
-    topics = [ours, java_topic, py_topic]
+    ref_settings = BusSettings(args.bootstrap, topic_prefix=prefix + "ref.", delivery_timeout_s=120.0)
+    topics = [ours, java_topic, py_topic] + ([ref_settings.topic("cti")] if args.reference else [])
     make_topics(args.bootstrap, topics)
+    ref_rate = None
     try:
         started = time.perf_counter()
         report = publish_run(run_dir, settings, run_id="bench", holder="acme")
         pub_s = time.perf_counter() - started
         assert report.delivered == bundles, report.to_dict()
+        if args.reference:
+            os.environ["PPCTI_NATIVE"] = "0"  # this script is an edge: the switch is read here
+            try:
+                started = time.perf_counter()
+                ref = publish_run(run_dir, ref_settings, run_id="bench", holder="acme")
+                ref_rate = (bundles / (time.perf_counter() - started), ref.bytes)
+            finally:
+                del os.environ["PPCTI_NATIVE"]
         con_s, con_n, con_bytes = consume_back(args.bootstrap, ours, bundles)
         assert con_n == bundles, (con_n, bundles)
 
         values = sample_envelopes(run_dir, settings, 10_000)
         java = raw_java(args.bootstrap, java_topic, values, bundles, settings)
         py_s, py_bytes = raw_python(settings, py_topic, values, bundles)
+        pairs = []
+        for _ in range(args.rounds - 1):
+            started = time.perf_counter()
+            again = publish_run(run_dir, settings, run_id="bench", holder="acme")
+            ours_s = time.perf_counter() - started
+            assert again.delivered == bundles, again.to_dict()
+            loop_s, _ = raw_python(settings, py_topic, values, bundles)
+            pairs.append((bundles / ours_s, bundles / loop_s))
     finally:
         if not args.keep:
             drop_topics(args.bootstrap, topics)
@@ -221,6 +255,11 @@ def main() -> None:
     mb = 1024 * 1024
     rows = {
         "ppcti publish_run": (bundles / pub_s, report.bytes / mb / pub_s),
+        **(
+            {"ppcti publish_run, PPCTI_NATIVE=0": (ref_rate[0], ref_rate[1] / mb / bundles * ref_rate[0])}
+            if ref_rate
+            else {}
+        ),
         "ppcti consume + decode": (con_n / con_s, con_bytes / mb / con_s),
         "raw ProducerPerformance (java)": (java["msg_per_s"], java["mb_per_s"]),
         "raw confluent-kafka loop": (bundles / py_s, py_bytes / mb / py_s),
@@ -236,6 +275,17 @@ def main() -> None:
     best_raw = max(rows["raw ProducerPerformance (java)"][0], rows["raw confluent-kafka loop"][0])
     ratio = rows["ppcti publish_run"][0] / best_raw
     print(f"\nppcti publish / best raw producer: {ratio:.2f} (target >= 0.50)")
+    loop_ratio = rows["ppcti publish_run"][0] / rows["raw confluent-kafka loop"][0]
+    print(f"ppcti publish / bare confluent-kafka loop: {loop_ratio:.2f} (issue #17 target >= 0.50)")
+    if pairs:
+        ratios = sorted(ours / loop for ours, loop in pairs)
+        listed = ", ".join(f"{ours:,.0f}/{loop:,.0f}" for ours, loop in pairs)
+        print(f"more rounds, ppcti/bare loop msg/s: {listed}")
+        print(
+            f"median ratio of those rounds: {ratios[len(ratios) // 2]:.2f} "
+            f"(range {ratios[0]:.2f}-{ratios[-1]:.2f})"
+        )
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
     (OUT / "result.json").write_text(
         json.dumps(
             {
@@ -245,6 +295,8 @@ def main() -> None:
                 "cti_stage_s": cti_s,
                 "rows": rows,
                 "ratio": ratio,
+                "ratio_to_bare_loop": loop_ratio,
+                "rounds": pairs,
             },
             indent=2,
         )

@@ -14,19 +14,23 @@
 //! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events` and
 //! `values` (the NDJSON reader of `events-json` and its value rules), `emailcsv`, `csvline` and `mail`
 //! `repair` (the row reader of `email-csv`: CSV lines as Python's `csv` module reads and writes them,
-//! address and date rules, the search for a row's readings), `eventsjsonl`, `eventsline` and `eventscols` (the
-//! analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns), `ndjson` (the JSON-lines encoder) and `write` (writing encoded frames to a file).
+//! address and date rules, the search for a row's readings), `eventsjsonl`, `eventsline` and
+//! `eventscols` (the analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns),
+//! `ndjson` (the JSON-lines encoder), `write` (writing encoded frames to a file), `envelope` and
+//! `jsoncheck` (the Kafka envelopes of a chunk of CTI bundles, and the JSON check they rest on).
 
 mod address;
 mod columns;
 mod csvline;
 mod emailcsv;
+mod envelope;
 mod events;
 mod eventscols;
 mod eventsjsonl;
 mod eventsline;
 mod head;
 mod json;
+mod jsoncheck;
 mod mail;
 mod matchers;
 mod ndjson;
@@ -42,7 +46,7 @@ use pyo3_arrow::PyTable;
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
 /// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
-const INTERFACE: u32 = 4;
+const INTERFACE: u32 = 5;
 
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -54,6 +58,7 @@ fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(eventsjsonl::read_events_jsonl, m)?)?;
     m.add_function(wrap_pyfunction!(eventsjsonl::read_events_block, m)?)?;
     m.add_class::<emailcsv::EmailCsvReader>()?;
+    m.add_class::<envelope::EnvelopeFrame>()?;
     m.add_class::<PyTable>()?;
     Ok(())
 }

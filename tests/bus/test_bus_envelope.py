@@ -128,7 +128,7 @@ def test_key_and_derived_ids() -> None:
     seq=st.integers(0, 10**9),
 )
 def test_envelope_template_gives_the_bytes_encode_gives(kind, run_id, holder, content_type, payload, seq):
-    """The batch path of publishing (``Publisher.send_lines``) formats envelopes from this template."""
+    """The pure-Python batch path of publishing (``reference_batch``) formats envelopes from this template."""
     body = orjson.dumps(payload)
     template, digest = envelope_template(kind, run_id, holder, content_type)
     h = digest.copy()

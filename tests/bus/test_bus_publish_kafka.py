@@ -10,9 +10,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+import ppcti.bus.batches as batches_module
 from ppcti.bus import BusSettings, Envelope, Publisher, publish_run
 from ppcti.bus.envelope import STIX_JSON, TURTLE
 from ppcti.errors import BusError
+from ppcti.native import native_module
 
 pytestmark = pytest.mark.kafka
 
@@ -104,6 +106,31 @@ def test_publishing_twice_gives_identical_envelopes(run_dir: Path, bus_settings:
     values = [m.value() for m in read_topics([bus_settings.topic("cti")], 6)]
     assert len(values) == 6
     assert values[:3] == values[3:]
+
+
+def test_compiled_and_python_paths_publish_the_same_messages(
+    run_dir: Path, bus_settings: BusSettings, read_topics, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundles' envelopes, keys and headers (but the send time) are the same on both batch paths."""
+    monkeypatch.setenv("PPCTI_NATIVE", "0")
+    publish_run(run_dir, bus_settings, run_id="r", holder="h")
+    monkeypatch.setenv("PPCTI_NATIVE", "1")
+    if native_module() is None:
+        pytest.skip("ppcti-native is not built")
+    made = []
+    real = batches_module._native_batches
+    monkeypatch.setattr(batches_module, "_native_batches", lambda *args: made.append(1) or real(*args))
+    publish_run(run_dir, bus_settings, run_id="r", holder="h")
+    assert made == [1]
+
+    def seen(message) -> tuple:
+        headers = message.headers()
+        assert [k for k, _ in headers].count("ppcti-produced-at") == 1
+        return message.key(), message.value(), [(k, v) for k, v in headers if k != "ppcti-produced-at"]
+
+    messages = [seen(m) for m in read_topics([bus_settings.topic("cti")], 6)]
+    assert messages[:3] == messages[3:]
+    assert [Envelope.decode(value).seq for _key, value, _headers in messages[:3]] == [5, 6, 7]
 
 
 def test_events_are_published_in_batches_when_asked(tmp_path: Path, bus_settings, read_topics) -> None:

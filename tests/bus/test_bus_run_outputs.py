@@ -11,7 +11,7 @@ import rdflib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import ppcti.bus.run as run_module
+import ppcti.bus.batches as batches_module
 from ppcti.bus.envelope import NTRIPLES, STIX_JSON, TURTLE
 from ppcti.bus.run import event_batches, jsonl_lines, pii_outputs, run_outputs
 from ppcti.bus.settings import BusSettings
@@ -107,7 +107,7 @@ json_lines = st.lists(
 
 @pytest.fixture
 def monkeypatch_chunk(monkeypatch):
-    return lambda size: monkeypatch.setattr(run_module, "_CHUNK", size)
+    return lambda size: monkeypatch.setattr(batches_module, "_CHUNK", size)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])

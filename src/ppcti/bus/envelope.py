@@ -151,8 +151,29 @@ def _frame(kind: str, run_id: str, holder: str, content_type: str) -> tuple[byte
     per-message work, and this halves the part that is ppcti's own.
     """
     middle = orjson.dumps({"kind": kind, "run_id": run_id, "holder": holder, "content_type": content_type})
-    digest = hashlib.blake2b(f"{kind}\0{run_id}\0{holder}\0".encode(), digest_size=16)
+    digest = hashlib.blake2b(id_prefix(kind, run_id, holder), digest_size=16)
     return middle[1:-1], digest
+
+
+@lru_cache(maxsize=256)
+def envelope_parts(
+    kind: str, run_id: str, holder: str, content_type: str
+) -> tuple[bytes, bytes, bytes, bytes]:
+    """The bytes around the id, the ``seq`` and the payload of an envelope of a JSON payload with a
+    ``seq`` and no ``source``: ``before_id + id + before_seq + seq + before_payload + payload + after``
+    is exactly what :func:`encode` makes for it.
+
+    The compiled batch step (``ppcti_native.EnvelopeFrame``) and :func:`envelope_template` both build
+    envelopes from these, so the two paths cannot drift apart.
+    """
+    middle, _digest = _frame(kind, run_id, holder, content_type)
+    before_id = b'{"schema":' + orjson.dumps(SCHEMA) + b',"id":"'
+    return before_id, b'",' + middle + b',"seq":', b',"payload":', b"}"
+
+
+def id_prefix(kind: str, run_id: str, holder: str) -> bytes:
+    """What the content id hashes before the payload (BLAKE2b, 16 bytes, in hex)."""
+    return f"{kind}\0{run_id}\0{holder}\0".encode()
 
 
 @lru_cache(maxsize=256)
@@ -160,11 +181,13 @@ def envelope_template(kind: str, run_id: str, holder: str, content_type: str) ->
     """``(template, id hash prefix)`` for the envelopes of JSON payloads with a ``seq`` and no ``source``.
 
     ``template % (id, seq, payload)`` gives exactly the bytes :func:`encode` makes for such an output;
-    publishing a run's bundles formats this once per message instead of assembling the parts.
+    the pure-Python batch path formats this once per message instead of assembling the parts.
     """
-    middle, digest = _frame(kind, run_id, holder, content_type)
-    head = b'{"schema":' + orjson.dumps(SCHEMA) + b',"id":"'
-    return (head + b'%s",' + middle.replace(b"%", b"%%") + b',"seq":%d,"payload":%s}'), digest
+    _middle, digest = _frame(kind, run_id, holder, content_type)
+    before_id, before_seq, before_payload, after = (
+        part.replace(b"%", b"%%") for part in envelope_parts(kind, run_id, holder, content_type)
+    )
+    return before_id + b"%s" + before_seq + b"%d" + before_payload + b"%s" + after, digest
 
 
 def derived_id(source: str, index: int, kind: str) -> str:

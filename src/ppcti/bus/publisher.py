@@ -20,16 +20,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from ppcti.bus.envelope import (
-    JSON,
-    SCHEMA,
-    Output,
-    encode,
-    envelope_template,
-    headers,
-    is_json_type,
-    message_key,
-)
+from ppcti.bus.batches import EnvelopeBatch
+from ppcti.bus.envelope import JSON, SCHEMA, Output, encode, headers, message_key
 from ppcti.bus.settings import BusSettings
 from ppcti.errors import BusError, MissingExtra
 
@@ -216,69 +208,74 @@ class Publisher:
                 self._producer.poll(0)
         return count
 
-    def send_lines(
-        self,
-        kind: str,
-        lines: list[bytes],
-        content_type: str,
-        *,
-        run_id: str,
-        holder: str,
-        first_seq: int = 0,
+    def send_batch(
+        self, kind: str, content_type: str, batch: EnvelopeBatch, *, run_id: str, holder: str
     ) -> int:
-        """Queue a batch of payloads already checked to be JSON (one chunk of ``bundles.jsonl``).
+        """Queue a batch of ready envelopes of one run (one chunk of ``bundles.jsonl``); returns how many.
 
-        The same envelopes as :meth:`send_all` would make from ``Output(kind, JsonBytes(line))``, byte for
-        byte, built from one template per batch: per message only the content id (BLAKE2b of the
-        payload), one bytes formatting and the produce call remain. Returns how many lines were taken.
+        The envelopes and ids come from :mod:`ppcti.bus.batches`; what is left per message is the produce
+        call with its headers. ``ppcti-produced-at`` is refreshed and deliveries are served every 1,024
+        messages; the report's counters are added once per batch.
         """
-        if not lines:
+        ids, values = batch.ids, batch.values
+        count = len(values)
+        if not count:
             return 0
-        if not is_json_type(content_type):
-            raise BusError(f"send_lines takes JSON payloads, not {content_type}")
         topic = self.settings.topic_for_kind(kind)
         key = message_key(holder, run_id)
-        limit = self.settings.max_message_bytes
-        template, digest = envelope_template(kind, run_id, holder, content_type)
+        if batch.longest > self.settings.max_message_bytes:
+            self._send_each(topic, key, kind, content_type, batch)
+            return count
         produce, on_delivery, report = self._producer.produce, self._on_delivery, self.report
         queued_error = (BufferError, self._kafka.KafkaException)
-        kind_header, type_header = ("ppcti-kind", kind), ("content-type", content_type)
-        schema_header = ("ppcti-schema", SCHEMA)
-        now = _now()
-        sent = size = 0
+        schema_header, kind_header = ("ppcti-schema", SCHEMA), ("ppcti-kind", kind)
+        type_header = ("content-type", content_type)
+        handed = careful = careful_bytes = 0  # messages taken; of them, sent by the careful path
         try:
-            for seq, line in enumerate(lines, start=first_seq):
-                h = digest.copy()
-                h.update(line)
-                env_id = h.hexdigest()
-                value = template % (env_id.encode(), seq, line)
-                if len(value) > limit:
-                    self._too_large(kind, len(value))
-                    continue
+            for start in range(0, count, 1024):
+                # _fatal is set only by a callback, and callbacks run only inside poll() and flush()
                 if self._fatal:
                     raise BusError(f"Kafka producer failed ({self._fatal}); nothing more can be sent")
-                hdrs = [
-                    schema_header,
-                    kind_header,
-                    ("ppcti-id", env_id),
-                    type_header,
-                    ("ppcti-produced-at", now),
-                ]
-                try:
-                    produce(topic, value, key, headers=hdrs, on_delivery=on_delivery)
-                except queued_error:
-                    self._produce(topic, key, value, hdrs)  # the careful path: waits, retries or counts
-                    continue
-                sent += 1
-                size += len(value)
-                if not sent & 1023:
-                    self._producer.poll(0)
-                    now = _now()
-        finally:  # counted once per batch; a failure reported meanwhile subtracts from the same totals
+                now = _now()
+                stop = min(start + 1024, count)
+                for i in range(start, stop):
+                    hdrs = [
+                        schema_header,
+                        kind_header,
+                        ("ppcti-id", ids[i]),
+                        type_header,
+                        ("ppcti-produced-at", now),
+                    ]
+                    try:
+                        produce(topic, values[i], key, headers=hdrs, on_delivery=on_delivery)
+                    except queued_error:
+                        handed = i
+                        self._produce(topic, key, values[i], hdrs)  # waits, retries or counts; may raise
+                        careful += 1
+                        careful_bytes += len(values[i])
+                        if self._fatal:  # the careful path polls, so a callback may have run
+                            handed = i + 1
+                            raise BusError(
+                                f"Kafka producer failed ({self._fatal}); nothing more can be sent"
+                            ) from None
+                handed = stop
+                self._producer.poll(0)
+        finally:  # a failure reported meanwhile subtracts from the same totals
+            sent = handed - careful
+            size = batch.total if handed == count else sum(map(len, values[:handed]))
             report.sent += sent
-            report.bytes += size
+            report.bytes += size - careful_bytes
             report.by_topic[topic] += sent
-        return len(lines)
+        return count
+
+    def _send_each(self, topic: str, key: bytes, kind: str, content_type: str, batch: EnvelopeBatch) -> None:
+        """A batch with an envelope over the size limit, one message at a time: those are counted failed."""
+        for env_id, value in zip(batch.ids, batch.values, strict=True):
+            if len(value) > self.settings.max_message_bytes:
+                self._too_large(kind, len(value))
+                continue
+            hdrs = headers(env_id, kind, content_type, {"ppcti-produced-at": _now()})
+            self._produce(topic, key, value, hdrs)
 
     def send_raw(self, topic: str, key: bytes | None, value: bytes, hdrs: list | None = None) -> None:
         """Queue pre-built bytes (dead letters); counted like every other message."""

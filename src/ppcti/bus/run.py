@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from ppcti.bus.batches import envelope_batches, jsonl_chunks
 from ppcti.bus.envelope import JSON, NTRIPLES, STIX_JSON, TURTLE, JsonBytes, Output
 from ppcti.bus.publisher import DeliveryReport, Publisher
 from ppcti.bus.settings import BusSettings
@@ -75,45 +76,6 @@ def kg_outputs(path: Path, max_bytes: int) -> list[Output]:
     return chunks
 
 
-_CHUNK = 4 << 20
-
-
-def jsonl_chunks(path: Path) -> Iterator[tuple[list[int], list[bytes]]]:
-    """Non-blank lines of a JSON-lines file, a 4 MB chunk at a time: ``(numbers, lines)``, the 1-based
-    line numbers and the stripped lines, each line checked to be JSON before its chunk is handed out.
-
-    Read in chunks split in C rather than line by line: for a million CTI bundles the reading loop is a
-    visible share of publishing. A chunk is checked whole before any of it is returned, so a bad line
-    stops publishing before the good lines around it go out in a half-sent batch. Lines are plain
-    ``bytes`` (no per-line wrapper or tuple): the batch path sends them as they are.
-    """
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
-    number = 0
-    rest = b""
-    with path.open("rb") as fh:
-        while True:
-            chunk = fh.read(_CHUNK)
-            lines = (rest + chunk).split(b"\n")
-            rest = lines.pop() if chunk else b""
-            numbers: list[int] = []
-            checked: list[bytes] = []
-            for raw in lines:
-                number += 1
-                line = raw.strip()
-                if not line:
-                    continue
-                try:
-                    loads(line)  # orjson takes exact bytes only, so check before sending
-                except decode_error:
-                    raise FormatError("line is not valid JSON", file=str(path), line=number) from None
-                numbers.append(number)
-                checked.append(line)
-            if checked:
-                yield numbers, checked
-            if not chunk:
-                return
-
-
 def jsonl_lines(path: Path) -> Iterator[tuple[int, JsonBytes]]:
     """Non-blank lines of a JSON-lines file with their 1-based numbers, each checked to be JSON."""
     for numbers, lines in jsonl_chunks(path):
@@ -126,7 +88,8 @@ class JsonLinesFile:
     """A JSON-lines file whose every line becomes one message of ``kind`` (CTI bundles).
 
     :func:`run_parts` yields it instead of one :class:`Output` per line, so that :func:`publish_run`
-    can hand whole checked chunks to :meth:`Publisher.send_lines`.
+    can hand whole chunks of ready envelopes (:func:`~ppcti.bus.batches.envelope_batches`) to
+    :meth:`Publisher.send_batch`.
     """
 
     path: Path
@@ -205,9 +168,17 @@ def publish_run(
     with Publisher(settings) as publisher:
         for part in run_parts(run_dir, settings, include_events=include_events):
             if isinstance(part, JsonLinesFile):
-                for _numbers, lines in jsonl_chunks(part.path):
-                    seq += publisher.send_lines(
-                        part.kind, lines, part.content_type, run_id=run_id, holder=holder, first_seq=seq
+                batches = envelope_batches(
+                    part.path,
+                    kind=part.kind,
+                    content_type=part.content_type,
+                    run_id=run_id,
+                    holder=holder,
+                    first_seq=seq,
+                )
+                for batch in batches:
+                    seq += publisher.send_batch(
+                        part.kind, part.content_type, batch, run_id=run_id, holder=holder
                     )
             else:
                 seq += publisher.send_all([part], run_id=run_id, holder=holder, first_seq=seq)
