@@ -11,7 +11,6 @@ shape, blank lines, CRLF) so that both the "take" and the "decline" side of each
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from native_marks import native_part
 from ppcti.analysis import _load_native, analyse, load, spill
 from ppcti.analysis.attack_fields import ATTACK_EXTRA_FIELDS
 from ppcti.errors import FormatError
 
-try:
-    import ppcti_native
-
-    HAVE_NATIVE = hasattr(ppcti_native, "read_events_jsonl")
-except ImportError:
-    HAVE_NATIVE = False
-
-if not HAVE_NATIVE and os.environ.get("PPCTI_REQUIRE_NATIVE") == "1":
-    pytest.fail("PPCTI_REQUIRE_NATIVE=1 but ppcti_native has no read_events_jsonl", pytrace=False)
-pytestmark = pytest.mark.skipif(not HAVE_NATIVE, reason="ppcti-native is not built")
+ppcti_native, pytestmark = native_part("read_events_jsonl")
 
 FILES = ("insights.json", "infrastructure.json", "attacks.jsonl")
 

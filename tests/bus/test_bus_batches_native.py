@@ -10,7 +10,6 @@ take, trailing content and nesting depth.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import threading
 from collections import Counter
@@ -24,21 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ppcti.bus.batches as batches_module
+from native_marks import native_part
 from ppcti.bus.batches import envelope_batches
 from ppcti.bus.envelope import STIX_JSON, JsonBytes, Output, encode, envelope_parts, id_prefix
 from ppcti.errors import FormatError
 from ppcti.native import native_module
 
-try:
-    import ppcti_native
-
-    HAVE_NATIVE = hasattr(ppcti_native, "EnvelopeFrame")
-except ImportError:
-    HAVE_NATIVE = False
-
-if not HAVE_NATIVE and os.environ.get("PPCTI_REQUIRE_NATIVE") == "1":
-    pytest.fail("PPCTI_REQUIRE_NATIVE=1 but ppcti_native has no EnvelopeFrame", pytrace=False)
-pytestmark = pytest.mark.skipif(not HAVE_NATIVE, reason="ppcti-native is not built")
+ppcti_native, pytestmark = native_part("EnvelopeFrame")
 
 KIND, RUN, HOLDER = "cti-bundle", "run-%1", "acme"
 

@@ -12,7 +12,6 @@ rule's "certain" and "leave it to Python" sides are both reached.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,20 +25,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from native_marks import native_part
 from ppcti.clean.timestamps import TimeContext
 from ppcti.formats import ParseOptions, email_csv, get
 from ppcti.samples import generate
 
-try:
-    import ppcti_native
-
-    HAVE_NATIVE = hasattr(ppcti_native, "EmailCsvReader")
-except ImportError:
-    HAVE_NATIVE = False
-
-if not HAVE_NATIVE and os.environ.get("PPCTI_REQUIRE_NATIVE") == "1":
-    pytest.fail("PPCTI_REQUIRE_NATIVE=1 but ppcti_native has no EmailCsvReader", pytrace=False)
-pytestmark = pytest.mark.skipif(not HAVE_NATIVE, reason="ppcti-native is not built")
+ppcti_native, pytestmark = native_part("EmailCsvReader")
 
 
 class _Spy:

@@ -13,7 +13,6 @@ blank lines), so that each rule's "certain" and "leave it to Python" sides are b
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,22 +26,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from native_marks import native_part
 from ppcti.clean.timestamps import TimeContext
 from ppcti.formats import ParseOptions, _events_native, events_json, get
 from ppcti.formats._events_native import native_reader
 from ppcti.formats.mapping import builtin_mappings
 from ppcti.samples import generate
 
-try:
-    import ppcti_native
-
-    HAVE_NATIVE = hasattr(ppcti_native, "EventsReader")
-except ImportError:
-    HAVE_NATIVE = False
-
-if not HAVE_NATIVE and os.environ.get("PPCTI_REQUIRE_NATIVE") == "1":
-    pytest.fail("PPCTI_REQUIRE_NATIVE=1 but ppcti_native has no EventsReader", pytrace=False)
-pytestmark = pytest.mark.skipif(not HAVE_NATIVE, reason="ppcti-native is not built")
+ppcti_native, pytestmark = native_part("EventsReader")
 
 
 @contextmanager

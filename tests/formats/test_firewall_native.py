@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from native_marks import native_part
 from ppcti.clean.timestamps import TimeContext
 from ppcti.formats import ParseOptions, get
 from ppcti.formats.firewall_text import native_scanner
@@ -29,16 +30,7 @@ from ppcti.ingest import Limits
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "data" / "corpora" / "mikrotik" / "mikrotik-logs.log"
 
-try:
-    import ppcti_native
-
-    HAVE_NATIVE = True
-except ImportError:
-    HAVE_NATIVE = False
-
-if not HAVE_NATIVE and os.environ.get("PPCTI_REQUIRE_NATIVE") == "1":
-    pytest.fail("PPCTI_REQUIRE_NATIVE=1 but ppcti_native is not installed", pytrace=False)
-pytestmark = pytest.mark.skipif(not HAVE_NATIVE, reason="ppcti-native is not built")
+ppcti_native, pytestmark = native_part("FirewallScanner")
 
 
 def _parse(path: Path, options: ParseOptions, native: bool) -> tuple[pl.DataFrame | None, list, Counter]:

@@ -17,7 +17,7 @@ import codecs
 import ipaddress
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -145,9 +145,9 @@ class EventsJson:
         yield builder.flush()
 
     def _parse_list(
-        self, records: list[Any], options: ParseOptions, builder: _Builder
+        self, records: Iterable[Any], options: ParseOptions, builder: _Builder
     ) -> Iterator[ParsedBatch]:
-        """The records of an array read whole (:func:`_whole_array`), as the streaming path reads them."""
+        """The records of a top-level array, read whole (:func:`_whole_array`) or streamed."""
         reader = native_reader(builder.mappings, options.time)
         numbered = enumerate(records, start=1)
         if reader is not None:
@@ -163,17 +163,8 @@ class EventsJson:
         self, source: SourceFile, options: ParseOptions, builder: _Builder
     ) -> Iterator[ParsedBatch]:
         """The records of a top-level array, streamed: memory holds one batch, not the document."""
-        reader = native_reader(builder.mappings, options.time)
         with _utf8_stream(source) as stream:
-            records = enumerate(ijson.items(stream, "item", use_float=True), start=1)
-            if reader is not None:
-                yield from read_records(reader, records, builder, _BATCH_RECORDS)
-                return
-            for index, record in records:
-                builder.add(index, record)
-                if builder.size >= _BATCH_RECORDS:
-                    yield builder.flush()
-        yield builder.flush()
+            yield from self._parse_list(ijson.items(stream, "item", use_float=True), options, builder)
 
     def _parse_ndjson(
         self, source: SourceFile, options: ParseOptions, builder: _Builder
