@@ -303,13 +303,18 @@ def _rules(all_tokens: list[Token], broke_out: bool) -> str | None:
     return None
 
 
+#: A value that starts with a number (or closes a parenthesis) may end a number context. Not digits
+#: run into letters (``0A``, ``3rd``): SQL reads those as one name, and "0A--" is no injection.
+_NUMBER_CONTEXT = re.compile(r"\s*(?:\)|(?>\d+(?:\.\d+)?)(?![a-z_]))", re.IGNORECASE)
+
+
 def _contexts(text: str) -> list[tuple[str, bool]]:
     """The value as it would sit in the query: bare, and after an opening quote it closes."""
     out = [(text, False)]
     for quote in ("'", '"'):
         if quote in text:
             out.append((quote + text, True))
-    if re.match(r"^\s*[\d)]", text):
+    if _NUMBER_CONTEXT.match(text):
         out.append((text, True))
     return out
 
