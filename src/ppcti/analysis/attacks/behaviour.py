@@ -100,6 +100,27 @@ def _may_reach_near(frame: pl.DataFrame, key: str, coarse: int, threshold: int) 
     return ok.ravel()[index]
 
 
+#: Longest stretch of windows the all-keys count covers (4 M: eight years of one-minute windows).
+_MAX_WINDOWS = 1 << 22
+
+
+def _busy_times(frame: pl.DataFrame, width: int, threshold: int) -> np.ndarray | None:
+    """Mask of the rows in windows-wide buckets that all keys together fill enough: a window lies
+    within a bucket and one neighbour, so ``count(b) + max(count(b-1), count(b+1)) >= threshold`` over
+    every key is necessary for any one key. Exact counts (one per bucket); it settles a high threshold
+    (a flood) at once. None when the input spans more than :data:`_MAX_WINDOWS` windows."""
+    buckets = frame.get_column("t").to_numpy() // width
+    low = int(buckets.min())
+    span = int(buckets.max()) - low + 1
+    if span > _MAX_WINDOWS:
+        return None
+    buckets -= low
+    padded = np.zeros(span + 2, dtype=np.int64)
+    padded[1:-1] = np.bincount(buckets, minlength=span)
+    ok = padded[1:-1] + np.maximum(padded[:-2], padded[2:]) >= threshold
+    return ok[buckets]
+
+
 def _busy(frame: pl.DataFrame, key: str, threshold: int, keep: pl.Expr | None = None) -> pl.DataFrame:
     """Rows whose ``key`` may have at least ``threshold`` entries in all (and ``keep`` holds): every row
     of a key that has them, perhaps rows of some that do not (the windows count exactly)."""
@@ -111,15 +132,21 @@ def _windowed(frame: pl.DataFrame, key: str, width: int, value: str | None, thre
     """``row`` and ``_n`` of the rows of ``frame`` whose window (at either phase) holds at least
     ``threshold`` entries (``value`` None) or distinct ``value``s.
 
-    Keys with fewer entries than the threshold over the whole input, or near the window's day, cannot
-    qualify (a count bounds a distinct count too) and are dropped first (:func:`_may_reach`,
-    :func:`_may_reach_near`): in real logs most (source, target) pairs have a handful of entries, so the
-    windowed group-bys see few rows.
+    Rows in windows that all keys together do not fill, and keys with fewer entries than the threshold
+    near the window's day, cannot qualify (a count bounds a distinct count too) and are dropped first
+    (:func:`_busy_times`, :func:`_may_reach_near`): in real logs most (source, target) pairs have a
+    handful of entries, so the windowed group-bys see few rows.
     """
     measure = pl.len() if value is None else pl.col(value).n_unique()
     empty = pl.DataFrame(schema={"row": pl.UInt32(), "_n": pl.UInt32()})
     if frame.height < threshold:
         return empty
+    times = _busy_times(frame, width, threshold)
+    if times is not None:
+        if not times.any():
+            return empty
+        if not times.all():
+            frame = frame.filter(pl.Series(times))
     coarse = max(_DAY_US, 2 * width)
     mask = _may_reach_near(frame, key, coarse, threshold)
     candidates = frame.filter(pl.Series(mask)).with_columns(
@@ -203,6 +230,7 @@ def behaviour(
             _d=pl.col("dst_ip").hash(seed=3),
         )
         .with_columns(_dst=_combine("_h", "_d"), _pair=_combine("_h", "_s", "_d"), _src=_combine("_h", "_s"))
+        .drop("_h", "_s")
         .collect()
     )
     if net.is_empty():
@@ -210,7 +238,9 @@ def behaviour(
     out = []
     # one pass over all rows per key kind: (source, target) pairs busy enough for brute force or a
     # vertical scan, sources busy enough for a horizontal scan; the rules then see only those rows
-    pairs = _busy(net, "_pair", min(options.brute_force_min_attempts, options.vertical_scan_min_ports))
+    pairs = _busy(
+        net.drop("_src"), "_pair", min(options.brute_force_min_attempts, options.vertical_scan_min_ports)
+    )
     auth = pairs.filter(pl.col("dst_port").is_in(list(options.brute_force_ports)))
     if not auth.is_empty():
         # the protocol of these few rows only (upper-casing every row's costs more than the rest)
@@ -246,7 +276,12 @@ def behaviour(
                 f"ports of one target within {options.scan_window}",
             )
         )
-    sources = _busy(net, "_src", options.horizontal_scan_min_targets, pl.col("dst_port").is_not_null())
+    sources = _busy(
+        net.select("row", "t", "dst_port", "_d", "_src"),
+        "_src",
+        options.horizontal_scan_min_targets,
+        pl.col("dst_port").is_not_null(),
+    )
     if not sources.is_empty():
         # _combine("_h", "_s", "dst_port"), from _src = _combine("_h", "_s")
         srcport = pl.col("_src") * _MIX[1] + pl.col("dst_port").cast(pl.UInt64)
