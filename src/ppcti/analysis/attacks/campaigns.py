@@ -55,7 +55,8 @@ def prefetch_sklearn() -> None:
     """Start importing scikit-learn in a background thread, once per process. The import costs about
     1.5 s of CPU (SciPy with it), mostly spent holding the GIL; classification, run meanwhile, spends
     its time in Polars, which releases it. Importing at module level instead would add that time to
-    every ``import ppcti.analysis``, clustering or not."""
+    every ``import ppcti.analysis``, clustering or not. :func:`~.parts.events_part` calls it; a caller
+    that knows clustering will follow can call it sooner (before loading the events) for more overlap."""
     global _loader
     with _loader_lock:
         if _loader is None and HAVE_SKLEARN:
@@ -155,7 +156,10 @@ def cluster(profiles: pl.DataFrame, options: AttackOptions) -> tuple[np.ndarray,
 
 def campaigns(profiles: pl.DataFrame, options: AttackOptions, members_cap: int) -> dict[str, Any]:
     """Campaigns, the attacker → campaign map, and the unusual attackers (see the module docstring)."""
-    if profiles.is_empty() or not _sklearn_ready():
+    # waited for even without profiles: no import thread outlives the analysis (a fork meanwhile
+    # would leave the child's import lock held)
+    ready = _sklearn_ready()
+    if profiles.is_empty() or not ready:
         note = None if profiles.is_empty() else "scikit-learn is not installed (ppcti[attacks]): no campaigns"
         return {"campaigns": [], "outliers": [], "assignment": pl.DataFrame(), "note": note}
     labels, z = cluster(profiles, options)
