@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from ppcti.analysis.attacks.campaigns import prefetch_sklearn
 from ppcti.analysis.attacks.classify import classify, scan
 from ppcti.analysis.attacks.options import AttackOptions
 from ppcti.analysis.attacks.parts import events_part, finish, hits_part
@@ -22,7 +23,15 @@ from ppcti.analysis.attacks.taxonomy import CLASSES
 
 ATTACKS_FILE = "attacks.jsonl"
 
-__all__ = ["ATTACKS_FILE", "CLASSES", "AttackOptions", "analyse_attacks", "classify", "scan"]
+__all__ = [
+    "ATTACKS_FILE",
+    "CLASSES",
+    "AttackOptions",
+    "analyse_attacks",
+    "classify",
+    "prefetch_sklearn",
+    "scan",
+]
 
 
 def write_lines(lines: pl.DataFrame, path: Path) -> None:

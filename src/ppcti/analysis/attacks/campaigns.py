@@ -20,6 +20,9 @@ Campaigns are numbered by size (``C01`` the largest), members sorted by events, 
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import threading
 from typing import Any
 
 import numpy as np
@@ -29,13 +32,47 @@ from ppcti.analysis.attacks.options import AttackOptions
 from ppcti.analysis.attacks.profiles import SHARE_COLUMNS
 from ppcti.analysis.attacks.taxonomy import CLASSES
 
-try:
-    from sklearn.cluster import KMeans, MiniBatchKMeans
-    from sklearn.preprocessing import StandardScaler
-except ImportError:  # pragma: no cover - the [attacks] extra is missing
-    KMeans = MiniBatchKMeans = StandardScaler = None
+#: Whether scikit-learn (the ``[attacks]`` extra) is installed; it is imported only when needed.
+HAVE_SKLEARN = importlib.util.find_spec("sklearn") is not None
 
-HAVE_SKLEARN = KMeans is not None
+_SKLEARN_MODULES = ("sklearn.cluster", "sklearn.preprocessing")
+_loader_lock = threading.Lock()
+_loader: threading.Thread | None = None
+_loaded: list[bool] = []
+
+
+def _import_sklearn() -> None:
+    try:
+        for name in _SKLEARN_MODULES:
+            importlib.import_module(name)
+    except ImportError:  # pragma: no cover - a broken install: no campaigns, as without it
+        _loaded.append(False)
+    else:
+        _loaded.append(True)
+
+
+def prefetch_sklearn() -> None:
+    """Start importing scikit-learn in a background thread, once per process. The import costs about
+    1.5 s of CPU (SciPy with it), mostly spent holding the GIL; classification, run meanwhile, spends
+    its time in Polars, which releases it. Importing at module level instead would add that time to
+    every ``import ppcti.analysis``, clustering or not. :func:`~.parts.events_part` calls it; a caller
+    that knows clustering will follow can call it sooner (before loading the events) for more overlap."""
+    global _loader
+    with _loader_lock:
+        if _loader is None and HAVE_SKLEARN:
+            _loader = threading.Thread(target=_import_sklearn, name="ppcti-sklearn-import", daemon=True)
+            _loader.start()
+
+
+def _sklearn_ready() -> bool:
+    """Wait for the import :func:`prefetch_sklearn` started (starting it if need be); True if it worked."""
+    prefetch_sklearn()
+    if _loader is None:
+        return False
+    _loader.join()
+    return _loaded[0]
+
+
 _LOG_FEATURES = ("events", "targets_count", "ports_count", "active_hours", "span_hours")
 _MINIBATCH_ABOVE = 20_000
 
@@ -75,6 +112,10 @@ def robust_z(values: np.ndarray) -> np.ndarray:
 
 def cluster(profiles: pl.DataFrame, options: AttackOptions) -> tuple[np.ndarray, np.ndarray]:
     """Campaign index and outlier z-score per attacker (rows of ``profiles``)."""
+    # imported here, not at module level: see prefetch_sklearn
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.preprocessing import StandardScaler
+
     n = profiles.height
     x = features(profiles)
     scaled = StandardScaler().fit_transform(x)
@@ -115,7 +156,10 @@ def cluster(profiles: pl.DataFrame, options: AttackOptions) -> tuple[np.ndarray,
 
 def campaigns(profiles: pl.DataFrame, options: AttackOptions, members_cap: int) -> dict[str, Any]:
     """Campaigns, the attacker → campaign map, and the unusual attackers (see the module docstring)."""
-    if profiles.is_empty() or not HAVE_SKLEARN:
+    # waited for even without profiles: no import thread outlives the analysis (a fork meanwhile
+    # would leave the child's import lock held)
+    ready = _sklearn_ready()
+    if profiles.is_empty() or not ready:
         note = None if profiles.is_empty() else "scikit-learn is not installed (ppcti[attacks]): no campaigns"
         return {"campaigns": [], "outliers": [], "assignment": pl.DataFrame(), "note": note}
     labels, z = cluster(profiles, options)

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from ppcti.analysis.attacks.anomalies import anomalies_of, busiest_targets, target_counts, volume_counts
-from ppcti.analysis.attacks.campaigns import HAVE_SKLEARN, campaigns
+from ppcti.analysis.attacks.campaigns import HAVE_SKLEARN, campaigns, prefetch_sklearn
 from ppcti.analysis.attacks.classify import classify, from_loaded, techniques_frame
 from ppcti.analysis.attacks.options import AttackOptions
 from ppcti.analysis.attacks.payload import HAVE_LIBINJECTION
@@ -89,6 +89,7 @@ def events_part(
 ) -> tuple[EventsPart, pl.DataFrame]:
     """Classify ``events`` (see :func:`~.classify.classify` for ``floods``) and sum the part up.
     Returns the part and the ``row, cls`` of every classified event, for the hits."""
+    prefetch_sklearn()  # for the campaigns, while classification runs in Polars
     scanned = from_loaded(events)
     classified = classify(scanned, options, floods=floods)
     attacked = scanned.select(
