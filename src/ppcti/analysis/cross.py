@@ -29,13 +29,21 @@ def cross_holder(events: pl.DataFrame, options: AnalysisOptions) -> tuple[list[d
         rows.group_by("aid")
         .agg(pl.col(ATTACKER_KEY).first(), holders_count=pl.col("hid").n_unique(), events=pl.len())
         .filter(pl.col("holders_count") >= options.cross_min_holders)
-        .drop("aid")
     )
     total = shared.height
+    # Only the rows that can reach the top ``max_cross`` get the full sort (with its strings): those
+    # whose (holders, events) is at least that of the max_cross-th largest.
+    rank = pl.col("holders_count").cast(pl.UInt64) * (1 << 32) + pl.col("events").cast(pl.UInt64)
+    if total > options.max_cross:
+        cut = shared.select(rank.top_k(options.max_cross).min()).item()
+        shared = shared.filter(rank >= cut)
     shared = shared.sort(
         ["holders_count", "events", *ATTACKER_KEY], descending=[True, True, False, False]
     ).head(options.max_cross)
-    rows = rows.join(shared.select(ATTACKER_KEY), on=ATTACKER_KEY, how="semi")
+    # By id first (integers; a superset when one address is both an IP and a sender), then the
+    # left join below keeps only the listed (kind, attacker) pairs.
+    rows = rows.filter(pl.col("aid").is_in(shared.get_column("aid").implode()))
+    shared = shared.drop("aid")
     per_holder = (
         rows.group_by(*ATTACKER_KEY, "holder")
         .agg(

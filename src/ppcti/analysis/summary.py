@@ -15,6 +15,7 @@ import polars as pl
 
 from ppcti.analysis.common import DAY_US, HOUR_US, bucket_counts, iso, summed, timeline_of
 from ppcti.analysis.options import AnalysisOptions
+from ppcti.analysis.targets import whole_targets
 
 
 @dataclass(slots=True)
@@ -48,7 +49,7 @@ def events_part(events: pl.DataFrame, options: AnalysisOptions) -> EventsPart:
         .head(options.top_n)
     )
     holders = (
-        attackers.join(top_attackers.select("aid"), on="aid", how="semi")
+        attackers.filter(pl.col("aid").is_in(top_attackers.get_column("aid").implode()))
         .group_by("aid")
         .agg(holders=pl.col("holder").unique().sort())
     )
@@ -72,18 +73,22 @@ def events_part(events: pl.DataFrame, options: AnalysisOptions) -> EventsPart:
     )
 
 
-def top_targets(hits: pl.DataFrame, options: AnalysisOptions) -> list[dict[str, Any]]:
-    """The most attacked targets of ``hits`` (every target's rows in this part), most attacked first."""
-    return (
-        hits.group_by("hid", "tid")
-        .agg(
+def top_targets(
+    hits: pl.DataFrame, options: AnalysisOptions, counts: pl.DataFrame | None = None
+) -> list[dict[str, Any]]:
+    """The most attacked targets of ``hits`` (every target's rows in this part), most attacked first
+    (``counts``: the :func:`~ppcti.analysis.targets.target_counts` of ``hits``, if already known)."""
+    whole = None if counts is None else whole_targets(counts)
+    if whole is None:
+        whole = hits.group_by("hid", "tid").agg(
             pl.col("holder", "target_kind", "target").first(),
             attacks=pl.len(),
             attackers_count=pl.col("aid").drop_nulls().n_unique(),
             private=pl.col("private").first(),
             range=pl.col("range").first(),
         )
-        .drop("hid", "tid")
+    return (
+        whole.select("holder", "target_kind", "target", "attacks", "attackers_count", "private", "range")
         .sort(["attacks", "holder", "target"], descending=[True, False, False])
         .head(options.top_n)
         .rename({"target_kind": "kind"})
@@ -137,6 +142,9 @@ def finish_summary(
     }
 
 
-def run_summary(events: pl.DataFrame, hits: pl.DataFrame, options: AnalysisOptions) -> dict[str, Any]:
-    """Counts per holder and format, top attackers and targets, and per-holder activity timelines."""
-    return finish_summary([events_part(events, options)], [top_targets(hits, options)], options)
+def run_summary(
+    events: pl.DataFrame, hits: pl.DataFrame, options: AnalysisOptions, counts: pl.DataFrame | None = None
+) -> dict[str, Any]:
+    """Counts per holder and format, top attackers and targets, and per-holder activity timelines
+    (``counts``: see :func:`top_targets`)."""
+    return finish_summary([events_part(events, options)], [top_targets(hits, options, counts)], options)
