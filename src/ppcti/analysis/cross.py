@@ -22,13 +22,50 @@ def correlatable(events: pl.DataFrame, options: AnalysisOptions) -> pl.DataFrame
     return rows if options.cross_include_private else rows.filter(~pl.col("attacker_private"))
 
 
-def cross_holder(events: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str, Any]], int]:
-    """Attackers seen by at least ``cross_min_holders`` holders, most holders then most entries first."""
+def attacker_counts(events: pl.DataFrame) -> pl.DataFrame:
+    """Per attacker and ``attacker_private`` flag: kind and address, entries, first and last time,
+    holders. One group-by over the events that both :func:`cross_holder` and the summary's top
+    attackers read (see :func:`whole_attackers`)."""
+    return (
+        events.filter(pl.col("attacker").is_not_null())
+        .group_by("aid", "attacker_private")
+        .agg(
+            pl.col(ATTACKER_KEY).first(),
+            events=pl.len(),
+            first_seen=pl.col("t").min(),
+            last_seen=pl.col("t").max(),
+            holders_count=pl.col("hid").n_unique(),
+        )
+    )
+
+
+def whole_attackers(counts: pl.DataFrame) -> pl.DataFrame | None:
+    """:func:`attacker_counts` as one row per attacker, or None if some address was seen both as a
+    private source and otherwise (e.g. as a sender): then the caller counts from the events."""
+    return None if counts.select(pl.col("aid").is_duplicated().any()).item() else counts
+
+
+def _per_attacker(rows: pl.DataFrame, options: AnalysisOptions, counts: pl.DataFrame | None) -> pl.DataFrame:
+    if counts is not None:
+        if not options.cross_include_private:
+            return counts.filter(~pl.col("attacker_private"))
+        if (whole := whole_attackers(counts)) is not None:
+            return whole
+    return rows.group_by("aid").agg(
+        pl.col(ATTACKER_KEY).first(), holders_count=pl.col("hid").n_unique(), events=pl.len()
+    )
+
+
+def cross_holder(
+    events: pl.DataFrame, options: AnalysisOptions, counts: pl.DataFrame | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """Attackers seen by at least ``cross_min_holders`` holders, most holders then most entries first
+    (``counts``: the :func:`attacker_counts` of ``events`` when already computed)."""
     rows = correlatable(events, options)
     shared = (
-        rows.group_by("aid")
-        .agg(pl.col(ATTACKER_KEY).first(), holders_count=pl.col("hid").n_unique(), events=pl.len())
+        _per_attacker(rows, options, counts)
         .filter(pl.col("holders_count") >= options.cross_min_holders)
+        .select("aid", *ATTACKER_KEY, "holders_count", "events")
     )
     total = shared.height
     # Only the rows that can reach the top ``max_cross`` get the full sort (with its strings): those

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from ppcti.analysis.attacks import AttackOptions, analyse_attacks
-from ppcti.analysis.cross import cross_holder
+from ppcti.analysis.cross import attacker_counts, cross_holder
 from ppcti.analysis.groups import botnets, sweeps
 from ppcti.analysis.load import load, resolve_inputs
 from ppcti.analysis.options import AnalysisOptions
@@ -67,7 +67,8 @@ def _in_memory(
     stage("sweeps")
     sweep_found = sweeps(loaded.hits, options)
     stage("cross-holder")
-    shared = cross_holder(loaded.events, options)
+    attackers = attacker_counts(loaded.events)  # shared with the summary's top attackers
+    shared = cross_holder(loaded.events, options, attackers)
     stage("attacks")
     attacks = analyse_attacks(
         loaded.events, loaded.hits, out_dir, options=attack_options, members_cap=options.members_cap
@@ -80,7 +81,7 @@ def _in_memory(
         sweeps=sweep_found,
         cross=shared,
         attacks=attacks,
-        summary=run_summary(loaded.events, loaded.hits, options, counts),
+        summary=run_summary(loaded.events, loaded.hits, options, counts, attackers),
         internal_domains=loaded.internal_domains,
         benign=loaded.benign_email_entries,
         outbound=loaded.outbound_entries,

@@ -41,7 +41,7 @@ from ppcti.analysis.attacks.parts import (
     merge_hits,
 )
 from ppcti.analysis.attacks.taxonomy import CLASS_ORDER
-from ppcti.analysis.cross import cross_holder
+from ppcti.analysis.cross import attacker_counts, cross_holder
 from ppcti.analysis.groups import (
     BOTNET_LABELS,
     SWEEP_LABELS,
@@ -184,10 +184,11 @@ class _Passes:
         self.sweep_total += found.height
         self.sweeps = self._groups(self.sweeps, found, SWEEP_LABELS)
         events = self.data.events(p)
-        rows, total = cross_holder(events, self.options)
+        attackers = attacker_counts(events)
+        rows, total = cross_holder(events, self.options, attackers)
         self.crossed = sorted(self.crossed + rows, key=_cross_order)[: self.options.max_cross]
         self.cross_total += total
-        self.summaries.append(summary_part(events, self.options))
+        self.summaries.append(summary_part(events, self.options, attackers))
         floods = pl.concat(self.floods).join(events.select("row"), on="row", how="semi")
         part, classified = events_part(events, self.attack_options, lines, floods=floods)
         del events

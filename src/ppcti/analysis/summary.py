@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from ppcti.analysis.common import DAY_US, HOUR_US, bucket_counts, iso, summed, timeline_of
+from ppcti.analysis.cross import whole_attackers
 from ppcti.analysis.options import AnalysisOptions
 from ppcti.analysis.targets import whole_targets
 
@@ -32,19 +33,26 @@ class EventsPart:
     names: pl.DataFrame  # hid, holder
 
 
-def events_part(events: pl.DataFrame, options: AnalysisOptions) -> EventsPart:
-    """Counts per holder and format, time span, this part's top attackers and activity counts."""
+def events_part(
+    events: pl.DataFrame, options: AnalysisOptions, counts: pl.DataFrame | None = None
+) -> EventsPart:
+    """Counts per holder and format, time span, this part's top attackers and activity counts
+    (``counts``: the :func:`~ppcti.analysis.cross.attacker_counts` of ``events``, if already known)."""
     per_format = events.group_by("hid", "format").agg(pl.col("holder").first(), events=pl.len())
     span = events.select(first=pl.col("t").min(), last=pl.col("t").max())
     attackers = events.filter(pl.col("attacker").is_not_null())
-    top_attackers = (
-        attackers.group_by("aid")
-        .agg(
+    whole = None if counts is None else whole_attackers(counts)
+    if whole is None:
+        whole = attackers.group_by("aid").agg(
             pl.col("attacker_kind", "attacker").first(),
             events=pl.len(),
             first_seen=pl.col("t").min(),
             last_seen=pl.col("t").max(),
         )
+    if whole.height > options.top_n:  # only rows that can make the list get the sort by address
+        whole = whole.filter(pl.col("events") >= pl.col("events").top_k(options.top_n).min())
+    top_attackers = (
+        whole.select("aid", "attacker_kind", "attacker", "events", "first_seen", "last_seen")
         .sort(["events", "attacker"], descending=[True, False])
         .head(options.top_n)
     )
@@ -143,8 +151,13 @@ def finish_summary(
 
 
 def run_summary(
-    events: pl.DataFrame, hits: pl.DataFrame, options: AnalysisOptions, counts: pl.DataFrame | None = None
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    options: AnalysisOptions,
+    counts: pl.DataFrame | None = None,
+    attackers: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Counts per holder and format, top attackers and targets, and per-holder activity timelines
-    (``counts``: see :func:`top_targets`)."""
-    return finish_summary([events_part(events, options)], [top_targets(hits, options, counts)], options)
+    (``counts``, ``attackers``: see :func:`top_targets` and :func:`events_part`)."""
+    part = events_part(events, options, attackers)
+    return finish_summary([part], [top_targets(hits, options, counts)], options)
