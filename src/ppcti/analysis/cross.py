@@ -28,8 +28,10 @@ def attacker_counts(events: pl.DataFrame) -> pl.DataFrame:
     attackers read (see :func:`whole_attackers`)."""
     return (
         events.filter(pl.col("attacker").is_not_null())
-        .group_by("aid", "attacker_private")
+        # one integer key (the id with its flag in the lowest bit) groups faster than two columns
+        .group_by((pl.col("aid") ^ pl.col("attacker_private").cast(pl.UInt64)).alias("_g"))
         .agg(
+            pl.col("aid", "attacker_private").first(),
             pl.col(ATTACKER_KEY).first(),
             events=pl.len(),
             first_seen=pl.col("t").min(),
