@@ -381,11 +381,21 @@ def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
 
 
 def with_internal(hits: pl.DataFrame, domains: dict[str, list[str]]) -> pl.DataFrame:
-    """Mark the e-mail targets in the holders' internal domains as private, and drop ``domain``."""
-    internal = (pl.col("target_kind") == "email") & _is_internal(pl.col("domain"), domains)
+    """Mark the e-mail targets in the holders' internal domains as private, and drop ``domain``.
+
+    Only rows with a domain (e-mail targets, a few percent) are tested; the marks are then written
+    into copies of ``range`` and ``private`` at their positions, instead of testing every hit.
+    """
+    has_domain = pl.col("domain").is_not_null()
+    at = hits.select(pl.arg_where(has_domain)).to_series()
+    mail = hits.select("holder", "domain").filter(has_domain)  # in the order of ``at``
+    internal = _is_internal(pl.col("domain"), domains)  # only e-mail targets have a domain
+    marked = at.filter(mail.select(internal.fill_null(False)).to_series())
+    if marked.is_empty():
+        return hits.drop("domain")
     return hits.with_columns(
-        range=pl.when(internal).then(pl.lit("internal-email")).otherwise(pl.col("range")),
-        private=pl.col("private") | internal.fill_null(False),
+        hits.get_column("range").scatter(marked, "internal-email"),
+        hits.get_column("private").scatter(marked, True),
     ).drop("domain")
 
 
