@@ -313,8 +313,14 @@ def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
     # Classify each distinct address once; the private ones (few) label the rows through their ids.
     addresses = [("_sid", "src_ip"), ("_did", "dst_ip"), ("_nid", "nat_ip")]
     events = events.with_columns(*[_ids(col).alias(name) for name, col in addresses])
-    distinct = pl.concat([events.lazy().select(id=name, address=col) for name, col in addresses])
-    distinct = distinct.filter(pl.col("id").is_not_null()).unique("id").collect()
+    # each column's first occurrences first (a pass over one integer column) before the strings move
+    firsts = [
+        events.lazy()
+        .filter(pl.col(name).is_first_distinct() & pl.col(name).is_not_null())
+        .select(id=name, address=col)
+        for name, col in addresses
+    ]
+    distinct = pl.concat(firsts).unique("id").collect()
     private = classify(distinct.get_column("address"), distinct=True).filter(pl.col("range").is_not_null())
     ids, labels = private.select(_ids("address")).to_series(), private.get_column("range")
 
