@@ -27,7 +27,8 @@ def attacker_counts(events: pl.DataFrame) -> pl.DataFrame:
     holders. One group-by over the events that both :func:`cross_holder` and the summary's top
     attackers read (see :func:`whole_attackers`)."""
     return (
-        events.filter(pl.col("attacker").is_not_null())
+        events.select("aid", "attacker_private", *ATTACKER_KEY, "t", "hid")
+        .filter(pl.col("attacker").is_not_null())
         # one integer key (the id with its flag in the lowest bit) groups faster than two columns
         .group_by((pl.col("aid") ^ pl.col("attacker_private").cast(pl.UInt64)).alias("_g"))
         .agg(
@@ -63,7 +64,11 @@ def cross_holder(
 ) -> tuple[list[dict[str, Any]], int]:
     """Attackers seen by at least ``cross_min_holders`` holders, most holders then most entries first
     (``counts``: the :func:`attacker_counts` of ``events`` when already computed)."""
-    rows = correlatable(events, options)
+    # the columns read below, before the filters copy rows of all of them
+    slim = events.select(
+        "aid", "hid", *ATTACKER_KEY, "attacker_private", "holder", "t", "source_file", "line"
+    )
+    rows = correlatable(slim, options)
     shared = (
         _per_attacker(rows, options, counts)
         .filter(pl.col("holders_count") >= options.cross_min_holders)

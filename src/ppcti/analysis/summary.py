@@ -40,7 +40,9 @@ def events_part(
     (``counts``: the :func:`~ppcti.analysis.cross.attacker_counts` of ``events``, if already known)."""
     per_format = events.group_by("hid", "format").agg(pl.col("holder").first(), events=pl.len())
     span = events.select(first=pl.col("t").min(), last=pl.col("t").max())
-    attackers = events.filter(pl.col("attacker").is_not_null())
+    # the few columns read below, before a filter copies rows of all of them
+    columns = events.select("aid", "attacker_kind", "attacker", "t", "holder")
+    attackers = columns.filter(pl.col("attacker").is_not_null())
     whole = None if counts is None else whole_attackers(counts)
     if whole is None:
         whole = attackers.group_by("aid").agg(

@@ -71,7 +71,9 @@ def analyse_targets(
     top = stats.head(options.max_targets)
     ids = ["hid", "tid"]
     # the few listed ids by a set look-up first: a join over all hits costs ten times more
-    listed = hits.filter(pl.col("tid").is_in(top.get_column("tid").implode()) & pl.col("private"))
+    listed = hits.select(*ids, "private", "attacker", "aid", "protocol", "dst_port", "t").filter(
+        pl.col("tid").is_in(top.get_column("tid").implode()) & pl.col("private")
+    )
     rows = listed.join(top.select(ids), on=ids, how="semi")
     cap = options.members_cap
     attackers = counted(rows, ids, "attacker", cap, "attackers", value_id="aid")
