@@ -116,9 +116,10 @@ def _in_full_buckets(rows: pl.DataFrame, keys: list[str], window_us: int, min_me
     grid shifted by ``w``; holding ``min_members`` distinct members, it holds at least as many rows. So
     a row whose buckets in both grids hold fewer rows is in no qualifying window and cannot change the
     result: every instant where the distinct count reaches ``min_members`` counts only kept rows, and
-    elsewhere the count stays below. On busy inputs this leaves a few percent of the rows for the sorts
-    below. Bucket ids are combined hashes counted by one sort each (faster than a group-by over millions
-    of near-unique keys); a collision only merges buckets, which keeps more rows, never fewer.
+    elsewhere the count stays below. Of the benchmark's 4.9 M hits, 0.25 % remain for the botnet sorts
+    below and 14 % for the sweeps'. Bucket ids are combined hashes counted by one sort each (faster
+    than a group-by over millions of near-unique keys); a collision only merges buckets, which keeps
+    more rows, never fewer.
     """
     key = pl.col(keys[0]).hash(11)
     for i, name in enumerate(keys[1:]):
