@@ -234,3 +234,33 @@ def test_empty_input_gives_empty_insights_and_a_report(tmp_path: Path) -> None:
     html = write_report(tmp_path).read_text()
     assert "No botnet group reached the threshold" in html
     assert 'class="ppcti-figure"' not in html  # no chart without data
+
+
+def test_address_seen_as_private_source_and_as_sender(tmp_path: Path) -> None:
+    """One text both a private source (acme's firewall) and an e-mail sender (at both holders): the
+    shared per-attacker counts are split by the private flag, so cross-holder and the summary must
+    still count as if each grouped the events itself."""
+    from ppcti.analysis.cross import attacker_counts, whole_attackers
+    from ppcti.analysis.load import load
+
+    odd = "192.168.1.7"
+    path = write_events(
+        tmp_path / "events.jsonl",
+        numbered(
+            [
+                fw("acme", 0, odd, "10.0.0.1"),
+                mail("acme", 60, odd, ["staff@acme.example"]),
+                mail("globex", 120, odd, ["staff@globex.example"]),
+            ]
+        ),
+    )
+    assert whole_attackers(attacker_counts(load(path, AnalysisOptions()).events)) is None
+    insights = analyse(path, tmp_path / "o", partitions=0)
+    (shared,) = insights["cross_holder"]  # the sender only: a private source is never correlated
+    assert (shared["kind"], shared["holders_count"], shared["events"]) == ("email", 2, 2)
+    (top,) = insights["summary"]["top_attackers"]
+    assert (top["attacker"], top["events"], top["holders"]) == (odd, 3, ["acme", "globex"])
+    with_private = analyse(
+        path, tmp_path / "p", partitions=0, options=AnalysisOptions(cross_include_private=True)
+    )
+    assert [(c["attacker"], c["events"]) for c in with_private["cross_holder"]] == [(odd, 3)]

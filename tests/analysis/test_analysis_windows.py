@@ -67,3 +67,32 @@ def test_matches_brute_force(raw: list[tuple[str, str, int]], w_min: int, n: int
     assert set(assigned["id"].to_list()) == _reference(rows, w_min * MIN, n)
     # Groups of one key never overlap and every group has rows.
     assert set(assigned["group"].unique().to_list()) == set(groups["group"].to_list())
+
+
+def _peaks(rows: list[tuple[str, str, int]], w: int, n: int) -> dict[str, int]:
+    """Per key, the most distinct members in one window (x - w, x], where that reaches ``n``."""
+    out: dict[str, int] = {}
+    for k, _, x in rows:
+        inside = {m for k2, m, t in rows if k2 == k and x - w < t <= x}
+        if len(inside) >= n:
+            out[k] = max(out.get(k, 0), len(inside))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abc"), st.sampled_from(["m1", "m2", "m3", "m4"]), st.integers(0, 200)),
+        max_size=60,
+    ),
+    st.integers(1, 12),
+    st.integers(1, 4),
+)
+def test_bucket_prefilter_keeps_peaks(raw: list[tuple[str, str, int]], w_min: int, n: int) -> None:
+    """Entries spread over many buckets (most of them dropped by the pre-filter before the sorts)
+    still give the brute-force entries and peaks."""
+    rows = [(k, m, t * MIN // 3) for k, m, t in raw]
+    groups, assigned = dense_groups(_frame(rows), ["k"], "m", window_us=w_min * MIN, min_members=n)
+    assert set(assigned["id"].to_list()) == _reference(rows, w_min * MIN, n)
+    found = groups.group_by("k").agg(pl.col("peak").max())
+    assert dict(found.iter_rows()) == _peaks(rows, w_min * MIN, n)

@@ -15,13 +15,13 @@ from typing import Any
 import orjson
 
 from ppcti.analysis.attacks import AttackOptions, analyse_attacks
-from ppcti.analysis.cross import cross_holder
+from ppcti.analysis.cross import attacker_counts, cross_holder
 from ppcti.analysis.groups import botnets, sweeps
 from ppcti.analysis.load import load, resolve_inputs
 from ppcti.analysis.options import AnalysisOptions
 from ppcti.analysis.partitioned import Sections, analyse_partitioned, auto_partitions
 from ppcti.analysis.summary import run_summary
-from ppcti.analysis.targets import analyse_targets, infrastructure, private_target_stats
+from ppcti.analysis.targets import analyse_targets, infrastructure, private_target_stats, target_counts
 from ppcti.errors import ConfigError
 from ppcti.outdir import write_atomic
 from ppcti.stix.attacks import ATTACKS_BUNDLE, write_attack_bundle
@@ -59,14 +59,16 @@ def _in_memory(
     """All sections from the two frames of :func:`load`, held in memory for the whole run."""
     loaded = load(files, options)
     stage("targets")
-    stats = private_target_stats(loaded.hits)
+    counts = target_counts(loaded.hits)  # shared with the summary's top targets
+    stats = private_target_stats(loaded.hits, counts)
     targets = analyse_targets(loaded.hits, stats, options)
     stage("botnets")
     botnet_found = botnets(loaded.hits, options)
     stage("sweeps")
     sweep_found = sweeps(loaded.hits, options)
     stage("cross-holder")
-    shared = cross_holder(loaded.events, options)
+    attackers = attacker_counts(loaded.events)  # shared with the summary's top attackers
+    shared = cross_holder(loaded.events, options, attackers)
     stage("attacks")
     attacks = analyse_attacks(
         loaded.events, loaded.hits, out_dir, options=attack_options, members_cap=options.members_cap
@@ -79,7 +81,7 @@ def _in_memory(
         sweeps=sweep_found,
         cross=shared,
         attacks=attacks,
-        summary=run_summary(loaded.events, loaded.hits, options),
+        summary=run_summary(loaded.events, loaded.hits, options, counts, attackers),
         internal_domains=loaded.internal_domains,
         benign=loaded.benign_email_entries,
         outbound=loaded.outbound_entries,

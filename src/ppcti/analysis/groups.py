@@ -22,17 +22,21 @@ BOTNET_KEY = ["hid", "tid", "sid"]
 SWEEP_KEY = ["hid", "aid"]
 BOTNET_LABELS = ["holder", "target_kind", "target", "service"]
 SWEEP_LABELS = ["holder", "attacker_kind", "attacker"]
+#: What :func:`~ppcti.analysis.common.entry_refs` and the window bounds read.
+ENTRY_COLUMNS = ["t", "source_file", "line"]
 
 
-def _assigned(hits: pl.DataFrame, keys: list[str], member: str, window_us: int, n: int) -> pl.DataFrame:
-    """The hits that belong to a group, with their ``group`` and ``peak``.
+def _assigned(
+    hits: pl.DataFrame, keys: list[str], member: str, window_us: int, n: int, columns: list[str]
+) -> pl.DataFrame:
+    """The hits that belong to a group (their ``columns``), with their ``group`` and ``peak``.
 
     Only ids and times go through the window search; the few rows that qualify are then gathered
-    whole, so the millions of others never have their strings copied.
+    with the columns the description reads, so the millions of others never have their strings copied.
     """
     slim = hits.select(*keys, member, "t").with_row_index("_i")
     groups, found = dense_groups(slim, keys, member, window_us=window_us, min_members=n)
-    rows = hits[found.get_column("_i")].with_columns(found.get_column("group"))
+    rows = hits.select(columns)[found.get_column("_i")].with_columns(found.get_column("group"))
     return rows.join(groups.select("group", "peak"), on="group")
 
 
@@ -68,14 +72,18 @@ def ordered(found: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
 
 def botnet_groups(hits: pl.DataFrame, options: AnalysisOptions) -> pl.DataFrame:
     """Every botnet group of ``hits``, described and ordered (see :func:`botnets`)."""
-    assigned = _assigned(hits, BOTNET_KEY, "aid", options.botnet_window_us, options.botnet_min_sources)
+    columns = [*BOTNET_LABELS, "attacker", "private", "range", *ENTRY_COLUMNS]
+    window, n = options.botnet_window_us, options.botnet_min_sources
+    assigned = _assigned(hits, BOTNET_KEY, "aid", window, n, columns)
     extra = [pl.col("private").first(), pl.col("range").first()]
     return _describe(assigned, BOTNET_LABELS, "attacker", extra, options)
 
 
 def sweep_groups(hits: pl.DataFrame, options: AnalysisOptions) -> pl.DataFrame:
     """Every sweep of ``hits``, described and ordered (see :func:`sweeps`)."""
-    assigned = _assigned(hits, SWEEP_KEY, "tid", options.sweep_window_us, options.sweep_min_targets)
+    columns = [*SWEEP_LABELS, "target", "service", *ENTRY_COLUMNS]
+    window, n = options.sweep_window_us, options.sweep_min_targets
+    assigned = _assigned(hits, SWEEP_KEY, "tid", window, n, columns)
     extra = [pl.col("service").unique().sort().head(options.members_cap).alias("services")]
     return _describe(assigned, SWEEP_LABELS, "target", extra, options)
 

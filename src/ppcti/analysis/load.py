@@ -313,8 +313,14 @@ def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
     # Classify each distinct address once; the private ones (few) label the rows through their ids.
     addresses = [("_sid", "src_ip"), ("_did", "dst_ip"), ("_nid", "nat_ip")]
     events = events.with_columns(*[_ids(col).alias(name) for name, col in addresses])
-    distinct = pl.concat([events.lazy().select(id=name, address=col) for name, col in addresses])
-    distinct = distinct.filter(pl.col("id").is_not_null()).unique("id").collect()
+    # each column's first occurrences first (a pass over one integer column) before the strings move
+    firsts = [
+        events.lazy()
+        .filter(pl.col(name).is_first_distinct() & pl.col(name).is_not_null())
+        .select(id=name, address=col)
+        for name, col in addresses
+    ]
+    distinct = pl.concat(firsts).unique("id").collect()
     private = classify(distinct.get_column("address"), distinct=True).filter(pl.col("range").is_not_null())
     ids, labels = private.select(_ids("address")).to_series(), private.get_column("range")
 
@@ -381,11 +387,21 @@ def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
 
 
 def with_internal(hits: pl.DataFrame, domains: dict[str, list[str]]) -> pl.DataFrame:
-    """Mark the e-mail targets in the holders' internal domains as private, and drop ``domain``."""
-    internal = (pl.col("target_kind") == "email") & _is_internal(pl.col("domain"), domains)
+    """Mark the e-mail targets in the holders' internal domains as private, and drop ``domain``.
+
+    Only rows with a domain (e-mail targets, a few percent) are tested; the marks are then written
+    into copies of ``range`` and ``private`` at their positions, instead of testing every hit.
+    """
+    has_domain = pl.col("domain").is_not_null()
+    at = hits.select(pl.arg_where(has_domain)).to_series()
+    mail = hits.select("holder", "domain").filter(has_domain)  # in the order of ``at``
+    internal = _is_internal(pl.col("domain"), domains)  # only e-mail targets have a domain
+    marked = at.filter(mail.select(internal.fill_null(False)).to_series())
+    if marked.is_empty():
+        return hits.drop("domain")
     return hits.with_columns(
-        range=pl.when(internal).then(pl.lit("internal-email")).otherwise(pl.col("range")),
-        private=pl.col("private") | internal.fill_null(False),
+        hits.get_column("range").scatter(marked, "internal-email"),
+        hits.get_column("private").scatter(marked, True),
     ).drop("domain")
 
 

@@ -41,7 +41,7 @@ from ppcti.analysis.attacks.parts import (
     merge_hits,
 )
 from ppcti.analysis.attacks.taxonomy import CLASS_ORDER
-from ppcti.analysis.cross import cross_holder
+from ppcti.analysis.cross import attacker_counts, cross_holder
 from ppcti.analysis.groups import (
     BOTNET_LABELS,
     SWEEP_LABELS,
@@ -56,7 +56,13 @@ from ppcti.analysis.spill import Spill, estimated_rows, spill
 from ppcti.analysis.summary import EventsPart as SummaryPart
 from ppcti.analysis.summary import events_part as summary_part
 from ppcti.analysis.summary import finish_summary, top_targets
-from ppcti.analysis.targets import analyse_targets, ordered_stats, private_target_stats, target_order
+from ppcti.analysis.targets import (
+    analyse_targets,
+    ordered_stats,
+    private_target_stats,
+    target_counts,
+    target_order,
+)
 
 #: Inputs estimated at more events than this are analysed in partitions unless told otherwise: below,
 #: one pass in memory is faster (5 M events in ~10 s) and its peak (~1 GiB per million) still fits.
@@ -162,11 +168,12 @@ class _Passes:
     def by_target(self, q: int) -> None:
         """Pass 1 on hits partition ``q``: targets' counts, botnets, top targets, floods."""
         hits = self.data.hits_by_target(q)
-        self.stats.append(private_target_stats(hits))
+        counts = target_counts(hits)
+        self.stats.append(private_target_stats(hits, counts))
         found = botnet_groups(hits, self.options)
         self.botnet_total += found.height
         self.botnets = self._groups(self.botnets, found, BOTNET_LABELS)
-        self.tops.append(top_targets(hits, self.options))
+        self.tops.append(top_targets(hits, self.options, counts))
         floods = floods_of_hits(hits, self.attack_options)
         self.floods.append(floods.with_columns(pl.col("_n").cast(pl.UInt32)))
 
@@ -177,10 +184,11 @@ class _Passes:
         self.sweep_total += found.height
         self.sweeps = self._groups(self.sweeps, found, SWEEP_LABELS)
         events = self.data.events(p)
-        rows, total = cross_holder(events, self.options)
+        attackers = attacker_counts(events)
+        rows, total = cross_holder(events, self.options, attackers)
         self.crossed = sorted(self.crossed + rows, key=_cross_order)[: self.options.max_cross]
         self.cross_total += total
-        self.summaries.append(summary_part(events, self.options))
+        self.summaries.append(summary_part(events, self.options, attackers))
         floods = pl.concat(self.floods).join(events.select("row"), on="row", how="semi")
         part, classified = events_part(events, self.attack_options, lines, floods=floods)
         del events

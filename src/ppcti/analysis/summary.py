@@ -14,7 +14,9 @@ from typing import Any
 import polars as pl
 
 from ppcti.analysis.common import DAY_US, HOUR_US, bucket_counts, iso, summed, timeline_of
+from ppcti.analysis.cross import whole_attackers
 from ppcti.analysis.options import AnalysisOptions
+from ppcti.analysis.targets import whole_targets
 
 
 @dataclass(slots=True)
@@ -31,24 +33,33 @@ class EventsPart:
     names: pl.DataFrame  # hid, holder
 
 
-def events_part(events: pl.DataFrame, options: AnalysisOptions) -> EventsPart:
-    """Counts per holder and format, time span, this part's top attackers and activity counts."""
+def events_part(
+    events: pl.DataFrame, options: AnalysisOptions, counts: pl.DataFrame | None = None
+) -> EventsPart:
+    """Counts per holder and format, time span, this part's top attackers and activity counts
+    (``counts``: the :func:`~ppcti.analysis.cross.attacker_counts` of ``events``, if already known)."""
     per_format = events.group_by("hid", "format").agg(pl.col("holder").first(), events=pl.len())
     span = events.select(first=pl.col("t").min(), last=pl.col("t").max())
-    attackers = events.filter(pl.col("attacker").is_not_null())
-    top_attackers = (
-        attackers.group_by("aid")
-        .agg(
+    # the few columns read below, before a filter copies rows of all of them
+    columns = events.select("aid", "attacker_kind", "attacker", "t", "holder")
+    attackers = columns.filter(pl.col("attacker").is_not_null())
+    whole = None if counts is None else whole_attackers(counts)
+    if whole is None:
+        whole = attackers.group_by("aid").agg(
             pl.col("attacker_kind", "attacker").first(),
             events=pl.len(),
             first_seen=pl.col("t").min(),
             last_seen=pl.col("t").max(),
         )
+    if whole.height > options.top_n:  # only rows that can make the list get the sort by address
+        whole = whole.filter(pl.col("events") >= pl.col("events").top_k(options.top_n).min())
+    top_attackers = (
+        whole.select("aid", "attacker_kind", "attacker", "events", "first_seen", "last_seen")
         .sort(["events", "attacker"], descending=[True, False])
         .head(options.top_n)
     )
     holders = (
-        attackers.join(top_attackers.select("aid"), on="aid", how="semi")
+        attackers.filter(pl.col("aid").is_in(top_attackers.get_column("aid").implode()))
         .group_by("aid")
         .agg(holders=pl.col("holder").unique().sort())
     )
@@ -72,18 +83,22 @@ def events_part(events: pl.DataFrame, options: AnalysisOptions) -> EventsPart:
     )
 
 
-def top_targets(hits: pl.DataFrame, options: AnalysisOptions) -> list[dict[str, Any]]:
-    """The most attacked targets of ``hits`` (every target's rows in this part), most attacked first."""
-    return (
-        hits.group_by("hid", "tid")
-        .agg(
+def top_targets(
+    hits: pl.DataFrame, options: AnalysisOptions, counts: pl.DataFrame | None = None
+) -> list[dict[str, Any]]:
+    """The most attacked targets of ``hits`` (every target's rows in this part), most attacked first
+    (``counts``: the :func:`~ppcti.analysis.targets.target_counts` of ``hits``, if already known)."""
+    whole = None if counts is None else whole_targets(counts)
+    if whole is None:
+        whole = hits.group_by("hid", "tid").agg(
             pl.col("holder", "target_kind", "target").first(),
             attacks=pl.len(),
             attackers_count=pl.col("aid").drop_nulls().n_unique(),
             private=pl.col("private").first(),
             range=pl.col("range").first(),
         )
-        .drop("hid", "tid")
+    return (
+        whole.select("holder", "target_kind", "target", "attacks", "attackers_count", "private", "range")
         .sort(["attacks", "holder", "target"], descending=[True, False, False])
         .head(options.top_n)
         .rename({"target_kind": "kind"})
@@ -137,6 +152,14 @@ def finish_summary(
     }
 
 
-def run_summary(events: pl.DataFrame, hits: pl.DataFrame, options: AnalysisOptions) -> dict[str, Any]:
-    """Counts per holder and format, top attackers and targets, and per-holder activity timelines."""
-    return finish_summary([events_part(events, options)], [top_targets(hits, options)], options)
+def run_summary(
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    options: AnalysisOptions,
+    counts: pl.DataFrame | None = None,
+    attackers: pl.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Counts per holder and format, top attackers and targets, and per-holder activity timelines
+    (``counts``, ``attackers``: see :func:`top_targets` and :func:`events_part`)."""
+    part = events_part(events, options, attackers)
+    return finish_summary([part], [top_targets(hits, options, counts)], options)

@@ -45,7 +45,7 @@ def dense_groups(
     # of one integer, so running sums need no per-group windows and no group-by over all rows.
     key = pl.col(keys[0]) if len(keys) == 1 and rows.schema[keys[0]].is_integer() else pl.struct(keys).hash()
     mem = pl.col(member) if rows.schema[member].is_integer() else pl.col(member).hash()
-    rows = rows.with_columns(_k=key, _m=mem)
+    rows = _in_full_buckets(rows, keys, window_us, min_members).with_columns(_k=key, _m=mem)
     busy = rows.group_by("_k").agg(pl.col("_m").n_unique().alias("_n")).filter(pl.col("_n") >= min_members)
     rows = rows.join(busy.select("_k"), on="_k", how="semi")
     if rows.is_empty():
@@ -107,6 +107,36 @@ def dense_groups(
     first_rows = assigned.group_by("group").agg(pl.col(keys).first())
     groups = merged.join(first_rows, on="group").select("group", *keys, "peak").sort("group")
     return groups, assigned
+
+
+def _in_full_buckets(rows: pl.DataFrame, keys: list[str], window_us: int, min_members: int) -> pl.DataFrame:
+    """The rows that can be part of a qualifying window: a cheap, exact pre-filter.
+
+    A window ``(x - w, x]`` lies inside one bucket ``[2w·j, 2w·(j+1))`` of the key, or inside one of the
+    grid shifted by ``w``; holding ``min_members`` distinct members, it holds at least as many rows. So
+    a row whose buckets in both grids hold fewer rows is in no qualifying window and cannot change the
+    result: every instant where the distinct count reaches ``min_members`` counts only kept rows, and
+    elsewhere the count stays below. Of the benchmark's 4.9 M hits, 0.25 % remain for the botnet sorts
+    below and 14 % for the sweeps'. Bucket ids are combined hashes counted by one sort each (faster
+    than a group-by over millions of near-unique keys); a collision only merges buckets, which keeps
+    more rows, never fewer.
+    """
+    key = pl.col(keys[0]).hash(11)
+    for i, name in enumerate(keys[1:]):
+        key = key ^ pl.col(name).hash(12 + i)
+    span = 2 * window_us
+    ids = rows.select(
+        _a=key ^ (pl.col("t") // span).hash(21), _b=key ^ ((pl.col("t") + window_us) // span).hash(22)
+    )
+
+    def full(bucket: pl.Series) -> pl.Series:  # ids occurring at least min_members times
+        ordered = bucket.sort()
+        return ordered.filter(ordered == ordered.shift(1 - min_members)).unique()
+
+    keep = pl.col("_a").is_in(full(ids.get_column("_a")).implode()) | pl.col("_b").is_in(
+        full(ids.get_column("_b")).implode()
+    )
+    return rows.filter(ids.select(keep).to_series())
 
 
 def _no_groups(rows: pl.DataFrame, keys: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
