@@ -4,8 +4,9 @@ A run is mostly three pieces of work that need not wait for each other: the PII 
 files, while CTI and analysis read the events the core stages write. With more than one worker, the PII
 scan of each file starts in a worker process as soon as the upload is open, while this process runs the
 core stages (parsing, cleaning, deduplication: ordered work that stays in one process so the output is
-exactly the sequential one); CTI and analysis then run in workers while the PII scan finishes. Results
-are put together in the upload's file order, so every output file is the same as with one worker.
+exactly the sequential one); then CTI runs in this process and the analysis in a worker while the PII
+scan finishes. Results are put together in the upload's file order, so every output file is the same
+as with one worker.
 
 Workers are started with ``spawn``: forking a process that already runs Polars' thread pool can
 deadlock. Small uploads stay in one process, since starting workers costs more than it saves there.
