@@ -141,18 +141,25 @@ def test_lines_it_cannot_be_sure_of_go_to_the_reference(tmp_path: Path, line: by
     assert not _same_or_declined(path, threads=1)
 
 
-def _analyse(path: Path, out: Path, native: bool, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> dict:
-    taken = []
-    real = _load_native.read_file
+def _spy(monkeypatch: pytest.MonkeyPatch, name: str) -> list[bool]:
+    """Replace ``_load_native.<name>`` (``read_file`` or ``read_block``) by a spy; the returned list
+    records, call by call, whether the compiled reader took the input."""
+    taken: list[bool] = []
+    real = getattr(_load_native, name)
 
-    def spy(p: Path, fields: Any) -> pl.DataFrame | None:
-        frame = real(p, fields)
+    def spy(source: Any, fields: Any) -> pl.DataFrame | None:
+        frame = real(source, fields)
         taken.append(frame is not None)
         return frame
 
+    monkeypatch.setattr(_load_native, name, spy)
+    return taken
+
+
+def _analyse(path: Path, out: Path, native: bool, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> dict:
     with monkeypatch.context() as m:
         m.setenv("PPCTI_NATIVE", "1" if native else "0")
-        m.setattr(_load_native, "read_file", spy)
+        taken = _spy(m, "read_file")
         analyse(path, out, **kw)
     assert taken == [native]
     return {name: (out / name).read_bytes() for name in FILES}
@@ -171,15 +178,7 @@ def test_partitioned_blocks_read_natively_give_the_same_outputs(
 ) -> None:
     monkeypatch.setattr(spill, "CHUNK_BYTES", 8192)
     path = write_events(tmp_path / "events.jsonl", _events())
-    taken = []
-    real = _load_native.read_block
-
-    def spy(data: bytes, fields: Any) -> pl.DataFrame | None:
-        frame = real(data, fields)
-        taken.append(frame is not None)
-        return frame
-
-    monkeypatch.setattr(_load_native, "read_block", spy)
+    taken = _spy(monkeypatch, "read_block")
     outs = []
     for native in (True, False):
         monkeypatch.setenv("PPCTI_NATIVE", "1" if native else "0")
@@ -264,23 +263,9 @@ def _value(key: str) -> st.SearchStrategy[str]:
     return st.one_of(dumped, dumped, dumped, raw)
 
 
-_KEYS = [
-    "holder",
-    "format",
-    "source_file",
-    "line",
-    "timestamp",
-    "src_ip",
-    "dst_ip",
-    "dst_port",
-    "nat_ip",
-    "protocol",
-    "emails",
-    "extra",
-    "subject",
-    "hold\\u0065r",
-    "Holder",
-]
+#: The fields the reader reads, then near misses: a field it does not read, an escaped key and a
+#: key that differs in case only.
+_KEYS = [*load.SCAN_SCHEMA, "subject", "hold\\u0065r", "Holder"]
 
 
 @st.composite
