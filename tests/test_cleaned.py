@@ -13,7 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from native_marks import native_part
 from ppcti.cleaned import FORMULA_START, NAME_MAX, ORIGINALS_SUFFIX, CleanedFiles, CleanedWriter, neutralise
+
+native, needs_risky_rows = native_part("risky_rows")
 
 cells = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=12)
 
@@ -50,6 +53,43 @@ def test_rows_round_trip_through_neutralisation(
     assert restored == rows
     for record in parsed[1:]:
         assert all(not c or c[0] not in FORMULA_START for c in record)
+
+
+# entries made of the characters the pattern looks at, and some others
+_entries = st.text(st.sampled_from(list(',;\t|"=+-@\r\n a1é\u2028')), max_size=14)
+
+
+@needs_risky_rows
+@given(st.lists(st.none() | _entries, min_size=1, max_size=30), st.sampled_from([",", ";", "\t", "|", "^"]))
+def test_compiled_scan_finds_the_rows_the_pattern_finds(
+    tmp_path_factory: pytest.TempPathFactory, entries: list[str | None], delimiter: str
+) -> None:
+    writer = CleanedWriter(tmp_path_factory.mktemp("risky") / "x.csv", delimiter=delimiter)
+    writer.close()
+    column = pl.Series(entries, dtype=pl.String).fill_null("")
+    expected = column.str.contains(writer._risky).arg_true().to_list()
+    assert native is not None
+    assert native.risky_rows(column.to_frame(), delimiter) == expected
+    assert writer._risky_rows(column).to_list() == expected
+
+
+@needs_risky_rows
+def test_the_writer_uses_the_compiled_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    class Spy:
+        def risky_rows(self, table: pl.DataFrame, delimiter: str) -> list[int]:
+            calls.append(table.height)
+            assert native is not None
+            return native.risky_rows(table, delimiter)
+
+    monkeypatch.setattr("ppcti.cleaned.native_module", Spy)
+    path = tmp_path / "x.csv"
+    with CleanedWriter(path, delimiter=",") as writer:
+        writer.write_header("a,b")
+        writer.write(pl.DataFrame({"cleaned": ["1,2", "=1,2", "3,-4"]}), pl.Series([2, 3, 4]))
+    assert calls == [3]
+    assert path.read_text().splitlines() == ["a,b", "1,2", "'=1,2", "3,'-4"]
 
 
 @given(cells)

@@ -181,3 +181,26 @@ def test_rows_with_nothing_present_stay_one_line_each() -> None:
     frame = pl.DataFrame({"a": [None, None, None]}, schema={"a": pl.Null})
     assert written(frame, native_on=False) == b"{}\n{}\n{}\n"
     assert written(frame, native_on=True) == b"{}\n{}\n{}\n"
+
+
+@needs_native
+def test_frames_larger_than_a_write_chunk_keep_their_order() -> None:
+    """The compiled writers hand the file 256 KiB at a time: rows across chunk ends, several Arrow
+    batches (a frame of several chunks) and a row larger than a chunk all come out whole and in order."""
+    rows = 40_000
+    parts = [
+        pl.DataFrame(
+            {"n": list(range(start, start + rows // 4)), "s": [f"v{i % 97}" * 9 for i in range(rows // 4)]}
+        )
+        for start in range(0, rows, rows // 4)
+    ]
+    frame = pl.concat([*parts, pl.DataFrame({"n": [rows], "s": ["x" * 600_000]})], rechunk=False)
+    assert frame.n_chunks() > 1
+    compiled = written(frame, native_on=True)
+    assert len(compiled) > 4 * 256 * 1024
+    assert compiled == written(frame, native_on=False)
+    assert [orjson.loads(line)["n"] for line in compiled.splitlines()] == list(range(rows + 1))
+    lines = frame.select("s")
+    assert written(lines, native_on=True, writer=write_lines) == written(
+        lines, native_on=False, writer=write_lines
+    )

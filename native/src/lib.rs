@@ -16,7 +16,8 @@
 //! `repair` (the row reader of `email-csv`: CSV lines as Python's `csv` module reads and writes them,
 //! address and date rules, the search for a row's readings), `eventsjsonl`, `eventsline` and
 //! `eventscols` (the analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns),
-//! `ndjson` (the JSON-lines encoder), `write` (writing encoded frames to a file), `envelope` and
+//! `ndjson` (the JSON-lines encoder), `write` (writing encoded frames to a file), `formula` (the
+//! entries of a cleaned CSV copy to make safe), `envelope` and
 //! `jsoncheck` (the Kafka envelopes of a chunk of CTI bundles, and the JSON check they rest on).
 
 mod address;
@@ -28,6 +29,7 @@ mod events;
 mod eventscols;
 mod eventsjsonl;
 mod eventsline;
+mod formula;
 mod head;
 mod json;
 mod jsoncheck;
@@ -53,6 +55,7 @@ fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("INTERFACE", INTERFACE)?;
     m.add_function(wrap_pyfunction!(write::write_ndjson, m)?)?;
     m.add_function(wrap_pyfunction!(write::write_lines, m)?)?;
+    m.add_function(wrap_pyfunction!(formula::risky_rows, m)?)?;
     m.add_class::<scan::FirewallScanner>()?;
     m.add_class::<events::EventsReader>()?;
     m.add_function(wrap_pyfunction!(eventsjsonl::read_events_jsonl, m)?)?;

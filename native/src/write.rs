@@ -1,20 +1,16 @@
 //! Writing frames to an open file: events as JSON lines (`ndjson::encode`) and the cleaned copy of a
-//! text file, one value per line, through one output buffer kept between batches.
+//! text file, one value per line, in chunks small enough to be copied to the file from the CPU cache.
 
 use std::fs::File;
 use std::io::Write;
 use std::mem::ManuallyDrop;
 use std::os::fd::{FromRawFd, RawFd};
-use std::sync::Mutex;
 
 use arrow_array::RecordBatch;
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
 
-use crate::ndjson;
-
-/// A buffer kept from one write to the next: a fresh one per batch costs a page fault per 4 KiB.
-static OUTPUT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+use crate::ndjson::{self, Sink};
 
 /// Write `bytes` to the open file descriptor `fd` (the caller has flushed its own buffer).
 fn write_fd(fd: RawFd, bytes: &[u8]) -> std::io::Result<()> {
@@ -23,25 +19,23 @@ fn write_fd(fd: RawFd, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)
 }
 
-/// Encode a table with `encode` into the kept buffer and write it to the file `fd`; false, with nothing
-/// written, when the encoder declines the table.
+/// Encode a table with `encode` and write it to the file `fd` chunk by chunk;
+/// false, with nothing written, when the encoder declines the table.
 fn write_encoded(
     py: Python<'_>,
     table: PyTable,
     fd: RawFd,
-    encode: fn(&[RecordBatch], &mut Vec<u8>) -> bool,
+    encode: fn(&[RecordBatch], &mut Sink<'_>) -> std::io::Result<bool>,
 ) -> PyResult<bool> {
     let (batches, _) = table.into_inner();
     py.detach(|| {
-        let mut out = OUTPUT
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        out.clear();
-        if !encode(&batches, &mut out) {
-            return Ok(false);
-        }
-        write_fd(fd, &out)?;
-        Ok(true)
+        let mut out = Vec::with_capacity(2 * ndjson::CHUNK);
+        let mut flush = |bytes: &[u8]| write_fd(fd, bytes);
+        let mut sink = Sink {
+            out: &mut out,
+            flush: &mut flush,
+        };
+        Ok(encode(&batches, &mut sink)?)
     })
 }
 

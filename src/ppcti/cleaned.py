@@ -25,6 +25,7 @@ from typing import IO, Any
 import orjson
 import polars as pl
 
+from ppcti.native import native_module
 from ppcti.outputs import write_lines
 
 #: Bytes a file system takes for one name (ext4, XFS, btrfs, APFS, NTFS in UTF-16 units).
@@ -112,7 +113,7 @@ class CleanedWriter:
     def write(self, lines: pl.DataFrame, numbers: pl.Series | None = None) -> None:
         """One-column frame of entries; ``numbers`` are their line numbers (for the originals file).
 
-        Only entries that may hold a formula cell or a line break (a Polars regex finds them) are
+        Only entries that may hold a formula cell or a line break (:meth:`_risky_rows`) are
         parsed and rewritten cell by cell; the others are already proper CSV and are written as they
         are, so safety costs little where there is nothing to neutralise (``bench/outputs.py``).
         """
@@ -120,14 +121,22 @@ class CleanedWriter:
             write_lines(lines, self._handle)  # not CSV: the lines exactly as they are
             return
         column = lines.to_series().fill_null("")
-        risky = column.str.contains(self._risky)
-        if risky.any():
-            where = risky.arg_true()
+        where = self._risky_rows(column)
+        if where.len():
             texts = column.gather(where).to_list()
             numbered = numbers.gather(where).to_list() if numbers is not None else [None] * len(texts)
             safe = [self._safe(text, number) for text, number in zip(texts, numbered, strict=True)]
             column = column.scatter(where, pl.Series(safe, dtype=pl.String))
         write_lines(column.to_frame(), self._handle)
+
+    def _risky_rows(self, column: pl.Series) -> pl.Series:
+        """The indexes of the entries that may hold a formula cell or a line break: one compiled byte
+        scan per entry when ``ppcti-native`` is built, the pattern ``_risky`` otherwise."""
+        module = native_module()
+        plain = len(self.delimiter) == 1 and self.delimiter.isascii() and column.dtype == pl.String
+        if module is not None and hasattr(module, "risky_rows") and plain:
+            return pl.Series(module.risky_rows(column.to_frame(), self.delimiter), dtype=pl.UInt32)
+        return column.str.contains(self._risky).arg_true()
 
     def _safe(self, text: str, number: Any) -> str:
         cells = _cells(text, self.delimiter)
