@@ -78,19 +78,26 @@ class Deduplicator:
         return self._files[name]
 
     def split(
-        self, batch: pl.DataFrame, *, group: str, key_columns: Sequence[str], raw_column: str = "raw"
+        self,
+        batch: pl.DataFrame,
+        *,
+        group: str,
+        key_columns: Sequence[str | pl.Expr],
+        raw_column: str = "raw",
     ) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Return ``(kept, duplicates)``; ``duplicates`` gains ``duplicate_of`` and ``duplicate_kind``.
 
         ``group`` separates event shapes that can never repeat each other (one per format), so their
         different ``extra`` structures are never hashed together. ``batch`` holds one file's rows.
+        ``key_columns`` are column names or expressions over the batch (hashed, never added to it, so
+        that filtering the batch does not copy them).
         """
         empty = pl.lit(None, pl.String)
         if batch.height == 0:
             return batch, batch.with_columns(duplicate_of=empty, duplicate_kind=empty)
         file_id = self._file_id(batch.get_column("source_file")[0])
         keys = batch.select(
-            _h=pl.struct([pl.col(c) for c in key_columns]).hash(seed=7),
+            _h=pl.struct([pl.col(c) if isinstance(c, str) else c for c in key_columns]).hash(seed=7),
             _raw=pl.col(raw_column).hash(seed=11),
             _line=pl.col("line"),
         )
@@ -115,9 +122,9 @@ class Deduplicator:
             return kept, batch.clear().with_columns(duplicate_of=empty, duplicate_kind=empty)
         # where each duplicate's first occurrence is: an earlier batch, or earlier in this one
         repeats = keys.get_column("_h").filter(repeated).implode()
-        origin = pl.concat(
-            [hits, added.filter(pl.col("_h").is_in(repeats))], rechunk=False
-        ).unique(subset="_h", keep="first", maintain_order=True)
+        origin = pl.concat([hits, added.filter(pl.col("_h").is_in(repeats))], rechunk=False).unique(
+            subset="_h", keep="first", maintain_order=True
+        )
         dups = pl.concat(
             [batch.filter(dup_mask), keys.filter(dup_mask).select("_h", "_raw")], how="horizontal"
         )

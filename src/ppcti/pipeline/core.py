@@ -198,16 +198,15 @@ def _clean_batch(
         source_file=pl.lit(task.source.path),
     )
     # the holder and the format are the same for every row a deduplicator compares: not hashed
-    keys = [c for c in DEDUP_KEYS if c in events.columns and c not in ("extra", "holder", "format")]
+    keys: list[str | pl.Expr] = [
+        c for c in DEDUP_KEYS if c in events.columns and c not in ("extra", "holder", "format")
+    ]
     extra = events.schema.get("extra")
     if isinstance(extra, pl.Struct):
         # annotations about how an entry was read (a repair, a malformed MAC) do not make it another event
         fields = [f.name for f in extra.fields if f.name not in ANNOTATIONS]
-        kept_fields = [pl.col("extra").struct.field(f) for f in fields]
-        events = events.with_columns(_dedup_extra=pl.struct(kept_fields))
-        keys.append("_dedup_extra")
-    kept, dups = dedup.split(events, group=fmt, key_columns=keys)
-    return kept.drop("_dedup_extra", strict=False), dups.drop("_dedup_extra", strict=False)
+        keys.append(pl.struct([pl.col("extra").struct.field(f) for f in fields]).alias("_dedup_extra"))
+    return dedup.split(events, group=fmt, key_columns=keys)
 
 
 def _minimise(events: pl.DataFrame, profile: Profile) -> pl.DataFrame:
