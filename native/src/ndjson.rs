@@ -184,12 +184,26 @@ fn integer(out: &mut Vec<u8>, value: i128) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Whether `bytes` hold nothing JSON escapes. Sixteen bytes at a time without an early exit, which the
+/// compiler turns into vector compares: a byte-by-byte search with an exit per byte was a third of the
+/// time spent writing events.
+fn plain(bytes: &[u8]) -> bool {
+    let special = |c: u8| c < 0x20 || c == b'"' || c == b'\\';
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in &mut chunks {
+        if chunk.iter().fold(false, |any, &c| any | special(c)) {
+            return false;
+        }
+    }
+    !chunks.remainder().iter().any(|&c| special(c))
+}
+
 /// A JSON string: `"` `\` and control characters escaped (the short forms where JSON has them),
 /// everything else, non-ASCII included, as it is.
 pub(crate) fn escape(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     let bytes = text.as_bytes();
-    if !bytes.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\') {
+    if plain(bytes) {
         out.extend_from_slice(bytes);
         out.push(b'"');
         return;
