@@ -17,7 +17,8 @@
 //! address and date rules, the search for a row's readings), `eventsjsonl`, `eventsline` and
 //! `eventscols` (the analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns),
 //! `ndjson` (the JSON-lines encoder), `write` (writing encoded frames to a file), `formula` (the
-//! entries of a cleaned CSV copy to make safe), `rowhash` (the keys duplicates are found by), `envelope` and
+//! entries of a cleaned CSV copy to make safe), `rowhash` (the keys duplicates are found by),
+//! `textcheck` (whether a file's lines are UTF-8), `envelope` and
 //! `jsoncheck` (the Kafka envelopes of a chunk of CTI bundles, and the JSON check they rest on).
 
 mod address;
@@ -40,6 +41,7 @@ mod repair;
 mod rowhash;
 mod scan;
 mod text;
+mod textcheck;
 mod time;
 mod values;
 mod write;
@@ -58,6 +60,8 @@ fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write::write_lines, m)?)?;
     m.add_function(wrap_pyfunction!(formula::risky_rows, m)?)?;
     m.add_function(wrap_pyfunction!(rowhash::row_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(textcheck::utf8_lines, m)?)?;
+    m.add_function(wrap_pyfunction!(textcheck::utf8_valid, m)?)?;
     m.add_class::<scan::FirewallScanner>()?;
     m.add_class::<events::EventsReader>()?;
     m.add_function(wrap_pyfunction!(eventsjsonl::read_events_jsonl, m)?)?;
