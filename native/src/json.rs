@@ -24,16 +24,6 @@ pub(crate) enum Json<'a> {
     Object(Vec<(Cow<'a, str>, Json<'a>)>),
 }
 
-impl Json<'_> {
-    pub(crate) fn is_null(&self) -> bool {
-        matches!(self, Json::Null)
-    }
-
-    pub(crate) fn is_empty_str(&self) -> bool {
-        matches!(self, Json::Str(s) if s.is_empty())
-    }
-}
-
 impl<'de> Deserialize<'de> for Json<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(JsonVisitor)

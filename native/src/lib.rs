@@ -25,12 +25,14 @@ mod csvline;
 mod emailcsv;
 mod envelope;
 mod events;
+mod eventsbatch;
 mod eventscols;
 mod eventsjsonl;
 mod eventsline;
 mod head;
 mod json;
 mod jsoncheck;
+mod jsonscan;
 mod mail;
 mod matchers;
 mod ndjson;
@@ -46,7 +48,7 @@ use pyo3_arrow::PyTable;
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
 /// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
-const INTERFACE: u32 = 5;
+const INTERFACE: u32 = 7;
 
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {

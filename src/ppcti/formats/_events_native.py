@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import polars as pl
 
-from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch
+from ppcti.formats._lines import LineChunk, chunk_frame
+from ppcti.formats.base import ParsedBatch
 from ppcti.formats.mapping import EXTRA_FIELDS, Mapping
 from ppcti.model import Reject
 from ppcti.native import native_module
@@ -55,6 +56,22 @@ def native_reader(mappings: tuple[Mapping, ...], time: TimeContext) -> Any | Non
         return None
 
 
+def read_lines(reader: Any, chunk: LineChunk, builder: _Builder) -> ParsedBatch:
+    """One chunk of an NDJSON file (:class:`LineChunk`) as one batch. The compiled reader splits the
+    lines itself and keeps its events' raw text as views into the chunk; a chunk it would not split as
+    :func:`chunk_frame` does (carriage returns, invalid UTF-8...) goes through the frame of lines."""
+    result = reader.read_bytes(chunk.data, chunk.first_line)
+    if result is None:
+        return read_chunk(reader, chunk_frame(chunk).select("line", "text"), builder)
+    table, rejects, fallback, blank, malformed = result
+    builder.notes["blank_lines"] += blank
+    builder.notes["malformed_mac"] += malformed
+    for line, text in fallback:
+        builder.add_line(line, text)
+    builder.rejects.extend(Reject(builder.path, line, reason, text) for line, reason, text in rejects)
+    return _join(table, builder)
+
+
 def read_chunk(reader: Any, frame: pl.DataFrame, builder: _Builder) -> ParsedBatch:
     """One chunk of NDJSON lines (``line``, ``text``) as one batch: the compiled reader's events and
     rejects, and the reference's for the lines it handed back."""
@@ -71,26 +88,19 @@ def read_chunk(reader: Any, frame: pl.DataFrame, builder: _Builder) -> ParsedBat
             Reject(builder.path, line, reason, text[:2000] if cut else text)
             for (line, text), (_, reason, cut) in zip(rows.iter_rows(), rejects, strict=True)
         )
+    return _join(table, builder)
+
+
+def _join(table: Any, builder: _Builder) -> ParsedBatch:
+    """The compiled reader's events (already in the batch schema) and the reference's, in line order."""
     batch = builder.flush()
-    fast = _events(pl.DataFrame(table), batch.events.schema)
+    fast = pl.DataFrame(table)
+    if fast.schema != batch.events.schema:  # defensive: the Rust side builds the very same schema
+        fast = fast.cast(dict(batch.events.schema))
     if fast.height:
         batch.events = pl.concat([fast, batch.events]).sort("line") if batch.events.height else fast
     batch.rejects.sort(key=lambda r: -1 if r.line is None else r.line)
     return batch
-
-
-def _events(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    """The compiled reader's columns in the batch schema: ``extra`` as its struct, absent columns null."""
-    extra = pl.struct(
-        pl.col("mapping"),
-        *(pl.col(f"extra_{name}").alias(name) for name in EXTRA_FIELDS),
-        pl.col("mac_malformed"),
-    ).alias("extra")
-    columns = [
-        pl.col(name) if name in frame.columns else pl.lit(None, dtype).alias(name)
-        for name, dtype in BATCH_COLUMNS.items()
-    ]
-    return frame.select(*columns, extra, pl.col("raw")).cast(dict(schema))
 
 
 def read_records(
