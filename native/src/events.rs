@@ -182,6 +182,11 @@ struct Tally<R, F> {
     malformed: i64,
 }
 
+/// The tally of `read`: rejects as (row, reason, cut) and fallback rows.
+type RowTally = Tally<(u32, &'static str, bool), u32>;
+/// The tally of `read_bytes`: rejects as (line, reason, raw text) and fallback lines as (line, text).
+type LineTally = Tally<(i64, &'static str, String), (i64, String)>;
+
 impl<R, F> Default for Tally<R, F> {
     fn default() -> Self {
         Self {
@@ -332,7 +337,7 @@ impl EventsReader {
         batches: &[RecordBatch],
         line_at: usize,
         text_at: usize,
-    ) -> Result<(RecordBatch, Tally<(u32, &'static str, bool), u32>), String> {
+    ) -> Result<(RecordBatch, RowTally), String> {
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         let mut out = EventBatch::new(rows, self.extra_fields.len());
         let mut tally = Tally::default();
@@ -362,15 +367,7 @@ impl EventsReader {
 
     /// The lines of `text` (see `plain_text`), `block` the same bytes as an Arrow buffer for the `raw`
     /// views.
-    fn read_block(
-        &self,
-        text: &str,
-        block: Buffer,
-        first_line: i64,
-    ) -> (
-        RecordBatch,
-        Tally<(i64, &'static str, String), (i64, String)>,
-    ) {
+    fn read_block(&self, text: &str, block: Buffer, first_line: i64) -> (RecordBatch, LineTally) {
         let data = text.as_bytes();
         // room for lines of 128 bytes or more; the builders grow past that
         let rows = data.len() / 128 + 1;

@@ -138,7 +138,7 @@ impl Tree {
                 return NONE;
             }
             let (s, n) = &node.children[i as usize];
-            if **s == *seg {
+            if s.len() == seg.len() && s.iter().zip(seg).all(|(a, b)| a == b) {
                 return *n;
             }
             h = (h + 1) & mask;

@@ -98,7 +98,8 @@ def _join(table: Any, builder: _Builder) -> ParsedBatch:
     if fast.schema != batch.events.schema:  # defensive: the Rust side builds the very same schema
         fast = fast.cast(dict(batch.events.schema))
     if fast.height:
-        batch.events = pl.concat([fast, batch.events]).sort("line") if batch.events.height else fast
+        # both sides are in line order: a merge, not a sort of every column
+        batch.events = fast.merge_sorted(batch.events, "line") if batch.events.height else fast
     batch.rejects.sort(key=lambda r: -1 if r.line is None else r.line)
     return batch
 
