@@ -37,6 +37,7 @@ pub(crate) struct EventBatch {
     mac_malformed: BooleanBuilder,
     raw: StringViewBuilder,
     block: Option<u32>,
+    block_len: usize,
 }
 
 /// The values of one event.
@@ -73,11 +74,14 @@ impl EventBatch {
             mac_malformed: BooleanBuilder::with_capacity(rows),
             raw: s(),
             block: None,
+            block_len: 0,
         }
     }
 
     /// The buffer `Raw::Block` offsets point into.
     pub(crate) fn with_block(mut self, block: Buffer) -> Self {
+        assert!(u32::try_from(block.len()).is_ok(), "a block below 4 GiB");
+        self.block_len = block.len();
         self.block = Some(self.raw.append_block(block));
         self
     }
@@ -101,11 +105,14 @@ impl EventBatch {
             .append_option(v.mac_malformed.then_some(true));
         match (raw, self.block) {
             (Raw::Block { offset, len }, Some(block)) => {
-                // offsets are of lines inside a block below 4 GiB: the Python side hands chunks of
-                // `batch_bytes`
-                self.raw
-                    .try_append_view(block, offset as u32, len as u32)
-                    .expect("a line of the block is valid UTF-8 inside it");
+                assert!(offset + len <= self.block_len, "a line inside the block");
+                // SAFETY: the block was appended with `with_block`, the view lies inside it (above),
+                // and a line of a chunk checked as UTF-8 is UTF-8 (lines end at a newline byte).
+                // Offsets fit in 32 bits: the Python side hands chunks of `batch_bytes`.
+                unsafe {
+                    self.raw
+                        .append_view_unchecked(block, offset as u32, len as u32)
+                };
             }
             (Raw::Text(text), _) => self.raw.append_value(text),
             (Raw::Block { .. }, None) => unreachable!("a block offset without a block"),

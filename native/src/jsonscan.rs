@@ -148,7 +148,8 @@ impl Tree {
     /// The node a key leads to from `node`, segment by segment, and whether the key has a dot.
     #[inline]
     fn walk(&self, node: u32, key: &[u8]) -> (u32, bool) {
-        let Some(dot) = memchr::memchr(b'.', key) else {
+        // keys are short: a plain loop, not a vectorised search with its set-up
+        let Some(dot) = key.iter().position(|c| *c == b'.') else {
             return (self.child(node, key), false);
         };
         let mut node = self.child(node, &key[..dot]);

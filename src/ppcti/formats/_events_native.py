@@ -2,12 +2,16 @@
 the reference's.
 
 The reference (:meth:`ppcti.formats.events_json._Builder.add_line`) reads a line with orjson and a
-record with Python dictionaries, about 20 µs a line. The compiled reader does the same per line in one
-pass and decides the lines whose every value it is certain of; it hands back the others (IPv6, e-mail
-fields, floats in ``extra``, lines serde refuses, unusual timestamps...) by row, and the reference reads
-them. The two parts of a chunk are joined in line order into one batch, so a batch holds what the
-reference alone would give. The records of a JSON array reach it as the text orjson writes for each
-(:func:`read_records`). ``tests/formats/test_events_native.py`` proves the outputs byte-identical.
+record with Python dictionaries, about 20 µs a line. The compiled reader is handed each chunk of the
+file as bytes (:func:`read_lines`), splits the lines itself, scans each once, and decides the lines whose
+every value it is certain of; it hands back the others (IPv6, e-mail fields, floats in ``extra``, escaped
+keys, unusual timestamps...) with their text, and the reference reads them. Its events come back already
+in the batch schema, their raw text views into the chunk. The two parts of a chunk are merged in line
+order into one batch, so a batch holds what the reference alone would give. A chunk the reader does not
+split the way :func:`ppcti.formats._lines.chunk_frame` does (a carriage return, invalid UTF-8...) goes
+through that frame of lines (:func:`read_chunk`), as do the records of a JSON array, as the text orjson
+writes for each (:func:`read_records`). ``tests/formats/test_events_native.py`` proves the outputs
+byte-identical.
 """
 
 from __future__ import annotations
