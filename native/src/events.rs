@@ -2,15 +2,17 @@
 //! declarative mappings (Suricata EVE, ECS, Zeek, the user's) as the Python reference
 //! `ppcti.formats.events_json._Builder.add`.
 //!
-//! Per line: parse (`serde_json` into `json::Json`: keys in written order, strings borrowed), flatten
-//! to dotted paths exactly as `mapping.flatten` does (kept to the paths some mapping reads), pick the
-//! mapping whose signature the paths match best, and read each field by its candidate paths, first
-//! non-empty value wins. Every value goes through the rules of `values`,
-//! which decide only what they are certain of. A line is then an event, a reject whose reason is
-//! certain (not an object, no mapping, no address, no timestamp), blank, or handed back to Python
-//! whole ("fallback"): a line serde refuses, e-mail fields, IPv6, floats in `extra`, unusual
-//! timestamps... `tests/formats/test_events_native.py` checks that the outputs of a
-//! run are byte-identical with and without this reader, and that it ran.
+//! `read_bytes` is handed a chunk of the file as bytes and splits its lines itself; `read` takes a
+//! frame of lines (chunks it does not split the way the Python side would, records of JSON arrays).
+//! Per line: one pass of `jsonscan` checks the JSON and keeps the values at the paths some mapping
+//! reads, as `mapping.flatten` would find them; the mapping whose signature the paths match best is
+//! picked, and each field read by its candidate paths, first non-empty value wins. Every value goes
+//! through the rules of `values`, which decide only what they are certain of. A line is then an event
+//! (pushed to `eventsbatch`), a reject whose reason is certain (not an object, no mapping, no address,
+//! no timestamp), blank, or handed back to Python whole ("fallback"): a line the scanner does not read
+//! as orjson would, e-mail fields, IPv6, floats in `extra`, unusual timestamps...
+//! `tests/formats/test_events_native.py` checks that the outputs of a run are byte-identical with and
+//! without this reader, and that it ran.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

@@ -11,8 +11,9 @@
 //!
 //! Modules, one job each: `scan` (the scanner and its steps per line), `head` (the line header),
 //! `address` (IPv4 and ports), `matchers` (`src-mac`, `proto`, MAC normalisation), `text` (character
-//! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events` and
-//! `values` (the NDJSON reader of `events-json` and its value rules), `emailcsv`, `csvline` and `mail`
+//! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events`,
+//! `jsonscan`, `eventsbatch` and `values` (the NDJSON reader of `events-json`: lines, the one-pass scan,
+//! the Arrow batch, the value rules), `emailcsv`, `csvline` and `mail`
 //! `repair` (the row reader of `email-csv`: CSV lines as Python's `csv` module reads and writes them,
 //! address and date rules, the search for a row's readings), `eventsjsonl`, `eventsline` and
 //! `eventscols` (the analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns),
