@@ -513,6 +513,9 @@ impl EventsReader {
                 match value {
                     None => None,
                     Some(Val::Str(s)) => Some(Cow::Borrowed(s)),
+                    Some(Val::Array(text, _)) if values::is_compact_string_array(text) => {
+                        Some(Cow::Borrowed(text))
+                    }
                     Some(v) => Some(Cow::Owned(values::extra_text(&v.json()?)?)),
                 }
             };

@@ -419,7 +419,13 @@ impl<'t> Parser<'t> {
             self.i += 1;
         }
         let int_start = self.i;
-        let n = self.digits();
+        // the integer part's value as it is scanned (wrapping past 18 digits, which are refused)
+        let mut magnitude = 0u64;
+        while let Some(c @ b'0'..=b'9') = self.peek() {
+            magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+            self.i += 1;
+        }
+        let n = self.i - int_start;
         if n == 0 || n >= 19 || (n > 1 && self.b[int_start] == b'0') {
             return None;
         }
@@ -450,7 +456,6 @@ impl<'t> Parser<'t> {
             }
             return Some(Val::Float(text));
         }
-        let magnitude: u64 = self.text[int_start..self.i].parse().ok()?;
         Some(if negative && magnitude != 0 {
             Val::Int(-i64::try_from(magnitude).ok()?)
         } else {

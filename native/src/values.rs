@@ -148,6 +148,22 @@ pub(crate) fn extra_text(value: &Json<'_>) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Whether the text of an array (as the line wrote it) is what `orjson.dumps` writes for it: nested
+/// arrays of strings without escapes, with no white space between the tokens (a string without a
+/// backslash holds no character orjson escapes). Then `extra_text` of the array is its text.
+pub(crate) fn is_compact_string_array(text: &str) -> bool {
+    let mut in_string = false;
+    for c in text.bytes() {
+        match (in_string, c) {
+            (_, b'\\') => return false,
+            (_, b'"') => in_string = !in_string,
+            (true, _) | (false, b'[' | b']' | b',') => {}
+            (false, _) => return false,
+        }
+    }
+    true
+}
+
 fn json_text(value: &Json<'_>, out: &mut Vec<u8>) -> Option<()> {
     match value {
         Json::Null => out.extend_from_slice(b"null"),
