@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 import pytest
 from formats_helpers import assert_same_outputs, core_run, source_for
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
@@ -31,6 +31,7 @@ from ppcti.clean.timestamps import TimeContext
 from ppcti.formats import ParseOptions, _events_native, events_json, get
 from ppcti.formats._events_native import native_reader
 from ppcti.formats.mapping import builtin_mappings
+from ppcti.ingest.detect import MAX_CONTROL_SHARE, control_share
 from ppcti.samples import generate
 
 ppcti_native, pytestmark = native_part("EventsReader")
@@ -296,7 +297,7 @@ _SCAN_NEAR_MISSES = [
     ', "x": 01',
     ', "x": 1.',
     ', "x": -',
-    ', "x": "a\x01b"',
+    ', "x": "a\tb"',  # a raw tab: a control character (others would make the file binary)
     ', "x": ' + "[" * 130 + "]" * 130,
     ', "x": ' + '{"a":' * 130 + "1" + "}" * 130,
     ', "message": 1, "message": {"a": 2}',
@@ -379,8 +380,11 @@ def _record(draw: st.DrawFn) -> str:
 def test_random_records_parse_identically(lines: list[str], plain: bool, tmp_path: Path) -> None:
     if plain:  # no carriage return in the file: the reader splits every chunk itself
         lines = [line.replace("\r", "") for line in lines]
+    text = "\n".join(lines) + "\n"
+    # a file of little but control bytes is binary to ingestion, which never hands it to a reader
+    assume(control_share(text.encode()) <= MAX_CONTROL_SHARE)
     path = tmp_path / "feed.jsonl"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     decided = _same(path)
     if plain:
         assert decided["frame_chunks"] == 0
