@@ -2,31 +2,37 @@
 //! declarative mappings (Suricata EVE, ECS, Zeek, the user's) as the Python reference
 //! `ppcti.formats.events_json._Builder.add`.
 //!
-//! Per line: parse (`serde_json` into `json::Json`: keys in written order, strings borrowed), flatten
-//! to dotted paths exactly as `mapping.flatten` does (kept to the paths some mapping reads), pick the
-//! mapping whose signature the paths match best, and read each field by its candidate paths, first
-//! non-empty value wins. Every value goes through the rules of `values`,
-//! which decide only what they are certain of. A line is then an event, a reject whose reason is
-//! certain (not an object, no mapping, no address, no timestamp), blank, or handed back to Python
-//! whole ("fallback"): a line serde refuses, e-mail fields, IPv6, floats in `extra`, unusual
-//! timestamps... `tests/formats/test_events_native.py` checks that the outputs of a
-//! run are byte-identical with and without this reader, and that it ran.
+//! `read_bytes` is handed a chunk of the file as bytes and splits its lines itself; `read` takes a
+//! frame of lines (chunks it does not split the way the Python side would, records of JSON arrays).
+//! Per line: one pass of `jsonscan` checks the JSON and keeps the values at the paths some mapping
+//! reads, as `mapping.flatten` would find them; the mapping whose signature the paths match best is
+//! picked, and each field read by its candidate paths, first non-empty value wins. Every value goes
+//! through the rules of `values`, which decide only what they are certain of. A line is then an event
+//! (pushed to `eventsbatch`), a reject whose reason is certain (not an object, no mapping, no address,
+//! no timestamp), blank, or handed back to Python whole ("fallback"): a line the scanner does not read
+//! as orjson would, e-mail fields, IPv6, floats in `extra`, unusual timestamps...
+//! `tests/formats/test_events_native.py` checks that the outputs of a run are byte-identical with and
+//! without this reader, and that it ran.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Int32Builder, Int64Builder, StringBuilder};
+use std::borrow::Cow;
+use std::panic::AssertUnwindSafe;
+use std::ptr::NonNull;
+
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_array::{Array, RecordBatch};
+use arrow_buffer::Buffer;
+use arrow_schema::DataType;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3_arrow::PyTable;
-use std::borrow::Cow;
 
-use crate::json::Json;
-
+use crate::eventsbatch::{EventBatch, EventValues, Raw};
+use crate::jsonscan::{Scan, Tree, Val};
 use crate::values;
 
 /// The event fields a mapping names, in this order in `Mapping::fields`.
@@ -103,46 +109,17 @@ impl Paths {
     }
 }
 
-/// A record's values by slot: `None` where the path is absent, `Some(Null)` where it holds null.
-type Flat<'v, 't> = Vec<Option<&'v Json<'t>>>;
-
-/// `mapping.flatten`, kept to the paths of `paths`: nested objects to dotted paths; a key written with
-/// a dot wins over the same path reached by nesting, otherwise the first writer of a path keeps it.
-fn flatten<'v, 't>(
-    record: &'v [(Cow<'t, str>, Json<'t>)],
-    path: &mut String,
-    paths: &Paths,
-    out: &mut Flat<'v, 't>,
-) {
-    let base = path.len();
-    for (key, value) in record {
-        path.truncate(base);
-        path.push_str(key);
-        if let Some(&slot) = paths.0.get(path.as_str()) {
-            if key.contains('.') || out[slot].is_none() {
-                out[slot] = Some(value);
-            }
-        }
-        if let Json::Object(inner) = value {
-            if !inner.is_empty() {
-                path.push('.');
-                flatten(inner, path, paths, out);
-            }
-        }
-    }
-    path.truncate(base);
-}
-
 /// `Mapping.first`: the first value of the candidate paths that is neither null nor `""`.
-fn first<'v, 't>(flat: &Flat<'v, 't>, slots: &[usize]) -> Option<&'v Json<'t>> {
+fn first<'t>(scan: &Scan<'t>, slots: &[usize]) -> Option<Val<'t>> {
     slots
         .iter()
-        .find_map(|slot| flat[*slot].filter(|v| !v.is_null() && !v.is_empty_str()))
+        .find_map(|slot| scan.get(*slot).filter(Val::is_value))
 }
 
 /// What became of one line.
 enum Outcome {
-    Event(Row),
+    /// An event, pushed to the batch; whether its source MAC was malformed.
+    Event(bool),
     Reject(&'static str),
     /// A reject whose raw text the reference cuts to its first 2,000 characters.
     RejectCut(&'static str),
@@ -150,17 +127,9 @@ enum Outcome {
     Fallback,
 }
 
-struct Row {
-    timestamp: String,
-    src_ip: Option<String>,
-    src_port: Option<i32>,
-    dst_ip: Option<String>,
-    dst_port: Option<i32>,
-    protocol: Option<String>,
-    src_mac: Option<String>,
-    mapping: usize,
-    extra: Vec<Option<String>>,
-    mac_malformed: bool,
+/// JSON's white space.
+fn is_json_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
 /// Python's `str.isspace` for ASCII: a line of these (or empty) is blank.
@@ -185,14 +154,68 @@ fn has_long_number(text: &str) -> bool {
 #[pyclass(module = "ppcti_native")]
 pub(crate) struct EventsReader {
     paths: Paths,
+    tree: Tree,
     mappings: Vec<Mapping>,
     extra_fields: Vec<String>,
+    /// The index of `dst_mac` in `extra_fields` (a MAC, normalised), if there.
+    dst_mac: Option<usize>,
     utc: bool,
 }
 
-/// What `read` hands back: the events table, rejects as (row, reason, cut), fallback rows, and the blank
-/// and malformed-MAC counts.
+/// What `read` hands back: the events batch, rejects as (row, reason, cut), fallback rows, and the
+/// blank and malformed-MAC counts.
 type ReadResult = (PyTable, Vec<(u32, &'static str, bool)>, Vec<u32>, i64, i64);
+
+/// What `read_bytes` hands back: the events batch, rejects as (line, reason, raw text as the reference
+/// keeps it), fallback lines as (line, text), and the blank and malformed-MAC counts.
+type BytesResult = (
+    PyTable,
+    Vec<(i64, &'static str, String)>,
+    Vec<(i64, String)>,
+    i64,
+    i64,
+);
+
+/// The counts and row lists of one read, whatever the input.
+struct Tally<R, F> {
+    rejects: Vec<R>,
+    fallback: Vec<F>,
+    blank: i64,
+    malformed: i64,
+}
+
+/// The tally of `read`: rejects as (row, reason, cut) and fallback rows.
+type RowTally = Tally<(u32, &'static str, bool), u32>;
+/// The tally of `read_bytes`: rejects as (line, reason, raw text) and fallback lines as (line, text).
+type LineTally = Tally<(i64, &'static str, String), (i64, String)>;
+
+impl<R, F> Default for Tally<R, F> {
+    fn default() -> Self {
+        Self {
+            rejects: Vec::new(),
+            fallback: Vec::new(),
+            blank: 0,
+            malformed: 0,
+        }
+    }
+}
+
+/// The first 2,000 characters of `text` (Python's `text[:2000]`).
+fn cut(text: &str) -> &str {
+    text.char_indices()
+        .nth(2000)
+        .map_or(text, |(i, _)| &text[..i])
+}
+
+/// The chunk as text if the reader splits it itself exactly as `ppcti.formats._lines` would hand it
+/// over: valid UTF-8 without a carriage return, a NUL or a leading byte-order mark (those chunks take
+/// the frame path, whose line splitting is the reference).
+fn plain_text(data: &[u8]) -> Option<&str> {
+    if data.starts_with(b"\xef\xbb\xbf") || memchr::memchr2(b'\r', 0, data).is_some() {
+        return None;
+    }
+    simdutf8::basic::from_utf8(data).ok()
+}
 
 #[pymethods]
 impl EventsReader {
@@ -222,19 +245,25 @@ impl EventsReader {
                     .collect(),
             })
             .collect();
+        let mut by_slot = vec![""; paths.0.len()];
+        for (path, slot) in &paths.0 {
+            by_slot[*slot] = path.as_str();
+        }
+        let tree = Tree::new(&by_slot);
         Ok(Self {
             paths,
+            tree,
             mappings,
+            dst_mac: extra_fields.iter().position(|f| f == "dst_mac"),
             extra_fields,
             utc,
         })
     }
 
     /// Read a frame of `line` and `text` (one NDJSON line each). Returns `(events, rejects, fallback,
-    /// blank, malformed_mac)`: `events` has `line`, `timestamp`, `src_ip`, `src_port`, `dst_ip`,
-    /// `dst_port`, `protocol`, `src_mac`, `mapping`, the extra fields, `mac_malformed` and `raw`;
-    /// rejects are (row, reason, whether the raw text is cut to 2,000 characters) and fallback lines
-    /// row numbers of the frame.
+    /// blank, malformed_mac)`: `events` in the batch schema (`BATCH_COLUMNS`, `extra`, `raw`); rejects
+    /// are (row, reason, whether the raw text is cut to 2,000 characters) and fallback lines row
+    /// numbers of the frame.
     fn read(&self, py: Python<'_>, frame: PyTable) -> PyResult<ReadResult> {
         let (batches, schema) = frame.into_inner();
         let line_at = schema
@@ -244,25 +273,55 @@ impl EventsReader {
             .index_of("text")
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let result = py.detach(|| self.read_batches(&batches, line_at, text_at));
-        let (batch, rejects, fallback, blank, malformed) = result.map_err(PyValueError::new_err)?;
+        let (batch, tally) = result.map_err(PyValueError::new_err)?;
         let schema = batch.schema();
         Ok((
             PyTable::try_new(vec![batch], schema)?,
-            rejects,
-            fallback,
-            blank,
-            malformed,
+            tally.rejects,
+            tally.fallback,
+            tally.blank,
+            tally.malformed,
         ))
     }
-}
 
-type BatchResult = (
-    RecordBatch,
-    Vec<(u32, &'static str, bool)>,
-    Vec<u32>,
-    i64,
-    i64,
-);
+    /// Read a chunk of the file as `ppcti.formats._lines.iter_line_chunks` hands it over (whole
+    /// lines, the first numbered `first_line`), splitting the lines here: no frame of lines is built,
+    /// and the events' `raw` column is views into `data`. `None` for a chunk it does not split the
+    /// way the frame path would (see `plain_text`): the caller then builds the frame and calls
+    /// `read`. Otherwise `(events, rejects, fallback, blank, malformed_mac)` as for `read`, but
+    /// rejects as (line, reason, raw text) and fallback lines as (line, text).
+    fn read_bytes(
+        &self,
+        py: Python<'_>,
+        data: PyBackedBytes,
+        first_line: i64,
+    ) -> PyResult<Option<BytesResult>> {
+        let owner = data.clone_ref(py);
+        let result = py.detach(|| {
+            let text = plain_text(&data)?;
+            let len = data.len();
+            let ptr = NonNull::new(data.as_ptr().cast_mut()).unwrap_or(NonNull::dangling());
+            // SAFETY: the bytes of a Python `bytes` object never change, and `owner` keeps the object
+            // alive as long as the buffer (its reference is given back through PyO3's pool when the
+            // buffer is dropped without the interpreter)
+            let block = unsafe {
+                Buffer::from_custom_allocation(ptr, len, Arc::new(AssertUnwindSafe(owner)))
+            };
+            Some(self.read_block(text, block, first_line))
+        });
+        let Some((batch, tally)) = result else {
+            return Ok(None);
+        };
+        let schema = batch.schema();
+        Ok(Some((
+            PyTable::try_new(vec![batch], schema)?,
+            tally.rejects,
+            tally.fallback,
+            tally.blank,
+            tally.malformed,
+        )))
+    }
+}
 
 /// The text values of a column Polars hands over (strings in any of Arrow's three layouts).
 fn texts(column: &dyn Array) -> Result<Vec<Option<&str>>, String> {
@@ -280,89 +339,117 @@ impl EventsReader {
         batches: &[RecordBatch],
         line_at: usize,
         text_at: usize,
-    ) -> Result<BatchResult, String> {
-        let mut columns = Vec::with_capacity(batches.len());
+    ) -> Result<(RecordBatch, RowTally), String> {
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let mut out = EventBatch::new(rows, self.extra_fields.len());
+        let mut tally = Tally::default();
+        let mut scratch = self.scratch();
+        let mut index = 0u32;
         for batch in batches {
             let lines = batch
                 .column(line_at)
                 .as_primitive_opt::<arrow_array::types::Int64Type>()
                 .ok_or("column line is not Int64")?;
-            columns.push((lines, texts(batch.column(text_at).as_ref())?));
-        }
-        // the raw lines of the events are most of the text: room for all of it up front, so the
-        // buffer is never copied while it grows
-        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        let bytes = columns
-            .iter()
-            .flat_map(|(_, text)| text.iter())
-            .map(|t| t.map_or(0, str::len))
-            .sum();
-        let mut cols = EventColumns::new(rows, bytes, self.extra_fields.len());
-        let (mut rejects, mut fallback) = (Vec::new(), Vec::new());
-        let (mut blank, mut malformed) = (0, 0);
-        let mut index = 0u32;
-        for (lines, text) in columns {
+            let text = texts(batch.column(text_at).as_ref())?;
             for (line, text) in lines.iter().zip(text) {
-                match self.read_line(text) {
-                    Outcome::Event(row) => {
-                        malformed += i64::from(row.mac_malformed);
-                        cols.push(line.unwrap_or(0), &row, &self.mappings, text.unwrap_or(""));
-                    }
-                    Outcome::Reject(reason) => rejects.push((index, reason, false)),
-                    Outcome::RejectCut(reason) => rejects.push((index, reason, true)),
-                    Outcome::Blank => blank += 1,
-                    Outcome::Fallback => fallback.push(index),
+                let line = line.unwrap_or(0);
+                let raw = Raw::Text(text.unwrap_or(""));
+                match self.read_line(text, line, raw, &mut scratch, &mut out) {
+                    Outcome::Event(malformed) => tally.malformed += i64::from(malformed),
+                    Outcome::Reject(reason) => tally.rejects.push((index, reason, false)),
+                    Outcome::RejectCut(reason) => tally.rejects.push((index, reason, true)),
+                    Outcome::Blank => tally.blank += 1,
+                    Outcome::Fallback => tally.fallback.push(index),
                 }
                 index += 1;
             }
         }
-        Ok((
-            cols.finish(&self.extra_fields),
-            rejects,
-            fallback,
-            blank,
-            malformed,
-        ))
+        Ok((out.finish(&self.extra_fields), tally))
     }
 
-    fn read_line(&self, text: Option<&str>) -> Outcome {
+    /// The lines of `text` (see `plain_text`), `block` the same bytes as an Arrow buffer for the `raw`
+    /// views.
+    fn read_block(&self, text: &str, block: Buffer, first_line: i64) -> (RecordBatch, LineTally) {
+        let data = text.as_bytes();
+        // room for lines of 128 bytes or more; the builders grow past that
+        let rows = data.len() / 128 + 1;
+        let mut out = EventBatch::new(rows, self.extra_fields.len()).with_block(block);
+        let mut tally = Tally::default();
+        let mut scratch = self.scratch();
+        let mut line = first_line;
+        let mut start = 0;
+        while start < text.len() {
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(text.len(), |i| start + i);
+            let t = &text[start..end];
+            let raw = Raw::Block {
+                offset: start,
+                len: end - start,
+            };
+            match self.read_line(Some(t), line, raw, &mut scratch, &mut out) {
+                Outcome::Event(malformed) => tally.malformed += i64::from(malformed),
+                Outcome::Reject(reason) => tally.rejects.push((line, reason, t.to_owned())),
+                Outcome::RejectCut(reason) => tally.rejects.push((line, reason, cut(t).to_owned())),
+                Outcome::Blank => tally.blank += 1,
+                Outcome::Fallback => tally.fallback.push((line, t.to_owned())),
+            }
+            line += 1;
+            start = end + 1;
+        }
+        (out.finish(&self.extra_fields), tally)
+    }
+
+    fn scratch<'t>(&self) -> Scratch<'t> {
+        Scratch {
+            scan: Scan::new(&self.tree, self.paths.0.len()),
+            extra: vec![None; self.extra_fields.len()],
+        }
+    }
+
+    fn read_line<'t>(
+        &self,
+        text: Option<&'t str>,
+        line: i64,
+        raw: Raw<'_>,
+        scratch: &mut Scratch<'t>,
+        out: &mut EventBatch,
+    ) -> Outcome {
         let Some(text) = text else {
             return Outcome::Blank;
         };
         if text.bytes().all(is_py_space) {
             return Outcome::Blank;
         }
-        if has_long_number(text) {
+        if !text.trim_start_matches(is_json_space).starts_with('{') {
+            // not an object: a reject if it is JSON at all (as orjson reads it)
+            return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) if !has_long_number(text) => {
+                    Outcome::RejectCut("record is not a JSON object")
+                }
+                _ => Outcome::Fallback,
+            };
+        }
+        let scan = &mut scratch.scan;
+        if scan.line(&self.tree, text).is_none() {
             return Outcome::Fallback;
         }
-        let record = match serde_json::from_str::<Json<'_>>(text) {
-            Ok(Json::Object(record)) => record,
-            Ok(_) => return Outcome::RejectCut("record is not a JSON object"),
-            Err(_) => return Outcome::Fallback,
-        };
-        let mut flat: Flat<'_, '_> = vec![None; self.paths.0.len()];
-        flatten(
-            &record,
-            &mut String::with_capacity(64),
-            &self.paths,
-            &mut flat,
-        );
-        match self.pick(&flat) {
-            Some(m) => self.read_record(&flat, m).unwrap_or(Outcome::Fallback),
+        match self.pick(scan) {
+            Some(m) => self
+                .read_record(scan, &mut scratch.extra, m, line, raw, out)
+                .unwrap_or(Outcome::Fallback),
             None => Outcome::RejectCut("no mapping recognises this record"),
         }
     }
 
     /// `_Builder._pick`: the mapping with the highest share of signature paths (the first on ties),
     /// if that share is at least a half.
-    fn pick(&self, flat: &Flat<'_, '_>) -> Option<usize> {
+    fn pick(&self, scan: &Scan<'_>) -> Option<usize> {
         let mut best = None;
         let mut best_score = 0.0;
         for (i, mapping) in self.mappings.iter().enumerate() {
             let found = mapping
                 .signature
                 .iter()
-                .filter(|slot| flat[**slot].is_some())
+                .filter(|slot| scan.get(**slot).is_some())
                 .count();
             let score = found as f64 / mapping.signature.len() as f64;
             if score > best_score {
@@ -373,151 +460,95 @@ impl EventsReader {
         best.filter(|_| best_score >= 0.5)
     }
 
-    /// `_Builder.add` for a record with a mapping, in its order of checks; `None` when a value is one
-    /// the rules of `values` leave to Python.
-    fn read_record(&self, flat: &Flat<'_, '_>, index: usize) -> Option<Outcome> {
+    /// `_Builder.add` for a record with a mapping, in its order of checks, pushing the event to `out`;
+    /// `None` when a value is one the rules of `values` leave to Python.
+    fn read_record<'t>(
+        &self,
+        scan: &Scan<'t>,
+        extra: &mut [Option<Cow<'t, str>>],
+        index: usize,
+        line: i64,
+        raw: Raw<'_>,
+        out: &mut EventBatch,
+    ) -> Option<Outcome> {
         let m = &self.mappings[index];
-        let field = |which: usize| first(flat, &m.fields[which]);
-        let src_ip = values::ip(field(SRC_IP))?;
-        let dst_ip = values::ip(field(DST_IP))?;
+        // `Some(None)`: no value; `None`: a value serde refuses
+        let field = |which: usize| match first(scan, &m.fields[which]) {
+            None => Some(None),
+            Some(v) => v.json().map(Some),
+        };
+        let src_ip = field(SRC_IP)?;
+        let src_ip = values::ip(src_ip.as_ref())?;
+        let dst_ip = field(DST_IP)?;
+        let dst_ip = values::ip(dst_ip.as_ref())?;
         // any e-mail value is left to Python (`clean_email`); an empty list holds none
         for slot in &m.fields[EMAILS] {
-            match flat[*slot] {
-                None | Some(Json::Null) => {}
-                Some(Json::Array(items)) if items.is_empty() => {}
+            match scan.get(*slot) {
+                None | Some(Val::Null | Val::Array(_, true)) => {}
                 Some(_) => return None,
             }
         }
         if src_ip.is_none() && dst_ip.is_none() {
             return Some(Outcome::Reject("no valid source or destination address"));
         }
-        let Some(raw_time) = field(TIMESTAMP) else {
+        let Some(raw_time) = field(TIMESTAMP)? else {
             return Some(Outcome::Reject("no timestamp"));
         };
-        let timestamp = values::timestamp(raw_time, self.utc)?;
-        let src_mac = match field(SRC_MAC) {
+        let timestamp = values::timestamp(&raw_time, self.utc)?;
+        let src_mac = match first(scan, &m.fields[SRC_MAC]) {
             None => None,
-            Some(Json::Str(s)) => Some(values::mac(s)?),
+            Some(Val::Str(s)) => Some(values::mac(s)?),
             Some(_) => return None,
         };
         let mac_malformed = matches!(src_mac, Some(None));
-        let mut extra = Vec::with_capacity(self.extra_fields.len());
-        for (name, slots) in self.extra_fields.iter().zip(&m.extra) {
-            let value = first(flat, slots);
-            extra.push(if name == "dst_mac" {
+        for (i, slots) in m.extra.iter().enumerate() {
+            let value = first(scan, slots);
+            extra[i] = if Some(i) == self.dst_mac {
                 match value {
                     None => None,
-                    Some(Json::Str(s)) => values::mac(s)?,
+                    Some(Val::Str(s)) => values::mac(s)?.map(Cow::Owned),
                     Some(_) => return None,
                 }
             } else {
                 match value {
                     None => None,
-                    Some(v) => Some(values::extra_text(v)?),
+                    Some(Val::Str(s)) => Some(Cow::Borrowed(s)),
+                    Some(Val::Array(text, _)) if values::is_compact_string_array(text) => {
+                        Some(Cow::Borrowed(text))
+                    }
+                    Some(v) => Some(Cow::Owned(values::extra_text(&v.json()?)?)),
                 }
-            });
+            };
         }
-        Some(Outcome::Event(Row {
-            timestamp,
-            src_ip: src_ip.map(str::to_owned),
-            src_port: values::port(field(SRC_PORT))?,
-            dst_ip: dst_ip.map(str::to_owned),
-            dst_port: values::port(field(DST_PORT))?,
-            protocol: values::protocol(field(PROTOCOL))?,
-            src_mac: src_mac.flatten(),
-            mapping: index,
-            extra,
-            mac_malformed,
-        }))
+        let src_port = field(SRC_PORT)?;
+        let src_port = values::port(src_port.as_ref())?;
+        let dst_port = field(DST_PORT)?;
+        let dst_port = values::port(dst_port.as_ref())?;
+        let protocol = field(PROTOCOL)?;
+        let protocol = values::protocol(protocol.as_ref())?;
+        out.push(
+            &EventValues {
+                line,
+                timestamp: &timestamp,
+                src_ip,
+                src_port,
+                dst_ip,
+                dst_port,
+                protocol: protocol.as_deref(),
+                src_mac: src_mac.flatten().as_deref(),
+                mapping: &m.name,
+                mac_malformed,
+                extra,
+            },
+            raw,
+        );
+        Some(Outcome::Event(mac_malformed))
     }
 }
 
-/// The Arrow columns of the events a batch read.
-struct EventColumns {
-    line: Int64Builder,
-    timestamp: StringBuilder,
-    src_ip: StringBuilder,
-    src_port: Int32Builder,
-    dst_ip: StringBuilder,
-    dst_port: Int32Builder,
-    protocol: StringBuilder,
-    src_mac: StringBuilder,
-    mapping: StringBuilder,
-    extra: Vec<StringBuilder>,
-    mac_malformed: BooleanBuilder,
-    raw: StringBuilder,
-}
-
-impl EventColumns {
-    fn new(rows: usize, raw_bytes: usize, extra: usize) -> Self {
-        let s = || StringBuilder::with_capacity(rows, rows * 16);
-        Self {
-            line: Int64Builder::with_capacity(rows),
-            timestamp: StringBuilder::with_capacity(rows, rows * 32),
-            src_ip: s(),
-            src_port: Int32Builder::with_capacity(rows),
-            dst_ip: s(),
-            dst_port: Int32Builder::with_capacity(rows),
-            protocol: s(),
-            src_mac: StringBuilder::with_capacity(rows, rows * 17),
-            mapping: s(),
-            extra: (0..extra).map(|_| s()).collect(),
-            mac_malformed: BooleanBuilder::with_capacity(rows),
-            raw: StringBuilder::with_capacity(rows, raw_bytes),
-        }
-    }
-
-    fn push(&mut self, line: i64, row: &Row, mappings: &[Mapping], raw: &str) {
-        self.line.append_value(line);
-        self.timestamp.append_value(&row.timestamp);
-        self.src_ip.append_option(row.src_ip.as_deref());
-        self.src_port.append_option(row.src_port);
-        self.dst_ip.append_option(row.dst_ip.as_deref());
-        self.dst_port.append_option(row.dst_port);
-        self.protocol.append_option(row.protocol.as_deref());
-        self.src_mac.append_option(row.src_mac.as_deref());
-        self.mapping.append_value(&mappings[row.mapping].name);
-        for (builder, value) in self.extra.iter_mut().zip(&row.extra) {
-            builder.append_option(value.as_deref());
-        }
-        self.mac_malformed
-            .append_option(row.mac_malformed.then_some(true));
-        self.raw.append_value(raw);
-    }
-
-    fn finish(mut self, extra_fields: &[String]) -> RecordBatch {
-        let text = |name: &str| Field::new(name, DataType::Utf8, true);
-        let mut fields = vec![
-            Field::new("line", DataType::Int64, false),
-            text("timestamp"),
-            text("src_ip"),
-            Field::new("src_port", DataType::Int32, true),
-            text("dst_ip"),
-            Field::new("dst_port", DataType::Int32, true),
-            text("protocol"),
-            text("src_mac"),
-            text("mapping"),
-        ];
-        let mut arrays: Vec<ArrayRef> = vec![
-            Arc::new(self.line.finish()),
-            Arc::new(self.timestamp.finish()),
-            Arc::new(self.src_ip.finish()),
-            Arc::new(self.src_port.finish()),
-            Arc::new(self.dst_ip.finish()),
-            Arc::new(self.dst_port.finish()),
-            Arc::new(self.protocol.finish()),
-            Arc::new(self.src_mac.finish()),
-            Arc::new(self.mapping.finish()),
-        ];
-        for (name, builder) in extra_fields.iter().zip(&mut self.extra) {
-            fields.push(text(&format!("extra_{name}")));
-            arrays.push(Arc::new(builder.finish()));
-        }
-        fields.push(Field::new("mac_malformed", DataType::Boolean, true));
-        arrays.push(Arc::new(self.mac_malformed.finish()));
-        fields.push(Field::new("raw", DataType::Utf8, false));
-        arrays.push(Arc::new(self.raw.finish()));
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-            .expect("columns are built with one value per row")
-    }
+/// What the reading of one line reuses from the line before.
+struct Scratch<'t> {
+    scan: Scan<'t>,
+    /// The `extra` values of the line, one per name of `EventsReader::extra_fields`.
+    extra: Vec<Option<Cow<'t, str>>>,
 }

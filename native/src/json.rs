@@ -1,10 +1,10 @@
-//! JSON values that borrow their strings from the line they were read from.
+//! JSON values that borrow their strings from the line they were read from, through `serde_json`.
 //!
-//! `serde_json::Value` copies every key and string into its own allocation and hashes each key into an
-//! ordered map: most of the time of reading an event line. These values keep keys and strings as
-//! slices of the line where it has no escapes, and objects as their pairs in written order (as Python's
-//! `dict` keeps them). An object with a key written twice is refused, so that the record goes to the
-//! Python reference, which keeps the last value at the first key's place.
+//! The events reader scans lines itself (`jsonscan`); these values are what its rules (`values`) take,
+//! and what an array or object a field reads is decoded to. Keys and strings stay slices of the text
+//! where they have no escapes, and objects are their pairs in written order (as Python's `dict` keeps
+//! them). An object with a key written twice is refused, so that the record goes to the Python
+//! reference, which keeps the last value at the first key's place.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -22,16 +22,6 @@ pub(crate) enum Json<'a> {
     Str(Cow<'a, str>),
     Array(Vec<Json<'a>>),
     Object(Vec<(Cow<'a, str>, Json<'a>)>),
-}
-
-impl Json<'_> {
-    pub(crate) fn is_null(&self) -> bool {
-        matches!(self, Json::Null)
-    }
-
-    pub(crate) fn is_empty_str(&self) -> bool {
-        matches!(self, Json::Str(s) if s.is_empty())
-    }
 }
 
 impl<'de> Deserialize<'de> for Json<'de> {

@@ -11,8 +11,9 @@
 //!
 //! Modules, one job each: `scan` (the scanner and its steps per line), `head` (the line header),
 //! `address` (IPv4 and ports), `matchers` (`src-mac`, `proto`, MAC normalisation), `text` (character
-//! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events` and
-//! `values` (the NDJSON reader of `events-json` and its value rules), `emailcsv`, `csvline` and `mail`
+//! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events`,
+//! `jsonscan`, `eventsbatch` and `values` (the NDJSON reader of `events-json`: lines, the one-pass scan,
+//! the Arrow batch, the value rules), `emailcsv`, `csvline` and `mail`
 //! `repair` (the row reader of `email-csv`: CSV lines as Python's `csv` module reads and writes them,
 //! address and date rules, the search for a row's readings), `eventsjsonl`, `eventsline` and
 //! `eventscols` (the analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns),
@@ -27,6 +28,7 @@ mod csvline;
 mod emailcsv;
 mod envelope;
 mod events;
+mod eventsbatch;
 mod eventscols;
 mod eventsjsonl;
 mod eventsline;
@@ -34,6 +36,7 @@ mod formula;
 mod head;
 mod json;
 mod jsoncheck;
+mod jsonscan;
 mod mail;
 mod matchers;
 mod ndjson;
@@ -51,7 +54,7 @@ use pyo3_arrow::PyTable;
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
 /// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
-const INTERFACE: u32 = 5;
+const INTERFACE: u32 = 7;
 
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {

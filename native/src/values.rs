@@ -23,21 +23,27 @@ pub(crate) fn ip<'v>(value: Option<&'v Json<'_>>) -> Option<Option<&'v str>> {
 }
 
 pub(crate) fn is_canonical_v4(s: &str) -> bool {
-    let mut parts = 0;
-    for octet in s.split('.') {
+    let b = s.as_bytes();
+    let (mut parts, mut i) = (0, 0);
+    loop {
+        let start = i;
+        let mut value = 0u32;
+        while let Some(c @ b'0'..=b'9') = b.get(i).copied() {
+            value = value * 10 + u32::from(c - b'0');
+            i += 1;
+        }
+        let n = i - start;
+        // one to three digits, no leading zero, at most 255
+        if n == 0 || n > 3 || (n > 1 && b[start] == b'0') || value > 255 {
+            return false;
+        }
         parts += 1;
-        let b = octet.as_bytes();
-        if b.is_empty() || b.len() > 3 || !b.iter().all(u8::is_ascii_digit) {
-            return false;
-        }
-        if b.len() > 1 && b[0] == b'0' {
-            return false;
-        }
-        if octet.parse::<u16>().map_or(true, |v| v > 255) {
-            return false;
+        match b.get(i) {
+            None => return parts == 4,
+            Some(b'.') if parts < 4 => i += 1,
+            Some(_) => return false,
         }
     }
-    parts == 4
 }
 
 /// `_port`: `int(value)` within 0-65535. Integers and plain digit strings are decided; floats, booleans
@@ -68,46 +74,58 @@ pub(crate) fn mac(value: &str) -> Option<Option<String>> {
     if !b.iter().all(|c| (0x21..0x7f).contains(c)) {
         return None;
     }
-    let hex = |c: &u8| c.is_ascii_hexdigit();
-    let pairs = |hexes: &[u8]| -> String {
-        let lower = hexes.to_ascii_lowercase();
+    Some(mac_digits(b).map(|hexes| {
         let mut out = String::with_capacity(17);
-        for (i, pair) in lower.chunks(2).enumerate() {
+        for (i, pair) in hexes.chunks(2).enumerate() {
             if i > 0 {
                 out.push(':');
             }
-            out.push_str(std::str::from_utf8(pair).unwrap_or(""));
+            out.push(char::from(pair[0].to_ascii_lowercase()));
+            out.push(char::from(pair[1].to_ascii_lowercase()));
         }
         out
-    };
-    if b.len() == 12 && b.iter().all(hex) {
-        return Some(Some(pairs(b)));
+    }))
+}
+
+/// The twelve hex digits of a MAC in one of the spellings `mac` decides, single digits of a group
+/// padded with a zero.
+fn mac_digits(b: &[u8]) -> Option<[u8; 12]> {
+    let mut hexes = [0u8; 12];
+    if b.len() == 12 && b.iter().all(u8::is_ascii_hexdigit) {
+        hexes.copy_from_slice(b);
+        return Some(hexes);
     }
     if b.len() == 14 && b[4] == b'.' && b[9] == b'.' {
-        let hexes: Vec<u8> = b.iter().copied().filter(|c| *c != b'.').collect();
-        if hexes.len() == 12 && hexes.iter().all(hex) {
-            return Some(Some(pairs(&hexes)));
-        }
-    }
-    let sep = b.iter().copied().find(|c| *c == b':' || *c == b'-');
-    if let Some(sep) = sep {
-        let groups: Vec<&[u8]> = b.split(|c| *c == sep).collect();
-        if groups.len() == 6
-            && groups
-                .iter()
-                .all(|g| (1..=2).contains(&g.len()) && g.iter().all(hex))
-        {
-            let mut hexes = Vec::with_capacity(12);
-            for g in groups {
-                if g.len() == 1 {
-                    hexes.push(b'0');
-                }
-                hexes.extend_from_slice(g);
+        let mut n = 0;
+        for &c in b.iter().filter(|c| **c != b'.') {
+            if n < 12 {
+                hexes[n] = c;
             }
-            return Some(Some(pairs(&hexes)));
+            n += 1;
+        }
+        if n == 12 && hexes.iter().all(u8::is_ascii_hexdigit) {
+            return Some(hexes);
         }
     }
-    Some(None)
+    let sep = b.iter().copied().find(|c| *c == b':' || *c == b'-')?;
+    let mut n = 0;
+    let mut groups = 0;
+    for group in b.split(|c| *c == sep) {
+        groups += 1;
+        if groups > 6 || !(1..=2).contains(&group.len()) || !group.iter().all(u8::is_ascii_hexdigit)
+        {
+            return None;
+        }
+        if group.len() == 1 {
+            hexes[n] = b'0';
+            n += 1;
+        }
+        for &c in group {
+            hexes[n] = c;
+            n += 1;
+        }
+    }
+    (groups == 6).then_some(hexes)
 }
 
 /// `str(value).upper()` of a protocol, for ASCII strings.
@@ -128,6 +146,22 @@ pub(crate) fn extra_text(value: &Json<'_>) -> Option<String> {
     let mut out = Vec::new();
     json_text(value, &mut out)?;
     String::from_utf8(out).ok()
+}
+
+/// Whether the text of an array (as the line wrote it) is what `orjson.dumps` writes for it: nested
+/// arrays of strings without escapes, with no white space between the tokens (a string without a
+/// backslash holds no character orjson escapes). Then `extra_text` of the array is its text.
+pub(crate) fn is_compact_string_array(text: &str) -> bool {
+    let mut in_string = false;
+    for c in text.bytes() {
+        match (in_string, c) {
+            (_, b'\\') => return false,
+            (_, b'"') => in_string = !in_string,
+            (true, _) | (false, b'[' | b']' | b',') => {}
+            (false, _) => return false,
+        }
+    }
+    true
 }
 
 fn json_text(value: &Json<'_>, out: &mut Vec<u8>) -> Option<()> {

@@ -2,12 +2,16 @@
 the reference's.
 
 The reference (:meth:`ppcti.formats.events_json._Builder.add_line`) reads a line with orjson and a
-record with Python dictionaries, about 20 µs a line. The compiled reader does the same per line in one
-pass and decides the lines whose every value it is certain of; it hands back the others (IPv6, e-mail
-fields, floats in ``extra``, lines serde refuses, unusual timestamps...) by row, and the reference reads
-them. The two parts of a chunk are joined in line order into one batch, so a batch holds what the
-reference alone would give. The records of a JSON array reach it as the text orjson writes for each
-(:func:`read_records`). ``tests/formats/test_events_native.py`` proves the outputs byte-identical.
+record with Python dictionaries, about 20 µs a line. The compiled reader is handed each chunk of the
+file as bytes (:func:`read_lines`), splits the lines itself, scans each once, and decides the lines whose
+every value it is certain of; it hands back the others (IPv6, e-mail fields, floats in ``extra``, escaped
+keys, unusual timestamps...) with their text, and the reference reads them. Its events come back already
+in the batch schema, their raw text views into the chunk. The two parts of a chunk are merged in line
+order into one batch, so a batch holds what the reference alone would give. A chunk the reader does not
+split the way :func:`ppcti.formats._lines.chunk_frame` does (a carriage return, invalid UTF-8...) goes
+through that frame of lines (:func:`read_chunk`), as do the records of a JSON array, as the text orjson
+writes for each (:func:`read_records`). ``tests/formats/test_events_native.py`` proves the outputs
+byte-identical.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import polars as pl
 
-from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch
+from ppcti.formats._lines import LineChunk, chunk_frame
+from ppcti.formats.base import ParsedBatch
 from ppcti.formats.mapping import EXTRA_FIELDS, Mapping
 from ppcti.model import Reject
 from ppcti.native import native_module
@@ -55,6 +60,22 @@ def native_reader(mappings: tuple[Mapping, ...], time: TimeContext) -> Any | Non
         return None
 
 
+def read_lines(reader: Any, chunk: LineChunk, builder: _Builder) -> ParsedBatch:
+    """One chunk of an NDJSON file (:class:`LineChunk`) as one batch. The compiled reader splits the
+    lines itself and keeps its events' raw text as views into the chunk; a chunk it would not split as
+    :func:`chunk_frame` does (carriage returns, invalid UTF-8...) goes through the frame of lines."""
+    result = reader.read_bytes(chunk.data, chunk.first_line)
+    if result is None:
+        return read_chunk(reader, chunk_frame(chunk).select("line", "text"), builder)
+    table, rejects, fallback, blank, malformed = result
+    builder.notes["blank_lines"] += blank
+    builder.notes["malformed_mac"] += malformed
+    for line, text in fallback:
+        builder.add_line(line, text)
+    builder.rejects.extend(Reject(builder.path, line, reason, text) for line, reason, text in rejects)
+    return _join(table, builder)
+
+
 def read_chunk(reader: Any, frame: pl.DataFrame, builder: _Builder) -> ParsedBatch:
     """One chunk of NDJSON lines (``line``, ``text``) as one batch: the compiled reader's events and
     rejects, and the reference's for the lines it handed back."""
@@ -71,26 +92,20 @@ def read_chunk(reader: Any, frame: pl.DataFrame, builder: _Builder) -> ParsedBat
             Reject(builder.path, line, reason, text[:2000] if cut else text)
             for (line, text), (_, reason, cut) in zip(rows.iter_rows(), rejects, strict=True)
         )
+    return _join(table, builder)
+
+
+def _join(table: Any, builder: _Builder) -> ParsedBatch:
+    """The compiled reader's events (already in the batch schema) and the reference's, in line order."""
     batch = builder.flush()
-    fast = _events(pl.DataFrame(table), batch.events.schema)
+    fast = pl.DataFrame(table)
+    if fast.schema != batch.events.schema:  # defensive: the Rust side builds the very same schema
+        fast = fast.cast(dict(batch.events.schema))
     if fast.height:
-        batch.events = pl.concat([fast, batch.events]).sort("line") if batch.events.height else fast
+        # both sides are in line order: a merge, not a sort of every column
+        batch.events = fast.merge_sorted(batch.events, "line") if batch.events.height else fast
     batch.rejects.sort(key=lambda r: -1 if r.line is None else r.line)
     return batch
-
-
-def _events(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    """The compiled reader's columns in the batch schema: ``extra`` as its struct, absent columns null."""
-    extra = pl.struct(
-        pl.col("mapping"),
-        *(pl.col(f"extra_{name}").alias(name) for name in EXTRA_FIELDS),
-        pl.col("mac_malformed"),
-    ).alias("extra")
-    columns = [
-        pl.col(name) if name in frame.columns else pl.lit(None, dtype).alias(name)
-        for name, dtype in BATCH_COLUMNS.items()
-    ]
-    return frame.select(*columns, extra, pl.col("raw")).cast(dict(schema))
 
 
 def read_records(

@@ -70,12 +70,14 @@ def blank_binary_lines(data: bytes, first_line: int) -> tuple[bytes, list[tuple[
 def iter_line_frames(source: SourceFile, *, batch_bytes: int, max_line_bytes: int) -> Iterator[LineFrame]:
     """Every line of ``source`` exactly once, in order, as frames of bounded size."""
     for chunk in iter_line_chunks(source, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes):
-        if chunk.data:
-            yield LineFrame(_frame(chunk.data, chunk.first_line), chunk.oversized, chunk.binary)
-        else:
-            yield LineFrame(
-                pl.DataFrame(schema={"line": pl.Int64, "text": pl.String}), chunk.oversized, chunk.binary
-            )
+        yield LineFrame(chunk_frame(chunk), chunk.oversized, chunk.binary)
+
+
+def chunk_frame(chunk: LineChunk) -> pl.DataFrame:
+    """The lines of ``chunk`` as a frame of ``text`` and ``line``."""
+    if not chunk.data:
+        return pl.DataFrame(schema={"line": pl.Int64, "text": pl.String})
+    return _frame(chunk.data, chunk.first_line)
 
 
 def line_count(data: bytes) -> int:
@@ -102,39 +104,44 @@ def iter_line_chunks(source: SourceFile, *, batch_bytes: int, max_line_bytes: in
                 first = False
                 if chunk.startswith(codecs.BOM_UTF8):
                     chunk = chunk[3:]
-            data = pending + chunk
-            pending = b""
-            if skipping_from is not None:
-                cut = data.find(b"\n")
-                if cut < 0:
-                    if eof:
+            cut = -1 if skipping_from is not None or eof else chunk.rfind(b"\n")
+            if cut >= 0:
+                # the usual case: the lines up to the chunk's last newline, copied once (a chunk is
+                # most of the time spent here; slicing and concatenating copied it twice more)
+                data = b"".join((pending, memoryview(chunk)[: cut + 1]))
+                pending = chunk[cut + 1 :]
+            else:
+                data = pending + chunk
+                pending = b""
+                if skipping_from is not None:
+                    cut = data.find(b"\n")
+                    if cut < 0:
+                        if eof:
+                            skipping_from = None
+                            next_line += 1
+                            data = b""
+                        else:
+                            continue
+                    else:
+                        data = data[cut + 1 :]
                         skipping_from = None
                         next_line += 1
-                        data = b""
-                    else:
+                if not eof:
+                    cut = data.rfind(b"\n")
+                    if cut < 0:
+                        if len(data) > max_line_bytes:
+                            oversized.append((next_line, data[:200].decode("utf-8", "replace")))
+                            skipping_from = next_line
+                        else:
+                            pending = data
                         continue
-                else:
-                    data = data[cut + 1 :]
-                    skipping_from = None
-                    next_line += 1
-            if not eof:
-                cut = data.rfind(b"\n")
-                if cut < 0:
-                    if len(data) > max_line_bytes:
-                        oversized.append((next_line, data[:200].decode("utf-8", "replace")))
-                        skipping_from = next_line
-                    else:
-                        pending = data
-                    continue
-                pending = data[cut + 1 :]
-                data = data[: cut + 1]
-                if len(pending) > max_line_bytes:
-                    # the line after the last newline is already too long: report it once complete
-                    oversized.append(
-                        (next_line + data.count(b"\n"), pending[:200].decode("utf-8", "replace"))
-                    )
-                    skipping_from = next_line + data.count(b"\n")
-                    pending = b""
+                    pending = data[cut + 1 :]
+                    data = data[: cut + 1]
+            if len(pending) > max_line_bytes:
+                # the line after the last newline is already too long: report it once complete
+                oversized.append((next_line + data.count(b"\n"), pending[:200].decode("utf-8", "replace")))
+                skipping_from = next_line + data.count(b"\n")
+                pending = b""
             if data:
                 first_line = next_line
                 next_line += line_count(data)

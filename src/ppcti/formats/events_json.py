@@ -30,7 +30,7 @@ import polars as pl
 from ppcti.clean.emails import clean_email
 from ppcti.clean.mac import normalise_mac
 from ppcti.clean.timestamps import TimeContext, to_stix_timestamp
-from ppcti.formats._events_native import native_reader, read_chunk, read_records
+from ppcti.formats._events_native import native_reader, read_lines, read_records
 from ppcti.formats.base import BATCH_COLUMNS, ParsedBatch, ParseOptions
 from ppcti.formats.mapping import EXTRA_FIELDS, Mapping, builtin_mappings, flatten
 from ppcti.ingest.jsonrecords import BadRecord, iter_json_records
@@ -169,12 +169,12 @@ class EventsJson:
     def _parse_ndjson(
         self, source: SourceFile, options: ParseOptions, builder: _Builder
     ) -> Iterator[ParsedBatch]:
-        from ppcti.formats._lines import BINARY_LINE, iter_line_frames
+        from ppcti.formats._lines import BINARY_LINE, chunk_frame, iter_line_chunks
         from ppcti.ingest import Limits
 
         limits = options.limits or Limits()
         reader = native_reader(builder.mappings, options.time)
-        for chunk in iter_line_frames(
+        for chunk in iter_line_chunks(
             source, batch_bytes=options.batch_bytes, max_line_bytes=limits.max_line_bytes
         ):
             for line, prefix in chunk.binary:
@@ -186,11 +186,10 @@ class EventsJson:
                         source.path, line, f"line longer than {limits.max_line_bytes} bytes", prefix, "ingest"
                     )
                 )
-            frame = chunk.frame.select("line", "text")
             if reader is not None:
-                yield read_chunk(reader, frame, builder)
+                yield read_lines(reader, chunk, builder)
                 continue
-            for line, text in frame.iter_rows():
+            for line, text in chunk_frame(chunk).select("line", "text").iter_rows():
                 builder.add_line(line, text)
                 if builder.size >= _BATCH_RECORDS:
                     yield builder.flush()
