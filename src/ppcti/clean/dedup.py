@@ -92,7 +92,7 @@ class Deduplicator:
     """Remembers what a run has seen; :meth:`split` partitions each new batch."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, _History] = {}
+        self._seen: dict[tuple[str, str], _History] = {}  # by group and key function
         self._files: dict[str, int] = {}
         self._names: list[str] = []
         self.exact = 0
@@ -126,7 +126,7 @@ class Deduplicator:
         keys, hasher = _keys(batch, [pl.col(c) if isinstance(c, str) else c for c in key_columns], raw_column)
         # rows keyed by different functions are never compared (they only differ for column types no
         # format's events have, which makes their rows different events anyway)
-        history = self._seen.setdefault(f"{group}\x00{hasher}", _History())
+        history = self._seen.setdefault((group, hasher), _History())
         # probe the (small) batch's hashes in the (large, sorted) history, never scan the history
         hits = history.probe(keys.get_column("_h"))
         earlier = keys.get_column("_h").is_in(hits.get_column("_h").implode())
