@@ -39,16 +39,21 @@ pub(crate) fn py_strip(text: &str) -> &str {
     text.trim_matches(is_py_space)
 }
 
-/// The fields of `line`, or `None` when Python must read it (see the module's documentation). An empty
-/// line has no field, as for the `csv` module.
-pub(crate) fn split(line: &str, delimiter: u8, quote: u8) -> Option<Vec<Cow<'_, str>>> {
+/// The fields of `line` into `fields` (cleared first, reused from line to line); false when Python must
+/// read the line (see the module's documentation). An empty line has no field, as for the `csv` module.
+pub(crate) fn split_into<'l>(
+    line: &'l str,
+    delimiter: u8,
+    quote: u8,
+    fields: &mut Vec<Cow<'l, str>>,
+) -> bool {
+    fields.clear();
     let b = line.as_bytes();
     if b.len() > FIELD_LIMIT || memchr::memchr2(b'\r', 0, b).is_some() {
-        return None;
+        return false;
     }
-    let mut fields = Vec::with_capacity(8);
     if b.is_empty() {
-        return Some(fields);
+        return true;
     }
     let mut at = 0;
     loop {
@@ -58,7 +63,10 @@ pub(crate) fn split(line: &str, delimiter: u8, quote: u8) -> Option<Vec<Cow<'_, 
             let mut start = at + 1;
             let mut i = start;
             loop {
-                let next = memchr::memchr(quote, &b[i..])? + i;
+                let Some(next) = memchr::memchr(quote, &b[i..]) else {
+                    return false; // the record goes on past the line
+                };
+                let next = next + i;
                 if b.get(next + 1) == Some(&quote) {
                     value
                         .get_or_insert_with(String::new)
@@ -79,9 +87,9 @@ pub(crate) fn split(line: &str, delimiter: u8, quote: u8) -> Option<Vec<Cow<'_, 
                 break;
             }
             match b.get(at) {
-                None => return Some(fields),
+                None => return true,
                 Some(c) if *c == delimiter => at += 1,
-                Some(_) => return None, // text after the closing quote
+                Some(_) => return false, // text after the closing quote
             }
         } else {
             match memchr::memchr(delimiter, &b[at..]) {
@@ -91,14 +99,14 @@ pub(crate) fn split(line: &str, delimiter: u8, quote: u8) -> Option<Vec<Cow<'_, 
                 }
                 None => {
                     fields.push(Cow::Borrowed(&line[at..]));
-                    return Some(fields);
+                    return true;
                 }
             }
         }
         if at == b.len() {
             // a delimiter at the end: one more, empty field
             fields.push(Cow::Borrowed(""));
-            return Some(fields);
+            return true;
         }
     }
 }
@@ -116,18 +124,22 @@ pub(crate) fn write_row<S: AsRef<str>>(out: &mut String, fields: &[S], delimiter
         if i > 0 {
             out.push(delimiter);
         }
-        let field = field.as_ref();
-        if memchr::memchr2(delimiter as u8, b'"', field.as_bytes()).is_some() {
-            out.push('"');
-            for part in field.split_inclusive('"') {
-                out.push_str(part);
-                if part.ends_with('"') {
-                    out.push('"');
-                }
+        write_field(out, field.as_ref(), delimiter);
+    }
+}
+
+/// Append one field of a row as `write_row` writes it (a row of more than one field, or a non-empty one).
+pub(crate) fn write_field(out: &mut String, field: &str, delimiter: char) {
+    if memchr::memchr2(delimiter as u8, b'"', field.as_bytes()).is_some() {
+        out.push('"');
+        for part in field.split_inclusive('"') {
+            out.push_str(part);
+            if part.ends_with('"') {
+                out.push('"');
             }
-            out.push('"');
-        } else {
-            out.push_str(field);
         }
+        out.push('"');
+    } else {
+        out.push_str(field);
     }
 }

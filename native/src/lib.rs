@@ -12,9 +12,10 @@
 //! Modules, one job each: `scan` (the scanner and its steps per line), `head` (the line header),
 //! `address` (IPv4 and ports), `matchers` (`src-mac`, `proto`, MAC normalisation), `text` (character
 //! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events` and
-//! `values` (the NDJSON reader of `events-json` and its value rules), `emailcsv`, `csvline` and `mail`
-//! `repair` (the row reader of `email-csv`: CSV lines as Python's `csv` module reads and writes them,
-//! address and date rules, the search for a row's readings), `eventsjsonl`, `eventsline` and
+//! `values` (the NDJSON reader of `events-json` and its value rules), `emailcsv`, `emailfast`,
+//! `emailcols`, `csvline`, `mail` and `repair` (the row reader of `email-csv`, its pass over plain rows
+//! and its columns: CSV lines as Python's `csv` module reads and writes them, address and date rules,
+//! the search for a row's readings), `eventsjsonl`, `eventsline` and
 //! `eventscols` (the analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns),
 //! `ndjson` (the JSON-lines encoder), `write` (writing encoded frames to a file), `envelope` and
 //! `jsoncheck` (the Kafka envelopes of a chunk of CTI bundles, and the JSON check they rest on).
@@ -22,7 +23,9 @@
 mod address;
 mod columns;
 mod csvline;
+mod emailcols;
 mod emailcsv;
+mod emailfast;
 mod envelope;
 mod events;
 mod eventscols;
@@ -46,7 +49,7 @@ use pyo3_arrow::PyTable;
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
 /// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
-const INTERFACE: u32 = 5;
+const INTERFACE: u32 = 6;
 
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {

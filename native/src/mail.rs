@@ -78,8 +78,8 @@ pub(crate) fn is_email(value: &str) -> bool {
     cleaned(value, |found| found.is_some())
 }
 
-/// `then` of the cleaned address of `value`, through the cache.
-fn cleaned<T>(value: &str, then: impl FnOnce(Option<&str>) -> T) -> T {
+/// `then` of the cleaned address of `value` (`clean_email(value)`), through the cache.
+pub(crate) fn cleaned<T>(value: &str, then: impl FnOnce(Option<&str>) -> T) -> T {
     let at = slot_of(value);
     CLEANED.with_borrow_mut(|slots| {
         if let Some((key, found)) = &slots[at] {
@@ -114,20 +114,39 @@ fn clean(value: &str) -> Option<String> {
 
 /// `addresses_in(field) is not None`, without copies of the addresses.
 pub(crate) fn are_addresses(field: &str) -> bool {
-    py_strip(field)
-        .split(|c: char| c == ';' || c == ',' || is_py_space(c))
-        .filter(|part| !part.is_empty())
-        .all(is_email)
+    each_address(field, |_| true)
 }
 
 /// `addresses_in(field)`: the cleaned addresses of an address list split on `[;,\s]+`, or `None` when
 /// a part is not an address.
 pub(crate) fn addresses_in(field: &str) -> Option<Vec<String>> {
-    py_strip(field)
-        .split(|c: char| c == ';' || c == ',' || is_py_space(c))
-        .filter(|part| !part.is_empty())
-        .map(clean_email)
-        .collect()
+    let mut found = Vec::new();
+    each_address(field, |address| {
+        found.push(address.to_owned());
+        true
+    })
+    .then_some(found)
+}
+
+/// Calls `each` with the cleaned address of every part of an address list split on `[;,\s]+`, in
+/// order, while it returns true; false when a part is not an address (or `each` said stop). `each`
+/// runs inside the address cache, so it must not clean addresses itself.
+pub(crate) fn each_address(field: &str, mut each: impl FnMut(&str) -> bool) -> bool {
+    let field = py_strip(field);
+    let mut part = |part: &str| part.is_empty() || cleaned(part, |found| found.is_some_and(&mut each));
+    if field.is_ascii() {
+        // the separators of an ASCII list are ASCII bytes: split without decoding characters
+        let is_cut = |c: &u8| matches!(c, b';' | b',' | b'\t'..=b'\r' | 0x1c..=0x1f | b' ');
+        field
+            .as_bytes()
+            .split(is_cut)
+            // an ASCII text cut at ASCII bytes: every part is valid UTF-8
+            .all(|b| part(std::str::from_utf8(b).unwrap_or_default()))
+    } else {
+        field
+            .split(|c: char| c == ';' || c == ',' || is_py_space(c))
+            .all(part)
+    }
 }
 
 fn number(text: &str) -> Option<i64> {
@@ -307,17 +326,26 @@ fn rfc2822(s: &str) -> Option<String> {
 /// `to_stix_timestamp(value)` of a date column's value when it is certain, in UTC: ISO 8601, the
 /// slashed day-month style, and RFC 2822 with a numeric offset. Other spellings are left to Python.
 pub(crate) fn timestamp(value: &str, utc: bool, day_first: bool) -> Option<String> {
+    with_timestamp(value, utc, day_first, |found| found.map(str::to_owned))
+}
+
+/// `then` of `timestamp(value, utc, day_first)`, without a copy of the date.
+pub(crate) fn with_timestamp<T>(
+    value: &str,
+    utc: bool,
+    day_first: bool,
+    then: impl FnOnce(Option<&str>) -> T,
+) -> T {
     let s = py_strip(value);
     // rows come in time order: the same date often stands in several rows running
     LAST_DATE.with_borrow_mut(|last| {
-        if last.0 == s && last.1 == utc && last.2 == day_first {
-            return last.3.clone();
+        if last.0 != s || last.1 != utc || last.2 != day_first {
+            let found = read_date(s, utc, day_first);
+            last.0.clear();
+            last.0.push_str(s);
+            (last.1, last.2, last.3) = (utc, day_first, found);
         }
-        let found = read_date(s, utc, day_first);
-        last.0.clear();
-        last.0.push_str(s);
-        (last.1, last.2, last.3) = (utc, day_first, found.clone());
-        found
+        then(last.3.as_deref())
     })
 }
 

@@ -7,7 +7,7 @@
 //! no for `b` still decides, since the checks have no side effects.
 
 use crate::csvline::py_strip;
-use crate::mail::{are_addresses, clean_email, date_shape, is_email, timestamp};
+use crate::mail::{are_addresses, clean_email, date_shape, is_email, with_timestamp};
 use crate::values::is_canonical_v4;
 
 /// `ppcti.clean.repair.Role`, by its value.
@@ -95,7 +95,13 @@ fn date_fit(text: &str, dates: Dates) -> Fit {
     if text.is_empty() {
         return Fit::No;
     }
-    if timestamp(text, dates.utc, dates.day_first).is_some() {
+    let read = with_timestamp(text, dates.utc, dates.day_first, |found| found.is_some());
+    date_fit_of(text, read)
+}
+
+/// `date_fit` of a non-empty stripped text, once `timestamp` said whether it reads it (`read`).
+pub(crate) fn date_fit_of(text: &str, read: bool) -> Fit {
+    if read {
         return Fit::Yes;
     }
     if !text.is_ascii() || date_shape(text) {
