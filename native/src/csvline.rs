@@ -5,7 +5,7 @@
 //! a field is quoted when it starts with the quote character, `""` inside it is one quote, and a quote
 //! inside an unquoted field is an ordinary character. A line that ends inside a quoted field (a record
 //! over several lines, or an unbalanced quote), that holds a carriage return or NUL (the module ends a
-//! record there or refuses the line), that has text after a closing quote, or that is longer than the
+//! record there or refuses the line) or a line break, that has text after a closing quote, or that is longer than the
 //! module's field limit is not read here. Writing follows `csv.writer(..., lineterminator="")` with its
 //! minimal quoting (Python 3.11): a field is quoted when it holds the delimiter or `"`, and a row of
 //! one empty field is written `""`.
@@ -49,7 +49,7 @@ pub(crate) fn split_into<'l>(
 ) -> bool {
     fields.clear();
     let b = line.as_bytes();
-    if b.len() > FIELD_LIMIT || memchr::memchr2(b'\r', 0, b).is_some() {
+    if b.len() > FIELD_LIMIT || memchr::memchr3(b'\r', b'\n', 0, b).is_some() {
         return false;
     }
     if b.is_empty() {

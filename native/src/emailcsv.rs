@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyList, PyString};
 use pyo3_arrow::PyTable;
 
 use crate::csvline::{py_strip, split_into, write_row};
@@ -164,19 +164,29 @@ impl EmailCsvReader {
         })
     }
 
-    /// Read `data`, lines joined by `\n` (none holds one), the first of which is line `first_line`.
+    /// Read `lines[start:]` (str, none holding a line break), the first of which is line `first_line`.
     /// Returns `(events, fallback, blank, rejects)`: `events` has `line`, `timestamp`, `src_ip`,
     /// `emails`, `sender`, `recipients` (lists of addresses), `subject`, `verdict`, `raw`, `cleaned` and
-    /// `repaired` (see `emailcols`).
+    /// `repaired` (see `emailcols`); the others give lines as indexes from `start`. Raises
+    /// `UnicodeEncodeError` for a line Python cannot write as UTF-8 (a lone surrogate).
     fn read(
         &self,
         py: Python<'_>,
-        data: &Bound<'_, PyBytes>,
+        lines: &Bound<'_, PyList>,
+        start: usize,
         first_line: i64,
     ) -> PyResult<ReadResult> {
-        let bytes = data.as_bytes();
-        let text = std::str::from_utf8(bytes).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let (batch, fallback, blank, rejects) = py.detach(|| self.read_text(text, first_line));
+        let items: Vec<Bound<'_, PyString>> = lines
+            .iter()
+            .skip(start)
+            .map(|line| line.cast_into::<PyString>().map_err(PyErr::from))
+            .collect::<PyResult<_>>()?;
+        // the texts of Python's strings as they are (ASCII ones without a copy)
+        let texts: Vec<&str> = items
+            .iter()
+            .map(|line| line.to_str())
+            .collect::<PyResult<_>>()?;
+        let (batch, fallback, blank, rejects) = py.detach(|| self.read_lines(&texts, first_line));
         let schema = batch.schema();
         Ok((
             PyTable::try_new(vec![batch], schema)?,
@@ -188,17 +198,16 @@ impl EmailCsvReader {
 }
 
 impl EmailCsvReader {
-    fn read_text(
+    fn read_lines(
         &self,
-        text: &str,
+        lines: &[&str],
         first_line: i64,
     ) -> (RecordBatch, Vec<u32>, Vec<u32>, Vec<Rejected>) {
-        let rows = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-        let mut columns = Columns::with_capacity(rows);
+        let mut columns = Columns::with_capacity(lines.len());
         let (mut fallback, mut blank, mut rejects) = (Vec::new(), Vec::new(), Vec::new());
         let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(self.roles.len() + 4);
         let mut scratch = Scratch::default();
-        for (index, line) in text.split('\n').enumerate() {
+        for (index, &line) in lines.iter().enumerate() {
             let index = index as u32;
             let line_no = first_line + i64::from(index);
             if !split_into(line, self.delimiter, self.quote, &mut fields) {

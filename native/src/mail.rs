@@ -16,8 +16,9 @@ fn is_stray(c: char) -> bool {
     c.is_ascii() && STRAY.contains(&(c as u8))
 }
 
-/// Slots of the cache of `clean_email` (a power of two).
-const CACHE_SLOTS: usize = 4096;
+/// Slots of the cache of `clean_email` (a power of two): room for the few thousand addresses of an
+/// export and the parts of the fields the repair search tries, with few collisions.
+const CACHE_SLOTS: usize = 16384;
 
 type Slot = Option<(Box<str>, Option<Box<str>>)>;
 
@@ -30,12 +31,23 @@ thread_local! {
         const { RefCell::new((String::new(), false, false, None)) };
 }
 
-/// FNV-1a of a short text, to pick a cache slot.
+/// A hash of a short text, eight bytes at a time, to pick a cache slot.
 fn slot_of(text: &str) -> usize {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let b = text.as_bytes();
+    let mut h = (b.len() as u64).wrapping_mul(K);
+    let mut words = b.chunks_exact(8);
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        h ^= h >> 29;
     }
+    let rest = words.remainder();
+    let mut w = [0u8; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    h ^= h >> 32;
     (h as usize) & (CACHE_SLOTS - 1)
 }
 
@@ -94,7 +106,9 @@ pub(crate) fn cleaned<T>(value: &str, then: impl FnOnce(Option<&str>) -> T) -> T
     })
 }
 
-fn clean(value: &str) -> Option<String> {
+/// `clean_email(value)` without the cache (for texts seen once, such as the cuts the repair search
+/// tries, which would only push addresses out of it).
+pub(crate) fn clean(value: &str) -> Option<String> {
     let mut text = py_strip(value);
     if let Some(rest) = text.strip_prefix("<-") {
         text = rest;
@@ -132,21 +146,35 @@ pub(crate) fn addresses_in(field: &str) -> Option<Vec<String>> {
 /// order, while it returns true; false when a part is not an address (or `each` said stop). `each`
 /// runs inside the address cache, so it must not clean addresses itself.
 pub(crate) fn each_address(field: &str, mut each: impl FnMut(&str) -> bool) -> bool {
+    parts_of(field, |part| {
+        part.is_empty() || cleaned(part, |found| found.is_some_and(&mut each))
+    })
+}
+
+/// `addresses_in(field) is not None` without the cache (see `clean`).
+pub(crate) fn are_addresses_uncached(field: &str) -> bool {
+    parts_of(field, |part| part.is_empty() || clean(part).is_some())
+}
+
+/// Whether `each` holds for every part of a text split on `[;,\s]` (empty parts included).
+fn parts_of(field: &str, mut each: impl FnMut(&str) -> bool) -> bool {
     let field = py_strip(field);
-    let mut part = |part: &str| part.is_empty() || cleaned(part, |found| found.is_some_and(&mut each));
-    if field.is_ascii() {
-        // the separators of an ASCII list are ASCII bytes: split without decoding characters
-        let is_cut = |c: &u8| matches!(c, b';' | b',' | b'\t'..=b'\r' | 0x1c..=0x1f | b' ');
-        field
-            .as_bytes()
-            .split(is_cut)
-            // an ASCII text cut at ASCII bytes: every part is valid UTF-8
-            .all(|b| part(std::str::from_utf8(b).unwrap_or_default()))
-    } else {
-        field
+    if !field.is_ascii() {
+        return field
             .split(|c: char| c == ';' || c == ',' || is_py_space(c))
-            .all(part)
+            .all(each);
     }
+    // the separators of an ASCII list are ASCII bytes: cut without decoding characters
+    let mut start = 0;
+    for (at, c) in field.bytes().enumerate() {
+        if matches!(c, b';' | b',' | b'\t'..=b'\r' | 0x1c..=0x1f | b' ') {
+            if !each(&field[start..at]) {
+                return false;
+            }
+            start = at + 1;
+        }
+    }
+    each(&field[start..])
 }
 
 fn number(text: &str) -> Option<i64> {
@@ -349,7 +377,8 @@ pub(crate) fn with_timestamp<T>(
     })
 }
 
-fn read_date(s: &str, utc: bool, day_first: bool) -> Option<String> {
+/// `timestamp` of a stripped text without the cache of the last date (see `clean`).
+pub(crate) fn read_date(s: &str, utc: bool, day_first: bool) -> Option<String> {
     if !s.is_ascii() {
         return None;
     }

@@ -7,7 +7,9 @@
 //! no for `b` still decides, since the checks have no side effects.
 
 use crate::csvline::py_strip;
-use crate::mail::{are_addresses, clean_email, date_shape, is_email, with_timestamp};
+use crate::mail::{
+    are_addresses, are_addresses_uncached, clean, date_shape, is_email, read_date, with_timestamp,
+};
 use crate::values::is_canonical_v4;
 
 /// `ppcti.clean.repair.Role`, by its value.
@@ -115,20 +117,33 @@ pub(crate) fn date_fit_of(text: &str, read: bool) -> Fit {
     Fit::No
 }
 
-/// `_tight(role, part)`: a part of a split field, without stray characters at the cut.
+/// `_tight(role, part)`: a part of a split field, without stray characters at the cut. The parts are
+/// cuts of one field, each seen once: they are checked without the caches.
 fn tight(role: Role, part: &str, dates: Dates) -> Fit {
     if part.is_empty() || py_strip(part).len() != part.len() {
         return Fit::No;
     }
-    if role == Role::Address {
-        let Some(at) = part.find('@') else {
-            return Fit::No;
-        };
-        let (local, domain) = part.split_at(at);
-        let expected = format!("{local}{}", domain.to_ascii_lowercase());
-        return clean_email(part).is_some_and(|c| c == expected).into();
+    match role {
+        Role::Address => {
+            let Some(at) = part.find('@') else {
+                return Fit::No;
+            };
+            // the cleaned address is the part itself with its domain lower-cased
+            clean(part)
+                .is_some_and(|c| {
+                    c.len() == part.len()
+                        && c.as_bytes()[..at] == part.as_bytes()[..at]
+                        && c.bytes()
+                            .zip(part.bytes())
+                            .skip(at)
+                            .all(|(x, y)| x == y.to_ascii_lowercase())
+                })
+                .into()
+        }
+        Role::Date => date_fit_of(part, read_date(part, dates.utc, dates.day_first).is_some()),
+        Role::Addresses => are_addresses_uncached(part).into(),
+        _ => fits(role, part, dates),
     }
-    fits(role, part, dates)
 }
 
 fn strong(role: Role) -> bool {

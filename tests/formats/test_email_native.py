@@ -39,8 +39,8 @@ class _Spy:
     def __init__(self, reader: Any, decided: Counter[str]) -> None:
         self.reader, self.decided = reader, decided
 
-    def read(self, data: bytes, first_line: int) -> Any:
-        table, fallback, blank, rejects = self.reader.read(data, first_line)
+    def read(self, lines: list[str], start: int, first_line: int) -> Any:
+        table, fallback, blank, rejects = self.reader.read(lines, start, first_line)
         self.decided["chunks"] += 1
         self.decided["events"] += pl.DataFrame(table).height
         self.decided["fallback"] += len(fallback)
