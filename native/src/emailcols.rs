@@ -46,7 +46,11 @@ impl Columns {
     pub(crate) fn finish(mut self) -> RecordBatch {
         let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8View, nullable);
         let list = |name: &str, nullable: bool| {
-            Field::new_list(name, Field::new_list_field(DataType::Utf8View, true), nullable)
+            Field::new_list(
+                name,
+                Field::new_list_field(DataType::Utf8View, true),
+                nullable,
+            )
         };
         let fields = vec![
             Field::new("line", DataType::Int64, false),

@@ -1,9 +1,12 @@
 //! The row reader of `email-csv`: one CSV line to one event row, as the Python reference
 //! (`ppcti.formats.email_csv._Rows.add` after `CsvRecords`) makes it.
 //!
-//! Per line: split it as the `csv` module does (`csvline`), read its fields under the column roles as
-//! `ppcti.clean.repair.read_row` does (`repair`: the row as written, or repaired when exactly one
-//! reading exists), then build what `_Rows.add` builds: the timestamp, the addresses in order without
+//! Per line: split it as the `csv` module does (`csvline`, into a field list reused from line to line),
+//! read its fields under the column roles as `ppcti.clean.repair.read_row` does (a row with the
+//! header's field count whose every field fits its role has one reading, the fields as written: one pass
+//! in `emailfast` checks, cleans and writes it; any other row goes through `repair`'s search: the row as
+//! written, or repaired when exactly one reading exists), then build what `_Rows.add` builds into the
+//! Arrow columns (`emailcols`): the timestamp, the addresses in order without
 //! repeats, sender, recipients, subject, verdict, source IP, and the row written back as CSV as read
 //! (`raw`) and as cleaned. A line is then an event, a reject with the reference's reason (no reading, an
 //! ambiguous repair, no address), blank, or handed back to Python ("fallback"): a record over several
