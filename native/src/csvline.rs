@@ -36,6 +36,12 @@ pub(crate) fn is_py_space(c: char) -> bool {
 
 /// `text.strip()`.
 pub(crate) fn py_strip(text: &str) -> &str {
+    // most texts start and end with a plain ASCII character: nothing to decode
+    let plain = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii() && !is_py_space(char::from(*c)));
+    let b = text.as_bytes();
+    if plain(b.first()) && plain(b.last()) {
+        return text;
+    }
     text.trim_matches(is_py_space)
 }
 

@@ -121,7 +121,10 @@ impl EmailCsvReader {
                 })
                 .into(),
                 Role::Text | Role::Token | Role::Ip => {
-                    let fit = fits(*role, field, self.dates);
+                    let fit = match role {
+                        Role::Text => Fit::Yes, // any text
+                        _ => fits(*role, field, self.dates),
+                    };
                     let text = py_strip(field);
                     let slot = match key {
                         Some(Key::Subject) => Some(&mut subject),

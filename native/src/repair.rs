@@ -146,6 +146,16 @@ fn tight(role: Role, part: &str, dates: Dates) -> Fit {
     }
 }
 
+/// How costly `tight` is for a role, to order the checks of a cut.
+fn cost(role: Role) -> u8 {
+    match role {
+        Role::Address => 0, // no `@`, no address
+        Role::Ip | Role::Token | Role::Text => 1,
+        Role::Date => 2,
+        Role::Addresses => 3,
+    }
+}
+
 fn strong(role: Role) -> bool {
     matches!(
         role,
@@ -255,14 +265,21 @@ impl<'f> Search<'_, 'f> {
             && strong(self.roles[j + 1])
         {
             let field = self.fields[i];
-            let cuts: Vec<usize> = field.char_indices().map(|(at, _)| at).skip(1).collect();
-            for cut in cuts {
+            let next = self.roles[j + 1];
+            for (cut, _) in field.char_indices().skip(1) {
                 let (head, tail) = field.split_at(cut);
-                let both = match tight(role, head, self.dates) {
+                // the checks have no side effects, and either part that does not fit decides the
+                // cut: the cheaper check first (most cuts give no address at once)
+                let (first, second) = if cost(next) < cost(role) {
+                    ((next, tail), (role, head))
+                } else {
+                    ((role, head), (next, tail))
+                };
+                let both = match tight(first.0, first.1, self.dates) {
                     Fit::No => false,
-                    Fit::Yes => self.tight_known(self.roles[j + 1], tail)?,
-                    Fit::Unknown => match tight(self.roles[j + 1], tail, self.dates) {
-                        Fit::No => false,
+                    fit => match (fit, tight(second.0, second.1, self.dates)) {
+                        (_, Fit::No) => false,
+                        (Fit::Yes, Fit::Yes) => true,
                         _ => return None,
                     },
                 };
@@ -276,13 +293,5 @@ impl<'f> Search<'_, 'f> {
             }
         }
         Some(())
-    }
-
-    fn tight_known(&self, role: Role, part: &str) -> Option<bool> {
-        match tight(role, part, self.dates) {
-            Fit::Yes => Some(true),
-            Fit::No => Some(false),
-            Fit::Unknown => None,
-        }
     }
 }
