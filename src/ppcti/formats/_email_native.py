@@ -178,9 +178,10 @@ class NativeRows:
         if self._reader is None or self._decided_from is not None or self._pos >= len(self._lines):
             return
         try:  # the lines as they are: no joined copy to encode
-            table, fallback, blank, rejects = self._reader.read(self._lines, self._pos, self._start + self._pos)
+            read = self._reader.read(self._lines, self._pos, self._start + self._pos)
         except UnicodeEncodeError:  # a lone surrogate: the reference reads this chunk
             return
+        table, fallback, blank, rejects = read
         offset = self._pos
         self._decided_from = offset
         self._fallback = [offset + i for i in fallback]
