@@ -57,25 +57,28 @@ fn is_atext(c: u8) -> bool {
 
 /// `_LOCAL`: dot-separated runs of atext.
 fn is_local(local: &str) -> bool {
-    !local.is_empty()
-        && local
-            .split('.')
-            .all(|run| !run.is_empty() && run.bytes().all(is_atext))
+    local
+        .as_bytes()
+        .split(|c| *c == b'.')
+        .all(|run| !run.is_empty() && run.iter().all(|c| is_atext(*c)))
 }
 
 /// `_DOMAIN`: labels of 1-63 letters, digits and inner hyphens, then a top-level label of 2-63 letters.
 fn is_domain(domain: &str) -> bool {
-    let Some((labels, top)) = domain.rsplit_once('.') else {
+    let b = domain.as_bytes();
+    let Some(dot) = memchr::memrchr(b'.', b) else {
         return false;
     };
+    let top = &b[dot + 1..];
     (2..=63).contains(&top.len())
-        && top.bytes().all(|c| c.is_ascii_alphabetic())
-        && labels.split('.').all(|label| {
-            let b = label.as_bytes();
-            (1..=63).contains(&b.len())
-                && b[0].is_ascii_alphanumeric()
-                && b[b.len() - 1].is_ascii_alphanumeric()
-                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        && top.iter().all(u8::is_ascii_alphabetic)
+        && b[..dot].split(|c| *c == b'.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label[0].is_ascii_alphanumeric()
+                && label[label.len() - 1].is_ascii_alphanumeric()
+                && label
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b'-')
         })
 }
 
@@ -109,6 +112,30 @@ pub(crate) fn cleaned<T>(value: &str, then: impl FnOnce(Option<&str>) -> T) -> T
 /// `clean_email(value)` without the cache (for texts seen once, such as the cuts the repair search
 /// tries, which would only push addresses out of it).
 pub(crate) fn clean(value: &str) -> Option<String> {
+    let (local, domain) = address_parts(value)?;
+    let mut out = String::with_capacity(local.len() + 1 + domain.len());
+    out.push_str(local);
+    out.push('@');
+    out.push_str(&domain.to_ascii_lowercase());
+    Some(out)
+}
+
+/// Whether `clean_email(value)` is `value` itself with its domain lower-cased (nothing stripped), without
+/// the cache or a copy.
+pub(crate) fn is_bare_address(value: &str) -> bool {
+    // the address is a part of `value`: of the same length, it is all of it
+    address_parts(value)
+        .is_some_and(|(local, domain)| local.len() + 1 + domain.len() == value.len())
+}
+
+/// `clean_email(value) is not None` without the cache (see `clean`).
+pub(crate) fn is_address(value: &str) -> bool {
+    address_parts(value).is_some()
+}
+
+/// The local part and domain of the one address of `value`, as `clean_email` finds them (before it
+/// lower-cases the domain).
+fn address_parts(value: &str) -> Option<(&str, &str)> {
     let mut text = py_strip(value);
     if let Some(rest) = text.strip_prefix("<-") {
         text = rest;
@@ -116,14 +143,7 @@ pub(crate) fn clean(value: &str) -> Option<String> {
     let text = text.trim_matches(is_stray);
     let at = memchr::memchr(b'@', text.as_bytes())?;
     let (local, domain) = (&text[..at], &text[at + 1..]);
-    if !is_local(local) || !is_domain(domain) {
-        return None;
-    }
-    let mut out = String::with_capacity(text.len());
-    out.push_str(local);
-    out.push('@');
-    out.push_str(&domain.to_ascii_lowercase());
-    Some(out)
+    (is_local(local) && is_domain(domain)).then_some((local, domain))
 }
 
 /// `addresses_in(field) is not None`, without copies of the addresses.
@@ -153,7 +173,9 @@ pub(crate) fn each_address(field: &str, mut each: impl FnMut(&str) -> bool) -> b
 
 /// `addresses_in(field) is not None` without the cache (see `clean`).
 pub(crate) fn are_addresses_uncached(field: &str) -> bool {
-    parts_of(field, |part| part.is_empty() || clean(part).is_some())
+    parts_of(field, |part| {
+        part.is_empty() || address_parts(part).is_some()
+    })
 }
 
 /// Whether `each` holds for every part of a text split on `[;,\s]` (empty parts included).

@@ -8,7 +8,8 @@
 
 use crate::csvline::py_strip;
 use crate::mail::{
-    are_addresses, are_addresses_uncached, clean, date_shape, is_email, read_date, with_timestamp,
+    are_addresses, are_addresses_uncached, date_shape, is_address, is_bare_address, is_email,
+    read_date, with_timestamp,
 };
 use crate::values::is_canonical_v4;
 
@@ -124,22 +125,7 @@ fn tight(role: Role, part: &str, dates: Dates) -> Fit {
         return Fit::No;
     }
     match role {
-        Role::Address => {
-            let Some(at) = part.find('@') else {
-                return Fit::No;
-            };
-            // the cleaned address is the part itself with its domain lower-cased
-            clean(part)
-                .is_some_and(|c| {
-                    c.len() == part.len()
-                        && c.as_bytes()[..at] == part.as_bytes()[..at]
-                        && c.bytes()
-                            .zip(part.bytes())
-                            .skip(at)
-                            .all(|(x, y)| x == y.to_ascii_lowercase())
-                })
-                .into()
-        }
+        Role::Address => is_bare_address(part).into(),
         Role::Date => date_fit_of(part, read_date(part, dates.utc, dates.day_first).is_some()),
         Role::Addresses => are_addresses_uncached(part).into(),
         _ => fits(role, part, dates),
@@ -236,7 +222,7 @@ impl<'f> Search<'_, 'f> {
         {
             for k in i + 2..=n - (m - j - 1) {
                 let parts = &self.fields[i..k];
-                if role == Role::Text && parts.iter().any(|p| is_email(p)) {
+                if role == Role::Text && parts.iter().any(|p| is_address(p)) {
                     continue;
                 }
                 if role == Role::Addresses {
