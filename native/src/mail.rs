@@ -12,10 +12,6 @@ use crate::values;
 /// What may stand around an address in an export and is not part of it (`_STRAY`).
 const STRAY: &[u8] = b" \t\r\n<>\"'`;,.:()[]{}";
 
-fn is_stray(c: char) -> bool {
-    c.is_ascii() && STRAY.contains(&(c as u8))
-}
-
 /// Slots of the cache of `clean_email` (a power of two): room for the few thousand addresses of an
 /// export and the parts of the fields the repair search tries, with few collisions.
 const CACHE_SLOTS: usize = 16384;
@@ -123,9 +119,19 @@ pub(crate) fn clean(value: &str) -> Option<String> {
 /// Whether `clean_email(value)` is `value` itself with its domain lower-cased (nothing stripped), without
 /// the cache or a copy.
 pub(crate) fn is_bare_address(value: &str) -> bool {
-    // the address is a part of `value`: of the same length, it is all of it
-    address_parts(value)
-        .is_some_and(|(local, domain)| local.len() + 1 + domain.len() == value.len())
+    // nothing is stripped when both ends are ASCII and neither white space nor stray (which covers
+    // `<-`); an end outside ASCII is stripped, or fails the ASCII-only local part or domain
+    let b = value.as_bytes();
+    let plain = |c: Option<&u8>| {
+        c.is_some_and(|c| c.is_ascii() && !is_py_space(char::from(*c)) && !STRAY.contains(c))
+    };
+    if !plain(b.first()) || !plain(b.last()) {
+        return false;
+    }
+    let Some(at) = memchr::memchr(b'@', b) else {
+        return false;
+    };
+    is_local(&value[..at]) && is_domain(&value[at + 1..])
 }
 
 /// `clean_email(value) is not None` without the cache (see `clean`).
@@ -140,7 +146,14 @@ fn address_parts(value: &str) -> Option<(&str, &str)> {
     if let Some(rest) = text.strip_prefix("<-") {
         text = rest;
     }
-    let text = text.trim_matches(is_stray);
+    // the stray characters are ASCII: trimmed as bytes, the text stays whole characters
+    let b = text.as_bytes();
+    let start = b.iter().position(|c| !STRAY.contains(c)).unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !STRAY.contains(c))
+        .map_or(start, |at| at + 1);
+    let text = &text[start..end];
     let at = memchr::memchr(b'@', text.as_bytes())?;
     let (local, domain) = (&text[..at], &text[at + 1..]);
     (is_local(local) && is_domain(domain)).then_some((local, domain))
