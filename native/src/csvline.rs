@@ -5,7 +5,7 @@
 //! a field is quoted when it starts with the quote character, `""` inside it is one quote, and a quote
 //! inside an unquoted field is an ordinary character. A line that ends inside a quoted field (a record
 //! over several lines, or an unbalanced quote), that holds a carriage return or NUL (the module ends a
-//! record there or refuses the line), that has text after a closing quote, or that is longer than the
+//! record there or refuses the line) or a line break, that has text after a closing quote, or that is longer than the
 //! module's field limit is not read here. Writing follows `csv.writer(..., lineterminator="")` with its
 //! minimal quoting (Python 3.11): a field is quoted when it holds the delimiter or `"`, and a row of
 //! one empty field is written `""`.
@@ -36,19 +36,30 @@ pub(crate) fn is_py_space(c: char) -> bool {
 
 /// `text.strip()`.
 pub(crate) fn py_strip(text: &str) -> &str {
+    // most texts start and end with a plain ASCII character: nothing to decode
+    let plain = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii() && !is_py_space(char::from(*c)));
+    let b = text.as_bytes();
+    if plain(b.first()) && plain(b.last()) {
+        return text;
+    }
     text.trim_matches(is_py_space)
 }
 
-/// The fields of `line`, or `None` when Python must read it (see the module's documentation). An empty
-/// line has no field, as for the `csv` module.
-pub(crate) fn split(line: &str, delimiter: u8, quote: u8) -> Option<Vec<Cow<'_, str>>> {
+/// The fields of `line` into `fields` (cleared first, reused from line to line); false when Python must
+/// read the line (see the module's documentation). An empty line has no field, as for the `csv` module.
+pub(crate) fn split_into<'l>(
+    line: &'l str,
+    delimiter: u8,
+    quote: u8,
+    fields: &mut Vec<Cow<'l, str>>,
+) -> bool {
+    fields.clear();
     let b = line.as_bytes();
-    if b.len() > FIELD_LIMIT || memchr::memchr2(b'\r', 0, b).is_some() {
-        return None;
+    if b.len() > FIELD_LIMIT || memchr::memchr3(b'\r', b'\n', 0, b).is_some() {
+        return false;
     }
-    let mut fields = Vec::with_capacity(8);
     if b.is_empty() {
-        return Some(fields);
+        return true;
     }
     let mut at = 0;
     loop {
@@ -58,7 +69,10 @@ pub(crate) fn split(line: &str, delimiter: u8, quote: u8) -> Option<Vec<Cow<'_, 
             let mut start = at + 1;
             let mut i = start;
             loop {
-                let next = memchr::memchr(quote, &b[i..])? + i;
+                let Some(next) = memchr::memchr(quote, &b[i..]) else {
+                    return false; // the record goes on past the line
+                };
+                let next = next + i;
                 if b.get(next + 1) == Some(&quote) {
                     value
                         .get_or_insert_with(String::new)
@@ -79,9 +93,9 @@ pub(crate) fn split(line: &str, delimiter: u8, quote: u8) -> Option<Vec<Cow<'_, 
                 break;
             }
             match b.get(at) {
-                None => return Some(fields),
+                None => return true,
                 Some(c) if *c == delimiter => at += 1,
-                Some(_) => return None, // text after the closing quote
+                Some(_) => return false, // text after the closing quote
             }
         } else {
             match memchr::memchr(delimiter, &b[at..]) {
@@ -91,14 +105,14 @@ pub(crate) fn split(line: &str, delimiter: u8, quote: u8) -> Option<Vec<Cow<'_, 
                 }
                 None => {
                     fields.push(Cow::Borrowed(&line[at..]));
-                    return Some(fields);
+                    return true;
                 }
             }
         }
         if at == b.len() {
             // a delimiter at the end: one more, empty field
             fields.push(Cow::Borrowed(""));
-            return Some(fields);
+            return true;
         }
     }
 }
@@ -116,18 +130,22 @@ pub(crate) fn write_row<S: AsRef<str>>(out: &mut String, fields: &[S], delimiter
         if i > 0 {
             out.push(delimiter);
         }
-        let field = field.as_ref();
-        if memchr::memchr2(delimiter as u8, b'"', field.as_bytes()).is_some() {
-            out.push('"');
-            for part in field.split_inclusive('"') {
-                out.push_str(part);
-                if part.ends_with('"') {
-                    out.push('"');
-                }
+        write_field(out, field.as_ref(), delimiter);
+    }
+}
+
+/// Append one field of a row as `write_row` writes it (a row of more than one field, or a non-empty one).
+pub(crate) fn write_field(out: &mut String, field: &str, delimiter: char) {
+    if memchr::memchr2(delimiter as u8, b'"', field.as_bytes()).is_some() {
+        out.push('"');
+        for part in field.split_inclusive('"') {
+            out.push_str(part);
+            if part.ends_with('"') {
+                out.push('"');
             }
-            out.push('"');
-        } else {
-            out.push_str(field);
         }
+        out.push('"');
+    } else {
+        out.push_str(field);
     }
 }

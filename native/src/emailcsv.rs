@@ -1,9 +1,12 @@
 //! The row reader of `email-csv`: one CSV line to one event row, as the Python reference
 //! (`ppcti.formats.email_csv._Rows.add` after `CsvRecords`) makes it.
 //!
-//! Per line: split it as the `csv` module does (`csvline`), read its fields under the column roles as
-//! `ppcti.clean.repair.read_row` does (`repair`: the row as written, or repaired when exactly one
-//! reading exists), then build what `_Rows.add` builds: the timestamp, the addresses in order without
+//! Per line: split it as the `csv` module does (`csvline`, into a field list reused from line to line),
+//! read its fields under the column roles as `ppcti.clean.repair.read_row` does (a row with the
+//! header's field count whose every field fits its role has one reading, the fields as written: one pass
+//! in `emailfast` checks, cleans and writes it; any other row goes through `repair`'s search: the row as
+//! written, or repaired when exactly one reading exists), then build what `_Rows.add` builds into the
+//! Arrow columns (`emailcols`): the timestamp, the addresses in order without
 //! repeats, sender, recipients, subject, verdict, source IP, and the row written back as CSV as read
 //! (`raw`) and as cleaned. A line is then an event, a reject with the reference's reason (no reading, an
 //! ambiguous repair, no address), blank, or handed back to Python ("fallback"): a record over several
@@ -11,26 +14,23 @@
 //! `tests/formats/test_email_native.py` checks that a run writes the same bytes with and without this
 //! reader, and that it ran.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
-use arrow_array::builder::{Int64Builder, StringBuilder};
-use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyList, PyString};
 use pyo3_arrow::PyTable;
 
-use crate::csvline::{py_strip, split, write_row};
+use crate::csvline::{py_strip, split_into, write_row};
+use crate::emailcols::Columns;
+use crate::emailfast::{Plain, Scratch};
 use crate::mail::{addresses_in, clean_email, timestamp};
 use crate::repair::{fits, read_row, Dates, Fit, Repair, Role};
-
-/// Joins the addresses of one row in a text column; Python splits them into a list column.
-const SEP: &str = "\x1f";
+use arrow_array::RecordBatch;
 
 /// The keys of `HEADER_ROLES` the row reads (others are kept in the cleaned row only).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Key {
+pub(crate) enum Key {
     Date,
     Sender,
     Recipients,
@@ -52,20 +52,24 @@ const KEYS: [Key; 5] = [
 #[pyclass(module = "ppcti_native")]
 pub(crate) struct EmailCsvReader {
     header: Vec<String>,
-    roles: Vec<Role>,
-    keys: Vec<Option<Key>>,
-    delimiter: u8,
-    quote: u8,
-    dates: Dates,
+    pub(crate) roles: Vec<Role>,
+    pub(crate) keys: Vec<Option<Key>>,
+    pub(crate) delimiter: u8,
+    pub(crate) quote: u8,
+    pub(crate) dates: Dates,
+    /// Whether the keys go with the roles as `HEADER_ROLES` pairs them (the date key with date columns,
+    /// sender with address, recipients with addresses, the others with plain values), which the plain
+    /// row's pass (`emailfast`) relies on.
+    plain: bool,
 }
 
 /// One decided row.
 struct Row {
     timestamp: String,
     src_ip: Option<String>,
-    emails: String,
+    emails: Vec<String>,
     sender: Option<String>,
-    recipients: String,
+    recipients: Vec<String>,
     subject: Option<String>,
     verdict: Option<String>,
     raw: String,
@@ -77,9 +81,11 @@ enum Outcome {
     Event(Box<Row>),
     /// A row rejected with a reason the reference gives in these words, and its stage.
     Reject(String, &'static str),
-    Blank,
     Fallback,
 }
+
+/// Why a row with no address is rejected, in the reference's words.
+const NO_ADDRESS: &str = "no e-mail address";
 
 /// A rejected row: the index of its line, the reason, the row as read, the stage.
 type Rejected = (u32, String, String, &'static str);
@@ -127,7 +133,7 @@ impl EmailCsvReader {
                 ))),
             })
             .collect::<PyResult<Vec<_>>>()?;
-        let keys = keys
+        let keys: Vec<Option<Key>> = keys
             .iter()
             .map(|k| {
                 k.as_deref().map(|k| match k {
@@ -141,6 +147,15 @@ impl EmailCsvReader {
                 })
             })
             .collect();
+        let plain = roles.iter().zip(&keys).all(|(role, key)| match *key {
+            Some(Key::Date) => *role == Role::Date,
+            Some(Key::Sender) => *role == Role::Address,
+            Some(Key::Recipients) => *role == Role::Addresses,
+            Some(Key::Subject | Key::Verdict | Key::SrcIp) => {
+                matches!(role, Role::Text | Role::Token | Role::Ip)
+            }
+            Some(Key::Other) | None => *role != Role::Date,
+        });
         Ok(Self {
             header,
             roles,
@@ -148,21 +163,33 @@ impl EmailCsvReader {
             delimiter,
             quote,
             dates: Dates { utc, day_first },
+            plain,
         })
     }
 
-    /// Read `data`, lines joined by `\n` (none holds one), the first of which is line `first_line`.
-    /// Returns `(events, fallback, blank)`: `events` has `line`, `timestamp`, `src_ip`, `emails`,
-    /// `sender`, `recipients` (addresses joined by U+001F), `subject`, `verdict`, `raw`, `cleaned` and `repaired`.
+    /// Read `lines[start:]` (str, none holding a line break), the first of which is line `first_line`.
+    /// Returns `(events, fallback, blank, rejects)`: `events` has `line`, `timestamp`, `src_ip`,
+    /// `emails`, `sender`, `recipients` (lists of addresses), `subject`, `verdict`, `raw`, `cleaned` and
+    /// `repaired` (see `emailcols`); the others give lines as indexes from `start`. Raises
+    /// `UnicodeEncodeError` for a line Python cannot write as UTF-8 (a lone surrogate).
     fn read(
         &self,
         py: Python<'_>,
-        data: &Bound<'_, PyBytes>,
+        lines: &Bound<'_, PyList>,
+        start: usize,
         first_line: i64,
     ) -> PyResult<ReadResult> {
-        let bytes = data.as_bytes();
-        let text = std::str::from_utf8(bytes).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let (batch, fallback, blank, rejects) = py.detach(|| self.read_text(text, first_line));
+        let items: Vec<Bound<'_, PyString>> = lines
+            .iter()
+            .skip(start)
+            .map(|line| line.cast_into::<PyString>().map_err(PyErr::from))
+            .collect::<PyResult<_>>()?;
+        // the texts of Python's strings as they are (ASCII ones without a copy)
+        let texts: Vec<&str> = items
+            .iter()
+            .map(|line| line.to_str())
+            .collect::<PyResult<_>>()?;
+        let (batch, fallback, blank, rejects) = py.detach(|| self.read_lines(&texts, first_line));
         let schema = batch.schema();
         Ok((
             PyTable::try_new(vec![batch], schema)?,
@@ -174,44 +201,51 @@ impl EmailCsvReader {
 }
 
 impl EmailCsvReader {
-    fn read_text(
+    fn read_lines(
         &self,
-        text: &str,
+        lines: &[&str],
         first_line: i64,
     ) -> (RecordBatch, Vec<u32>, Vec<u32>, Vec<Rejected>) {
-        let rows = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-        let mut columns = Columns::new(rows, text.len());
+        let mut columns = Columns::with_capacity(lines.len());
         let (mut fallback, mut blank, mut rejects) = (Vec::new(), Vec::new(), Vec::new());
-        for (index, line) in text.split('\n').enumerate() {
+        let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(self.roles.len() + 4);
+        let mut scratch = Scratch::default();
+        for (index, &line) in lines.iter().enumerate() {
             let index = index as u32;
-            match self.read_line(line) {
-                Outcome::Event(row) => columns.push(first_line + i64::from(index), &row),
+            let line_no = first_line + i64::from(index);
+            if !split_into(line, self.delimiter, self.quote, &mut fields) {
+                fallback.push(index);
+                continue;
+            }
+            if fields.iter().all(|f| py_strip(f).is_empty()) {
+                blank.push(index);
+                continue;
+            }
+            let outcome = if self.plain && fields.len() == self.roles.len() {
+                match self.read_plain(line_no, line, &fields, &mut scratch, &mut columns) {
+                    Plain::Event => continue,
+                    Plain::NoAddress => Outcome::Reject(NO_ADDRESS.to_owned(), "parse"),
+                    Plain::Unknown => Outcome::Fallback,
+                    Plain::Misfit => self.read_fields(&fields),
+                }
+            } else {
+                self.read_fields(&fields)
+            };
+            match outcome {
+                Outcome::Event(row) => columns.push(line_no, &row),
                 Outcome::Reject(reason, stage) => {
                     let mut raw = String::with_capacity(line.len());
-                    self.write_fields(&mut raw, line);
+                    write_row(&mut raw, &fields, char::from(self.delimiter));
                     rejects.push((index, reason, raw, stage));
                 }
-                Outcome::Blank => blank.push(index),
                 Outcome::Fallback => fallback.push(index),
             }
         }
         (columns.finish(), fallback, blank, rejects)
     }
 
-    /// The fields of a line read before, written back as `_csv_line` writes them.
-    fn write_fields(&self, out: &mut String, line: &str) {
-        if let Some(fields) = split(line, self.delimiter, self.quote) {
-            write_row(out, &fields, char::from(self.delimiter));
-        }
-    }
-
-    fn read_line(&self, line: &str) -> Outcome {
-        let Some(fields) = split(line, self.delimiter, self.quote) else {
-            return Outcome::Fallback;
-        };
-        if fields.iter().all(|f| py_strip(f).is_empty()) {
-            return Outcome::Blank;
-        }
+    /// A row whose fields are read (not blank), through the search of its readings.
+    fn read_fields(&self, fields: &[Cow<'_, str>]) -> Outcome {
         let fields: Vec<&str> = fields.iter().map(AsRef::as_ref).collect();
         let delimiter = char::from(self.delimiter);
         // one reading, or none or two (a reject, whose reason Python words), or a check left to Python
@@ -321,7 +355,7 @@ impl EmailCsvReader {
         // the first date column's date: every date column fits, so it is one the rules read
         let timestamp = timestamp(found[0]?, self.dates.utc, self.dates.day_first)?;
         if emails.is_empty() {
-            return Some(Err("no e-mail address"));
+            return Some(Err(NO_ADDRESS));
         }
         for (role, value) in self.roles.iter().zip(cleaned.iter_mut()) {
             if *role == Role::Date {
@@ -338,8 +372,8 @@ impl EmailCsvReader {
             src_ip: owned(Key::SrcIp),
             subject: owned(Key::Subject),
             verdict: owned(Key::Verdict),
-            emails: emails.join(SEP),
-            recipients: recipients.join(SEP),
+            emails,
+            recipients,
             sender,
             raw,
             cleaned: cleaned_text,
@@ -356,82 +390,29 @@ fn add(list: &mut Vec<String>, address: String) {
     }
 }
 
-struct Columns {
-    line: Int64Builder,
-    timestamp: StringBuilder,
-    src_ip: StringBuilder,
-    emails: StringBuilder,
-    sender: StringBuilder,
-    recipients: StringBuilder,
-    subject: StringBuilder,
-    verdict: StringBuilder,
-    raw: StringBuilder,
-    cleaned: StringBuilder,
-    repaired: StringBuilder,
-}
-
 impl Columns {
-    fn new(rows: usize, bytes: usize) -> Self {
-        let s = |per_row: usize| StringBuilder::with_capacity(rows, rows * per_row);
-        Self {
-            line: Int64Builder::with_capacity(rows),
-            timestamp: s(20),
-            src_ip: s(0),
-            emails: s(64),
-            sender: s(32),
-            recipients: s(32),
-            subject: s(24),
-            verdict: s(8),
-            raw: StringBuilder::with_capacity(rows, bytes),
-            cleaned: StringBuilder::with_capacity(rows, bytes),
-            repaired: s(0),
-        }
-    }
-
+    /// A row the search decided (a repaired row, or one a plain pass could not take).
     fn push(&mut self, line: i64, row: &Row) {
         self.line.append_value(line);
         self.timestamp.append_value(&row.timestamp);
         self.src_ip.append_option(row.src_ip.as_deref());
-        self.emails.append_value(&row.emails);
+        for address in &row.emails {
+            self.emails.values().append_value(address);
+        }
+        self.emails.append(true);
         self.sender.append_option(row.sender.as_deref());
-        self.recipients
-            .append_option((!row.recipients.is_empty()).then_some(row.recipients.as_str()));
+        if row.recipients.is_empty() {
+            self.recipients.append_null();
+        } else {
+            for address in &row.recipients {
+                self.recipients.values().append_value(address);
+            }
+            self.recipients.append(true);
+        }
         self.subject.append_option(row.subject.as_deref());
         self.verdict.append_option(row.verdict.as_deref());
         self.raw.append_value(&row.raw);
         self.cleaned.append_value(&row.cleaned);
         self.repaired.append_option(row.repaired);
-    }
-
-    fn finish(mut self) -> RecordBatch {
-        let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
-        let fields = vec![
-            Field::new("line", DataType::Int64, false),
-            text("timestamp", false),
-            text("src_ip", true),
-            text("emails", false),
-            text("sender", true),
-            text("recipients", true),
-            text("subject", true),
-            text("verdict", true),
-            text("raw", false),
-            text("cleaned", false),
-            text("repaired", true),
-        ];
-        let arrays: Vec<ArrayRef> = vec![
-            Arc::new(self.line.finish()),
-            Arc::new(self.timestamp.finish()),
-            Arc::new(self.src_ip.finish()),
-            Arc::new(self.emails.finish()),
-            Arc::new(self.sender.finish()),
-            Arc::new(self.recipients.finish()),
-            Arc::new(self.subject.finish()),
-            Arc::new(self.verdict.finish()),
-            Arc::new(self.raw.finish()),
-            Arc::new(self.cleaned.finish()),
-            Arc::new(self.repaired.finish()),
-        ];
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-            .expect("columns are built with one value per row")
     }
 }

@@ -13,9 +13,10 @@
 //! `address` (IPv4 and ports), `matchers` (`src-mac`, `proto`, MAC normalisation), `text` (character
 //! runs), `time` (calendar and STIX timestamps), `columns` (the Arrow columns of a scan), `events`,
 //! `jsonscan`, `eventsbatch` and `values` (the NDJSON reader of `events-json`: lines, the one-pass scan,
-//! the Arrow batch, the value rules), `emailcsv`, `csvline` and `mail`
-//! `repair` (the row reader of `email-csv`: CSV lines as Python's `csv` module reads and writes them,
-//! address and date rules, the search for a row's readings), `eventsjsonl`, `eventsline` and
+//! the Arrow batch, the value rules), `emailcsv`, `emailfast`, `emailcols`, `csvline`, `mail` and
+//! `repair` (the row reader of `email-csv`, its pass over plain rows and its columns: CSV lines as
+//! Python's `csv` module reads and writes them, address and date rules, the search for a row's
+//! readings), `eventsjsonl`, `eventsline` and
 //! `eventscols` (the analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns),
 //! `ndjson` (the JSON-lines encoder), `write` (writing encoded frames to a file), `formula` (the
 //! entries of a cleaned CSV copy to make safe), `rowhash` (the keys duplicates are found by),
@@ -25,7 +26,9 @@
 mod address;
 mod columns;
 mod csvline;
+mod emailcols;
 mod emailcsv;
+mod emailfast;
 mod envelope;
 mod events;
 mod eventsbatch;
@@ -54,7 +57,7 @@ use pyo3_arrow::PyTable;
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
 /// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
-const INTERFACE: u32 = 7;
+const INTERFACE: u32 = 9;
 
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -12,12 +12,9 @@ use crate::values;
 /// What may stand around an address in an export and is not part of it (`_STRAY`).
 const STRAY: &[u8] = b" \t\r\n<>\"'`;,.:()[]{}";
 
-fn is_stray(c: char) -> bool {
-    c.is_ascii() && STRAY.contains(&(c as u8))
-}
-
-/// Slots of the cache of `clean_email` (a power of two).
-const CACHE_SLOTS: usize = 4096;
+/// Slots of the cache of `clean_email` (a power of two): room for the few thousand addresses of an
+/// export and the parts of the fields the repair search tries, with few collisions.
+const CACHE_SLOTS: usize = 16384;
 
 type Slot = Option<(Box<str>, Option<Box<str>>)>;
 
@@ -30,12 +27,23 @@ thread_local! {
         const { RefCell::new((String::new(), false, false, None)) };
 }
 
-/// FNV-1a of a short text, to pick a cache slot.
+/// A hash of a short text, eight bytes at a time, to pick a cache slot.
 fn slot_of(text: &str) -> usize {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let b = text.as_bytes();
+    let mut h = (b.len() as u64).wrapping_mul(K);
+    let mut words = b.chunks_exact(8);
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        h ^= h >> 29;
     }
+    let rest = words.remainder();
+    let mut w = [0u8; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    h ^= h >> 32;
     (h as usize) & (CACHE_SLOTS - 1)
 }
 
@@ -45,25 +53,28 @@ fn is_atext(c: u8) -> bool {
 
 /// `_LOCAL`: dot-separated runs of atext.
 fn is_local(local: &str) -> bool {
-    !local.is_empty()
-        && local
-            .split('.')
-            .all(|run| !run.is_empty() && run.bytes().all(is_atext))
+    local
+        .as_bytes()
+        .split(|c| *c == b'.')
+        .all(|run| !run.is_empty() && run.iter().all(|c| is_atext(*c)))
 }
 
 /// `_DOMAIN`: labels of 1-63 letters, digits and inner hyphens, then a top-level label of 2-63 letters.
 fn is_domain(domain: &str) -> bool {
-    let Some((labels, top)) = domain.rsplit_once('.') else {
+    let b = domain.as_bytes();
+    let Some(dot) = memchr::memrchr(b'.', b) else {
         return false;
     };
+    let top = &b[dot + 1..];
     (2..=63).contains(&top.len())
-        && top.bytes().all(|c| c.is_ascii_alphabetic())
-        && labels.split('.').all(|label| {
-            let b = label.as_bytes();
-            (1..=63).contains(&b.len())
-                && b[0].is_ascii_alphanumeric()
-                && b[b.len() - 1].is_ascii_alphanumeric()
-                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        && top.iter().all(u8::is_ascii_alphabetic)
+        && b[..dot].split(|c| *c == b'.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label[0].is_ascii_alphanumeric()
+                && label[label.len() - 1].is_ascii_alphanumeric()
+                && label
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b'-')
         })
 }
 
@@ -78,8 +89,8 @@ pub(crate) fn is_email(value: &str) -> bool {
     cleaned(value, |found| found.is_some())
 }
 
-/// `then` of the cleaned address of `value`, through the cache.
-fn cleaned<T>(value: &str, then: impl FnOnce(Option<&str>) -> T) -> T {
+/// `then` of the cleaned address of `value` (`clean_email(value)`), through the cache.
+pub(crate) fn cleaned<T>(value: &str, then: impl FnOnce(Option<&str>) -> T) -> T {
     let at = slot_of(value);
     CLEANED.with_borrow_mut(|slots| {
         if let Some((key, found)) = &slots[at] {
@@ -94,40 +105,111 @@ fn cleaned<T>(value: &str, then: impl FnOnce(Option<&str>) -> T) -> T {
     })
 }
 
-fn clean(value: &str) -> Option<String> {
-    let mut text = py_strip(value);
-    if let Some(rest) = text.strip_prefix("<-") {
-        text = rest;
-    }
-    let text = text.trim_matches(is_stray);
-    let at = memchr::memchr(b'@', text.as_bytes())?;
-    let (local, domain) = (&text[..at], &text[at + 1..]);
-    if !is_local(local) || !is_domain(domain) {
-        return None;
-    }
-    let mut out = String::with_capacity(text.len());
+/// `clean_email(value)` without the cache (for texts seen once, such as the cuts the repair search
+/// tries, which would only push addresses out of it).
+pub(crate) fn clean(value: &str) -> Option<String> {
+    let (local, domain) = address_parts(value)?;
+    let mut out = String::with_capacity(local.len() + 1 + domain.len());
     out.push_str(local);
     out.push('@');
     out.push_str(&domain.to_ascii_lowercase());
     Some(out)
 }
 
+/// Whether `clean_email(value)` is `value` itself with its domain lower-cased (nothing stripped), without
+/// the cache or a copy.
+pub(crate) fn is_bare_address(value: &str) -> bool {
+    // nothing is stripped when both ends are ASCII and neither white space nor stray (which covers
+    // `<-`); an end outside ASCII is stripped, or fails the ASCII-only local part or domain
+    let b = value.as_bytes();
+    let plain = |c: Option<&u8>| {
+        c.is_some_and(|c| c.is_ascii() && !is_py_space(char::from(*c)) && !STRAY.contains(c))
+    };
+    if !plain(b.first()) || !plain(b.last()) {
+        return false;
+    }
+    let Some(at) = memchr::memchr(b'@', b) else {
+        return false;
+    };
+    is_local(&value[..at]) && is_domain(&value[at + 1..])
+}
+
+/// `clean_email(value) is not None` without the cache (see `clean`).
+pub(crate) fn is_address(value: &str) -> bool {
+    address_parts(value).is_some()
+}
+
+/// The local part and domain of the one address of `value`, as `clean_email` finds them (before it
+/// lower-cases the domain).
+fn address_parts(value: &str) -> Option<(&str, &str)> {
+    let mut text = py_strip(value);
+    if let Some(rest) = text.strip_prefix("<-") {
+        text = rest;
+    }
+    // the stray characters are ASCII: trimmed as bytes, the text stays whole characters
+    let b = text.as_bytes();
+    let start = b.iter().position(|c| !STRAY.contains(c)).unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !STRAY.contains(c))
+        .map_or(start, |at| at + 1);
+    let text = &text[start..end];
+    let at = memchr::memchr(b'@', text.as_bytes())?;
+    let (local, domain) = (&text[..at], &text[at + 1..]);
+    (is_local(local) && is_domain(domain)).then_some((local, domain))
+}
+
 /// `addresses_in(field) is not None`, without copies of the addresses.
 pub(crate) fn are_addresses(field: &str) -> bool {
-    py_strip(field)
-        .split(|c: char| c == ';' || c == ',' || is_py_space(c))
-        .filter(|part| !part.is_empty())
-        .all(is_email)
+    each_address(field, |_| true)
 }
 
 /// `addresses_in(field)`: the cleaned addresses of an address list split on `[;,\s]+`, or `None` when
 /// a part is not an address.
 pub(crate) fn addresses_in(field: &str) -> Option<Vec<String>> {
-    py_strip(field)
-        .split(|c: char| c == ';' || c == ',' || is_py_space(c))
-        .filter(|part| !part.is_empty())
-        .map(clean_email)
-        .collect()
+    let mut found = Vec::new();
+    each_address(field, |address| {
+        found.push(address.to_owned());
+        true
+    })
+    .then_some(found)
+}
+
+/// Calls `each` with the cleaned address of every part of an address list split on `[;,\s]+`, in
+/// order, while it returns true; false when a part is not an address (or `each` said stop). `each`
+/// runs inside the address cache, so it must not clean addresses itself.
+pub(crate) fn each_address(field: &str, mut each: impl FnMut(&str) -> bool) -> bool {
+    parts_of(field, |part| {
+        part.is_empty() || cleaned(part, |found| found.is_some_and(&mut each))
+    })
+}
+
+/// `addresses_in(field) is not None` without the cache (see `clean`).
+pub(crate) fn are_addresses_uncached(field: &str) -> bool {
+    parts_of(field, |part| {
+        part.is_empty() || address_parts(part).is_some()
+    })
+}
+
+/// Whether `each` holds for every part of a text split on `[;,\s]` (empty parts included).
+fn parts_of(field: &str, mut each: impl FnMut(&str) -> bool) -> bool {
+    let field = py_strip(field);
+    if !field.is_ascii() {
+        return field
+            .split(|c: char| c == ';' || c == ',' || is_py_space(c))
+            .all(each);
+    }
+    // the separators of an ASCII list are ASCII bytes: cut without decoding characters
+    let mut start = 0;
+    for (at, c) in field.bytes().enumerate() {
+        if matches!(c, b';' | b',' | b'\t'..=b'\r' | 0x1c..=0x1f | b' ') {
+            if !each(&field[start..at]) {
+                return false;
+            }
+            start = at + 1;
+        }
+    }
+    each(&field[start..])
 }
 
 fn number(text: &str) -> Option<i64> {
@@ -307,21 +389,31 @@ fn rfc2822(s: &str) -> Option<String> {
 /// `to_stix_timestamp(value)` of a date column's value when it is certain, in UTC: ISO 8601, the
 /// slashed day-month style, and RFC 2822 with a numeric offset. Other spellings are left to Python.
 pub(crate) fn timestamp(value: &str, utc: bool, day_first: bool) -> Option<String> {
+    with_timestamp(value, utc, day_first, |found| found.map(str::to_owned))
+}
+
+/// `then` of `timestamp(value, utc, day_first)`, without a copy of the date.
+pub(crate) fn with_timestamp<T>(
+    value: &str,
+    utc: bool,
+    day_first: bool,
+    then: impl FnOnce(Option<&str>) -> T,
+) -> T {
     let s = py_strip(value);
     // rows come in time order: the same date often stands in several rows running
     LAST_DATE.with_borrow_mut(|last| {
-        if last.0 == s && last.1 == utc && last.2 == day_first {
-            return last.3.clone();
+        if last.0 != s || last.1 != utc || last.2 != day_first {
+            let found = read_date(s, utc, day_first);
+            last.0.clear();
+            last.0.push_str(s);
+            (last.1, last.2, last.3) = (utc, day_first, found);
         }
-        let found = read_date(s, utc, day_first);
-        last.0.clear();
-        last.0.push_str(s);
-        (last.1, last.2, last.3) = (utc, day_first, found.clone());
-        found
+        then(last.3.as_deref())
     })
 }
 
-fn read_date(s: &str, utc: bool, day_first: bool) -> Option<String> {
+/// `timestamp` of a stripped text without the cache of the last date (see `clean`).
+pub(crate) fn read_date(s: &str, utc: bool, day_first: bool) -> Option<String> {
     if !s.is_ascii() {
         return None;
     }

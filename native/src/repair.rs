@@ -7,7 +7,10 @@
 //! no for `b` still decides, since the checks have no side effects.
 
 use crate::csvline::py_strip;
-use crate::mail::{are_addresses, clean_email, date_shape, is_email, timestamp};
+use crate::mail::{
+    are_addresses, are_addresses_uncached, date_shape, is_address, is_bare_address, is_email,
+    read_date, with_timestamp,
+};
 use crate::values::is_canonical_v4;
 
 /// `ppcti.clean.repair.Role`, by its value.
@@ -95,7 +98,13 @@ fn date_fit(text: &str, dates: Dates) -> Fit {
     if text.is_empty() {
         return Fit::No;
     }
-    if timestamp(text, dates.utc, dates.day_first).is_some() {
+    let read = with_timestamp(text, dates.utc, dates.day_first, |found| found.is_some());
+    date_fit_of(text, read)
+}
+
+/// `date_fit` of a non-empty stripped text, once `timestamp` said whether it reads it (`read`).
+pub(crate) fn date_fit_of(text: &str, read: bool) -> Fit {
+    if read {
         return Fit::Yes;
     }
     if !text.is_ascii() || date_shape(text) {
@@ -109,20 +118,28 @@ fn date_fit(text: &str, dates: Dates) -> Fit {
     Fit::No
 }
 
-/// `_tight(role, part)`: a part of a split field, without stray characters at the cut.
+/// `_tight(role, part)`: a part of a split field, without stray characters at the cut. The parts are
+/// cuts of one field, each seen once: they are checked without the caches.
 fn tight(role: Role, part: &str, dates: Dates) -> Fit {
     if part.is_empty() || py_strip(part).len() != part.len() {
         return Fit::No;
     }
-    if role == Role::Address {
-        let Some(at) = part.find('@') else {
-            return Fit::No;
-        };
-        let (local, domain) = part.split_at(at);
-        let expected = format!("{local}{}", domain.to_ascii_lowercase());
-        return clean_email(part).is_some_and(|c| c == expected).into();
+    match role {
+        Role::Address => is_bare_address(part).into(),
+        Role::Date => date_fit_of(part, read_date(part, dates.utc, dates.day_first).is_some()),
+        Role::Addresses => are_addresses_uncached(part).into(),
+        _ => fits(role, part, dates),
     }
-    fits(role, part, dates)
+}
+
+/// How costly `tight` is for a role, to order the checks of a cut.
+fn cost(role: Role) -> u8 {
+    match role {
+        Role::Address => 0, // no `@`, no address
+        Role::Ip | Role::Token | Role::Text => 1,
+        Role::Date => 2,
+        Role::Addresses => 3,
+    }
 }
 
 fn strong(role: Role) -> bool {
@@ -205,7 +222,7 @@ impl<'f> Search<'_, 'f> {
         {
             for k in i + 2..=n - (m - j - 1) {
                 let parts = &self.fields[i..k];
-                if role == Role::Text && parts.iter().any(|p| is_email(p)) {
+                if role == Role::Text && parts.iter().any(|p| is_address(p)) {
                     continue;
                 }
                 if role == Role::Addresses {
@@ -234,14 +251,21 @@ impl<'f> Search<'_, 'f> {
             && strong(self.roles[j + 1])
         {
             let field = self.fields[i];
-            let cuts: Vec<usize> = field.char_indices().map(|(at, _)| at).skip(1).collect();
-            for cut in cuts {
+            let next = self.roles[j + 1];
+            for (cut, _) in field.char_indices().skip(1) {
                 let (head, tail) = field.split_at(cut);
-                let both = match tight(role, head, self.dates) {
+                // the checks have no side effects, and either part that does not fit decides the
+                // cut: the cheaper check first (most cuts give no address at once)
+                let (first, second) = if cost(next) < cost(role) {
+                    ((next, tail), (role, head))
+                } else {
+                    ((role, head), (next, tail))
+                };
+                let both = match tight(first.0, first.1, self.dates) {
                     Fit::No => false,
-                    Fit::Yes => self.tight_known(self.roles[j + 1], tail)?,
-                    Fit::Unknown => match tight(self.roles[j + 1], tail, self.dates) {
-                        Fit::No => false,
+                    fit => match (fit, tight(second.0, second.1, self.dates)) {
+                        (_, Fit::No) => false,
+                        (Fit::Yes, Fit::Yes) => true,
                         _ => return None,
                     },
                 };
@@ -255,13 +279,5 @@ impl<'f> Search<'_, 'f> {
             }
         }
         Some(())
-    }
-
-    fn tight_known(&self, role: Role, part: &str) -> Option<bool> {
-        match tight(role, part, self.dates) {
-            Fit::Yes => Some(true),
-            Fit::No => Some(false),
-            Fit::Unknown => None,
-        }
     }
 }

@@ -39,8 +39,8 @@ class _Spy:
     def __init__(self, reader: Any, decided: Counter[str]) -> None:
         self.reader, self.decided = reader, decided
 
-    def read(self, data: bytes, first_line: int) -> Any:
-        table, fallback, blank, rejects = self.reader.read(data, first_line)
+    def read(self, lines: list[str], start: int, first_line: int) -> Any:
+        table, fallback, blank, rejects = self.reader.read(lines, start, first_line)
         self.decided["chunks"] += 1
         self.decided["events"] += pl.DataFrame(table).height
         self.decided["fallback"] += len(fallback)
@@ -332,3 +332,21 @@ def test_other_delimiters_parse_identically(tmp_path: Path, delimiter: str) -> N
     path.write_text("\n".join(delimiter.join(r) for r in rows) + "\n", encoding="utf-8")
     decided = _same(path)
     assert decided["events"] == 5 and decided["fallback"] == 0
+
+
+def test_plain_rows_with_two_dates_cc_and_repeated_addresses(tmp_path: Path) -> None:
+    """Rows the one-pass reading of plain rows takes: every field fits, so no search runs. The second date
+    column's value is replaced by the first's timestamp in the cleaned row, repeats across sender,
+    recipients and cc are kept once, and cc addresses are no recipients."""
+    rows = [
+        "date,sender,to,cc,subject,received,verdict,client ip",
+        "2023-03-07 10:38:03,a@b.example,A@B.EXAMPLE; c@d.example,c@D.example,Hi,07/03/2023 10:40,spam,"
+        "192.0.2.1",
+        '2023-03-07 10:38:04,<a@b.example>,,"e@f.example, a@b.example",,2023-03-08 00:00:00,clean,',
+        "2023-03-07 10:38:05,,c@d.example,,Re: x,2023-03-08 00:00:00,,",
+        "2023-03-07 10:38:06,,,,no address at all,2023-03-08 00:00:00,clean,",
+    ]
+    path = tmp_path / "mail.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    decided = _same(path)
+    assert decided["events"] == 3 and decided["rejects"] == 1 and decided["fallback"] == 0

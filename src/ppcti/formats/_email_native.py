@@ -40,8 +40,8 @@ _log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class NativeChunk:
     """What the compiled reader decided in one chunk of lines: event rows (``line``, ``timestamp``,
-    ``src_ip``, ``emails`` and ``recipients`` joined by U+001F, ``sender``, ``subject``, ``verdict``,
-    ``raw``, ``cleaned``, ``repaired``), the number of blank rows, and the rows it rejected."""
+    ``src_ip``, ``emails`` and ``recipients`` as lists of addresses, ``sender``, ``subject``,
+    ``verdict``, ``raw``, ``cleaned``, ``repaired``), the number of blank rows, and the rows it rejected."""
 
     events: pl.DataFrame
     blank: int
@@ -177,11 +177,11 @@ class NativeRows:
         """Give the compiled reader the lines of the chunk from the current one on."""
         if self._reader is None or self._decided_from is not None or self._pos >= len(self._lines):
             return
-        try:
-            data = "\n".join(self._lines[self._pos :]).encode("utf-8")
+        try:  # the lines as they are: no joined copy to encode
+            read = self._reader.read(self._lines, self._pos, self._start + self._pos)
         except UnicodeEncodeError:  # a lone surrogate: the reference reads this chunk
             return
-        table, fallback, blank, rejects = self._reader.read(data, self._start + self._pos)
+        table, fallback, blank, rejects = read
         offset = self._pos
         self._decided_from = offset
         self._fallback = [offset + i for i in fallback]

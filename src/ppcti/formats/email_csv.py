@@ -14,7 +14,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -358,13 +358,18 @@ class _Rows:
     def flush(self) -> ParsedBatch:
         c = self.columns
         frame = _frame(
-            {name: pl.Series(name, values, dtype=_DTYPES.get(name, pl.String)) for name, values in c.items()}
+            pl.DataFrame(
+                [pl.Series(name, values, dtype=_DTYPES.get(name, pl.String)) for name, values in c.items()]
+            )
         )
         if self.native:
             frames = [_frame(n) for n in self.native]
             if frame.height:
                 frames.append(frame)
-            frame = pl.concat(frames).sort("line") if len(frames) > 1 else frames[0]
+            # each frame is in line order: merging them is cheaper than sorting their concatenation
+            frame = frames[0]
+            for other in frames[1:]:
+                frame = frame.merge_sorted(other, key="line")
             self.rejects.sort(key=lambda r: -1 if r.line is None else r.line)
         batch = ParsedBatch(frame, self.rejects, self.notes, cleaned_header=self.cleaned_header)
         self.columns = {name: [] for name in _COLUMNS}
@@ -375,30 +380,31 @@ class _Rows:
 _DTYPES: dict[str, pl.DataType] = {"line": pl.Int64()}
 
 
-def _frame(c: Mapping[str, pl.Series] | pl.DataFrame) -> pl.DataFrame:
-    """The batch frame of the row columns (``emails`` and ``recipients`` joined by :data:`_SEP`)."""
-    n = len(c["line"])
-    return pl.DataFrame(
-        {
-            "line": c["line"],
-            "timestamp": c["timestamp"],
-            "src_ip": c["src_ip"],
-            "src_port": pl.Series([None] * n, dtype=pl.Int32),
-            "dst_ip": pl.Series([None] * n, dtype=pl.String),
-            "dst_port": pl.Series([None] * n, dtype=pl.Int32),
-            "nat_ip": pl.Series([None] * n, dtype=pl.String),
-            "protocol": pl.Series(["SMTP"] * n, dtype=pl.String),
-            "src_mac": pl.Series([None] * n, dtype=pl.String),
-            "emails": c["emails"].str.split(_SEP),
-            "extra": pl.DataFrame(
-                {
-                    name: c[name].str.split(_SEP) if name == "recipients" else c[name]
-                    for name in EXTRA_TYPE.to_schema()
-                }
-            ).to_struct("extra"),
-            "raw": c["raw"],
-            "cleaned": c["cleaned"],
-        }
+def _frame(rows: pl.DataFrame) -> pl.DataFrame:
+    """The batch frame of the row columns: ``emails`` and ``recipients`` joined by :data:`_SEP` (the
+    reference's rows) or already lists (the compiled reader's); the columns e-mail has no value for are
+    constants, broadcast without a Python list per column."""
+
+    def addresses(name: str) -> pl.Expr:
+        column = pl.col(name)
+        return column if isinstance(rows.schema[name], pl.List) else column.str.split(_SEP)
+
+    return rows.select(
+        "line",
+        "timestamp",
+        "src_ip",
+        pl.lit(None, pl.Int32).alias("src_port"),
+        pl.lit(None, pl.String).alias("dst_ip"),
+        pl.lit(None, pl.Int32).alias("dst_port"),
+        pl.lit(None, pl.String).alias("nat_ip"),
+        pl.lit("SMTP", pl.String).alias("protocol"),
+        pl.lit(None, pl.String).alias("src_mac"),
+        addresses("emails"),
+        pl.struct(
+            [addresses(name) if name == "recipients" else pl.col(name) for name in EXTRA_TYPE.to_schema()]
+        ).alias("extra"),
+        "raw",
+        "cleaned",
     )
 
 
