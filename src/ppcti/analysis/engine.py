@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -58,21 +59,32 @@ def _in_memory(
 ) -> Sections:
     """All sections from the two frames of :func:`load`, held in memory for the whole run."""
     loaded = load(files, options)
-    stage("targets")
-    counts = target_counts(loaded.hits)  # shared with the summary's top targets
-    stats = private_target_stats(loaded.hits, counts)
-    targets = analyse_targets(loaded.hits, stats, options)
-    stage("botnets")
-    botnet_found = botnets(loaded.hits, options)
-    stage("sweeps")
-    sweep_found = sweeps(loaded.hits, options)
-    stage("cross-holder")
-    attackers = attacker_counts(loaded.events)  # shared with the summary's top attackers
-    shared = cross_holder(loaded.events, options, attackers)
-    stage("attacks")
-    attacks = analyse_attacks(
-        loaded.events, loaded.hits, out_dir, options=attack_options, members_cap=options.members_cap
-    )
+    # The attack classification reads the two frames and nothing the other sections compute, so it runs
+    # on a second thread meanwhile: the stages spend most of their time in Polars, which releases the
+    # GIL, and many of their steps use one core. Its progress mark is given when the main thread waits
+    # for it, so the "attacks" stage time is only what was left of it then.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ppcti-attacks") as pool:
+        pending = pool.submit(
+            analyse_attacks,
+            loaded.events,
+            loaded.hits,
+            out_dir,
+            options=attack_options,
+            members_cap=options.members_cap,
+        )
+        stage("targets")
+        counts = target_counts(loaded.hits)  # shared with the summary's top targets
+        stats = private_target_stats(loaded.hits, counts)
+        targets = analyse_targets(loaded.hits, stats, options)
+        stage("botnets")
+        botnet_found = botnets(loaded.hits, options)
+        stage("sweeps")
+        sweep_found = sweeps(loaded.hits, options)
+        stage("cross-holder")
+        attackers = attacker_counts(loaded.events)  # shared with the summary's top attackers
+        shared = cross_holder(loaded.events, options, attackers)
+        stage("attacks")
+        attacks = pending.result()
     stage("summary")
     return Sections(
         stats=stats,

@@ -128,19 +128,16 @@ def typed_native(frame: pl.DataFrame) -> pl.DataFrame:
     def field(name: str) -> pl.Expr:
         return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
 
-    return (
-        frame.lazy()
-        .with_columns(
-            holder=pl.col("holder").fill_null("unknown"),
-            format=pl.col("format").fill_null("unknown"),
-            t=pl.coalesce("t", _epoch_us(pl.col("_ts"))),
-            sender=_cleaned(field("sender")),
-            verdict=_cleaned(field("verdict")),
-            **{f"x_{n}": field(n).cast(pl.Categorical) for n in ATTACK_EXTRA_FIELDS},
-        )
-        .select(TYPED_COLUMNS)
-        .collect()
-    )
+    # eager: the lazy engine would cut the reader's few chunks into ~100k-row morsels, which a
+    # rechunk then copies back together
+    return frame.with_columns(
+        holder=pl.col("holder").fill_null("unknown"),
+        format=pl.col("format").fill_null("unknown"),
+        t=pl.coalesce("t", _epoch_us(pl.col("_ts"))),
+        sender=_cleaned(field("sender")),
+        verdict=_cleaned(field("verdict")),
+        **{f"x_{n}": field(n).cast(pl.Categorical) for n in ATTACK_EXTRA_FIELDS},
+    ).select(TYPED_COLUMNS)
 
 
 def scan_events(files: Sequence[Path]) -> pl.LazyFrame:
@@ -297,6 +294,11 @@ class Built:
 
 def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
     """``events`` and ``hits`` of raw rows (a whole input, or any slice of it with its ``row``)."""
+    # Attack fields null in every row (most inputs have few of them) stay out of the row filters below,
+    # which would copy each, and come back at the end.
+    order = raw.columns
+    absent = [c for c in order if c.startswith("x_") and raw.get_column(c).null_count() == raw.height]
+    raw = raw.drop(absent)
     rec = _recipients(raw)
     counts = DomainCounts.of(rec, raw)
 
@@ -377,6 +379,12 @@ def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
     columns = ip_hits.collect_schema().names()
     hits = pl.concat([ip_hits, mail_hits.select(columns)]).with_columns(sid=_ids("service")).collect()
     events = events.drop("emails", "_sid", "_did", "_nid", "_drange", "_nrange")
+    if absent:
+        kept = set(events.columns)
+        names = [c for c in order if c in kept or c in absent] + [c for c in events.columns if c not in order]
+        events = events.with_columns(
+            pl.lit(None, pl.String).cast(pl.Categorical).alias(c) for c in absent
+        ).select(names)
     return Built(
         events=events,
         hits=hits,
@@ -408,9 +416,13 @@ def with_internal(hits: pl.DataFrame, domains: dict[str, list[str]]) -> pl.DataF
 def load(paths: Path | Sequence[Path], options: AnalysisOptions) -> Loaded:
     """Read the inputs once and build ``events`` and ``hits`` (see the module docstring)."""
     files = resolve_inputs(paths)
-    # The NDJSON reader yields one chunk per block (thousands); contiguous columns keep later
+    # Polars' NDJSON reader yields one chunk per block (thousands); contiguous columns keep later
     # element-wise look-ups (is_in, replace_strict) from paying a per-chunk set-up thousands of times.
-    raw = read_events(files).rechunk().with_row_index("row")
+    # The compiled reader's one chunk per thread is kept as it is (a rechunk copies every column).
+    raw = read_events(files)
+    if raw.n_chunks() > pl.thread_pool_size():
+        raw = raw.rechunk()
+    raw = raw.with_row_index("row")
     built = build(raw, options)
     del raw
     domains = internal_domains(built.domain_counts, options)
