@@ -46,7 +46,7 @@ use pyo3_arrow::PyTable;
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
 /// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
-const INTERFACE: u32 = 5;
+const INTERFACE: u32 = 8;
 
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -115,6 +115,8 @@ def typed(frame: pl.LazyFrame) -> pl.LazyFrame:
     ).drop("extra", "timestamp")
 
 
+#: The service text of a row (protocol and port) as the compiled reader writes it; see :func:`_service`.
+NATIVE_SERVICE = "_service"
 #: The fields of ``extra`` the compiled reader hands over as columns.
 NATIVE_FIELDS = ("sender", "verdict", *ATTACK_EXTRA_FIELDS)
 TYPED_COLUMNS = typed(pl.LazyFrame(schema=SCAN_SCHEMA)).collect_schema().names()
@@ -123,7 +125,8 @@ TYPED_COLUMNS = typed(pl.LazyFrame(schema=SCAN_SCHEMA)).collect_schema().names()
 def typed_native(frame: pl.DataFrame) -> pl.DataFrame:
     """The columns of the compiled reader (:mod:`ppcti.analysis._load_native`) as :func:`typed` makes
     them: it has parsed the plain timestamps (``t``), hands the others over as text (``_ts``), and
-    leaves out the fields of ``extra`` that are null in every line."""
+    leaves out the fields of ``extra`` that are null in every line. Its ``_service`` (each row's
+    ``TCP/22`` as :func:`_service` writes it, built while the line is read) is kept for :func:`build`."""
 
     def field(name: str) -> pl.Expr:
         return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
@@ -137,7 +140,7 @@ def typed_native(frame: pl.DataFrame) -> pl.DataFrame:
         sender=_cleaned(field("sender")),
         verdict=_cleaned(field("verdict")),
         **{f"x_{n}": field(n).cast(pl.Categorical) for n in ATTACK_EXTRA_FIELDS},
-    ).select(TYPED_COLUMNS)
+    ).select(*TYPED_COLUMNS, *[c for c in (NATIVE_SERVICE,) if c in frame.columns])
 
 
 def scan_events(files: Sequence[Path]) -> pl.LazyFrame:
@@ -272,7 +275,10 @@ def _attacker_columns() -> list[pl.Expr]:
 
 
 def _service(options: AnalysisOptions) -> pl.Expr:
-    """``TCP/22``; the protocol alone without a port, or always with ``botnet_match="protocol"``."""
+    """``TCP/22``; the protocol alone without a port, or always with ``botnet_match="protocol"``.
+
+    The compiled reader writes the first form per row as it reads the line (``_service``): built here
+    it costs a cast and two concatenations of every hit."""
     protocol = pl.coalesce("protocol", pl.lit("ANY"))
     if options.botnet_match == "protocol":
         return protocol
@@ -348,7 +354,10 @@ def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
 
     base = ["row", "holder", "hid", "source_file", "line", "t", "attacker", "aid", "attacker_kind"]
     base += ["protocol", "dst_port"]
-    service = _service(options)
+    if NATIVE_SERVICE in raw.columns and options.botnet_match != "protocol":
+        service: pl.Expr = pl.col(NATIVE_SERVICE)
+    else:
+        service = _service(options)
     net = events.lazy().filter(~IS_MAIL)
     dst = net.filter(pl.col("dst_ip").is_not_null()).select(
         *base, target="dst_ip", tid="_did", range="_drange", service=service, nat=pl.lit(False)
@@ -378,7 +387,7 @@ def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
     )
     columns = ip_hits.collect_schema().names()
     hits = pl.concat([ip_hits, mail_hits.select(columns)]).with_columns(sid=_ids("service")).collect()
-    events = events.drop("emails", "_sid", "_did", "_nid", "_drange", "_nrange")
+    events = events.drop("emails", "_sid", "_did", "_nid", "_drange", "_nrange", NATIVE_SERVICE, strict=False)
     if absent:
         kept = set(events.columns)
         names = [c for c in order if c in kept or c in absent] + [c for c in events.columns if c not in order]
@@ -416,13 +425,10 @@ def with_internal(hits: pl.DataFrame, domains: dict[str, list[str]]) -> pl.DataF
 def load(paths: Path | Sequence[Path], options: AnalysisOptions) -> Loaded:
     """Read the inputs once and build ``events`` and ``hits`` (see the module docstring)."""
     files = resolve_inputs(paths)
-    # Polars' NDJSON reader yields one chunk per block (thousands); contiguous columns keep later
+    # The NDJSON reader yields one chunk per block (thousands); contiguous columns keep later
     # element-wise look-ups (is_in, replace_strict) from paying a per-chunk set-up thousands of times.
-    # The compiled reader's one chunk per thread is kept as it is (a rechunk copies every column).
-    raw = read_events(files)
-    if raw.n_chunks() > pl.thread_pool_size():
-        raw = raw.rechunk()
-    raw = raw.with_row_index("row")
+    # Even the compiled reader's one chunk per thread costs the steps below more than this copy.
+    raw = read_events(files).rechunk().with_row_index("row")
     built = build(raw, options)
     del raw
     domains = internal_domains(built.domain_counts, options)
