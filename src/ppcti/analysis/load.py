@@ -317,6 +317,10 @@ def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
         .with_columns(aid=_ids("attacker"))
         .collect()
     )
+    native_service = NATIVE_SERVICE in raw.columns
+    # Every row needed is in ``events`` now; when the caller passed its only reference (see
+    # :func:`load`), this frees the raw columns before the hits are built (the peak of the load).
+    del raw
 
     # Classify each distinct address once; the private ones (few) label the rows through their ids.
     addresses = [("_sid", "src_ip"), ("_did", "dst_ip"), ("_nid", "nat_ip")]
@@ -354,7 +358,7 @@ def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
 
     base = ["row", "holder", "hid", "source_file", "line", "t", "attacker", "aid", "attacker_kind"]
     base += ["protocol", "dst_port"]
-    if NATIVE_SERVICE in raw.columns and options.botnet_match != "protocol":
+    if native_service and options.botnet_match != "protocol":
         service: pl.Expr = pl.col(NATIVE_SERVICE)
     else:
         service = _service(options)
@@ -428,9 +432,8 @@ def load(paths: Path | Sequence[Path], options: AnalysisOptions) -> Loaded:
     # The NDJSON reader yields one chunk per block (thousands); contiguous columns keep later
     # element-wise look-ups (is_in, replace_strict) from paying a per-chunk set-up thousands of times.
     # Even the compiled reader's one chunk per thread costs the steps below more than this copy.
-    raw = read_events(files).rechunk().with_row_index("row")
-    built = build(raw, options)
-    del raw
+    # No name holds the raw frame here, so build frees it as soon as it has taken the rows it needs.
+    built = build(read_events(files).rechunk().with_row_index("row"), options)
     domains = internal_domains(built.domain_counts, options)
     events = built.events
     return Loaded(
