@@ -114,7 +114,8 @@ def analyse(
 ) -> dict[str, Any]:
     """Analyse one or more events files (or run folders) and return the insights written to ``out_dir``.
 
-    ``progress`` is called with each name of :data:`STAGES` as that stage starts. ``input_names`` are
+    ``progress`` is called with each name of :data:`STAGES` as that stage starts (in memory, "attacks"
+    when the other sections are done: the classification runs beside them, see :func:`_in_memory`). ``input_names`` are
     recorded as the inputs instead of their paths (a run reads its events from a staging folder whose
     name means nothing once the run is done).
 
