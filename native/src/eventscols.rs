@@ -1,6 +1,7 @@
 //! The Arrow columns of `eventsjsonl`: one builder per column read, the mostly-null ones kept sparse,
-//! and the plain timestamps in microseconds.
+//! the plain timestamps in microseconds, and each row's service text (`_service`).
 
+use std::fmt::Write;
 use std::sync::Arc;
 
 use arrow_array::builder::{Int32Builder, Int64Builder, ListBuilder, StringViewBuilder};
@@ -20,6 +21,8 @@ const TEXTS: [&str; 7] = [
     "nat_ip",
     "protocol",
 ];
+/// The bit of `protocol` in `Row::seen` (the last of the texts).
+pub(crate) const PROTOCOL: u32 = 6;
 /// Bits of the other top-level keys in `Row::seen` (the texts take bits 0..7).
 pub(crate) const LINE: u32 = 7;
 pub(crate) const TIMESTAMP: u32 = 8;
@@ -41,6 +44,13 @@ pub(crate) struct Columns {
     pub(crate) emails: ListBuilder<StringViewBuilder>,
     pub(crate) fields: Vec<Sparse>,
     pub(crate) rows: usize,
+    /// `_service`, from the row's protocol and port (see `close_row`).
+    service: StringViewBuilder,
+    /// The row's protocol text (when `has_protocol`: a string, not null) and port, for its service.
+    protocol: String,
+    has_protocol: bool,
+    pub(crate) port: Option<i32>,
+    text: String,
 }
 
 /// A column that is mostly null (the fields of `extra`, the timestamps left to Polars): its values
@@ -91,7 +101,19 @@ impl Columns {
             emails: ListBuilder::new(StringViewBuilder::new()),
             fields: (0..fields).map(|_| Sparse::default()).collect(),
             rows: 0,
+            service: StringViewBuilder::new(),
+            protocol: String::new(),
+            has_protocol: false,
+            port: None,
+            text: String::new(),
         }
+    }
+
+    /// Keep the row's protocol text for its service (a buffer reused from row to row).
+    pub(crate) fn keep_protocol(&mut self, value: &str) {
+        self.protocol.clear();
+        self.protocol.push_str(value);
+        self.has_protocol = true;
     }
 
     /// A null in every column whose key the record did not have (or had as null, for `extra`).
@@ -113,6 +135,18 @@ impl Columns {
         if seen & (1 << EMAILS) == 0 {
             self.emails.append(false);
         }
+        // as `load._service` writes it: `TCP/22`, the protocol alone without a port, `ANY` without one
+        self.text.clear();
+        self.text.push_str(if self.has_protocol {
+            &self.protocol
+        } else {
+            "ANY"
+        });
+        if let Some(port) = self.port.take() {
+            write!(self.text, "/{port}").expect("writing to a String");
+        }
+        self.service.append_value(&self.text);
+        self.has_protocol = false;
         self.rows += 1;
     }
 
@@ -148,6 +182,8 @@ impl Columns {
         arrays.push(Arc::new(self.dst_port.finish()));
         push_text("nat_ip", &mut fields, &mut arrays);
         push_text("protocol", &mut fields, &mut arrays);
+        fields.push(Field::new("_service", text(), false));
+        arrays.push(Arc::new(self.service.finish()));
         let emails = self.emails.finish();
         fields.push(Field::new("emails", emails.data_type().clone(), true));
         arrays.push(Arc::new(emails));

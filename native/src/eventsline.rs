@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::eventscols::{
-    micros, Columns, Sparse, DST_PORT, EMAILS, EXTRA, FIELD0, LINE, TIMESTAMP,
+    micros, Columns, Sparse, DST_PORT, EMAILS, EXTRA, FIELD0, LINE, PROTOCOL, TIMESTAMP,
 };
 use arrow_array::builder::{ListBuilder, StringViewBuilder};
 
@@ -49,6 +49,32 @@ impl Visitor<'_> for Text<'_> {
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         self.0.append_value(v);
+        Ok(())
+    }
+}
+
+/// `protocol`: as `Text`, and kept for the row's service.
+struct Protocol<'b>(&'b mut Columns);
+
+impl<'de> DeserializeSeed<'de> for Protocol<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl Visitor<'_> for Protocol<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or null")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.texts[PROTOCOL as usize].append_null();
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.texts[PROTOCOL as usize].append_value(v);
+        self.0.keep_protocol(v);
         Ok(())
     }
 }
@@ -239,7 +265,7 @@ impl Visitor<'_> for TopKey {
             "src_ip" => Some(3),
             "dst_ip" => Some(4),
             "nat_ip" => Some(5),
-            "protocol" => Some(6),
+            "protocol" => Some(PROTOCOL),
             "line" => Some(LINE),
             "timestamp" => Some(TIMESTAMP),
             "dst_port" => Some(DST_PORT),
@@ -311,7 +337,8 @@ impl<'de> Visitor<'de> for Row<'_> {
             };
             meet(&mut *seen, bit)?;
             match bit {
-                0..=6 => map.next_value_seed(Text(&mut c.texts[bit as usize]))?,
+                PROTOCOL => map.next_value_seed(Protocol(&mut *c))?,
+                0..PROTOCOL => map.next_value_seed(Text(&mut c.texts[bit as usize]))?,
                 LINE => {
                     let v = integer::<i64, _>(&mut map)?;
                     c.line.append_option(v);
@@ -320,6 +347,7 @@ impl<'de> Visitor<'de> for Row<'_> {
                 DST_PORT => {
                     let v = integer::<i32, _>(&mut map)?;
                     c.dst_port.append_option(v);
+                    c.port = v;
                 }
                 EMAILS => map.next_value_seed(Emails(&mut c.emails))?,
                 _ => {

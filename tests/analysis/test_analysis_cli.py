@@ -46,7 +46,11 @@ def test_analyse_several_runs_with_thresholds(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == {
-        "insights.json", "infrastructure.json", "report.html", "attacks.jsonl", "cti"
+        "insights.json",
+        "infrastructure.json",
+        "report.html",
+        "attacks.jsonl",
+        "cti",
     }
     insights = orjson.loads((out / "insights.json").read_bytes())
     assert insights["options"]["botnet_min_sources"] == 4 and insights["options"]["botnet_window"] == "5m"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import polars as pl
 import pytest
 from analysis_helpers import fw, mail, numbered, write_events
 
-from ppcti.analysis import AnalysisOptions, analyse
+from ppcti.analysis import AnalysisOptions, analyse, load
 from ppcti.errors import ConfigError, FormatError, InputRefused
 
 BOTNET = [f"45.33.{i}.{i + 10}" for i in range(6)]
@@ -264,3 +265,21 @@ def test_address_seen_as_private_source_and_as_sender(tmp_path: Path) -> None:
         path, tmp_path / "p", partitions=0, options=AnalysisOptions(cross_include_private=True)
     )
     assert [(c["attacker"], c["events"]) for c in with_private["cross_holder"]] == [(odd, 3)]
+
+
+def test_attacker_of_every_mix_of_format_source_and_sender() -> None:
+    """The attacker is the sender of e-mail and the source address otherwise, each the other's fallback."""
+    rows = [
+        (fmt, ip, sender)
+        for fmt in ("email-csv", "firewall", "unknown")
+        for ip in ("203.0.113.9", None)
+        for sender in ("bad@evil.example", None)
+    ]
+    frame = pl.DataFrame(rows, schema=["format", "src_ip", "sender"], orient="row")
+    got = frame.select(load._attacker_columns()[:2]).rows()
+    want = []
+    for fmt, ip, sender in rows:
+        by_mail, by_ip = (sender, "email"), (ip, "ip")
+        first, second = (by_mail, by_ip) if fmt == "email-csv" else (by_ip, by_mail)
+        want.append(first if first[0] is not None else second if second[0] is not None else (None, None))
+    assert got == want

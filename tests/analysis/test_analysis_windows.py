@@ -6,6 +6,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ppcti.analysis import windows
 from ppcti.analysis.windows import dense_groups
 
 MIN = 60_000_000
@@ -96,3 +97,25 @@ def test_bucket_prefilter_keeps_peaks(raw: list[tuple[str, str, int]], w_min: in
     assert set(assigned["id"].to_list()) == _reference(rows, w_min * MIN, n)
     found = groups.group_by("k").agg(pl.col("peak").max())
     assert dict(found.iter_rows()) == _peaks(rows, w_min * MIN, n)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4), st.integers(-5, 5)), min_size=1, max_size=60),
+    st.booleans(),
+)
+def test_the_sweep_line_sorts_give_what_sorts_on_three_columns_give(
+    rows: list[tuple[int, int, int]], huge: bool
+) -> None:
+    frame = pl.DataFrame(rows, schema={"_k": pl.UInt64, "_m": pl.UInt64, "t": pl.Int64}, orient="row")
+    # each (key, member) together, by time within: the same runs as the sort on three columns
+    got = windows._by_key_member_time(frame)
+    want = frame.sort("_k", "_m", "t")
+    assert got.columns == want.columns
+    runs = got.group_by(["_k", "_m"], maintain_order=True).agg("t")
+    assert runs.height == frame.select("_k", "_m").unique().height
+    assert runs.sort("_k", "_m").equals(want.group_by(["_k", "_m"], maintain_order=True).agg("t"))
+    # deltas: equal rows tie, so the frames are equal; instants too large to double take the fallback
+    scale = 2**60 if huge else 1
+    deltas = frame.select("_k", x=pl.col("t") * scale, d=pl.when(pl.col("_m") % 2 == 0).then(1).otherwise(-1))
+    assert windows._by_key_instant(deltas).equals(deltas.sort("_k", "x", "d"))

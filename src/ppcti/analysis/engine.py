@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -58,21 +59,34 @@ def _in_memory(
 ) -> Sections:
     """All sections from the two frames of :func:`load`, held in memory for the whole run."""
     loaded = load(files, options)
-    stage("targets")
-    counts = target_counts(loaded.hits)  # shared with the summary's top targets
-    stats = private_target_stats(loaded.hits, counts)
-    targets = analyse_targets(loaded.hits, stats, options)
-    stage("botnets")
-    botnet_found = botnets(loaded.hits, options)
-    stage("sweeps")
-    sweep_found = sweeps(loaded.hits, options)
-    stage("cross-holder")
-    attackers = attacker_counts(loaded.events)  # shared with the summary's top attackers
-    shared = cross_holder(loaded.events, options, attackers)
-    stage("attacks")
-    attacks = analyse_attacks(
-        loaded.events, loaded.hits, out_dir, options=attack_options, members_cap=options.members_cap
-    )
+    # The sections read the two frames and nothing another section computes (the summary reads two
+    # shared counts), so they run in two lanes: sweeps and the attack classification on a second
+    # thread, the rest on this one. The stages spend most of their time in Polars, which releases the
+    # GIL, and many of their steps use one core. Progress marks keep their order; a stage of the second
+    # lane is marked where this thread reaches it, so the stage times printed are no per-stage costs.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ppcti-lane") as pool:
+        sweeping = pool.submit(sweeps, loaded.hits, options)
+        classifying = pool.submit(
+            analyse_attacks,
+            loaded.events,
+            loaded.hits,
+            out_dir,
+            options=attack_options,
+            members_cap=options.members_cap,
+        )
+        stage("targets")
+        counts = target_counts(loaded.hits)  # shared with the summary's top targets
+        stats = private_target_stats(loaded.hits, counts)
+        targets = analyse_targets(loaded.hits, stats, options)
+        stage("botnets")
+        botnet_found = botnets(loaded.hits, options)
+        stage("sweeps")
+        stage("cross-holder")
+        attackers = attacker_counts(loaded.events)  # shared with the summary's top attackers
+        shared = cross_holder(loaded.events, options, attackers)
+        summary = run_summary(loaded.events, loaded.hits, options, counts, attackers)
+        stage("attacks")
+        sweep_found, attacks = sweeping.result(), classifying.result()
     stage("summary")
     return Sections(
         stats=stats,
@@ -81,7 +95,7 @@ def _in_memory(
         sweeps=sweep_found,
         cross=shared,
         attacks=attacks,
-        summary=run_summary(loaded.events, loaded.hits, options, counts, attackers),
+        summary=summary,
         internal_domains=loaded.internal_domains,
         benign=loaded.benign_email_entries,
         outbound=loaded.outbound_entries,
@@ -102,9 +116,10 @@ def analyse(
 ) -> dict[str, Any]:
     """Analyse one or more events files (or run folders) and return the insights written to ``out_dir``.
 
-    ``progress`` is called with each name of :data:`STAGES` as that stage starts. ``input_names`` are
-    recorded as the inputs instead of their paths (a run reads its events from a staging folder whose
-    name means nothing once the run is done).
+    ``progress`` is called with each name of :data:`STAGES` in order as that stage starts (in memory,
+    sweeps and the attack classification run beside the other stages: see :func:`_in_memory`).
+    ``input_names`` are recorded as the inputs instead of their paths (a run reads its events from a
+    staging folder whose name means nothing once the run is done).
 
     ``partitions``: 0 analyses in memory (fastest; about 1 GiB per million events), N >= 1 in N
     partitions spilled to a temporary folder inside ``out_dir`` and removed afterwards (memory about

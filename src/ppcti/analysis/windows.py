@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 
@@ -51,7 +52,7 @@ def dense_groups(
     if rows.is_empty():
         return _no_groups(rows, keys)
 
-    ordered = rows.select("_k", "_m", "t").sort("_k", "_m", "t")
+    ordered = _by_key_member_time(rows.select("_k", "_m", "t"))
     same_km = (pl.col("_k") == pl.col("_k").shift(1)) & (pl.col("_m") == pl.col("_m").shift(1))
     starts = ~same_km.fill_null(False) | (pl.col("t") - pl.col("t").shift(1) >= window_us)
     flagged = ordered.with_columns(_start=starts).with_columns(
@@ -62,7 +63,7 @@ def dense_groups(
     seg_end = flagged.filter(pl.col("_end")).select("_k", x=pl.col("t") + window_us, d=pl.lit(-1, pl.Int32))
     # Ends sort before starts at the same instant (presence is half-open). Each key's deltas sum to
     # zero, so a global running sum equals the per-key one and a key starts from level 0.
-    deltas = pl.concat([seg_start, seg_end]).sort("_k", "x", "d").with_columns(c=pl.col("d").cum_sum())
+    deltas = _by_key_instant(pl.concat([seg_start, seg_end])).with_columns(c=pl.col("d").cum_sum())
     last_at_instant = (pl.col("_k") != pl.col("_k").shift(-1)) | (pl.col("x") != pl.col("x").shift(-1))
     level = (
         deltas.filter(last_at_instant.fill_null(True))
@@ -109,6 +110,35 @@ def dense_groups(
     return groups, assigned
 
 
+def _by_key_member_time(rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with each (``_k``, ``_m``) together, by ``t`` within: what the segments above need.
+
+    A sort by ``t`` then a stable one by a hash of the pair costs a third of a sort on three columns.
+    Pairs are not in their numeric order (the steps after do not need it); should two pairs share a
+    hash, the sort on three columns is done instead, so the result is exact.
+    """
+    pair = pl.struct("_k", "_m").hash(31)
+    ordered = rows.with_columns(_p=pair).sort("t").sort("_p", maintain_order=True)
+    same_pair = (pl.col("_k") == pl.col("_k").shift(1)) & (pl.col("_m") == pl.col("_m").shift(1))
+    shared = ordered.select(((pl.col("_p") == pl.col("_p").shift(1)) & ~same_pair).any()).item()
+    return rows.sort("_k", "_m", "t") if shared else ordered.drop("_p")
+
+
+#: Instants whose doubling stays inside 64 bits (any real timestamp in µs).
+_HALF_RANGE = 2**61
+
+
+def _by_key_instant(deltas: pl.DataFrame) -> pl.DataFrame:
+    """``deltas`` by ``_k``, ``x``, ``d`` (-1 before +1 at one instant), as two single-column sorts:
+    by ``2x`` plus one for starts, then stably by ``_k`` (less than half the time of one sort on three
+    columns). Instants too large to double are sorted on the three columns."""
+    bounds = deltas.select(lo=pl.col("x").min(), hi=pl.col("x").max()).row(0)
+    if deltas.is_empty() or bounds[0] < -_HALF_RANGE or bounds[1] >= _HALF_RANGE:
+        return deltas.sort("_k", "x", "d")
+    instant = pl.col("x") * 2 + (pl.col("d") > 0).cast(pl.Int64)
+    return deltas.sort(instant).sort("_k", maintain_order=True)
+
+
 def _in_full_buckets(rows: pl.DataFrame, keys: list[str], window_us: int, min_members: int) -> pl.DataFrame:
     """The rows that can be part of a qualifying window: a cheap, exact pre-filter.
 
@@ -130,7 +160,8 @@ def _in_full_buckets(rows: pl.DataFrame, keys: list[str], window_us: int, min_me
     )
 
     def full(bucket: pl.Series) -> pl.Series:  # ids occurring at least min_members times
-        ordered = bucket.sort()
+        # numpy's vectorised sort of 64-bit integers takes a third of the CPU of Series.sort here
+        ordered = pl.Series(np.sort(bucket.to_numpy()))
         return ordered.filter(ordered == ordered.shift(1 - min_members)).unique()
 
     keep = pl.col("_a").is_in(full(ids.get_column("_a")).implode()) | pl.col("_b").is_in(
