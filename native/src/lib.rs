@@ -19,8 +19,7 @@
 //! readings), `eventsjsonl`, `eventsline` and
 //! `eventscols` (the analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns),
 //! `ndjson` (the JSON-lines encoder), `write` (writing encoded frames to a file), `formula` (the
-//! entries of a cleaned CSV copy to make safe), `rowhash` (the keys duplicates are found by),
-//! `textcheck` (whether a file's lines are UTF-8), `envelope` and
+//! entries of a cleaned CSV copy to make safe), `envelope` and
 //! `jsoncheck` (the Kafka envelopes of a chunk of CTI bundles, and the JSON check they rest on).
 
 mod address;
@@ -44,10 +43,8 @@ mod mail;
 mod matchers;
 mod ndjson;
 mod repair;
-mod rowhash;
 mod scan;
 mod text;
-mod textcheck;
 mod time;
 mod values;
 mod write;
@@ -65,9 +62,6 @@ fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write::write_ndjson, m)?)?;
     m.add_function(wrap_pyfunction!(write::write_lines, m)?)?;
     m.add_function(wrap_pyfunction!(formula::risky_rows, m)?)?;
-    m.add_function(wrap_pyfunction!(rowhash::row_keys, m)?)?;
-    m.add_function(wrap_pyfunction!(textcheck::utf8_lines, m)?)?;
-    m.add_function(wrap_pyfunction!(textcheck::utf8_valid, m)?)?;
     m.add_class::<scan::FirewallScanner>()?;
     m.add_class::<events::EventsReader>()?;
     m.add_function(wrap_pyfunction!(eventsjsonl::read_events_jsonl, m)?)?;

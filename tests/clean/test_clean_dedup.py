@@ -1,15 +1,8 @@
-import itertools
-import os
-
 import polars as pl
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from native_marks import native_part
 from ppcti.clean.dedup import Deduplicator
-
-native, needs_row_keys = native_part("row_keys")
 
 
 def batch(file: str, rows: list[tuple[int, str, str]]) -> pl.DataFrame:
@@ -64,91 +57,3 @@ def test_matches_a_reference_set(batches: list[list[str]]) -> None:
                 expected_kept.append(line)
         assert kept.get_column("line").to_list() == expected_kept
         assert dups.select("line", "duplicate_of").rows() == expected_dups
-
-
-# values that only tell apart when nulls, empty texts and list boundaries are kept apart
-_TEXTS = st.sampled_from([None, "", "a", "b", "ab", "a\x00b", "é"])
-_ROW = st.tuples(
-    _TEXTS,
-    st.sampled_from([None, 0, 1, -1]),
-    st.none() | st.lists(_TEXTS, max_size=3),
-    st.none() | st.tuples(_TEXTS, st.none() | st.lists(_TEXTS, max_size=2)),
-    st.sampled_from(["r1", "r2"]),
-)
-_SCHEMA = {
-    "source_file": pl.String,
-    "line": pl.Int64,
-    "text": pl.String,
-    "port": pl.Int32,
-    "emails": pl.List(pl.String),
-    "extra": pl.Struct({"sender": pl.String, "recipients": pl.List(pl.String)}),
-    "raw": pl.String,
-}
-
-
-def _event_batch(file: str, rows: list[tuple]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [
-            (
-                file,
-                i + 1,
-                text,
-                port,
-                emails,
-                None if extra is None else dict(zip(("sender", "recipients"), extra, strict=True)),
-                raw,
-            )
-            for i, (text, port, emails, extra, raw) in enumerate(rows)
-        ],
-        schema=_SCHEMA,
-        orient="row",
-    )
-
-
-def _splits(batches: list[pl.DataFrame], native: bool) -> list[tuple[list, list]]:
-    old = os.environ.get("PPCTI_NATIVE")
-    os.environ["PPCTI_NATIVE"] = "1" if native else "0"
-    try:
-        dedup, out = Deduplicator(), []
-        extra = pl.struct(pl.col("extra").struct.field("sender"), pl.col("extra").struct.field("recipients"))
-        keys = ["text", "port", "emails", extra.alias("_dedup_extra")]
-        for frame in batches:
-            kept, dups = dedup.split(frame, group="g", key_columns=keys)
-            out.append((kept.rows(), dups.select("line", "duplicate_of", "duplicate_kind").rows()))
-        return out
-    finally:
-        if old is None:
-            os.environ.pop("PPCTI_NATIVE", None)
-        else:
-            os.environ["PPCTI_NATIVE"] = old
-
-
-@needs_row_keys
-@given(st.lists(st.lists(_ROW, max_size=10), min_size=1, max_size=4))
-def test_compiled_keys_split_as_polars_hashes_do(batches: list[list[tuple]]) -> None:
-    frames = [_event_batch(f"f{n}", rows) for n, rows in enumerate(batches)]
-    assert _splits(frames, native=True) == _splits(frames, native=False)
-    # equal rows, equal keys; rows that differ in any value (a null against "", a list cut elsewhere), not
-    assert native is not None
-    rows = [row for frame in frames for row in frame.drop("source_file", "line").rows()]
-    keys = pl.DataFrame(native.row_keys(pl.concat(frames).drop("source_file", "line"))).to_series().to_list()
-    for (a, ka), (b, kb) in itertools.combinations(zip(rows, keys, strict=True), 2):
-        assert (a == b) == (ka == kb)
-
-
-@needs_row_keys
-def test_the_compiled_keys_are_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[list[str]] = []
-
-    class Spy:
-        def row_keys(self, table: pl.DataFrame) -> object:
-            calls.append(table.columns)
-            assert native is not None
-            return native.row_keys(table)
-
-    monkeypatch.setattr("ppcti.clean.dedup.native_module", Spy)
-    kept, dups = Deduplicator().split(
-        batch("a.log", [(1, "x", "X"), (2, "x", "X")]), group="g", key_columns=["value"]
-    )
-    assert calls == [["value"], ["raw"]]
-    assert (kept.height, dups.get_column("duplicate_kind").to_list()) == (1, ["exact"])

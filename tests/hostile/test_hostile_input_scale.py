@@ -32,8 +32,7 @@ def test_history_of_thousands_of_small_files_stays_a_few_sorted_runs() -> None:
     files = 3000
     for i in range(files):
         dedup.split(_batch(f"f{i}.log", [f"v{i}", f"w{i}"]), group="g", key_columns=["value"])
-    [history] = dedup._seen.values()  # one group, one key function
-    runs = history.runs
+    runs = dedup._seen["g"].runs
     # each probe costs one binary search per run: logarithmic in the history, not linear in the files
     assert len(runs) <= 2 * math.log2(2 * files) + 1
     assert sum(run.height for run, _ in runs) == 2 * files

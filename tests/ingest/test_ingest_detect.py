@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,13 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ingest_helpers import FIREWALL_LINE, zip_bytes
 
-from native_marks import native_part
 from ppcti.errors import FormatError, PpctiError
-from ppcti.ingest import detect, open_upload, textcodec
+from ppcti.ingest import open_upload
 from ppcti.ingest.detect import SAMPLE_BYTES, detect_kind, sniff_csv
 from ppcti.ingest.xlsx import iter_rows
-
-native, needs_utf8_checks = native_part("utf8_valid")
 
 TEXT = "Zoë from Zürich — naïve café\nsecond line\n"
 
@@ -298,60 +294,3 @@ def test_a_big_json_array_whose_first_record_is_not_an_object_is_still_json() ->
     assert kind == "json"
     kind, _ = detect_kind("[1,\n2,\n3,\n" + record + "\n]", truncated=False, name="numbers.json")
     assert kind == "json"  # a whole array still parses as one document
-
-
-# bytes around the edges of UTF-8: truncated, overlong and surrogate sequences, cp1252 letters, LFs
-_PIECES = st.sampled_from(
-    [
-        b"a",
-        b"\n",
-        "é".encode(),
-        "€".encode(),
-        "😀".encode(),
-        b"\xe2\x82",
-        b"\xc3",
-        b"\xed\xa0\x80",
-        b"\xc0\xaf",
-        b"\x80",
-        b"\xe9",
-        b"\xf4\x90\x80\x80",
-        b"\xef\xbb\xbf",
-    ]
-)
-
-
-@needs_utf8_checks
-@given(st.lists(_PIECES, max_size=40).map(b"".join))
-def test_compiled_utf8_checks_agree_with_pythons_codec(data: bytes) -> None:
-    assert native is not None
-    valid = True
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        valid = False
-    assert native.utf8_valid(data) == valid
-    compiled, reference = textcodec.LineCounts(), textcodec.LineCounts()
-    textcodec.count_lines(data, compiled)
-    os.environ["PPCTI_NATIVE"] = "0"
-    try:
-        textcodec.count_lines(data, reference)
-    finally:
-        del os.environ["PPCTI_NATIVE"]
-    assert compiled == reference
-
-
-@needs_utf8_checks
-@pytest.mark.parametrize("tail", [b"", "é".encode() * 5, b"\xe2\x82", b"\x80\x80\x80\x80"])
-def test_whole_file_utf8_check_across_chunks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: bytes
-) -> None:
-    """Chunks cut after an LF, and a line longer than a chunk cut before a character: the same answer
-    as Python's incremental decoder, whatever the chunk size."""
-    monkeypatch.setattr(detect, "_CHUNK", 7)
-    path = tmp_path / "x.txt"
-    path.write_bytes(b"\xef\xbb\xbf" + "line é\n€€€€€€€€ long line without end ".encode() * 3 + tail)
-    assert native is not None
-    compiled = detect._decodes(path, "utf-8-sig", 3)
-    monkeypatch.setenv("PPCTI_NATIVE", "0")
-    assert compiled == detect._decodes(path, "utf-8-sig", 3)
-    assert compiled == (tail in (b"", "é".encode() * 5))

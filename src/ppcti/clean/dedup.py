@@ -18,8 +18,6 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from ppcti.native import native_module
-
 _SEEN_SCHEMA = {"_h": pl.UInt64, "_first_file": pl.UInt32, "_first_line": pl.Int64, "_first_raw": pl.UInt64}
 
 
@@ -63,36 +61,11 @@ class _History:
         return pl.concat(found) if len(found) > 1 else found[0]
 
 
-def _keys(batch: pl.DataFrame, key_columns: list[pl.Expr], raw_column: str) -> tuple[pl.DataFrame, str]:
-    """``_h`` (the event), ``_raw`` (its raw text) and ``_line`` per row, and which function made them.
-
-    The compiled ``row_keys`` of ``ppcti-native`` hashes each row once; Polars' struct hash, the
-    reference, hashes column by column and combines (about four times the work on e-mail events).
-    """
-    module = native_module()
-    if module is not None and hasattr(module, "row_keys"):
-        events = module.row_keys(batch.select(key_columns))
-        raw = module.row_keys(batch.select(raw_column)) if events is not None else None
-        if events is not None and raw is not None:
-            columns = [
-                pl.DataFrame(events).to_series().alias("_h"),
-                pl.DataFrame(raw).to_series().alias("_raw"),
-                batch.get_column("line").alias("_line"),
-            ]
-            return pl.DataFrame(columns), "native"
-    keys = batch.select(
-        _h=pl.struct(key_columns).hash(seed=7),
-        _raw=pl.col(raw_column).hash(seed=11),
-        _line=pl.col("line"),
-    )
-    return keys, "polars"
-
-
 class Deduplicator:
     """Remembers what a run has seen; :meth:`split` partitions each new batch."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, str], _History] = {}  # by group and key function
+        self._seen: dict[str, _History] = {}
         self._files: dict[str, int] = {}
         self._names: list[str] = []
         self.exact = 0
@@ -123,10 +96,12 @@ class Deduplicator:
         if batch.height == 0:
             return batch, batch.with_columns(duplicate_of=empty, duplicate_kind=empty)
         file_id = self._file_id(batch.get_column("source_file")[0])
-        keys, hasher = _keys(batch, [pl.col(c) if isinstance(c, str) else c for c in key_columns], raw_column)
-        # rows keyed by different functions are never compared (they only differ for column types no
-        # format's events have, which makes their rows different events anyway)
-        history = self._seen.setdefault((group, hasher), _History())
+        keys = batch.select(
+            _h=pl.struct([pl.col(c) if isinstance(c, str) else c for c in key_columns]).hash(seed=7),
+            _raw=pl.col(raw_column).hash(seed=11),
+            _line=pl.col("line"),
+        )
+        history = self._seen.setdefault(group, _History())
         # probe the (small) batch's hashes in the (large, sorted) history, never scan the history
         hits = history.probe(keys.get_column("_h"))
         earlier = keys.get_column("_h").is_in(hits.get_column("_h").implode())

@@ -19,7 +19,6 @@ import csv
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -28,7 +27,6 @@ import orjson
 from ppcti.errors import FormatError
 from ppcti.ingest import textcodec as _textcodec
 from ppcti.ingest.jsonrecords import BadRecord, iter_json_records
-from ppcti.native import native_module
 
 #: Bytes of a file read to judge its kind (the encoding check reads everything).
 SAMPLE_BYTES = 65536
@@ -122,9 +120,6 @@ def read_head(path: Path, max_bytes: int = SAMPLE_BYTES) -> bytes:
 
 def _decodes(path: Path, encoding: str, skip_bytes: int) -> bool:
     """Whether the whole file decodes strictly, read in chunks (bounded memory)."""
-    module = native_module()
-    if encoding in ("utf-8", "utf-8-sig") and module is not None and hasattr(module, "utf8_valid"):
-        return _utf8_valid(path, skip_bytes, module.utf8_valid)
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
         with path.open("rb") as fh:
@@ -135,30 +130,6 @@ def _decodes(path: Path, encoding: str, skip_bytes: int) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def _utf8_valid(path: Path, skip_bytes: int, valid: Callable[[bytes], bool]) -> bool:
-    """UTF-8 validity checked by the compiled ``utf8_valid`` in chunks cut after an LF (a byte no
-    multi-byte character holds), so that no character is split between two chunks."""
-    rest = b""
-    with path.open("rb") as fh:
-        fh.seek(skip_bytes)
-        while chunk := fh.read(_CHUNK):
-            data = rest + chunk if rest else chunk
-            cut = data.rfind(b"\n") + 1
-            if not valid(data[:cut] if cut < len(data) else data):
-                return False
-            rest = data[cut:]
-            if len(rest) > _CHUNK:  # no LF for a whole chunk: keep it bounded, cut before a character
-                at = len(rest) - 1
-                while rest[at] & 0xC0 == 0x80:  # a continuation byte
-                    at -= 1
-                    if at < len(rest) - 4:  # four in a row: no character has them
-                        return False
-                if not valid(rest[:at]):
-                    return False
-                rest = rest[at:]
-    return valid(rest)
 
 
 def _utf16_without_bom(head: bytes) -> str | None:

@@ -20,8 +20,6 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 
-from ppcti.native import native_module
-
 #: The codec's name, as :attr:`ppcti.ingest.SourceFile.encoding` holds it.
 NAME = "utf-8-lines"
 
@@ -68,18 +66,8 @@ class LineCounts:
 
 
 def count_lines(data: bytes, counts: LineCounts) -> None:
-    """Add the lines of ``data`` (complete lines) to ``counts``.
-
-    The compiled ``utf8_lines`` of ``ppcti-native`` counts alike without decoding into a string that
-    is thrown away (this pass reads every byte of every upload before it is parsed).
-    """
+    """Add the lines of ``data`` (complete lines) to ``counts``."""
     if data.isascii():
-        return
-    module = native_module()
-    if module is not None and hasattr(module, "utf8_lines"):
-        seen, fallback = module.utf8_lines(data)
-        counts.utf8_seen += seen
-        counts.fallback_lines += fallback
         return
     try:
         data.decode("utf-8")
