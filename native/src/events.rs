@@ -208,10 +208,14 @@ fn cut(text: &str) -> &str {
 }
 
 /// The chunk as text if the reader splits it itself exactly as `ppcti.formats._lines` would hand it
-/// over: valid UTF-8 without a carriage return, a NUL or a leading byte-order mark (those chunks take
-/// the frame path, whose line splitting is the reference).
+/// over: under 4 GiB, valid UTF-8 without a carriage return, a NUL or a leading byte-order mark (those
+/// chunks take the frame path, whose line splitting is the reference).
 fn plain_text(data: &[u8]) -> Option<&str> {
-    if data.starts_with(b"\xef\xbb\xbf") || memchr::memchr2(b'\r', 0, data).is_some() {
+    // the raw column's views hold 32-bit offsets into the chunk (chunks are 8 MiB unless a caller asks)
+    if u32::try_from(data.len()).is_err()
+        || data.starts_with(b"\xef\xbb\xbf")
+        || memchr::memchr2(b'\r', 0, data).is_some()
+    {
         return None;
     }
     simdutf8::basic::from_utf8(data).ok()

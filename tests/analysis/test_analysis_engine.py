@@ -283,3 +283,25 @@ def test_attacker_of_every_mix_of_format_source_and_sender() -> None:
         first, second = (by_mail, by_ip) if fmt == "email-csv" else (by_ip, by_mail)
         want.append(first if first[0] is not None else second if second[0] is not None else (None, None))
     assert got == want
+
+
+@pytest.mark.parametrize("failing", ["botnets", "analyse_attacks"])
+def test_a_failing_lane_fails_the_analysis_and_leaves_no_attacks_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """Sweeps and the attack classification run on a second thread: an error on either lane reaches the
+    caller, and the attacks.jsonl the other lane may have written is taken back."""
+    import ppcti.analysis.engine as engine
+
+    path = write_events(tmp_path / "events.jsonl", numbered(_botnet_events(BOTNET)))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "attacks.jsonl").write_text("from an earlier run\n")
+
+    def boom(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("lane failed")
+
+    monkeypatch.setattr(engine, failing, boom)
+    with pytest.raises(RuntimeError, match="lane failed"):
+        analyse(path, out, partitions=0)
+    assert not (out / "attacks.jsonl").exists()

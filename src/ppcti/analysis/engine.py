@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ppcti.analysis.attacks import AttackOptions, analyse_attacks, prefetch_sklearn
+from ppcti.analysis.attacks import ATTACKS_FILE, AttackOptions, analyse_attacks, prefetch_sklearn
 from ppcti.analysis.cross import attacker_counts, cross_holder
 from ppcti.analysis.groups import botnets, sweeps
 from ppcti.analysis.load import load, resolve_inputs
@@ -64,29 +64,41 @@ def _in_memory(
     # thread, the rest on this one. The stages spend most of their time in Polars, which releases the
     # GIL, and many of their steps use one core. Progress marks keep their order; a stage of the second
     # lane is marked where this thread reaches it, so the stage times printed are no per-stage costs.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ppcti-lane") as pool:
-        sweeping = pool.submit(sweeps, loaded.hits, options)
-        classifying = pool.submit(
-            analyse_attacks,
-            loaded.events,
-            loaded.hits,
-            out_dir,
-            options=attack_options,
-            members_cap=options.members_cap,
-        )
-        stage("targets")
-        counts = target_counts(loaded.hits)  # shared with the summary's top targets
-        stats = private_target_stats(loaded.hits, counts)
-        targets = analyse_targets(loaded.hits, stats, options)
-        stage("botnets")
-        botnet_found = botnets(loaded.hits, options)
-        stage("sweeps")
-        stage("cross-holder")
-        attackers = attacker_counts(loaded.events)  # shared with the summary's top attackers
-        shared = cross_holder(loaded.events, options, attackers)
-        summary = run_summary(loaded.events, loaded.hits, options, counts, attackers)
-        stage("attacks")
-        sweep_found, attacks = sweeping.result(), classifying.result()
+    # A failure on this thread cancels the second lane's stage not yet started; one already running
+    # cannot be stopped, so its attacks.jsonl is taken back and the error raised once it ends.
+    done = False
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ppcti-lane") as pool:
+            sweeping = pool.submit(sweeps, loaded.hits, options)
+            classifying = pool.submit(
+                analyse_attacks,
+                loaded.events,
+                loaded.hits,
+                out_dir,
+                options=attack_options,
+                members_cap=options.members_cap,
+            )
+            try:
+                stage("targets")
+                counts = target_counts(loaded.hits)  # shared with the summary's top targets
+                stats = private_target_stats(loaded.hits, counts)
+                targets = analyse_targets(loaded.hits, stats, options)
+                stage("botnets")
+                botnet_found = botnets(loaded.hits, options)
+                stage("sweeps")
+                stage("cross-holder")
+                attackers = attacker_counts(loaded.events)  # shared with the summary's top attackers
+                shared = cross_holder(loaded.events, options, attackers)
+                summary = run_summary(loaded.events, loaded.hits, options, counts, attackers)
+                stage("attacks")
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            sweep_found, attacks = sweeping.result(), classifying.result()
+        done = True
+    finally:
+        if not done:
+            (Path(out_dir) / ATTACKS_FILE).unlink(missing_ok=True)
     stage("summary")
     return Sections(
         stats=stats,
