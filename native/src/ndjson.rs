@@ -243,7 +243,8 @@ pub struct Sink<'a> {
     pub flush: &'a mut dyn FnMut(&[u8]) -> std::io::Result<()>,
 }
 
-/// A chunk of 256 KiB: within the L2 cache of the machines ppcti runs on (bench/outputs.py).
+/// A chunk of 256 KiB: small enough to stay in a core's L2 cache until it is written, large enough that
+/// a write per chunk costs little per row (whole runs measured in docs/benchmarks.md).
 pub const CHUNK: usize = 256 * 1024;
 
 impl Sink<'_> {
