@@ -10,7 +10,8 @@ job). Each side runs ``--repeat`` times and the best is kept; wall and CPU time 
 since other jobs may share the cores. The outputs of the two sides, cleaned copies included, are
 compared byte for byte. As in
 ``bench/ingest.py``, each run starts by writing and deleting a 1 GiB scratch file, so that both sides
-write into reused page-cache pages (fresh pages cost this virtual machine about 2 µs each to touch).
+write into reused page-cache pages (fresh pages cost this virtual machine about 2 µs each to touch),
+and ``src/`` is byte-compiled first, as an installed package is.
 
 Last, the compiled reader alone (``EventsReader.read_bytes`` on an 8 MiB chunk of each file, best of
 seven, pinned likewise) gives its CPU per line.
@@ -83,8 +84,9 @@ def reader_us_per_line(files: list[Path]) -> float:
 
 
 def run(files: list[Path], out: Path, native: bool, stream_arrays: bool = False) -> dict:
-    from ingest import warm_page_cache  # bench/ingest.py, beside this script
+    from ingest import byte_compile, warm_page_cache  # bench/ingest.py, beside this script
 
+    byte_compile()
     out.mkdir(parents=True, exist_ok=True)
     warm_page_cache(out)
     env = {
