@@ -51,6 +51,25 @@ def test_campaigns_separate_brute_forcers_from_scanners(tmp_path: Path) -> None:
     assert again["campaigns"] == attacks["campaigns"]
 
 
+def test_k_means_runs_on_one_openmp_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A team of OpenMP threads spins for cores the analysis's other lane keeps busy, and sums the
+    centres in an order that depends on the machine's cores: the fit runs on one thread."""
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_info
+
+    seen: list[int] = []
+    fit_predict = KMeans.fit_predict
+
+    def spy(self: KMeans, *args: object, **kwargs: object) -> np.ndarray:
+        seen.extend(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "openmp")
+        return fit_predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(KMeans, "fit_predict", spy)
+    path = write_events(tmp_path / "events.jsonl", numbered(_two_behaviours()))
+    assert analyse(path, tmp_path / "out")["attacks"]["counts"]["campaigns"] >= 2
+    assert seen and set(seen) == {1}
+
+
 def test_an_attacker_unlike_its_campaign_is_an_outlier(tmp_path: Path) -> None:
     events = _two_behaviours(20)
     # one brute forcer that hammers 40 servers 100 times each: far from every other member
