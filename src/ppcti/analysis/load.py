@@ -415,17 +415,19 @@ def with_internal(hits: pl.DataFrame, domains: dict[str, list[str]]) -> pl.DataF
     Only rows with a domain (e-mail targets, a few percent) are tested; the marks are then written
     into copies of ``range`` and ``private`` at their positions, instead of testing every hit.
     """
+    # Lazily: an eager filter or drop of a frame in many chunks (as the hits are built) first copies
+    # every column it keeps into one chunk; the caller does that once, for the frame it keeps.
     has_domain = pl.col("domain").is_not_null()
     at = hits.select(pl.arg_where(has_domain)).to_series()
-    mail = hits.select("holder", "domain").filter(has_domain)  # in the order of ``at``
+    mail = hits.lazy().select("holder", "domain").filter(has_domain).collect()  # in the order of ``at``
     internal = _is_internal(pl.col("domain"), domains)  # only e-mail targets have a domain
     marked = at.filter(mail.select(internal.fill_null(False)).to_series())
-    if marked.is_empty():
-        return hits.drop("domain")
-    return hits.with_columns(
-        hits.get_column("range").scatter(marked, "internal-email"),
-        hits.get_column("private").scatter(marked, True),
-    ).drop("domain")
+    if not marked.is_empty():
+        hits = hits.with_columns(
+            hits.get_column("range").scatter(marked, "internal-email"),
+            hits.get_column("private").scatter(marked, True),
+        )
+    return hits.lazy().drop("domain").collect()
 
 
 def load(paths: Path | Sequence[Path], options: AnalysisOptions) -> Loaded:
