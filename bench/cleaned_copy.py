@@ -17,23 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 
+from timing import best  # beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "out" / "ingest_email"
-
-
-def best(repeat: int, work: Callable[[], object]) -> float:
-    """Least CPU seconds of ``repeat`` calls."""
-    times = []
-    for _ in range(repeat):
-        start = time.process_time()
-        work()
-        times.append(time.process_time() - start)
-    return min(times)
 
 
 def main() -> None:
@@ -54,8 +45,8 @@ def main() -> None:
     rows.append(
         (
             f"cleaned copy, risky rows of {cleaned.height:,}",
-            best(args.repeat, lambda: native.risky_rows(cleaned, ",")),
-            best(args.repeat, lambda: cleaned.to_series().str.contains(risky).arg_true()),
+            best(lambda: native.risky_rows(cleaned, ","), args.repeat, time.process_time),
+            best(lambda: cleaned.to_series().str.contains(risky).arg_true(), args.repeat, time.process_time),
         )
     )
     load = os.getloadavg()[0]

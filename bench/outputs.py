@@ -16,7 +16,6 @@ import io
 import random
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import orjson
@@ -28,22 +27,14 @@ from ppcti.cleaned import CleanedWriter
 from ppcti.outputs import write_lines
 from ppcti.stix.writer import read_events, write_cti
 from stix import synthetic_events
-
-
-def _best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from timing import best
 
 
 def bench_cti(n: int, folder: Path, repeat: int) -> dict[str, float]:
     events = folder / "events.jsonl"
     events.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in synthetic_events(n)))
-    with_pass = _best(lambda: write_cti(events, folder / "a"), repeat)
-    one_pass = _best(lambda: write_cti(read_events([events]), folder / "b"), repeat)
+    with_pass = best(lambda: write_cti(events, folder / "a"), repeat)
+    one_pass = best(lambda: write_cti(read_events([events]), folder / "b"), repeat)
     return {"events": n, "two_pass_s": with_pass, "one_pass_s": one_pass, "ratio": with_pass / one_pass}
 
 
@@ -76,7 +67,7 @@ def bench_cleaned(n: int, folder: Path, repeat: int, risky_share: float) -> dict
             handle.write(b"date,sender,recipients,subject,verdict\n")
             write_lines(frame, handle)
 
-    safe_s, plain_s = _best(safe, repeat), _best(verbatim, repeat)
+    safe_s, plain_s = best(safe, repeat), best(verbatim, repeat)
     return {
         "rows": n,
         "risky_share": risky_share,
