@@ -159,6 +159,29 @@ def test_unmapped_and_non_object_records_are_rejected_natively_with_the_referenc
     assert decided["rejects"] == 4 and decided["fallback"] == 0
 
 
+def test_keys_that_share_a_mapped_key_s_first_bytes_are_told_apart(tmp_path: Path) -> None:
+    """The scanner compares a key's first eight bytes as one word, then the rest: keys that differ
+    from a mapped one only past its eighth byte, or only in length, or in a segment of a dotted key,
+    must not be read as it."""
+    path = tmp_path / "near.jsonl"
+    at = "2023-03-07T10:38:03Z"
+    base = {"ts": 1679641200.5, "uid": "C1", "id.orig_h": "1.2.3.4", "id.resp_h": "10.0.0.1", "proto": "tcp"}
+    records = [
+        base,
+        {**base, "id.orig_hX": "9.9.9.9"},  # longer than the mapped key
+        {k.replace("id.orig_h", "id.orig_"): v for k, v in base.items()},  # shorter
+        {k.replace("id.resp_h", "id.resp_x"): v for k, v in base.items()},  # differs past byte 8
+        {"@timestamp": at, "destinationX": {"ip": "1.2.3.4"}, "source": {"ip": "5.6.7.8"}},
+        {"@timestamp": at, "destination": {"ip": "1.2.3.4"}, "sourc": {"ip": "5.6.7.8"}},
+        {"@timestamp": at, "destination.ip": "1.2.3.4", "source.ipv": "5.6.7.8"},
+        {"@timestamp": at, "destination..ip": "1.2.3.4", "source.": {"ip": "5.6.7.8"}},
+        {"ts": 1679641200.5, "id.orig_h": "1.2.3.4", "": 1, "id.": 2, ".id": 3, "uid": "C2"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    decided = _same(path)
+    assert decided["events"] == 5 and decided["rejects"] == 4 and decided["fallback"] == 0
+
+
 # --- property test over the near misses --------------------------------------------------------------
 
 _IPS = (
