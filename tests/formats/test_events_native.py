@@ -32,6 +32,7 @@ from ppcti.formats import ParseOptions, _events_native, events_json, get
 from ppcti.formats._events_native import native_reader
 from ppcti.formats.mapping import builtin_mappings
 from ppcti.ingest.detect import MAX_CONTROL_SHARE, control_share
+from ppcti.model import Reject
 from ppcti.samples import generate
 
 ppcti_native, pytestmark = native_part("EventsReader")
@@ -516,3 +517,19 @@ def test_sample_feeds_as_arrays_parse_identically_and_natively(samples: Path, tm
         assert decided["events"] + decided["rejects"] + decided["fallback"] == len(records)
         assert decided["events"] > 5 * decided["fallback"]
         assert decided["events"] > len(records) // 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    others=st.lists(st.tuples(st.integers(0, 30) | st.none(), st.integers(0, 9)), max_size=12),
+    ordered=st.lists(st.integers(0, 30), max_size=30),
+)
+def test_the_reader_s_rejects_merge_as_one_stable_sort(
+    others: list[tuple[int | None, int]], ordered: list[int]
+) -> None:
+    """``_join`` puts the reference's few rejects among the reader's (in line order already) instead
+    of sorting them all: the same list as the stable sort it replaces, ties kept in order."""
+    slow = [Reject("f", line, f"slow {tag}", "") for line, tag in others]
+    fast = [Reject("f", line, f"fast {i}", "") for i, line in enumerate(sorted(ordered))]
+    want = sorted(slow + fast, key=lambda r: -1 if r.line is None else r.line)
+    assert _events_native._merge_rejects(list(slow), list(fast)) == want
