@@ -1,7 +1,8 @@
 """``ppcti.formats._lines.iter_line_chunks`` and ``ppcti.ingest.detect._scan_lines`` read a file into one
-reused buffer, and ``line_count`` counts with ``ppcti_native.count_newlines``: the chunks, line numbers,
-oversized and binary lines, and the encoding counts must be exactly those of the plain reads they
-replace, kept here as the reference (a fresh ``bytes`` per read, ``bytes.count``)."""
+reused buffer (the latter in pieces, while its chunks are ASCII), and ``line_count`` counts with
+``ppcti_native.count_newlines``: the chunks, line numbers, oversized and binary lines, and the encoding
+counts must be exactly those of the plain reads they replace, kept here as the reference (a fresh
+``bytes`` per read, ``bytes.count``)."""
 
 from __future__ import annotations
 
@@ -157,13 +158,15 @@ def test_chunks_are_those_of_fresh_reads(
 @given(
     pieces=st.lists(st.one_of(PIECES, st.binary(max_size=9)), max_size=50),
     chunk=st.integers(1, 24),
+    piece=st.integers(1, 10),
     skip=st.integers(0, 3),
 )
-def test_encoding_scan_counts_as_fresh_reads(pieces: list[bytes], chunk: int, skip: int) -> None:
+def test_encoding_scan_counts_as_fresh_reads(pieces: list[bytes], chunk: int, piece: int, skip: int) -> None:
     path = _file(b"".join(pieces))
     try:
         with pytest.MonkeyPatch.context() as m:
             m.setattr(detect, "_CHUNK", chunk)
+            m.setattr(detect, "_PIECE", piece)
             got = detect._scan_lines(path, skip)
             want = reference_scan(path, skip)
     finally:
