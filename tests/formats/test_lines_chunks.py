@@ -1,8 +1,7 @@
-"""``ppcti.formats._lines.iter_line_chunks`` and ``ppcti.ingest.detect._scan_lines`` read a file into one
-reused buffer (the latter in pieces, while its chunks are ASCII), and ``line_count`` counts with
-``ppcti_native.count_newlines``: the chunks, line numbers, oversized and binary lines, and the encoding
-counts must be exactly those of the plain reads they replace, kept here as the reference (a fresh
-``bytes`` per read, ``bytes.count``)."""
+"""``ppcti.formats._lines.iter_line_chunks`` counts lines with ``ppcti_native.count_newlines`` and
+``ppcti.ingest.detect._scan_lines`` checks ASCII chunks in pieces of one reused buffer: the chunks, line
+numbers, oversized and binary lines, and the encoding counts must be exactly those of the code they
+replace, kept here as the reference (a fresh ``bytes`` per read, ``bytes.count``)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -104,19 +103,8 @@ def iter_line_chunks(source: SourceFile, *, batch_bytes: int, max_line_bytes: in
     oversized: list[tuple[int, str]] = []
     first = True
     with open(source.local_path, "rb") as handle:
-        # UTF-8 is read into one buffer, reused: fresh memory costs as much again as the read to touch
-        # (page faults), and the lines are copied out of it once, into the chunk handed on. A file
-        # smaller than a chunk is read whole all the same, into a buffer of its size.
-        buffer = None
-        if decoder is None:
-            buffer = bytearray(min(batch_bytes, os.fstat(handle.fileno()).st_size + 1))
         while True:
-            chunk: bytes | bytearray
-            if buffer is None:
-                chunk = handle.read(batch_bytes)
-            else:
-                size = handle.readinto(buffer)
-                chunk = buffer if size == len(buffer) else buffer[:size]
+            chunk = handle.read(batch_bytes)
             eof = not chunk
             if decoder is not None:
                 chunk = decoder.decode(chunk, final=eof).encode("utf-8")
@@ -129,9 +117,9 @@ def iter_line_chunks(source: SourceFile, *, batch_bytes: int, max_line_bytes: in
                 # the usual case: the lines up to the chunk's last newline, copied once (a chunk is
                 # most of the time spent here; slicing and concatenating copied it twice more)
                 data = b"".join((pending, memoryview(chunk)[: cut + 1]))
-                pending = bytes(memoryview(chunk)[cut + 1 :])
+                pending = chunk[cut + 1 :]
             else:
-                data = pending + bytes(chunk)
+                data = pending + chunk
                 pending = b""
                 if skipping_from is not None:
                     cut = data.find(b"\n")
