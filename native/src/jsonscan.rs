@@ -66,19 +66,58 @@ struct Node {
     slot: u32,
     /// Open addressing over `children`, by `seg_hash`; `NONE` where empty.
     table: Vec<u32>,
-    children: Vec<(Box<[u8]>, u32)>,
+    children: Vec<Child>,
 }
 
-/// A cheap hash of a key segment: its length and three of its bytes.
-fn seg_hash(k: &[u8]) -> usize {
-    let n = k.len();
-    if n == 0 {
-        return 0;
+/// A key segment under a node: its first eight bytes as a word (zero past its end) and its length
+/// decide most comparisons in one step; `bytes` holds the whole segment for longer ones.
+struct Child {
+    word: u64,
+    len: usize,
+    bytes: Box<[u8]>,
+    node: u32,
+}
+
+/// The first eight bytes of `seg` as a little-endian word, zero past its end.
+fn word_of(seg: &[u8]) -> u64 {
+    let mut out = [0u8; 8];
+    let n = seg.len().min(8);
+    out[..n].copy_from_slice(&seg[..n]);
+    u64::from_le_bytes(out)
+}
+
+/// `word_of(&b[at..at + len])`, in one load where the line goes on for eight bytes (a key is always
+/// followed by at least its closing quote, a colon and a value).
+#[inline]
+fn word_at(b: &[u8], at: usize, len: usize) -> u64 {
+    match b.get(at..at + 8) {
+        Some(w) => {
+            let mask = if len >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * len)) - 1
+            };
+            u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) & mask
+        }
+        None => word_of(&b[at..at + len]),
     }
-    n.wrapping_mul(0x9e37)
-        ^ usize::from(k[0]).wrapping_mul(31)
-        ^ usize::from(k[n - 1]).wrapping_mul(131)
-        ^ usize::from(k[n / 2]).wrapping_mul(1031)
+}
+
+/// Whether `b[at..at + len]`, whose first eight bytes are `word`, holds a dot.
+#[inline]
+fn has_dot(b: &[u8], at: usize, len: usize, word: u64) -> bool {
+    // the bytes past the segment are zero in `word`, not dots
+    let x = word ^ (ONES * u64::from(b'.'));
+    if x.wrapping_sub(ONES) & !x & HIGH != 0 {
+        return true;
+    }
+    len > 8 && b[at + 8..at + len].contains(&b'.')
+}
+
+/// A cheap hash of a key segment: its first eight bytes and its length.
+#[inline]
+fn seg_hash(word: u64, len: usize) -> usize {
+    ((word ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as usize
 }
 
 /// The paths of the mappings as a tree of their dot-separated segments; node 0 is the record.
@@ -97,9 +136,9 @@ impl Tree {
         for (slot, path) in paths.iter().enumerate() {
             let mut at = 0usize;
             for seg in path.as_bytes().split(|c| *c == b'.') {
-                let found = nodes[at].children.iter().find(|(s, _)| &**s == seg);
+                let found = nodes[at].children.iter().find(|c| &*c.bytes == seg);
                 at = match found {
-                    Some((_, n)) => *n as usize,
+                    Some(c) => c.node as usize,
                     None => {
                         let n = nodes.len();
                         nodes.push(Node {
@@ -107,7 +146,12 @@ impl Tree {
                             table: Vec::new(),
                             children: Vec::new(),
                         });
-                        nodes[at].children.push((seg.into(), n as u32));
+                        nodes[at].children.push(Child {
+                            word: word_of(seg),
+                            len: seg.len(),
+                            bytes: seg.into(),
+                            node: n as u32,
+                        });
                         n
                     }
                 };
@@ -117,8 +161,8 @@ impl Tree {
         for node in &mut nodes {
             let size = (node.children.len() * 4).next_power_of_two().max(4);
             node.table = vec![NONE; size];
-            for (i, (seg, _)) in node.children.iter().enumerate() {
-                let mut h = seg_hash(seg) & (size - 1);
+            for (i, c) in node.children.iter().enumerate() {
+                let mut h = seg_hash(c.word, c.len) & (size - 1);
                 while node.table[h] != NONE {
                     h = (h + 1) & (size - 1);
                 }
@@ -128,36 +172,41 @@ impl Tree {
         Self { nodes }
     }
 
-    fn child(&self, node: u32, seg: &[u8]) -> u32 {
+    /// The child of `node` for the segment `b[at..at + len]`, whose first eight bytes are `word`.
+    #[inline]
+    fn child(&self, node: u32, b: &[u8], at: usize, len: usize, word: u64) -> u32 {
         let node = &self.nodes[node as usize];
         let mask = node.table.len() - 1;
-        let mut h = seg_hash(seg) & mask;
+        let mut h = seg_hash(word, len) & mask;
         loop {
             let i = node.table[h];
             if i == NONE {
                 return NONE;
             }
-            let (s, n) = &node.children[i as usize];
-            if s.len() == seg.len() && s.iter().zip(seg).all(|(a, b)| a == b) {
-                return *n;
+            let c = &node.children[i as usize];
+            if c.word == word && c.len == len && (len <= 8 || c.bytes[8..] == b[at + 8..at + len]) {
+                return c.node;
             }
             h = (h + 1) & mask;
         }
     }
 
-    /// The node a key leads to from `node`, segment by segment, and whether the key has a dot.
+    /// The node the key `b[at..at + len]` leads to from `node`, segment by segment, and whether the
+    /// key has a dot.
     #[inline]
-    fn walk(&self, node: u32, key: &[u8]) -> (u32, bool) {
-        // keys are short: a plain loop, not a vectorised search with its set-up
-        let Some(dot) = key.iter().position(|c| *c == b'.') else {
-            return (self.child(node, key), false);
-        };
-        let mut node = self.child(node, &key[..dot]);
-        for seg in key[dot + 1..].split(|c| *c == b'.') {
+    fn walk(&self, node: u32, b: &[u8], at: usize, len: usize) -> (u32, bool) {
+        let word = word_at(b, at, len);
+        if !has_dot(b, at, len, word) {
+            return (self.child(node, b, at, len, word), false);
+        }
+        let mut node = node;
+        let mut start = at;
+        for seg in b[at..at + len].split(|c| *c == b'.') {
             if node == NONE {
                 break;
             }
-            node = self.child(node, seg);
+            node = self.child(node, b, start, seg.len(), word_at(b, start, seg.len()));
+            start += seg.len() + 1;
         }
         (node, true)
     }
@@ -304,7 +353,9 @@ impl<'t> Parser<'t> {
             let (child, dotted) = if node == NONE {
                 (NONE, false)
             } else {
-                tree.walk(node, key.as_bytes())
+                // the key's place in the line: the tree reads its bytes a word at a time
+                let at = key.as_ptr() as usize - self.b.as_ptr() as usize;
+                tree.walk(node, self.b, at, key.len())
             };
             if child != NONE {
                 if scan.seen[child as usize] == stamp {
@@ -362,6 +413,8 @@ impl<'t> Parser<'t> {
         }
     }
 
+    // inlined into `object` and `array`: a value handed back through memory cost a stall per key
+    #[inline(always)]
     fn value(
         &mut self,
         tree: &Tree,

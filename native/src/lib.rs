@@ -18,7 +18,7 @@
 //! Python's `csv` module reads and writes them, address and date rules, the search for a row's
 //! readings), `eventsjsonl`, `eventsline` and
 //! `eventscols` (the analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns),
-//! `ndjson` (the JSON-lines encoder), `write` (writing encoded frames to a file), `formula` (the
+//! `ndjson` (the JSON-lines encoder), `linecount` (the newlines of a chunk of lines), `write` (writing encoded frames to a file), `formula` (the
 //! entries of a cleaned CSV copy to make safe), `envelope` and
 //! `jsoncheck` (the Kafka envelopes of a chunk of CTI bundles, and the JSON check they rest on).
 
@@ -39,6 +39,7 @@ mod head;
 mod json;
 mod jsoncheck;
 mod jsonscan;
+mod linecount;
 mod mail;
 mod matchers;
 mod ndjson;
@@ -54,13 +55,14 @@ use pyo3_arrow::PyTable;
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
 /// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
-const INTERFACE: u32 = 10;
+const INTERFACE: u32 = 11;
 
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("INTERFACE", INTERFACE)?;
     m.add_function(wrap_pyfunction!(write::write_ndjson, m)?)?;
     m.add_function(wrap_pyfunction!(write::write_lines, m)?)?;
+    m.add_function(wrap_pyfunction!(linecount::count_newlines, m)?)?;
     m.add_function(wrap_pyfunction!(formula::risky_rows, m)?)?;
     m.add_class::<scan::FirewallScanner>()?;
     m.add_class::<events::EventsReader>()?;

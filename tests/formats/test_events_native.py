@@ -32,6 +32,7 @@ from ppcti.formats import ParseOptions, _events_native, events_json, get
 from ppcti.formats._events_native import native_reader
 from ppcti.formats.mapping import builtin_mappings
 from ppcti.ingest.detect import MAX_CONTROL_SHARE, control_share
+from ppcti.model import Reject
 from ppcti.samples import generate
 
 ppcti_native, pytestmark = native_part("EventsReader")
@@ -157,6 +158,29 @@ def test_unmapped_and_non_object_records_are_rejected_natively_with_the_referenc
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     decided = _same(path)
     assert decided["rejects"] == 4 and decided["fallback"] == 0
+
+
+def test_keys_that_share_a_mapped_key_s_first_bytes_are_told_apart(tmp_path: Path) -> None:
+    """The scanner compares a key's first eight bytes as one word, then the rest: keys that differ
+    from a mapped one only past its eighth byte, or only in length, or in a segment of a dotted key,
+    must not be read as it."""
+    path = tmp_path / "near.jsonl"
+    at = "2023-03-07T10:38:03Z"
+    base = {"ts": 1679641200.5, "uid": "C1", "id.orig_h": "1.2.3.4", "id.resp_h": "10.0.0.1", "proto": "tcp"}
+    records = [
+        base,
+        {**base, "id.orig_hX": "9.9.9.9"},  # longer than the mapped key
+        {k.replace("id.orig_h", "id.orig_"): v for k, v in base.items()},  # shorter
+        {k.replace("id.resp_h", "id.resp_x"): v for k, v in base.items()},  # differs past byte 8
+        {"@timestamp": at, "destinationX": {"ip": "1.2.3.4"}, "source": {"ip": "5.6.7.8"}},
+        {"@timestamp": at, "destination": {"ip": "1.2.3.4"}, "sourc": {"ip": "5.6.7.8"}},
+        {"@timestamp": at, "destination.ip": "1.2.3.4", "source.ipv": "5.6.7.8"},
+        {"@timestamp": at, "destination..ip": "1.2.3.4", "source.": {"ip": "5.6.7.8"}},
+        {"ts": 1679641200.5, "id.orig_h": "1.2.3.4", "": 1, "id.": 2, ".id": 3, "uid": "C2"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    decided = _same(path)
+    assert decided["events"] == 5 and decided["rejects"] == 4 and decided["fallback"] == 0
 
 
 # --- property test over the near misses --------------------------------------------------------------
@@ -493,3 +517,19 @@ def test_sample_feeds_as_arrays_parse_identically_and_natively(samples: Path, tm
         assert decided["events"] + decided["rejects"] + decided["fallback"] == len(records)
         assert decided["events"] > 5 * decided["fallback"]
         assert decided["events"] > len(records) // 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    others=st.lists(st.tuples(st.integers(0, 30) | st.none(), st.integers(0, 9)), max_size=12),
+    ordered=st.lists(st.integers(0, 30), max_size=30),
+)
+def test_the_reader_s_rejects_merge_as_one_stable_sort(
+    others: list[tuple[int | None, int]], ordered: list[int]
+) -> None:
+    """``_join`` puts the reference's few rejects among the reader's (in line order already) instead
+    of sorting them all: the same list as the stable sort it replaces, ties kept in order."""
+    slow = [Reject("f", line, f"slow {tag}", "") for line, tag in others]
+    fast = [Reject("f", line, f"fast {i}", "") for i, line in enumerate(sorted(ordered))]
+    want = sorted(slow + fast, key=lambda r: -1 if r.line is None else r.line)
+    assert _events_native._merge_rejects(list(slow), list(fast)) == want

@@ -16,8 +16,11 @@ byte-identical.
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Iterable, Iterator
+from functools import partial
+from itertools import starmap
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -72,8 +75,8 @@ def read_lines(reader: Any, chunk: LineChunk, builder: _Builder) -> ParsedBatch:
     builder.notes["malformed_mac"] += malformed
     for line, text in fallback:
         builder.add_line(line, text)
-    builder.rejects.extend(Reject(builder.path, line, reason, text) for line, reason, text in rejects)
-    return _join(table, builder)
+    # in line order, as the reader met them
+    return _join(table, builder, list(starmap(partial(Reject, builder.path), rejects)))
 
 
 def read_chunk(reader: Any, frame: pl.DataFrame, builder: _Builder) -> ParsedBatch:
@@ -95,8 +98,9 @@ def read_chunk(reader: Any, frame: pl.DataFrame, builder: _Builder) -> ParsedBat
     return _join(table, builder)
 
 
-def _join(table: Any, builder: _Builder) -> ParsedBatch:
-    """The compiled reader's events (already in the batch schema) and the reference's, in line order."""
+def _join(table: Any, builder: _Builder, ordered: list[Reject] | None = None) -> ParsedBatch:
+    """The compiled reader's events (already in the batch schema) and the reference's, in line order.
+    ``ordered``: the reader's rejects, already in line order, to merge with the reference's few."""
     batch = builder.flush()
     fast = pl.DataFrame(table)
     if fast.schema != batch.events.schema:  # defensive: the Rust side builds the very same schema
@@ -104,8 +108,25 @@ def _join(table: Any, builder: _Builder) -> ParsedBatch:
     if fast.height:
         # both sides are in line order: a merge, not a sort of every column
         batch.events = fast.merge_sorted(batch.events, "line") if batch.events.height else fast
-    batch.rejects.sort(key=lambda r: -1 if r.line is None else r.line)
+    if ordered is None:
+        batch.rejects.sort(key=_line_key)
+    else:
+        batch.rejects = _merge_rejects(batch.rejects, ordered)
     return batch
+
+
+def _line_key(reject: Reject) -> int:
+    return -1 if reject.line is None else reject.line
+
+
+def _merge_rejects(others: list[Reject], ordered: list[Reject]) -> list[Reject]:
+    """``others + ordered`` sorted stably by line, ``ordered`` being sorted already: the few others
+    are sorted and put in place (last first, each before its equals), not the thousand rejects of a
+    chunk sorted again."""
+    others.sort(key=_line_key)
+    for reject in reversed(others):
+        bisect.insort_left(ordered, reject, key=_line_key)
+    return ordered
 
 
 def read_records(

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from ppcti.native import native_module
+
 if TYPE_CHECKING:
     from ppcti.ingest import SourceFile
 
@@ -81,8 +83,14 @@ def chunk_frame(chunk: LineChunk) -> pl.DataFrame:
 
 
 def line_count(data: bytes) -> int:
-    """Lines in ``data``: newlines, plus one for a last line without its newline."""
-    return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+    """Lines in ``data``: newlines, plus one for a last line without its newline.
+
+    ``bytes.count`` looks at one byte at a time, which cost a tenth of reading an NDJSON feed with the
+    compiled reader; ``ppcti_native.count_newlines`` counts the same with vector instructions.
+    """
+    module = native_module()
+    newlines = data.count(b"\n") if module is None else module.count_newlines(data)
+    return newlines + (0 if not data or data.endswith(b"\n") else 1)
 
 
 def iter_line_chunks(source: SourceFile, *, batch_bytes: int, max_line_bytes: int) -> Iterator[LineChunk]:

@@ -23,7 +23,6 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-import ijson
 import orjson
 import polars as pl
 
@@ -163,6 +162,8 @@ class EventsJson:
         self, source: SourceFile, options: ParseOptions, builder: _Builder
     ) -> Iterator[ParsedBatch]:
         """The records of a top-level array, streamed: memory holds one batch, not the document."""
+        import ijson  # imported here: its import costs as much as reading a small NDJSON file
+
         with _utf8_stream(source) as stream:
             yield from self._parse_list(ijson.items(stream, "item", use_float=True), options, builder)
 
@@ -278,6 +279,8 @@ def _whole_array(source: SourceFile) -> list[Any] | None:
 
 def _well_formed(source: SourceFile) -> bool:
     """Whether the whole file is one valid JSON document: a streaming pass, so memory stays flat."""
+    import ijson
+
     try:
         with _utf8_stream(source) as stream:
             for _ in ijson.items(stream, "item", use_float=True):
