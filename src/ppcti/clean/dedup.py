@@ -96,10 +96,13 @@ class Deduplicator:
         if batch.height == 0:
             return batch, batch.with_columns(duplicate_of=empty, duplicate_kind=empty)
         file_id = self._file_id(batch.get_column("source_file")[0])
-        keys = batch.select(
-            _h=pl.struct([pl.col(c) if isinstance(c, str) else c for c in key_columns]).hash(seed=7),
-            _raw=pl.col(raw_column).hash(seed=11),
-            _line=pl.col("line"),
+        # one hash over the key columns side by side: Polars hashes each column and combines them,
+        # about twice as fast as hashing them as one struct (which it row-encodes first)
+        columns = [
+            (pl.col(c) if isinstance(c, str) else c).alias(f"_k{i}") for i, c in enumerate(key_columns)
+        ]
+        keys = batch.select(_raw=pl.col(raw_column).hash(seed=11), _line=pl.col("line")).insert_column(
+            0, batch.select(columns).hash_rows(seed=7).alias("_h")
         )
         history = self._seen.setdefault(group, _History())
         # probe the (small) batch's hashes in the (large, sorted) history, never scan the history

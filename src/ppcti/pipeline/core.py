@@ -56,8 +56,17 @@ class CoreWriters:
             yield cls(events, rejects, CleanedFiles(out / "cleaned"), Deduplicator())
 
     def reject(self, reject: Reject, summary: RunSummary) -> None:
-        self.rejects.write(orjson.dumps(reject.to_dict()) + b"\n")
+        self.rejects.write(orjson.dumps(reject.to_dict(), option=orjson.OPT_APPEND_NEWLINE))
         summary.rejects_by_reason[reason_key(reject.reason)] += 1
+
+    def reject_all(
+        self, rejects: list[tuple[int | None, str, dict[str, object]]], summary: RunSummary
+    ) -> None:
+        """Rejects given as ``(line, reason key, rejects.jsonl object)``, in one write: a batch can hold
+        thousands (duplicates), and a write and a count per reject cost more than encoding them."""
+        dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        self.rejects.write(b"".join([dumps(obj, option=newline) for _, _, obj in rejects]))
+        summary.rejects_by_reason.update([key for _, key, _ in rejects])
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,8 +213,8 @@ def _clean_batch(
     extra = events.schema.get("extra")
     if isinstance(extra, pl.Struct):
         # annotations about how an entry was read (a repair, a malformed MAC) do not make it another event
-        fields = [f.name for f in extra.fields if f.name not in ANNOTATIONS]
-        keys.append(pl.struct([pl.col("extra").struct.field(f) for f in fields]).alias("_dedup_extra"))
+        # field by field: the deduplicator hashes its key columns side by side
+        keys.extend(pl.col("extra").struct.field(f.name) for f in extra.fields if f.name not in ANNOTATIONS)
     return dedup.split(events, group=fmt, key_columns=keys)
 
 
@@ -250,12 +259,18 @@ def _write_batch(
         column = "cleaned" if "cleaned" in kept.columns else "raw"
         # the lines as they are; CSV rows cell by cell, with formula cells neutralised (ppcti.cleaned)
         cleaned.write(kept.select(column), kept.get_column("line") if "line" in kept.columns else None)
-    rejects = list(batch.rejects)
-    for line, raw, of, kind in dups.select("line", "raw", "duplicate_of", "duplicate_kind").iter_rows():
-        rejects.append(Reject(stats.path, line, f"duplicate ({kind}) of {of}", raw, "dedup"))
-    rejects.sort(key=lambda r: -1 if r.line is None else r.line)
-    for reject in rejects:
-        writers.reject(reject, ctx.summary)
+    # as Reject.to_dict and reason_key make them, without an object per duplicate
+    rejects = [(r.line, reason_key(r.reason), r.to_dict()) for r in batch.rejects]
+    if dups.height:
+        path = stats.path
+        rows = dups.select("line", "raw", "duplicate_of", "duplicate_kind").iter_rows()
+        rejects.extend(
+            (line, f"duplicate ({kind})", _dup_object(path, line, f"duplicate ({kind}) of {of}", raw))
+            for line, raw, of, kind in rows
+        )
+    if rejects:
+        rejects.sort(key=_line_order)
+        writers.reject_all(rejects, ctx.summary)
     stats.events += kept.height
     stats.duplicates += dups.height
     stats.rejects += len(rejects) - dups.height
@@ -263,3 +278,11 @@ def _write_batch(
     stats.notes.update(batch.notes)
     ctx.summary.events += kept.height
     ctx.summary.rejects += len(rejects)
+
+
+def _dup_object(path: str, line: int, reason: str, raw: str) -> dict[str, object]:
+    return {"file": path, "line": line, "stage": "dedup", "reason": reason, "raw": raw}
+
+
+def _line_order(reject: tuple[int | None, str, dict[str, object]]) -> int:
+    return -1 if reject[0] is None else reject[0]
