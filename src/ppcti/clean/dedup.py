@@ -55,7 +55,9 @@ class _History:
             at = np.searchsorted(column, wanted).clip(0, len(column) - 1)
             hit = column[at] == wanted
             if hit.any():
-                found.append(run[at[hit]])
+                # rows by a list of positions: a NumPy index array makes Polars import numpy.ma (35 ms of
+                # a run's first batch) to look for a mask
+                found.append(run[at[hit].tolist()])
         if not found:
             return pl.DataFrame(schema=_SEEN_SCHEMA)
         return pl.concat(found) if len(found) > 1 else found[0]
