@@ -41,7 +41,8 @@ class _History:
         while len(self.runs) > 1 and self.runs[-2][0].height <= 2 * self.runs[-1][0].height:
             newer, _ = self.runs.pop()
             older, _ = self.runs.pop()
-            self._push(pl.concat([older, newer]).sort("_h"))
+            # both runs are sorted and share no hash: a linear merge, not a sort of their concatenation
+            self._push(older.merge_sorted(newer, key="_h"))
 
     def _push(self, run: pl.DataFrame) -> None:
         run = run.rechunk()
