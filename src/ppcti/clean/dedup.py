@@ -95,9 +95,24 @@ class Deduplicator:
         ``key_columns`` are column names or expressions over the batch (hashed, never added to it, so
         that filtering the batch does not copy them).
         """
+        duplicate, dups = self.mark(batch, group=group, key_columns=key_columns, raw_column=raw_column)
+        return (batch if duplicate is None else batch.filter(~duplicate)), dups
+
+    def mark(
+        self,
+        batch: pl.DataFrame,
+        *,
+        group: str,
+        key_columns: Sequence[str | pl.Expr],
+        raw_column: str = "raw",
+    ) -> tuple[pl.Series | None, pl.DataFrame]:
+        """:meth:`split` without cutting the kept rows out of the batch: ``(duplicate, duplicates)``,
+        where ``duplicate`` marks the batch's duplicate rows (None when there is none). Filtering every
+        column of a batch costs more than the rest of deduplication when events hold lists, and a writer
+        can skip the marked rows instead (:func:`ppcti.outputs.write_frame`)."""
         empty = pl.lit(None, pl.String)
         if batch.height == 0:
-            return batch, batch.with_columns(duplicate_of=empty, duplicate_kind=empty)
+            return None, batch.with_columns(duplicate_of=empty, duplicate_kind=empty)
         file_id = self._file_id(batch.get_column("source_file")[0])
         # one hash over the key columns side by side: Polars hashes each column and combines them,
         # about twice as fast as hashing them as one struct (which it row-encodes first)
@@ -114,8 +129,6 @@ class Deduplicator:
         repeated = ~keys.get_column("_h").is_first_distinct()
         dup_mask = earlier | repeated
         any_dup = bool(dup_mask.any())
-        # most batches repeat nothing: no filtering (a copy of every column) for them
-        kept = batch.filter(~dup_mask) if any_dup else batch
         firsts = keys.filter(~dup_mask) if any_dup else keys
         added = firsts.select(
             pl.col("_h"),
@@ -125,7 +138,7 @@ class Deduplicator:
         )
         history.add(added)
         if not any_dup:
-            return kept, batch.clear().with_columns(duplicate_of=empty, duplicate_kind=empty)
+            return None, batch.clear().with_columns(duplicate_of=empty, duplicate_kind=empty)
         # where each duplicate's first occurrence is: an earlier batch, or earlier in this one
         repeats = keys.get_column("_h").filter(repeated).implode()
         origin = pl.concat([hits, added.filter(pl.col("_h").is_in(repeats))], rechunk=False).unique(
@@ -149,4 +162,4 @@ class Deduplicator:
         exact = int((dups.get_column("duplicate_kind") == "exact").sum())
         self.exact += exact
         self.normalised += dups.height - exact
-        return kept, dups
+        return dup_mask, dups

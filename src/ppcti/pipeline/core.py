@@ -192,14 +192,31 @@ def _parse_file(ctx: RunContext, writers: CoreWriters, task: FileTask) -> None:
                 cleaned.write_header(batch.cleaned_header)
                 header_written = True
             with ctx.timed("clean"):
-                kept, dups = _clean_batch(batch, task, ctx.options.holder, writers.dedup)
+                events, duplicate, dups = _clean_batch(batch, task, ctx.options.holder, writers.dedup)
             with ctx.timed("write"):
-                _write_batch(ctx, writers, task.stats, batch, kept, dups, cleaned)
+                _write_batch(ctx, writers, task.stats, batch, _Cleaned(events, duplicate, dups), cleaned)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cleaned:
+    """A cleaned batch: its events, which of them are duplicates (None: none is), and the duplicates."""
+
+    events: pl.DataFrame
+    duplicate: pl.Series | None
+    dups: pl.DataFrame
+
+    @property
+    def kept(self) -> int:
+        return self.events.height - self.dups.height
+
+    def kept_column(self, name: str) -> pl.Series:
+        column = self.events.get_column(name)
+        return column if self.duplicate is None else column.filter(~self.duplicate)
 
 
 def _clean_batch(
     batch: ParsedBatch, task: FileTask, holder: str, dedup: Deduplicator
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.Series | None, pl.DataFrame]:
     fmt = task.stats.format or ""
     events = batch.events.with_columns(
         holder=pl.lit(holder),
@@ -215,7 +232,8 @@ def _clean_batch(
         # annotations about how an entry was read (a repair, a malformed MAC) do not make it another event
         # field by field: the deduplicator hashes its key columns side by side
         keys.extend(pl.col("extra").struct.field(f.name) for f in extra.fields if f.name not in ANNOTATIONS)
-    return dedup.split(events, group=fmt, key_columns=keys)
+    duplicate, dups = dedup.mark(events, group=fmt, key_columns=keys)
+    return events, duplicate, dups
 
 
 def _minimise(events: pl.DataFrame, profile: Profile) -> pl.DataFrame:
@@ -249,16 +267,19 @@ def _write_batch(
     writers: CoreWriters,
     stats: FileStats,
     batch: ParsedBatch,
-    kept: pl.DataFrame,
-    dups: pl.DataFrame,
+    result: _Cleaned,
     cleaned: CleanedWriter,
 ) -> None:
-    profile_events = _minimise(kept, ctx.options.profile)
-    if profile_events.height:
-        write_frame(profile_events, writers.events)
-        column = "cleaned" if "cleaned" in kept.columns else "raw"
+    events, dups = result.events, result.dups
+    if result.kept:
+        # minimised with the duplicates still in (a column present in them only is written as absent,
+        # as it would have been left out), which the writer skips
+        skip = None if result.duplicate is None else result.duplicate.arg_true().to_list()
+        write_frame(_minimise(events, ctx.options.profile), writers.events, skip=skip)
+        column = "cleaned" if "cleaned" in events.columns else "raw"
         # the lines as they are; CSV rows cell by cell, with formula cells neutralised (ppcti.cleaned)
-        cleaned.write(kept.select(column), kept.get_column("line") if "line" in kept.columns else None)
+        lines = result.kept_column("line") if "line" in events.columns else None
+        cleaned.write(result.kept_column(column).to_frame(), lines)
     # as Reject.to_dict and reason_key make them, without an object per duplicate
     rejects = [(r.line, reason_key(r.reason), r.to_dict()) for r in batch.rejects]
     if dups.height:
@@ -271,12 +292,12 @@ def _write_batch(
     if rejects:
         rejects.sort(key=_line_order)
         writers.reject_all(rejects, ctx.summary)
-    stats.events += kept.height
+    stats.events += result.kept
     stats.duplicates += dups.height
     stats.rejects += len(rejects) - dups.height
-    stats.entries += kept.height + len(rejects)
+    stats.entries += result.kept + len(rejects)
     stats.notes.update(batch.notes)
-    ctx.summary.events += kept.height
+    ctx.summary.events += result.kept
     ctx.summary.rejects += len(rejects)
 
 
