@@ -9,7 +9,7 @@ counted duplicate.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -29,7 +29,7 @@ from ppcti.formats.base import ParsedBatch
 from ppcti.formats.mapping import load_mapping
 from ppcti.ingest import SourceFile
 from ppcti.model import EVENT_FIELDS, Reject, reason_key
-from ppcti.outputs import write_frame
+from ppcti.outputs import write_frame, write_lines
 from ppcti.pipeline.context import RunContext
 from ppcti.pipeline.summary import FileStats, RunSummary
 
@@ -59,14 +59,58 @@ class CoreWriters:
         self.rejects.write(orjson.dumps(reject.to_dict(), option=orjson.OPT_APPEND_NEWLINE))
         summary.rejects_by_reason[reason_key(reject.reason)] += 1
 
-    def reject_all(
-        self, rejects: list[tuple[int | None, str, dict[str, object]]], summary: RunSummary
+    def reject_batch(
+        self, path: str, rejects: Sequence[Reject], dups: pl.DataFrame, summary: RunSummary
     ) -> None:
-        """Rejects given as ``(line, reason key, rejects.jsonl object)``, in one write: a batch can hold
-        thousands (duplicates), and a write and a count per reject cost more than encoding them."""
-        dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-        self.rejects.write(b"".join([dumps(obj, option=newline) for _, _, obj in rejects]))
-        summary.rejects_by_reason.update([key for _, key, _ in rejects])
+        """A batch's rejects and duplicates (of file ``path``) in line order, the parser's first where
+        a line has both, as :meth:`reject` writes and counts each. Their JSON comes from Polars in one
+        pass: a batch can hold thousands of duplicates, and a dict, an orjson call and a count for each
+        cost more than the rest of writing them (and wake the garbage collector)."""
+        try:
+            lines = _reject_lines(path, rejects, dups)
+        except UnicodeEncodeError:  # a lone surrogate, which orjson refuses with its own message
+            lines = None
+        if lines is None:
+            dup_rows = dups.select("line", "raw", "duplicate_of", "duplicate_kind").iter_rows()
+            every = [
+                *rejects,
+                *(Reject(path, n, f"duplicate ({k}) of {o}", r, "dedup") for n, r, o, k in dup_rows),
+            ]
+            for reject in sorted(every, key=lambda r: -1 if r.line is None else r.line):
+                self.reject(reject, summary)
+            return
+        write_lines(lines.select("json"), self.rejects)
+        summary.rejects_by_reason.update(lines.get_column("key").to_list())
+
+
+def _reject_lines(path: str, rejects: Sequence[Reject], dups: pl.DataFrame) -> pl.DataFrame:
+    """``json`` (the ``rejects.jsonl`` line, as orjson writes :meth:`Reject.to_dict`) and ``key``
+    (:func:`reason_key`) of each reject, in line order (no line first, then stably by line)."""
+    text = pl.String
+    parsed = pl.DataFrame(
+        {
+            "file": [r.file for r in rejects],
+            "line": [r.line for r in rejects],
+            "stage": [r.stage for r in rejects],
+            "reason": [r.reason for r in rejects],
+            "raw": [r.raw for r in rejects],
+            "key": [reason_key(r.reason) for r in rejects],
+        },
+        schema={"file": text, "line": pl.Int64, "stage": text, "reason": text, "raw": text, "key": text},
+    )
+    kind = pl.col("duplicate_kind")
+    duplicates = dups.select(
+        file=pl.lit(path, text),
+        line=pl.col("line").cast(pl.Int64),
+        stage=pl.lit("dedup", text),
+        reason=pl.format("duplicate ({}) of {}", kind, pl.col("duplicate_of")),
+        raw=pl.col("raw").cast(text),
+        key=pl.format("duplicate ({})", kind),
+    )
+    both = pl.concat([parsed, duplicates]).sort(pl.col("line").fill_null(-1), maintain_order=True)
+    return both.select(
+        json=pl.struct("file", "line", "stage", "reason", "raw").struct.json_encode(), key="key"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,30 +324,13 @@ def _write_batch(
         # the lines as they are; CSV rows cell by cell, with formula cells neutralised (ppcti.cleaned)
         lines = result.kept_column("line") if "line" in events.columns else None
         cleaned.write(result.kept_column(column).to_frame(), lines)
-    # as Reject.to_dict and reason_key make them, without an object per duplicate
-    rejects = [(r.line, reason_key(r.reason), r.to_dict()) for r in batch.rejects]
-    if dups.height:
-        path = stats.path
-        rows = dups.select("line", "raw", "duplicate_of", "duplicate_kind").iter_rows()
-        rejects.extend(
-            (line, f"duplicate ({kind})", _dup_object(path, line, f"duplicate ({kind}) of {of}", raw))
-            for line, raw, of, kind in rows
-        )
+    rejects = len(batch.rejects) + dups.height
     if rejects:
-        rejects.sort(key=_line_order)
-        writers.reject_all(rejects, ctx.summary)
+        writers.reject_batch(stats.path, batch.rejects, dups, ctx.summary)
     stats.events += result.kept
     stats.duplicates += dups.height
-    stats.rejects += len(rejects) - dups.height
-    stats.entries += result.kept + len(rejects)
+    stats.rejects += rejects - dups.height
+    stats.entries += result.kept + rejects
     stats.notes.update(batch.notes)
     ctx.summary.events += result.kept
-    ctx.summary.rejects += len(rejects)
-
-
-def _dup_object(path: str, line: int, reason: str, raw: str) -> dict[str, object]:
-    return {"file": path, "line": line, "stage": "dedup", "reason": reason, "raw": raw}
-
-
-def _line_order(reject: tuple[int | None, str, dict[str, object]]) -> int:
-    return -1 if reject[0] is None else reject[0]
+    ctx.summary.rejects += rejects
