@@ -67,6 +67,7 @@ fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(eventsjsonl::read_events_jsonl, m)?)?;
     m.add_function(wrap_pyfunction!(eventsjsonl::read_events_block, m)?)?;
     m.add_class::<emailcsv::EmailCsvReader>()?;
+    m.add_function(wrap_pyfunction!(emailcsv::line_starts, m)?)?;
     m.add_class::<envelope::EnvelopeFrame>()?;
     m.add_class::<PyTable>()?;
     Ok(())
