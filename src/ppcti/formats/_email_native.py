@@ -91,15 +91,12 @@ def native_available() -> bool:
     return module is not None and hasattr(module, "EmailCsvReader")
 
 
-def byte_chunks(
-    path: Path, *, bom: bool, size: int, max_line_bytes: int
-) -> Iterator[tuple[int, bytes | None]]:
-    """``(first line, bytes)``: the file in chunks of about ``size`` bytes, each of whole lines (the
-    last one's last line may lack its newline), numbered as :mod:`ppcti.ingest.lines` numbers them; a
-    UTF-8 byte-order mark at the start dropped when ``bom`` (as the ``utf-8-sig`` codec drops it).
-    ``(line, None)`` instead, and the end, when the line from ``line`` on is over ``max_line_bytes``
-    before its newline: memory stays bounded, and the caller reads on the way that module does."""
-    line, rest = 1, b""
+def byte_chunks(path: Path, *, bom: bool, size: int, max_line_bytes: int) -> Iterator[bytes | None]:
+    """The file in chunks of about ``size`` bytes, each of whole lines (the last one's last line may
+    lack its newline); a UTF-8 byte-order mark at the start dropped when ``bom`` (as the ``utf-8-sig``
+    codec drops it). ``None`` instead, and the end, when the next line is over ``max_line_bytes`` before
+    its newline: memory stays bounded, and the caller reads on the way :mod:`ppcti.ingest.lines` does."""
+    rest = b""
     with open(path, "rb") as handle:
         block = handle.read(size)
         if bom:
@@ -108,20 +105,20 @@ def byte_chunks(
             if block.startswith(codecs.BOM_UTF8):
                 block = block[len(codecs.BOM_UTF8) :]
         while block or (block := handle.read(size)):
-            cut = block.rfind(b"\n")
-            if cut < 0:
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
                 rest += block
                 if len(rest) > max_line_bytes + 1:  # + 1: a carriage return before its newline
-                    yield line, None
+                    yield None
                     return
-            else:
-                data = rest + block[: cut + 1] if rest else block[: cut + 1]
-                rest = block[cut + 1 :]
-                yield line, data
-                line += data.count(b"\n")
+            elif cut == len(block) and not rest:
+                yield block
+            else:  # one copy of the chunk's lines: a slice, then the join, copied it twice
+                yield b"".join((rest, memoryview(block)[:cut]))
+                rest = block[cut:]
             block = b""
     if rest:
-        yield line, rest
+        yield rest
 
 
 def lines_from(batches: Iterator[LineBatch], first: int) -> Iterator[LineBatch]:
@@ -165,20 +162,23 @@ Chunk = tuple[int, Sequence[str], list[tuple[int, str]], bytes | None]
 
 def chunk_lines(
     batches: Iterator[LineBatch],
-    chunks: Iterator[tuple[int, bytes | None]] | None = None,
+    chunks: Iterator[bytes | None] | None = None,
     split: Callable[[bytes], bytes | None] | None = None,
     line_batches: Callable[[], Iterator[LineBatch]] | None = None,
 ) -> Iterator[Chunk]:
     """The lines of a file chunk by chunk: from byte ``chunks`` (see :func:`byte_chunks`) that
     ``split`` splits, until it declines one, then from ``line_batches()`` on; or from ``batches``."""
     if chunks is not None and split is not None and line_batches is not None:
-        for first, data in chunks:
+        first = 1
+        for data in chunks:
             starts = split(data) if data is not None else None
             if data is None or starts is None:
                 getattr(chunks, "close", lambda: None)()  # the file it holds open
                 batches = lines_from(line_batches(), first)
                 break
-            yield first, _ChunkLines(data, starts), [], data
+            lines = _ChunkLines(data, starts)
+            yield first, lines, [], data
+            first += len(lines)
     for batch in batches:
         yield batch.start_line, batch.lines, list(batch.oversized), None
 
@@ -220,7 +220,7 @@ class NativeRows:
         batches: Iterator[LineBatch],
         *,
         chunks: tuple[
-            Iterator[tuple[int, bytes | None]],
+            Iterator[bytes | None],
             Callable[[bytes], bytes | None],
             Callable[[], Iterator[LineBatch]],
         ]
