@@ -105,14 +105,17 @@ class Deduplicator:
         group: str,
         key_columns: Sequence[str | pl.Expr],
         raw_column: str = "raw",
+        keep: Sequence[str] | None = None,
     ) -> tuple[pl.Series | None, pl.DataFrame]:
         """:meth:`split` without cutting the kept rows out of the batch: ``(duplicate, duplicates)``,
         where ``duplicate`` marks the batch's duplicate rows (None when there is none). Filtering every
         column of a batch costs more than the rest of deduplication when events hold lists, and a writer
-        can skip the marked rows instead (:func:`ppcti.outputs.write_frame`)."""
+        can skip the marked rows instead (:func:`ppcti.outputs.write_frame`). ``keep``: the batch's
+        columns the duplicates keep (all when None)."""
         empty = pl.lit(None, pl.String)
         if batch.height == 0:
-            return None, batch.with_columns(duplicate_of=empty, duplicate_kind=empty)
+            rows = batch if keep is None else batch.select(keep)
+            return None, rows.with_columns(duplicate_of=empty, duplicate_kind=empty)
         file_id = self._file_id(batch.get_column("source_file")[0])
         # one hash over the key columns side by side: Polars hashes each column and combines them,
         # about twice as fast as hashing them as one struct (which it row-encodes first)
@@ -138,14 +141,19 @@ class Deduplicator:
         )
         history.add(added)
         if not any_dup:
-            return None, batch.clear().with_columns(duplicate_of=empty, duplicate_kind=empty)
+            rows = batch if keep is None else batch.select(keep)
+            return None, rows.clear().with_columns(duplicate_of=empty, duplicate_kind=empty)
         # where each duplicate's first occurrence is: an earlier batch, or earlier in this one
         repeats = keys.get_column("_h").filter(repeated).implode()
         origin = pl.concat([hits, added.filter(pl.col("_h").is_in(repeats))], rechunk=False).unique(
             subset="_h", keep="first", maintain_order=True
         )
         dups = pl.concat(
-            [batch.filter(dup_mask), keys.filter(dup_mask).select("_h", "_raw")], how="horizontal"
+            [
+                (batch if keep is None else batch.select(keep)).filter(dup_mask),
+                keys.filter(dup_mask).select("_h", "_raw"),
+            ],
+            how="horizontal",
         )
         dups = dups.join(origin, on="_h", how="left", maintain_order="left")
         names = dict(enumerate(self._names))

@@ -276,7 +276,8 @@ def _clean_batch(
         # annotations about how an entry was read (a repair, a malformed MAC) do not make it another event
         # field by field: the deduplicator hashes its key columns side by side
         keys.extend(pl.col("extra").struct.field(f.name) for f in extra.fields if f.name not in ANNOTATIONS)
-    duplicate, dups = dedup.mark(events, group=fmt, key_columns=keys)
+    # the duplicates keep what their rejects say: their line and the text as read
+    duplicate, dups = dedup.mark(events, group=fmt, key_columns=keys, keep=("line", "raw"))
     return events, duplicate, dups
 
 
