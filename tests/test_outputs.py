@@ -204,3 +204,46 @@ def test_frames_larger_than_a_write_chunk_keep_their_order() -> None:
     assert written(lines, native_on=True, writer=write_lines) == written(
         lines, native_on=False, writer=write_lines
     )
+
+
+@given(frames(), st.data())
+def test_skipped_rows_are_left_out_as_a_filter_leaves_them(frame: pl.DataFrame, data: st.DataObject) -> None:
+    """``skip`` (the duplicates of a batch) gives the bytes of the frame without those rows, compiled or
+    not, across the frame's chunks."""
+    skip = sorted(data.draw(st.sets(st.integers(0, frame.height - 1))))
+    filtered = frame.filter(~pl.int_range(frame.height).is_in(skip))
+
+    def skipping(f: pl.DataFrame, handle: IO[bytes]) -> None:
+        write_frame(f, handle, skip=skip)
+
+    expected_bytes = written(filtered, native_on=False) if filtered.height else b""
+    assert written(frame, native_on=True, writer=skipping) == expected_bytes
+    assert written(frame, native_on=False, writer=skipping) == expected_bytes
+    if native is not None and pl.Null not in frame.schema.values():  # compiled, not declined
+        with tempfile.TemporaryFile() as handle:
+            assert native.write_ndjson(frame, handle.fileno(), skip)
+
+
+@needs_native
+@given(
+    st.lists(st.none() | _TEXT, min_size=1, max_size=5),
+    st.sampled_from(["bench", "", 'a "quoted" name\n', "mail-quarantine.csv", "é" * 20]),
+)
+def test_broadcast_strings_are_written_as_the_others(values: list[str | None], constant: str) -> None:
+    """A value Polars broadcast (the holder, the file name: one view repeated, inline or not) is escaped
+    once by the compiled writer; the bytes are those of any other column, and of the same strings
+    written one by one."""
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String}).with_columns(
+        holder=pl.lit(constant), again=pl.lit(constant).repeat_by(1), copy=pl.Series([constant] * len(values))
+    )
+    compiled = written(frame, native_on=True)
+    assert compiled == written(frame, native_on=False)
+    with tempfile.TemporaryFile() as handle:
+        assert native.write_ndjson(frame, handle.fileno())
+    assert all(orjson.loads(line)["holder"] == constant for line in compiled.splitlines())
+
+
+@needs_native
+def test_skip_must_be_ascending() -> None:
+    with tempfile.TemporaryFile() as handle, pytest.raises(ValueError, match="ascending"):
+        native.write_ndjson(pl.DataFrame({"n": [1, 2, 3]}), handle.fileno(), [2, 1])

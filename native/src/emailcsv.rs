@@ -18,7 +18,7 @@ use std::borrow::Cow;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString};
+use pyo3::types::{PyBytes, PyList, PyString};
 use pyo3_arrow::PyTable;
 
 use crate::csvline::{py_strip, split_into, write_row};
@@ -198,6 +198,84 @@ impl EmailCsvReader {
             rejects,
         ))
     }
+
+    /// `read` of the lines of `data` (UTF-8 bytes of whole lines, the last one possibly without its
+    /// newline, split as `line_starts` splits them) from line index `start` on; the line at index
+    /// `start` is line `first_line`. None when `data` is not UTF-8.
+    fn read_bytes(
+        &self,
+        py: Python<'_>,
+        data: &[u8],
+        start: usize,
+        first_line: i64,
+    ) -> PyResult<Option<ReadResult>> {
+        let found = py.detach(|| {
+            let text = std::str::from_utf8(data).ok()?;
+            let (lines, _) = split_lines(text);
+            let from = start.min(lines.len());
+            Some(self.read_lines(&lines[from..], first_line))
+        });
+        let Some((batch, fallback, blank, rejects)) = found else {
+            return Ok(None);
+        };
+        let schema = batch.schema();
+        Ok(Some((
+            PyTable::try_new(vec![batch], schema)?,
+            fallback,
+            blank,
+            rejects,
+        )))
+    }
+}
+
+/// Where each line of `data` starts, as `ppcti.ingest.lines` splits a file into lines (on `\n`, one
+/// `\r` before it dropped, text after the last newline a line of its own), and then one past the end
+/// of the last line's newline (as if it had one): little-endian `u32`s. None when Python must split
+/// `data`: not UTF-8, 4 GiB or more, or a line of more than `max_line_bytes` bytes without its end.
+#[pyfunction]
+pub(crate) fn line_starts(
+    py: Python<'_>,
+    data: &[u8],
+    max_line_bytes: usize,
+) -> Option<Py<PyBytes>> {
+    let starts = py.detach(|| {
+        let text = std::str::from_utf8(data).ok()?;
+        u32::try_from(data.len()).ok()?.checked_add(1)?;
+        let (lines, starts) = split_lines(text);
+        if lines.iter().any(|line| line.len() > max_line_bytes) {
+            return None;
+        }
+        Some(
+            starts
+                .iter()
+                .flat_map(|s| s.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        )
+    })?;
+    Some(PyBytes::new(py, &starts).unbind())
+}
+
+/// The lines of `text` as `ppcti.ingest.lines` reads them (see `read_bytes`), and where each starts,
+/// then one past the end of the last one's newline.
+fn split_lines(text: &str) -> (Vec<&str>, Vec<u32>) {
+    let bytes = text.as_bytes();
+    let mut lines = Vec::with_capacity(bytes.len() / 64 + 1);
+    let mut starts = Vec::with_capacity(bytes.len() / 64 + 2);
+    let mut at = 0;
+    for end in memchr::memchr_iter(b'\n', bytes) {
+        starts.push(at as u32);
+        let line = &text[at..end];
+        lines.push(line.strip_suffix('\r').unwrap_or(line));
+        at = end + 1;
+    }
+    if at < bytes.len() {
+        starts.push(at as u32);
+        let line = &text[at..];
+        lines.push(line.strip_suffix('\r').unwrap_or(line));
+        at = bytes.len() + 1;
+    }
+    starts.push(at as u32);
+    (lines, starts)
 }
 
 impl EmailCsvReader {

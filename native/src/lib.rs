@@ -55,7 +55,7 @@ use pyo3_arrow::PyTable;
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
 /// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
-const INTERFACE: u32 = 11;
+const INTERFACE: u32 = 14;
 
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -69,6 +69,7 @@ fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(eventsjsonl::read_events_jsonl, m)?)?;
     m.add_function(wrap_pyfunction!(eventsjsonl::read_events_block, m)?)?;
     m.add_class::<emailcsv::EmailCsvReader>()?;
+    m.add_function(wrap_pyfunction!(emailcsv::line_starts, m)?)?;
     m.add_class::<envelope::EnvelopeFrame>()?;
     m.add_class::<PyTable>()?;
     Ok(())

@@ -38,6 +38,9 @@ enum Kind<'a> {
     List(&'a arrow_array::ListArray, Box<Encoder<'a>>),
     LargeList(&'a arrow_array::LargeListArray, Box<Encoder<'a>>),
     Struct(Vec<(Vec<u8>, Encoder<'a>)>),
+    /// A string column whose every row is the same string (a value Polars broadcast, such as the holder
+    /// or the file name), escaped once.
+    Const(Vec<u8>),
 }
 
 /// `"name":`, escaped once.
@@ -54,7 +57,17 @@ impl<'a> Encoder<'a> {
             DataType::Null => Kind::Null,
             DataType::Utf8 => Kind::Str(array.as_string::<i32>()),
             DataType::LargeUtf8 => Kind::LargeStr(array.as_string::<i64>()),
-            DataType::Utf8View => Kind::View(array.as_string_view()),
+            DataType::Utf8View => {
+                let view = array.as_string_view();
+                match constant(view) {
+                    Some(text) => {
+                        let mut escaped = Vec::with_capacity(text.len() + 2);
+                        escape(&mut escaped, text);
+                        Kind::Const(escaped)
+                    }
+                    None => Kind::View(view),
+                }
+            }
             DataType::Int8 => Kind::I8(array.as_primitive()),
             DataType::Int16 => Kind::I16(array.as_primitive()),
             DataType::Int32 => Kind::I32(array.as_primitive()),
@@ -122,6 +135,7 @@ impl<'a> Encoder<'a> {
             Kind::U32(a) => integer(out, i128::from(a.value(row))),
             Kind::U64(a) => integer(out, i128::from(a.value(row))),
             Kind::Bool(a) => out.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
+            Kind::Const(escaped) => out.extend_from_slice(escaped),
             Kind::List(a, child) => {
                 let offsets = a.value_offsets();
                 items(out, child, offsets[row] as usize, offsets[row + 1] as usize);
@@ -133,6 +147,18 @@ impl<'a> Encoder<'a> {
             Kind::Struct(children) => object(out, children, row),
         }
     }
+}
+
+/// The one string of a column with no null whose rows all hold the same view (the same bytes: equal
+/// inline strings, or the same place in the same buffer), as Polars exports a broadcast value; None
+/// for any other column, after one pass of 16-byte compares.
+fn constant(array: &arrow_array::StringViewArray) -> Option<&str> {
+    if array.is_empty() || array.null_count() > 0 {
+        return None;
+    }
+    let views = array.views();
+    let first = views[0];
+    views.iter().all(|v| *v == first).then(|| array.value(0))
 }
 
 /// List items are written as they are, nulls included: their positions mean something.
@@ -265,9 +291,11 @@ impl Sink<'_> {
     }
 }
 
-/// Write the batches to `sink` as JSON lines; `Ok(false)`, with nothing written, when a column has a
-/// type this writer does not cover.
-pub fn encode(batches: &[RecordBatch], sink: &mut Sink<'_>) -> std::io::Result<bool> {
+/// Write the batches to `sink` as JSON lines, leaving out the rows at the positions `skip` (ascending,
+/// counted over all the batches: the duplicates of a batch, which the caller then need not cut out of
+/// every column first); `Ok(false)`, with nothing written, when a column has a type this writer does not
+/// cover.
+pub fn encode(batches: &[RecordBatch], skip: &[u64], sink: &mut Sink<'_>) -> std::io::Result<bool> {
     let mut encoders = Vec::with_capacity(batches.len());
     for batch in batches {
         let schema = batch.schema();
@@ -280,8 +308,13 @@ pub fn encode(batches: &[RecordBatch], sink: &mut Sink<'_>) -> std::io::Result<b
         }
         encoders.push((fields, batch.num_rows()));
     }
+    let (mut skip, mut position) = (skip.iter().peekable(), 0u64);
     for (fields, rows) in &encoders {
         for row in 0..*rows {
+            position += 1;
+            if skip.next_if_eq(&&(position - 1)).is_some() {
+                continue;
+            }
             object(sink.out, fields, row);
             sink.out.push(b'\n');
             sink.row_done()?;

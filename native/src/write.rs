@@ -25,7 +25,7 @@ fn write_encoded(
     py: Python<'_>,
     table: PyTable,
     fd: RawFd,
-    encode: fn(&[RecordBatch], &mut Sink<'_>) -> std::io::Result<bool>,
+    encode: impl FnOnce(&[RecordBatch], &mut Sink<'_>) -> std::io::Result<bool> + Send,
 ) -> PyResult<bool> {
     let (batches, _) = table.into_inner();
     py.detach(|| {
@@ -40,11 +40,24 @@ fn write_encoded(
 }
 
 /// Append the rows of an Arrow table (a Polars frame, through its C stream) to the file `fd` as JSON
-/// lines with absent values omitted (see `ndjson`). False, with nothing written, when a column has a
-/// type the writer does not cover.
+/// lines with absent values omitted (see `ndjson`), less the rows at the positions `skip` (ascending).
+/// False, with nothing written, when a column has a type the writer does not cover.
 #[pyfunction]
-pub(crate) fn write_ndjson(py: Python<'_>, table: PyTable, fd: RawFd) -> PyResult<bool> {
-    write_encoded(py, table, fd, ndjson::encode)
+#[pyo3(signature = (table, fd, skip=Vec::new()))]
+pub(crate) fn write_ndjson(
+    py: Python<'_>,
+    table: PyTable,
+    fd: RawFd,
+    skip: Vec<u64>,
+) -> PyResult<bool> {
+    if skip.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "skip: positions must be ascending",
+        ));
+    }
+    write_encoded(py, table, fd, move |batches, sink| {
+        ndjson::encode(batches, &skip, sink)
+    })
 }
 
 /// Append the values of a table's only column, strings without newlines, to the file `fd`, one per line:

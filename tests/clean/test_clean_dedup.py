@@ -57,3 +57,18 @@ def test_matches_a_reference_set(batches: list[list[str]]) -> None:
                 expected_kept.append(line)
         assert kept.get_column("line").to_list() == expected_kept
         assert dups.select("line", "duplicate_of").rows() == expected_dups
+
+
+def test_mark_leaves_the_batch_whole_and_keeps_the_columns_asked_for() -> None:
+    dedup = Deduplicator()
+    rows = batch("a.log", [(1, "x", "X"), (2, "y", "Y"), (3, "x", "X2")])
+    duplicate, dups = dedup.mark(rows, group="g", key_columns=["value"], keep=("line", "raw"))
+    assert duplicate is not None and duplicate.to_list() == [False, False, True]
+    assert dups.columns == ["line", "raw", "duplicate_of", "duplicate_kind"]
+    assert dups.rows() == [(3, "X2", "a.log:1", "normalised")]
+    duplicate, dups = dedup.mark(
+        batch("b.log", [(1, "z", "Z")]), group="g", key_columns=["value"], keep=("line",)
+    )
+    assert (
+        duplicate is None and dups.columns == ["line", "duplicate_of", "duplicate_kind"] and dups.height == 0
+    )

@@ -40,7 +40,15 @@ class _Spy:
         self.reader, self.decided = reader, decided
 
     def read(self, lines: list[str], start: int, first_line: int) -> Any:
-        table, fallback, blank, rejects = self.reader.read(lines, start, first_line)
+        return self._count(self.reader.read(lines, start, first_line))
+
+    def read_bytes(self, data: bytes, start: int, first_line: int) -> Any:
+        read = self.reader.read_bytes(data, start, first_line)
+        self.decided["byte chunks"] += 1
+        return None if read is None else self._count(read)
+
+    def _count(self, read: Any) -> Any:
+        table, fallback, blank, rejects = read
         self.decided["chunks"] += 1
         self.decided["events"] += pl.DataFrame(table).height
         self.decided["fallback"] += len(fallback)
@@ -107,6 +115,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_sample_exports_parse_identically_and_mostly_natively(samples: Path, name: str) -> None:
     decided = _same(samples / name, ParseOptions(batch_bytes=16 * 1024))
     assert decided["chunks"] > 1
+    assert decided["byte chunks"] == decided["chunks"]  # UTF-8: read as bytes, split by the reader
     # the compiled reader decided most rows itself; the reference read the rest
     assert decided["events"] > 5 * decided["fallback"] > 0
 

@@ -42,9 +42,29 @@ _FULL_DATE = re.compile(
 _ZIP_NO_DATE_YEAR = 1980
 
 
+#: Parts every match of ``_FULL_DATE`` holds, led by a literal character: the regex engine skips to
+#: that character at C speed, where ``_FULL_DATE`` tries both branches at every position (a 64 KiB sample
+#: without a date cost ~6 ms).
+_ISO_HINT = re.compile(r"-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
+_SLASH_HINT = re.compile(r"/[0-9]{2}/[0-9]{4}")
+
+
+def _may_hold_date(sample: str) -> bool:
+    """False only when ``_FULL_DATE`` matches nowhere in ``sample``."""
+    if _ISO_HINT.search(sample):
+        return True
+    for found in _SLASH_HINT.finditer(sample):
+        month = sample[max(0, found.start() - 3) : found.start()]
+        if len(month) == 3 and month.isascii() and month.isalpha():
+            return True
+    return False
+
+
 def latest_date(sample: str, *, max_matches: int = 100) -> date | None:
     """The latest plausible complete date (ISO or RouterOS style) written in ``sample``."""
     best: date | None = None
+    if not _may_hold_date(sample):
+        return None
     ceiling = datetime.now(UTC).year + 1
     for n, found in enumerate(_FULL_DATE.finditer(sample)):
         if n >= max_matches:

@@ -167,7 +167,7 @@ class EmailCsv:
             records = CsvRecords(source, limits, delimiter=delimiter, quotechar=quotechar)
             rows = records
             if native_available():
-                rows = native = NativeRows(records, source.iter_line_batches(limits, options.batch_bytes))
+                rows = native = NativeRows.of(records, source, limits, options.batch_bytes)
         header: list[str] | None = None
         builder: _Rows | None = None
         pending_rejects: list[Reject] = []

@@ -9,7 +9,7 @@ counted duplicate.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -29,7 +29,7 @@ from ppcti.formats.base import ParsedBatch
 from ppcti.formats.mapping import load_mapping
 from ppcti.ingest import SourceFile
 from ppcti.model import EVENT_FIELDS, Reject, reason_key
-from ppcti.outputs import write_frame
+from ppcti.outputs import write_frame, write_lines
 from ppcti.pipeline.context import RunContext
 from ppcti.pipeline.summary import FileStats, RunSummary
 
@@ -56,8 +56,61 @@ class CoreWriters:
             yield cls(events, rejects, CleanedFiles(out / "cleaned"), Deduplicator())
 
     def reject(self, reject: Reject, summary: RunSummary) -> None:
-        self.rejects.write(orjson.dumps(reject.to_dict()) + b"\n")
+        self.rejects.write(orjson.dumps(reject.to_dict(), option=orjson.OPT_APPEND_NEWLINE))
         summary.rejects_by_reason[reason_key(reject.reason)] += 1
+
+    def reject_batch(
+        self, path: str, rejects: Sequence[Reject], dups: pl.DataFrame, summary: RunSummary
+    ) -> None:
+        """A batch's rejects and duplicates (of file ``path``) in line order, the parser's first where
+        a line has both, as :meth:`reject` writes and counts each. Their JSON comes from Polars in one
+        pass: a batch can hold thousands of duplicates, and a dict, an orjson call and a count for each
+        cost more than the rest of writing them (and wake the garbage collector)."""
+        try:
+            lines = _reject_lines(path, rejects, dups)
+        except UnicodeEncodeError:  # a lone surrogate, which orjson refuses with its own message
+            lines = None
+        if lines is None:
+            dup_rows = dups.select("line", "raw", "duplicate_of", "duplicate_kind").iter_rows()
+            every = [
+                *rejects,
+                *(Reject(path, n, f"duplicate ({k}) of {o}", r, "dedup") for n, r, o, k in dup_rows),
+            ]
+            for reject in sorted(every, key=lambda r: -1 if r.line is None else r.line):
+                self.reject(reject, summary)
+            return
+        write_lines(lines.select("json"), self.rejects)
+        summary.rejects_by_reason.update(lines.get_column("key").to_list())
+
+
+def _reject_lines(path: str, rejects: Sequence[Reject], dups: pl.DataFrame) -> pl.DataFrame:
+    """``json`` (the ``rejects.jsonl`` line, as orjson writes :meth:`Reject.to_dict`) and ``key``
+    (:func:`reason_key`) of each reject, in line order (no line first, then stably by line)."""
+    text = pl.String
+    parsed = pl.DataFrame(
+        {
+            "file": [r.file for r in rejects],
+            "line": [r.line for r in rejects],
+            "stage": [r.stage for r in rejects],
+            "reason": [r.reason for r in rejects],
+            "raw": [r.raw for r in rejects],
+            "key": [reason_key(r.reason) for r in rejects],
+        },
+        schema={"file": text, "line": pl.Int64, "stage": text, "reason": text, "raw": text, "key": text},
+    )
+    kind = pl.col("duplicate_kind")
+    duplicates = dups.select(
+        file=pl.lit(path, text),
+        line=pl.col("line").cast(pl.Int64),
+        stage=pl.lit("dedup", text),
+        reason=pl.format("duplicate ({}) of {}", kind, pl.col("duplicate_of")),
+        raw=pl.col("raw").cast(text),
+        key=pl.format("duplicate ({})", kind),
+    )
+    both = pl.concat([parsed, duplicates]).sort(pl.col("line").fill_null(-1), maintain_order=True)
+    return both.select(
+        json=pl.struct("file", "line", "stage", "reason", "raw").struct.json_encode(), key="key"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,14 +236,31 @@ def _parse_file(ctx: RunContext, writers: CoreWriters, task: FileTask) -> None:
                 cleaned.write_header(batch.cleaned_header)
                 header_written = True
             with ctx.timed("clean"):
-                kept, dups = _clean_batch(batch, task, ctx.options.holder, writers.dedup)
+                events, duplicate, dups = _clean_batch(batch, task, ctx.options.holder, writers.dedup)
             with ctx.timed("write"):
-                _write_batch(ctx, writers, task.stats, batch, kept, dups, cleaned)
+                _write_batch(ctx, writers, task.stats, batch, _Cleaned(events, duplicate, dups), cleaned)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cleaned:
+    """A cleaned batch: its events, which of them are duplicates (None: none is), and the duplicates."""
+
+    events: pl.DataFrame
+    duplicate: pl.Series | None
+    dups: pl.DataFrame
+
+    @property
+    def kept(self) -> int:
+        return self.events.height - self.dups.height
+
+    def kept_column(self, name: str) -> pl.Series:
+        column = self.events.get_column(name)
+        return column if self.duplicate is None else column.filter(~self.duplicate)
 
 
 def _clean_batch(
     batch: ParsedBatch, task: FileTask, holder: str, dedup: Deduplicator
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.Series | None, pl.DataFrame]:
     fmt = task.stats.format or ""
     events = batch.events.with_columns(
         holder=pl.lit(holder),
@@ -204,9 +274,11 @@ def _clean_batch(
     extra = events.schema.get("extra")
     if isinstance(extra, pl.Struct):
         # annotations about how an entry was read (a repair, a malformed MAC) do not make it another event
-        fields = [f.name for f in extra.fields if f.name not in ANNOTATIONS]
-        keys.append(pl.struct([pl.col("extra").struct.field(f) for f in fields]).alias("_dedup_extra"))
-    return dedup.split(events, group=fmt, key_columns=keys)
+        # field by field: the deduplicator hashes its key columns side by side
+        keys.extend(pl.col("extra").struct.field(f.name) for f in extra.fields if f.name not in ANNOTATIONS)
+    # the duplicates keep what their rejects say: their line and the text as read
+    duplicate, dups = dedup.mark(events, group=fmt, key_columns=keys, keep=("line", "raw"))
+    return events, duplicate, dups
 
 
 def _minimise(events: pl.DataFrame, profile: Profile) -> pl.DataFrame:
@@ -240,26 +312,26 @@ def _write_batch(
     writers: CoreWriters,
     stats: FileStats,
     batch: ParsedBatch,
-    kept: pl.DataFrame,
-    dups: pl.DataFrame,
+    result: _Cleaned,
     cleaned: CleanedWriter,
 ) -> None:
-    profile_events = _minimise(kept, ctx.options.profile)
-    if profile_events.height:
-        write_frame(profile_events, writers.events)
-        column = "cleaned" if "cleaned" in kept.columns else "raw"
+    events, dups = result.events, result.dups
+    if result.kept:
+        # minimised with the duplicates still in (a column present in them only is written as absent,
+        # as it would have been left out), which the writer skips
+        skip = None if result.duplicate is None else result.duplicate.arg_true().to_list()
+        write_frame(_minimise(events, ctx.options.profile), writers.events, skip=skip)
+        column = "cleaned" if "cleaned" in events.columns else "raw"
         # the lines as they are; CSV rows cell by cell, with formula cells neutralised (ppcti.cleaned)
-        cleaned.write(kept.select(column), kept.get_column("line") if "line" in kept.columns else None)
-    rejects = list(batch.rejects)
-    for line, raw, of, kind in dups.select("line", "raw", "duplicate_of", "duplicate_kind").iter_rows():
-        rejects.append(Reject(stats.path, line, f"duplicate ({kind}) of {of}", raw, "dedup"))
-    rejects.sort(key=lambda r: -1 if r.line is None else r.line)
-    for reject in rejects:
-        writers.reject(reject, ctx.summary)
-    stats.events += kept.height
+        lines = result.kept_column("line") if "line" in events.columns else None
+        cleaned.write(result.kept_column(column).to_frame(), lines)
+    rejects = len(batch.rejects) + dups.height
+    if rejects:
+        writers.reject_batch(stats.path, batch.rejects, dups, ctx.summary)
+    stats.events += result.kept
     stats.duplicates += dups.height
-    stats.rejects += len(rejects) - dups.height
-    stats.entries += kept.height + len(rejects)
+    stats.rejects += rejects - dups.height
+    stats.entries += result.kept + rejects
     stats.notes.update(batch.notes)
-    ctx.summary.events += kept.height
-    ctx.summary.rejects += len(rejects)
+    ctx.summary.events += result.kept
+    ctx.summary.rejects += rejects
