@@ -20,7 +20,8 @@
 //! `eventscols` (the analysis' reader of ppcti's own events.jsonl: files and segments, lines, columns),
 //! `ndjson` (the JSON-lines encoder), `linecount` (the newlines of a chunk of lines), `write` (writing encoded frames to a file), `formula` (the
 //! entries of a cleaned CSV copy to make safe), `envelope` and
-//! `jsoncheck` (the Kafka envelopes of a chunk of CTI bundles, and the JSON check they rest on).
+//! `jsoncheck` (the Kafka envelopes of a chunk of CTI bundles, and the JSON check they rest on), `seen`
+//! (the events deduplication has seen, by hash).
 
 mod address;
 mod columns;
@@ -45,6 +46,7 @@ mod matchers;
 mod ndjson;
 mod repair;
 mod scan;
+mod seen;
 mod text;
 mod time;
 mod values;
@@ -55,7 +57,7 @@ use pyo3_arrow::PyTable;
 
 /// Raised whenever the Python side may no longer match this build (a signature, a rule outside the
 /// patterns): `ppcti.native` uses the module only when the numbers agree, so a stale build is ignored.
-const INTERFACE: u32 = 14;
+const INTERFACE: u32 = 15;
 
 #[pymodule]
 fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -71,6 +73,7 @@ fn ppcti_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<emailcsv::EmailCsvReader>()?;
     m.add_function(wrap_pyfunction!(emailcsv::line_starts, m)?)?;
     m.add_class::<envelope::EnvelopeFrame>()?;
+    m.add_class::<seen::SeenEvents>()?;
     m.add_class::<PyTable>()?;
     Ok(())
 }

@@ -16,7 +16,7 @@ from functools import cache
 from types import ModuleType
 
 #: The interface this Python code expects of the extension (``INTERFACE`` in ``native/src/lib.rs``).
-INTERFACE = 14
+INTERFACE = 15
 
 _log = logging.getLogger(__name__)
 

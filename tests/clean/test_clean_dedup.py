@@ -1,8 +1,9 @@
 import polars as pl
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ppcti.clean.dedup import Deduplicator
+from ppcti.clean.dedup import Deduplicator, _History
 
 
 def batch(file: str, rows: list[tuple[int, str, str]]) -> pl.DataFrame:
@@ -72,3 +73,54 @@ def test_mark_leaves_the_batch_whole_and_keeps_the_columns_asked_for() -> None:
     assert (
         duplicate is None and dups.columns == ["line", "duplicate_of", "duplicate_kind"] and dups.height == 0
     )
+
+
+def _reference() -> Deduplicator:
+    dedup = Deduplicator()
+    dedup._native = None  # the sorted-run history, the reference of the compiled one
+    return dedup
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["g1", "g2"]),
+            st.lists(
+                st.tuples(st.sampled_from("abcdefgh"), st.sampled_from(["raw", "RAW"]), st.booleans()),
+                max_size=15,
+            ),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_compiled_history_matches_the_reference(
+    batches: list[tuple[str, list[tuple[str, str, bool]]]],
+) -> None:
+    """Same duplicates, origins and kinds from the compiled hash map as from the sorted runs, across
+    groups, files and batches, null lines included; and the compiled map really ran."""
+    from ppcti.native import native_module
+
+    module = native_module()
+    if module is None or not hasattr(module, "SeenEvents"):
+        pytest.skip("ppcti-native not built")
+    compiled, reference = Deduplicator(), _reference()
+    assert compiled._native is module.SeenEvents
+    for number, (group, rows) in enumerate(batches):
+        frame = pl.DataFrame(
+            {
+                "source_file": [f"f{number % 3}"] * len(rows),
+                "line": [None if missing else i + 1 for i, (_, _, missing) in enumerate(rows)],
+                "value": [v for v, _, _ in rows],
+                "raw": [v + r for v, r, _ in rows],
+            },
+            schema={"source_file": pl.String, "line": pl.Int64, "value": pl.String, "raw": pl.String},
+        )
+        got = compiled.mark(frame, group=group, key_columns=["value"], keep=("line", "raw"))
+        want = reference.mark(frame, group=group, key_columns=["value"], keep=("line", "raw"))
+        assert (got[0] is None) == (want[0] is None)
+        if got[0] is not None:
+            assert got[0].to_list() == want[0].to_list()
+        assert got[1].equals(want[1])
+    assert (compiled.exact, compiled.normalised) == (reference.exact, reference.normalised)
+    assert all(not isinstance(h, _History) for h in compiled._seen.values())
