@@ -1,13 +1,14 @@
 """``ppcti.formats._lines.iter_line_chunks`` counts lines with ``ppcti_native.count_newlines`` and
 ``ppcti.ingest.detect._scan_lines`` checks ASCII chunks in pieces of one reused buffer: the chunks, line
-numbers, oversized and binary lines, and the encoding counts must be exactly those of the code they
-replace, kept here as the reference (a fresh ``bytes`` per read, ``bytes.count``)."""
+numbers, oversized and binary lines, and the encoding counts must be exactly those of the references
+(the same chunker counting with ``bytes.count``; the encoding scan as it was, a fresh ``bytes`` per
+read, kept here)."""
 
 from __future__ import annotations
 
 import codecs
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ppcti.formats import _lines
-from ppcti.formats._lines import LineChunk, blank_binary_lines, iter_line_chunks, line_count
+from ppcti.formats._lines import LineChunk, iter_line_chunks, line_count
 from ppcti.ingest import SourceFile, detect
 from ppcti.ingest import textcodec as _textcodec
 from ppcti.native import native_module
@@ -25,73 +26,11 @@ def _reference_count(data: bytes) -> int:
     return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
 
 
-def reference_chunks(source: SourceFile, *, batch_bytes: int, max_line_bytes: int) -> Iterator[LineChunk]:
-    """``iter_line_chunks`` as it was before the reused buffer: one fresh ``bytes`` per read."""
-    encoding = (source.encoding or "utf-8").lower()
-    decoder = None if encoding in _lines._UTF8 else codecs.getincrementaldecoder(encoding)(errors="replace")
-    next_line = 1
-    pending = b""
-    skipping_from: int | None = None
-    oversized: list[tuple[int, str]] = []
-    first = True
-    with open(source.local_path, "rb") as handle:
-        while True:
-            chunk = handle.read(batch_bytes)
-            eof = not chunk
-            if decoder is not None:
-                chunk = decoder.decode(chunk, final=eof).encode("utf-8")
-            if first:
-                first = False
-                if chunk.startswith(codecs.BOM_UTF8):
-                    chunk = chunk[3:]
-            cut = -1 if skipping_from is not None or eof else chunk.rfind(b"\n")
-            if cut >= 0:
-                data = b"".join((pending, memoryview(chunk)[: cut + 1]))
-                pending = chunk[cut + 1 :]
-            else:
-                data = pending + chunk
-                pending = b""
-                if skipping_from is not None:
-                    cut = data.find(b"\n")
-                    if cut < 0:
-                        if eof:
-                            skipping_from = None
-                            next_line += 1
-                            data = b""
-                        else:
-                            continue
-                    else:
-                        data = data[cut + 1 :]
-                        skipping_from = None
-                        next_line += 1
-                if not eof:
-                    cut = data.rfind(b"\n")
-                    if cut < 0:
-                        if len(data) > max_line_bytes:
-                            oversized.append((next_line, data[:200].decode("utf-8", "replace")))
-                            skipping_from = next_line
-                        else:
-                            pending = data
-                        continue
-                    pending = data[cut + 1 :]
-                    data = data[: cut + 1]
-            if len(pending) > max_line_bytes:
-                oversized.append((next_line + data.count(b"\n"), pending[:200].decode("utf-8", "replace")))
-                skipping_from = next_line + data.count(b"\n")
-                pending = b""
-            if data:
-                first_line = next_line
-                next_line += _reference_count(data)
-                if skipping_from is not None:
-                    skipping_from = next_line
-                data, binary = blank_binary_lines(data, first_line)
-                yield LineChunk(data, first_line, oversized, binary)
-                oversized = []
-            elif oversized:
-                yield LineChunk(b"", next_line, oversized)
-                oversized = []
-            if eof:
-                return
+def reference_chunks(source: SourceFile, *, batch_bytes: int, max_line_bytes: int) -> list[LineChunk]:
+    """``iter_line_chunks`` counting lines with ``bytes.count``: the reference of the compiled count."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(_lines, "line_count", _reference_count)
+        return list(iter_line_chunks(source, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes))
 
 
 def reference_scan(path: Path, skip_bytes: int = 0) -> _textcodec.LineCounts:
@@ -122,7 +61,7 @@ def _file(data: bytes) -> Path:
     return Path(name)
 
 
-def _as_tuples(chunks: Iterator[LineChunk]) -> list[tuple[bytes, int, list, list]]:
+def _as_tuples(chunks: Iterable[LineChunk]) -> list[tuple[bytes, int, list, list]]:
     return [(c.data, c.first_line, c.oversized, c.binary) for c in chunks]
 
 

@@ -68,6 +68,13 @@ class _History:
         return pl.concat(found) if len(found) > 1 else found[0]
 
 
+def _none_of(batch: pl.DataFrame, keep: Sequence[str] | None) -> pl.DataFrame:
+    """No duplicates, in the shape :meth:`Deduplicator.mark` returns them."""
+    rows = (batch if keep is None else batch.select(keep)).clear()
+    empty = pl.lit(None, pl.String)
+    return rows.with_columns(duplicate_of=empty, duplicate_kind=empty)
+
+
 class Deduplicator:
     """Remembers what a run has seen; :meth:`split` partitions each new batch.
 
@@ -123,10 +130,8 @@ class Deduplicator:
         column of a batch costs more than the rest of deduplication when events hold lists, and a writer
         can skip the marked rows instead (:func:`ppcti.outputs.write_frame`). ``keep``: the batch's
         columns the duplicates keep (all when None)."""
-        empty = pl.lit(None, pl.String)
         if batch.height == 0:
-            rows = batch if keep is None else batch.select(keep)
-            return None, rows.with_columns(duplicate_of=empty, duplicate_kind=empty)
+            return None, _none_of(batch, keep)
         file_id = self._file_id(batch.get_column("source_file")[0])
         # one hash over the key columns side by side: Polars hashes each column and combines them,
         # about twice as fast as hashing them as one struct (which it row-encodes first)
@@ -143,8 +148,7 @@ class Deduplicator:
             found = pl.DataFrame(history.mark(keys.with_columns(pl.col("_line").cast(pl.Int64)), file_id))
             duplicate = found.get_column("dup")
             if not duplicate.any():
-                rows = batch if keep is None else batch.select(keep)
-                return None, rows.clear().with_columns(duplicate_of=empty, duplicate_kind=empty)
+                return None, _none_of(batch, keep)
             dups = pl.concat(
                 [
                     (batch if keep is None else batch.select(keep)).filter(duplicate),
@@ -169,8 +173,7 @@ class Deduplicator:
         )
         history.add(added)
         if not any_dup:
-            rows = batch if keep is None else batch.select(keep)
-            return None, rows.clear().with_columns(duplicate_of=empty, duplicate_kind=empty)
+            return None, _none_of(batch, keep)
         # where each duplicate's first occurrence is: an earlier batch, or earlier in this one
         repeats = keys.get_column("_h").filter(repeated).implode()
         origin = pl.concat([hits, added.filter(pl.col("_h").is_in(repeats))], rechunk=False).unique(
