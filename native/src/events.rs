@@ -447,21 +447,22 @@ impl EventsReader {
     /// `_Builder._pick`: the mapping with the highest share of signature paths (the first on ties),
     /// if that share is at least a half.
     fn pick(&self, scan: &Scan<'_>) -> Option<usize> {
+        // shares compared as fractions (found / len), multiplied out: no division per mapping
         let mut best = None;
-        let mut best_score = 0.0;
+        let (mut best_found, mut best_len) = (0, 1);
         for (i, mapping) in self.mappings.iter().enumerate() {
             let found = mapping
                 .signature
                 .iter()
-                .filter(|slot| scan.get(**slot).is_some())
+                .filter(|slot| scan.has(**slot))
                 .count();
-            let score = found as f64 / mapping.signature.len() as f64;
-            if score > best_score {
+            let len = mapping.signature.len();
+            if found * best_len > best_found * len {
                 best = Some(i);
-                best_score = score;
+                (best_found, best_len) = (found, len);
             }
         }
-        best.filter(|_| best_score >= 0.5)
+        best.filter(|_| 2 * best_found >= best_len)
     }
 
     /// `_Builder.add` for a record with a mapping, in its order of checks, pushing the event to `out`;
@@ -510,7 +511,7 @@ impl EventsReader {
             extra[i] = if Some(i) == self.dst_mac {
                 match value {
                     None => None,
-                    Some(Val::Str(s)) => values::mac(s)?.map(Cow::Owned),
+                    Some(Val::Str(s)) => values::mac(s)?.map(|m| Cow::Owned(m.to_string())),
                     Some(_) => return None,
                 }
             } else {

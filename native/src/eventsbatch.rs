@@ -4,7 +4,8 @@
 //!
 //! Strings are `Utf8View`, Polars' own layout, so nothing is converted on the way in. When the reader
 //! was handed the chunk of the file itself (`EventsReader::read_bytes`), the `raw` column is views
-//! into that chunk: the raw lines, most of the bytes, are never copied.
+//! into that chunk: the raw lines, most of the bytes, are never copied; so are the other strings that
+//! are slices of a line (addresses, timestamps already in the STIX form, `extra` texts).
 
 use std::sync::Arc;
 
@@ -37,6 +38,8 @@ pub(crate) struct EventBatch {
     mac_malformed: BooleanBuilder,
     raw: StringViewBuilder,
     block: Option<u32>,
+    /// Where the block starts in memory (to tell slices of it from other strings) and its length.
+    block_start: usize,
     block_len: usize,
 }
 
@@ -74,7 +77,50 @@ impl EventBatch {
             mac_malformed: BooleanBuilder::with_capacity(rows),
             raw: s(),
             block: None,
+            block_start: 0,
             block_len: 0,
+        }
+    }
+
+    /// The string builders whose values may be slices of a line (not the protocol, the source MAC
+    /// and the mapping name, which the reader rewrites): each takes the block, so that such values are
+    /// views, not copies.
+    fn texts(&mut self) -> impl Iterator<Item = &mut StringViewBuilder> {
+        [
+            &mut self.timestamp,
+            &mut self.src_ip,
+            &mut self.dst_ip,
+            &mut self.raw,
+        ]
+        .into_iter()
+        .chain(&mut self.extra)
+    }
+
+    /// `value` appended to `builder`: a view when it is a slice of the block (which every builder
+    /// holds at the same index), a copy otherwise.
+    #[inline]
+    fn text(builder: &mut StringViewBuilder, block: Option<(u32, usize, usize)>, value: &str) {
+        if let Some((index, start, len)) = block {
+            let at = (value.as_ptr() as usize).wrapping_sub(start);
+            if at <= len && value.len() <= len - at {
+                // SAFETY: `with_block` appended the block to every builder at `index`; the view lies
+                // inside it (above), and its bytes are `value`'s own, a `str`, so UTF-8.
+                unsafe { builder.append_view_unchecked(index, at as u32, value.len() as u32) };
+                return;
+            }
+        }
+        builder.append_value(value);
+    }
+
+    #[inline]
+    fn text_option(
+        builder: &mut StringViewBuilder,
+        block: Option<(u32, usize, usize)>,
+        value: Option<&str>,
+    ) {
+        match value {
+            Some(value) => Self::text(builder, block, value),
+            None => builder.append_null(),
         }
     }
 
@@ -82,24 +128,34 @@ impl EventBatch {
     pub(crate) fn with_block(mut self, block: Buffer) -> Self {
         assert!(u32::try_from(block.len()).is_ok(), "a block below 4 GiB");
         self.block_len = block.len();
-        self.block = Some(self.raw.append_block(block));
+        self.block_start = block.as_ptr() as usize;
+        let indexes: Vec<u32> = self
+            .texts()
+            .map(|b| b.append_block(block.clone()))
+            .collect();
+        assert!(
+            indexes.iter().all(|i| *i == indexes[0]),
+            "the block at one index"
+        );
+        self.block = indexes.first().copied();
         self
     }
 
     /// One event.
     pub(crate) fn push(&mut self, v: &EventValues<'_>, raw: Raw<'_>) {
         self.rows += 1;
+        let block = self.block.map(|b| (b, self.block_start, self.block_len));
         self.line.append_value(v.line);
-        self.timestamp.append_value(v.timestamp);
-        self.src_ip.append_option(v.src_ip);
+        Self::text(&mut self.timestamp, block, v.timestamp);
+        Self::text_option(&mut self.src_ip, block, v.src_ip);
         self.src_port.append_option(v.src_port);
-        self.dst_ip.append_option(v.dst_ip);
+        Self::text_option(&mut self.dst_ip, block, v.dst_ip);
         self.dst_port.append_option(v.dst_port);
         self.protocol.append_option(v.protocol);
         self.src_mac.append_option(v.src_mac);
         self.mapping.append_value(v.mapping);
         for (builder, value) in self.extra.iter_mut().zip(v.extra) {
-            builder.append_option(value.as_deref());
+            Self::text_option(builder, block, value.as_deref());
         }
         self.mac_malformed
             .append_option(v.mac_malformed.then_some(true));

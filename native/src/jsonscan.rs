@@ -234,6 +234,12 @@ impl<'t> Scan<'t> {
         }
     }
 
+    /// Whether the line has the path of `slot`.
+    #[inline]
+    pub(crate) fn has(&self, slot: usize) -> bool {
+        self.set[slot] == self.line
+    }
+
     /// The value at `slot`, if the line has the path.
     #[inline]
     pub(crate) fn get(&self, slot: usize) -> Option<Val<'t>> {

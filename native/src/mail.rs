@@ -418,7 +418,7 @@ pub(crate) fn read_date(s: &str, utc: bool, day_first: bool) -> Option<String> {
         return None;
     }
     if let Some(found) = values::iso(s, utc) {
-        return Some(found);
+        return Some(found.into_owned());
     }
     if !utc {
         return None;

@@ -6,6 +6,8 @@
 //! are decided here (dotted-quad IPv4, ASCII ISO 8601 and epoch timestamps, ASCII MACs, integer ports);
 //! IPv6, Unicode, white space, odd numbers and the like are left to Python, which is exact by definition.
 
+use std::borrow::Cow;
+
 use crate::json::Json;
 
 use crate::ndjson::escape;
@@ -67,23 +69,32 @@ pub(crate) fn port(value: Option<&Json<'_>>) -> Option<Option<i32>> {
     }
 }
 
+/// A normalised MAC, `aa:bb:cc:dd:ee:ff`, held on the stack: one is read on most lines.
+#[derive(Clone, Copy)]
+pub(crate) struct MacText([u8; 17]);
+
+impl std::ops::Deref for MacText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // SAFETY: `mac` writes only ASCII hex digits and colons
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
+    }
+}
+
 /// `normalise_mac` of a string without white space or non-ASCII characters (which `strip` and the
 /// patterns would treat in ways left to Python): bare, Cisco-dotted or one-separator groups.
-pub(crate) fn mac(value: &str) -> Option<Option<String>> {
+pub(crate) fn mac(value: &str) -> Option<Option<MacText>> {
     let b = value.as_bytes();
     if !b.iter().all(|c| (0x21..0x7f).contains(c)) {
         return None;
     }
     Some(mac_digits(b).map(|hexes| {
-        let mut out = String::with_capacity(17);
+        let mut out = [b':'; 17];
         for (i, pair) in hexes.chunks(2).enumerate() {
-            if i > 0 {
-                out.push(':');
-            }
-            out.push(char::from(pair[0].to_ascii_lowercase()));
-            out.push(char::from(pair[1].to_ascii_lowercase()));
+            out[3 * i] = pair[0].to_ascii_lowercase();
+            out[3 * i + 1] = pair[1].to_ascii_lowercase();
         }
-        out
+        MacText(out)
     }))
 }
 
@@ -128,11 +139,35 @@ fn mac_digits(b: &[u8]) -> Option<[u8; 12]> {
     (groups == 6).then_some(hexes)
 }
 
+/// A protocol's name in upper case, on the stack when it is short (as names of protocols are).
+pub(crate) enum Upper {
+    Short([u8; 16], usize),
+    Long(String),
+}
+
+impl std::ops::Deref for Upper {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            // SAFETY: `protocol` copies ASCII strings only
+            Upper::Short(bytes, len) => unsafe { std::str::from_utf8_unchecked(&bytes[..*len]) },
+            Upper::Long(text) => text,
+        }
+    }
+}
+
 /// `str(value).upper()` of a protocol, for ASCII strings.
-pub(crate) fn protocol(value: Option<&Json<'_>>) -> Option<Option<String>> {
+pub(crate) fn protocol(value: Option<&Json<'_>>) -> Option<Option<Upper>> {
     match value {
         None => Some(None),
-        Some(Json::Str(s)) if s.is_ascii() => Some(Some(s.to_ascii_uppercase())),
+        Some(Json::Str(s)) if s.is_ascii() => Some(Some(if s.len() <= 16 {
+            let mut bytes = [0u8; 16];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            bytes.make_ascii_uppercase();
+            Upper::Short(bytes, s.len())
+        } else {
+            Upper::Long(s.to_ascii_uppercase())
+        })),
         Some(_) => None,
     }
 }
@@ -200,20 +235,27 @@ fn json_text(value: &Json<'_>, out: &mut Vec<u8>) -> Option<()> {
 
 /// `to_stix_timestamp` of a timestamp value: ASCII ISO 8601 strings and epoch numbers. `None` for
 /// anything else, impossible dates included: Python reads those, and words the reject.
-pub(crate) fn timestamp(value: &Json<'_>, utc: bool) -> Option<String> {
+pub(crate) fn timestamp<'v>(value: &'v Json<'_>, utc: bool) -> Option<Cow<'v, str>> {
     match value {
         Json::Str(s) => iso(s, utc),
-        Json::UInt(v) => (*v <= 100_000_000_000).then(|| epoch(*v as i64, ""))?,
+        Json::UInt(v) => (*v <= 100_000_000_000)
+            .then(|| epoch(*v as i64, ""))?
+            .map(Cow::Owned),
         Json::Float(v) => {
             let v = *v;
             if !(1.0..1e11).contains(&v) {
                 return None;
             }
-            // Python's repr of a float in this range is its shortest round-trip digits, as Rust's
-            // Display writes them, with ".0" for whole numbers (which carry no fraction either way)
-            let text = v.to_string();
-            let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
-            epoch(whole.parse().ok()?, frac)
+            // Python's repr of a float in this range is its shortest round-trip digits, as Ryu writes
+            // them, with ".0" for whole numbers (which carry no fraction either way); Ryu at a tenth of
+            // the cost of `Display`, which was a tenth of the reader's time on Zeek's epoch floats
+            let mut digits = ryu::Buffer::new();
+            let text = digits.format_finite(v);
+            if text.contains(['e', 'E']) {
+                return None; // not in this range, but never a guess
+            }
+            let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+            epoch(whole.parse().ok()?, frac).map(Cow::Owned)
         }
         _ => None,
     }
@@ -262,8 +304,9 @@ fn two(b: &[u8], at: usize) -> Option<i64> {
 
 /// The `_ISO` pattern of `ppcti.clean.timestamps`, for strings of printable ASCII with at most the one
 /// space between date and time: `YYYY-MM-DD[T ]HH:MM[:SS[.f]][Z|±HH[[:]MM]]`. Impossible dates and
-/// offsets of a day or more are left to Python, as is a time without an offset outside UTC.
-pub(crate) fn iso(s: &str, utc: bool) -> Option<String> {
+/// offsets of a day or more are left to Python, as is a time without an offset outside UTC. A value
+/// already in the STIX form (`YYYY-MM-DDTHH:MM:SS[.f]Z`, a real date) is its own result, borrowed.
+pub(crate) fn iso(s: &str, utc: bool) -> Option<Cow<'_, str>> {
     let b = s.as_bytes();
     let printable = b
         .iter()
@@ -280,10 +323,13 @@ pub(crate) fn iso(s: &str, utc: bool) -> Option<String> {
     let mut at = 16;
     let mut second = 0;
     let mut frac = "";
+    // written as STIX writes it so far: a `T`, seconds, a fraction after a dot
+    let mut stix_form = b[10] == b'T';
     if b.get(at) == Some(&b':') {
         second = two(b, at + 1)?;
         at += 3;
         if matches!(b.get(at), Some(b'.' | b',')) {
+            stix_form &= b[at] == b'.';
             let n = b[at + 1..]
                 .iter()
                 .take_while(|c| c.is_ascii_digit())
@@ -294,6 +340,8 @@ pub(crate) fn iso(s: &str, utc: bool) -> Option<String> {
             frac = &s[at + 1..at + 1 + n];
             at += 1 + n;
         }
+    } else {
+        stix_form = false;
     }
     let offset = match &b[at..] {
         [] => {
@@ -323,23 +371,32 @@ pub(crate) fn iso(s: &str, utc: bool) -> Option<String> {
         }
         _ => return None,
     };
-    stix_of([year, month, day, hour, minute, second], frac, offset)
+    let parts = [year, month, day, hour, minute, second];
+    if stix_form && b[at..] == *b"Z" && year >= 1000 && real_time(parts) {
+        return Some(Cow::Borrowed(s));
+    }
+    stix_of(parts, frac, offset).map(Cow::Owned)
+}
+
+/// Whether `[year, month, day, hour, minute, second]` is a date and time that exists (years 1-9999).
+fn real_time(parts: [i64; 6]) -> bool {
+    let [y, mo, d, h, mi, s] = parts;
+    (1..=9999).contains(&y)
+        && (1..=12).contains(&mo)
+        && d >= 1
+        && d <= month_days(y, mo)
+        && h <= 23
+        && mi <= 59
+        && s <= 59
 }
 
 /// The STIX timestamp of a civil date and time (`[year, month, day, hour, minute, second]`) written
 /// with fraction `frac` at `offset` minutes east of UTC; `None` for a date or time that does not exist.
 pub(crate) fn stix_of(parts: [i64; 6], frac: &str, offset: i64) -> Option<String> {
-    let [y, mo, d, h, mi, s] = parts;
-    if !(1..=9999).contains(&y)
-        || !(1..=12).contains(&mo)
-        || d < 1
-        || d > month_days(y, mo)
-        || h > 23
-        || mi > 59
-        || s > 59
-    {
+    if !real_time(parts) {
         return None;
     }
+    let [y, mo, d, h, mi, s] = parts;
     let total = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset * 60;
     stix_seconds(total, frac)
 }
