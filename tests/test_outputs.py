@@ -119,6 +119,23 @@ def test_compiled_and_orjson_write_the_same_bytes(frame: pl.DataFrame) -> None:
     assert lines == [expected(row) for row in frame.iter_rows(named=True)]
 
 
+# mostly plain bytes with a character JSON escapes here and there, at any place of strings of any length
+# (the compiled writer checks sixteen bytes at a time, then the last bytes as overlapping words)
+_SPARSE = st.text(
+    alphabet=st.sampled_from([*"aaaaaaaaaaaaaab", '"', "\\", "\n", "\x01", "\x1f", "\x7f", "é", "\u2028"]),
+    max_size=40,
+)
+
+
+@given(st.lists(_SPARSE, min_size=1, max_size=8))
+def test_strings_of_every_length_are_escaped_as_orjson_escapes_them(values: list[str]) -> None:
+    frame = pl.DataFrame({"s": values}, schema={"s": pl.String})
+    if native is not None:  # the compiled writer takes the frame, not orjson
+        with tempfile.TemporaryFile() as handle:
+            assert native.write_ndjson(frame, handle.fileno())
+    assert written(frame, native_on=True) == b"".join(orjson.dumps({"s": v}) + b"\n" for v in values)
+
+
 def test_escapes_like_orjson() -> None:
     text = 'a"b\\c/d\n\r\t\x08\x0c\x01\x1f\x7f é \u2028 \U0001f600'
     frame = pl.DataFrame({"s": [text, None], 'k"ey': [1, 2]})
