@@ -313,6 +313,10 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
+_BATCH_SCHEMA = {**BATCH_COLUMNS, "extra": EXTRA_TYPE, "raw": pl.String()}
+_EMPTY_BATCH = pl.DataFrame(schema=_BATCH_SCHEMA)
+
+
 class _Builder:
     """Turns records into column lists; flushes them as a batch frame."""
 
@@ -409,12 +413,16 @@ class _Builder:
         return choice
 
     def flush(self) -> ParsedBatch:
-        columns = list(zip(*self.rows, strict=True)) if self.rows else [[] for _ in range(12)]
-        names = [*BATCH_COLUMNS, "extra", "raw"]
-        schema = {**BATCH_COLUMNS, "extra": EXTRA_TYPE, "raw": pl.String()}
-        frame = pl.DataFrame(
-            {name: list(col) for name, col in zip(names, columns, strict=True)}, schema=schema
-        )
+        if self.rows:
+            names = [*BATCH_COLUMNS, "extra", "raw"]
+            columns = zip(*self.rows, strict=True)
+            frame = pl.DataFrame(
+                {name: list(col) for name, col in zip(names, columns, strict=True)}, schema=_BATCH_SCHEMA
+            )
+        else:
+            # with the compiled reader most batches have no row of the reference's: an empty frame of
+            # the schema, without building twelve empty columns (a struct of twenty fields) each time
+            frame = _EMPTY_BATCH.clear()
         batch = ParsedBatch(events=frame, rejects=self.rejects, notes=self.notes)
         self.rows, self.rejects, self.notes = [], [], Counter()
         return batch
