@@ -308,12 +308,8 @@ def _where(exc: orjson.JSONDecodeError) -> str:
     return exc.msg
 
 
-def _empty() -> pl.DataFrame:
-    schema: dict[str, pl.DataType] = {**BATCH_COLUMNS, "extra": EXTRA_TYPE, "raw": pl.String()}
-    return pl.DataFrame(schema=schema)
-
-
-_BATCH_SCHEMA = {**BATCH_COLUMNS, "extra": EXTRA_TYPE, "raw": pl.String()}
+_BATCH_SCHEMA: dict[str, pl.DataType] = {**BATCH_COLUMNS, "extra": EXTRA_TYPE, "raw": pl.String()}
+#: a batch without rows, copied (``clear``) for each batch the reference has no row of
 _EMPTY_BATCH = pl.DataFrame(schema=_BATCH_SCHEMA)
 
 
