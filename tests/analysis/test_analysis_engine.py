@@ -205,6 +205,12 @@ def test_bad_inputs_raise_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(FormatError) as err:
         analyse(broken, tmp_path / "o")
     assert "broken.jsonl" in str(err.value)
+    # a Parquet file whose ``extra`` is text, not a struct: refused by name, no Polars traceback
+    odd = tmp_path / "odd.parquet"
+    pl.DataFrame({"holder": ["acme"], "line": [1], "extra": ["{}"]}).write_parquet(odd)
+    with pytest.raises(FormatError) as err:
+        analyse(odd, tmp_path / "o")
+    assert "odd.parquet" in str(err.value)
     with pytest.raises(ConfigError):
         AnalysisOptions(botnet_window="ten minutes")
     with pytest.raises(ConfigError):

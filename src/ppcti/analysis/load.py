@@ -13,7 +13,7 @@ hosts going out to the Internet, are not attacks: they are dropped here (and cou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,17 +80,32 @@ def resolve_inputs(paths: Path | Sequence[Path]) -> list[Path]:
     return out
 
 
-def scan_file(path: Path) -> pl.LazyFrame:
+def scan_file(path: Path, schema: Mapping[str, pl.DataType] = SCAN_SCHEMA) -> pl.LazyFrame:
+    """One events file (``events.jsonl`` or Parquet) with the columns of ``schema``, in its types."""
     if path.suffix == ".parquet":
         frame = pl.scan_parquet(path)
-        names = frame.collect_schema().names()
-        return frame.select(
+        found = frame.collect_schema()
+        return frame.select([_as_scanned(n, t, found.get(n)) for n, t in schema.items()])
+    return pl.scan_ndjson(path, schema=dict(schema))
+
+
+def _as_scanned(name: str, target: pl.DataType, found: pl.DataType | None) -> pl.Expr:
+    """Column ``name`` of a Parquet input in the type of :data:`SCAN_SCHEMA`. ``extra`` is rebuilt field
+    by field: a file holds only the fields its events had, and a cast between structs of other fields
+    is refused by Polars from 2.2 on (it matched them by name before)."""
+    if found is None:
+        return pl.lit(None, dtype=target).alias(name)
+    if isinstance(target, pl.Struct) and isinstance(found, pl.Struct):
+        present = {f.name for f in found.fields}
+        return pl.struct(
             [
-                pl.col(n).cast(t) if n in names else pl.lit(None, dtype=t).alias(n)
-                for n, t in SCAN_SCHEMA.items()
+                pl.col(name).struct.field(f.name).cast(f.dtype)
+                if f.name in present
+                else pl.lit(None, dtype=f.dtype).alias(f.name)
+                for f in target.fields
             ]
-        )
-    return pl.scan_ndjson(path, schema=SCAN_SCHEMA)
+        ).alias(name)
+    return pl.col(name).cast(target)
 
 
 def _epoch_us(timestamp: pl.Expr) -> pl.Expr:
@@ -161,10 +176,14 @@ def read_events(files: Sequence[Path]) -> pl.DataFrame:
     return typed_native(pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0])
 
 
+#: what Polars raises for an input that is not an events file (a value or a column of another type)
+_REFUSED = (pl.exceptions.ComputeError, pl.exceptions.SchemaError, pl.exceptions.InvalidOperationError)
+
+
 def _collect(frame: pl.LazyFrame, files: Sequence[Path]) -> pl.DataFrame:
     try:
         return frame.collect()
-    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError) as exc:
+    except _REFUSED as exc:
         # Polars names neither file nor line; say which inputs were read, never the offending value.
         names = ", ".join(str(f) for f in files)
         raise FormatError(

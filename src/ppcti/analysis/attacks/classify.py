@@ -27,7 +27,7 @@ from ppcti.analysis.attacks.options import AttackOptions
 from ppcti.analysis.attacks.payload import detect
 from ppcti.analysis.attacks.signatures import classify_signature
 from ppcti.analysis.attacks.taxonomy import CLASS_ORDER, CLASSES
-from ppcti.analysis.load import resolve_inputs
+from ppcti.analysis.load import resolve_inputs, scan_file
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S%.fZ"
 
@@ -67,21 +67,7 @@ def scan(paths: Path | Sequence[Path]) -> pl.DataFrame:
     """The columns classification needs from events files, one row per event, with ``row`` numbered
     exactly as :func:`ppcti.analysis.load.load` numbers them (same files, same order)."""
     files = resolve_inputs(paths)
-    frames = []
-    for f in files:
-        if f.suffix == ".parquet":
-            lf = pl.scan_parquet(f)
-            names = lf.collect_schema().names()
-            lf = lf.select(
-                [
-                    pl.col(n).cast(t) if n in names else pl.lit(None, dtype=t).alias(n)
-                    for n, t in SCAN_SCHEMA.items()
-                ]
-            )
-        else:
-            lf = pl.scan_ndjson(f, schema=SCAN_SCHEMA)
-        frames.append(lf)
-    frame = pl.concat(frames, how="vertical").with_row_index("row")
+    frame = pl.concat([scan_file(f, SCAN_SCHEMA) for f in files], how="vertical").with_row_index("row")
     frame = frame.with_columns(
         holder=pl.col("holder").fill_null("unknown"),
         format=pl.col("format").fill_null("unknown"),
