@@ -13,6 +13,8 @@
 //!   a `\u` high surrogate followed by a `\u` low surrogate and never a lone one;
 //! - at most 1,024 arrays and objects nested, empty ones included; duplicate keys are accepted.
 
+use crate::text::json_plain_run;
+
 /// Deepest nesting of arrays and objects orjson accepts.
 const MAX_DEPTH: usize = 1024;
 
@@ -167,7 +169,7 @@ impl Checker<'_> {
     fn string_rest(&mut self) -> bool {
         let s = self.s;
         loop {
-            self.i = plain_run(s, self.i);
+            self.i = json_plain_run(s, self.i);
             match s.get(self.i) {
                 Some(b'"') => {
                     self.i += 1;
@@ -285,37 +287,6 @@ impl Checker<'_> {
     }
 }
 
-const LOW: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `x` below `n` (`n` <= 128). A borrow can flag a byte above a flagged
-/// one, never below it, so the lowest flag is exact: all `plain_run` needs.
-fn below(x: u64, n: u8) -> u64 {
-    x.wrapping_sub(LOW * u64::from(n)) & !x & HIGH
-}
-
-/// The end of the run of string bytes from `i` that need no attention: not a quote, a backslash or a
-/// control character. Eight bytes at a time; the first flagged byte of a word is where the run ends.
-fn plain_run(s: &[u8], mut i: usize) -> usize {
-    while let Some(word) = s.get(i..i + 8) {
-        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        let flags = below(x, 0x20)
-            | below(x ^ (LOW * u64::from(b'"')), 1)
-            | below(x ^ (LOW * u64::from(b'\\')), 1);
-        if flags != 0 {
-            return i + (flags.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while let Some(&b) = s.get(i) {
-        if b < 0x20 || b == b'"' || b == b'\\' {
-            break;
-        }
-        i += 1;
-    }
-    i
-}
-
 #[cfg(test)]
 mod tests {
     use super::is_json;
@@ -362,10 +333,10 @@ mod tests {
             let expected = (start..text.len())
                 .find(|&i| text[i] < 0x20 || text[i] == b'"' || text[i] == b'\\')
                 .unwrap_or(text.len());
-            assert_eq!(super::plain_run(text, start), expected);
+            assert_eq!(crate::text::json_plain_run(text, start), expected);
         }
         // a byte of 0x20 after a flagged one, and bytes past 0x7f, are not flags
-        assert_eq!(super::plain_run(b"\x00 \xc3\xa9abcdef", 1), 10);
+        assert_eq!(crate::text::json_plain_run(b"\x00 \xc3\xa9abcdef", 1), 10);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 use std::borrow::Cow;
 
 use crate::json::Json;
+use crate::text::{below, json_plain_run, LOW};
 
 /// No node: the subtree under a key no path goes through.
 const NONE: u32 = u32::MAX;
@@ -107,8 +108,7 @@ fn word_at(b: &[u8], at: usize, len: usize) -> u64 {
 #[inline]
 fn has_dot(b: &[u8], at: usize, len: usize, word: u64) -> bool {
     // the bytes past the segment are zero in `word`, not dots
-    let x = word ^ (ONES * u64::from(b'.'));
-    if x.wrapping_sub(ONES) & !x & HIGH != 0 {
+    if below(word ^ (LOW * u64::from(b'.')), 1) != 0 {
         return true;
     }
     len > 8 && b[at + 8..at + len].contains(&b'.')
@@ -276,36 +276,6 @@ impl<'t> Scan<'t> {
         }
         self.object
     }
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The end of the run of bytes from `at` that a string holds as they are: up to a quote, a backslash
-/// or a control character (or the end), eight bytes at a time.
-#[inline]
-fn plain_run(b: &[u8], mut at: usize) -> usize {
-    while let Some(word) = b.get(at..at + 8) {
-        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let backslash = w ^ (ONES * u64::from(b'\\'));
-        // the lowest flagged byte of each test is exact (a borrow only flags bytes above it)
-        let found = (quote.wrapping_sub(ONES) & !quote
-            | backslash.wrapping_sub(ONES) & !backslash
-            | w.wrapping_sub(ONES * 0x20) & !w)
-            & HIGH;
-        if found != 0 {
-            return at + (found.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    while let Some(&c) = b.get(at) {
-        if c == b'"' || c == b'\\' || c < 0x20 {
-            break;
-        }
-        at += 1;
-    }
-    at
 }
 
 struct Parser<'t> {
@@ -528,7 +498,7 @@ impl<'t> Parser<'t> {
         let start = self.i;
         let mut escaped = false;
         loop {
-            self.i = plain_run(self.b, self.i);
+            self.i = json_plain_run(self.b, self.i);
             match *self.b.get(self.i)? {
                 b'"' => {
                     let s = &self.text[start..self.i];

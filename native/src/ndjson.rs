@@ -14,6 +14,8 @@ use arrow_array::types::{
 use arrow_array::{Array, PrimitiveArray, RecordBatch};
 use arrow_schema::DataType;
 
+use crate::text::json_specials;
+
 /// How one column's values are written, and where its nulls are.
 struct Encoder<'a> {
     kind: Kind<'a>,
@@ -198,23 +200,6 @@ fn integer(out: &mut Vec<u8>, value: impl itoa::Integer) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// Whether one of the eight bytes of `word` is one JSON escapes (a quote, a backslash, a control
-/// character). A borrow can flag a byte above a flagged one, never a byte alone: the answer is exact.
-#[inline]
-fn special_word(word: [u8; 8]) -> bool {
-    let w = u64::from_le_bytes(word);
-    let quote = w ^ (ONES * u64::from(b'"'));
-    let backslash = w ^ (ONES * u64::from(b'\\'));
-    (quote.wrapping_sub(ONES) & !quote
-        | backslash.wrapping_sub(ONES) & !backslash
-        | w.wrapping_sub(ONES * 0x20) & !w)
-        & HIGH
-        != 0
-}
-
 /// Whether `bytes` hold nothing JSON escapes. Sixteen bytes at a time without an early exit, which the
 /// compiler turns into vector compares: a byte-by-byte search with an exit per byte was a third of the
 /// time spent writing events. The bytes after the last sixteen (all of a string of 8 to 15 bytes, as
@@ -228,7 +213,7 @@ fn plain(bytes: &[u8]) -> bool {
     let word = |at: usize| {
         let mut w = [0u8; 8];
         w.copy_from_slice(&bytes[at..at + 8]);
-        w
+        json_specials(u64::from_le_bytes(w)) != 0
     };
     let mut chunks = bytes.chunks_exact(16);
     for chunk in &mut chunks {
@@ -237,7 +222,7 @@ fn plain(bytes: &[u8]) -> bool {
         }
     }
     let rest = chunks.remainder().len();
-    rest == 0 || !(special_word(word(n - 8)) || rest > 8 && special_word(word(n - rest)))
+    rest == 0 || !(word(n - 8) || rest > 8 && word(n - rest))
 }
 
 /// A JSON string: `"` `\` and control characters escaped (the short forms where JSON has them),

@@ -52,3 +52,43 @@ pub(crate) fn run_end(text: &str, stop: &[u8]) -> usize {
     }
     b.len()
 }
+
+/// One in each byte of a word, and each byte's high bit: for testing eight bytes at a time.
+pub(crate) const LOW: u64 = 0x0101_0101_0101_0101;
+pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `x` below `n` (`n` <= 128). A borrow can flag a byte above a flagged
+/// one, never below it: the lowest flag is exact, and so is whether there is any.
+#[inline]
+pub(crate) fn below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(LOW * u64::from(n)) & !x & HIGH
+}
+
+/// The bytes of `word` (eight, little-endian) that a JSON string cannot hold as they are: a quote, a
+/// backslash or a control character, flagged as `below` flags them.
+#[inline]
+pub(crate) fn json_specials(word: u64) -> u64 {
+    below(word, 0x20)
+        | below(word ^ (LOW * u64::from(b'"')), 1)
+        | below(word ^ (LOW * u64::from(b'\\')), 1)
+}
+
+/// The end of the run of string bytes from `at` that need no attention (not a quote, a backslash or a
+/// control character), eight bytes at a time: the first flagged byte of a word is where it ends.
+#[inline]
+pub(crate) fn json_plain_run(b: &[u8], mut at: usize) -> usize {
+    while let Some(word) = b.get(at..at + 8) {
+        let flags = json_specials(u64::from_le_bytes(word.try_into().unwrap_or_default()));
+        if flags != 0 {
+            return at + (flags.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while let Some(&c) = b.get(at) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
