@@ -90,9 +90,10 @@ def scan_file(path: Path, schema: Mapping[str, pl.DataType] = SCAN_SCHEMA) -> pl
 
 
 def _as_scanned(name: str, target: pl.DataType, found: pl.DataType | None) -> pl.Expr:
-    """Column ``name`` of a Parquet input in the type of :data:`SCAN_SCHEMA`. ``extra`` is rebuilt field
-    by field: a file holds only the fields its events had, and a cast between structs of other fields
-    is refused by Polars from 2.2 on (it matched them by name before)."""
+    """Column ``name`` of a Parquet input (of type ``found``, None when absent) in type ``target``. A
+    struct such as ``extra`` is rebuilt field by field: a file holds only the fields its events had,
+    and a cast between structs of other fields is refused by Polars from 2.2 on (it matched them by
+    name before)."""
     if found is None:
         return pl.lit(None, dtype=target).alias(name)
     if isinstance(target, pl.Struct) and isinstance(found, pl.Struct):

@@ -68,9 +68,14 @@ class _History:
         return pl.concat(found) if len(found) > 1 else found[0]
 
 
+def _kept(batch: pl.DataFrame, keep: Sequence[str] | None) -> pl.DataFrame:
+    """The batch's columns the duplicates keep (all when ``keep`` is None)."""
+    return batch if keep is None else batch.select(keep)
+
+
 def _none_of(batch: pl.DataFrame, keep: Sequence[str] | None) -> pl.DataFrame:
     """No duplicates, in the shape :meth:`Deduplicator.mark` returns them."""
-    rows = (batch if keep is None else batch.select(keep)).clear()
+    rows = _kept(batch, keep).clear()
     empty = pl.lit(None, pl.String)
     return rows.with_columns(duplicate_of=empty, duplicate_kind=empty)
 
@@ -149,14 +154,10 @@ class Deduplicator:
             duplicate = found.get_column("dup")
             if not duplicate.any():
                 return None, _none_of(batch, keep)
+            # side by side first (no copy), then one filter for the three parts
             dups = pl.concat(
-                [
-                    (batch if keep is None else batch.select(keep)).filter(duplicate),
-                    keys.select("_raw").filter(duplicate),
-                    found.drop("dup").filter(duplicate),
-                ],
-                how="horizontal",
-            )
+                [_kept(batch, keep), keys.select("_raw"), found.drop("dup")], how="horizontal"
+            ).filter(duplicate)
             return duplicate, self._described(dups)
         # probe the (small) batch's hashes in the (large, sorted) history, never scan the history
         hits = history.probe(keys.get_column("_h"))
@@ -181,7 +182,7 @@ class Deduplicator:
         )
         dups = pl.concat(
             [
-                (batch if keep is None else batch.select(keep)).filter(dup_mask),
+                _kept(batch, keep).filter(dup_mask),
                 keys.filter(dup_mask).select("_h", "_raw"),
             ],
             how="horizontal",
