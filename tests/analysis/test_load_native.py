@@ -149,6 +149,22 @@ def test_lines_it_cannot_be_sure_of_go_to_the_reference(tmp_path: Path, line: by
     assert not _same_or_declined(path, threads=1)
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"extra.sender":"x@y.example","holder":"a"}',  # one key with a dot, not the field of extra
+        b'{"extra":{"sender.x":"a","sender":"b@c.example"}}',
+        b'{"emails":["a@b.example",null,"\\u00e9@c.example"],"extra":null}',
+        b'{"holder":"\\u0041cme","source_file":"a\\"b"}',
+    ],
+)
+def test_lines_it_is_sure_of_are_read_as_the_reference_reads_them(tmp_path: Path, line: bytes) -> None:
+    good = orjson.dumps(_events()[0])
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(good + b"\n" + line + b"\n" + good + b"\n")
+    assert _same_or_declined(path, threads=1)
+
+
 def _spy(monkeypatch: pytest.MonkeyPatch, name: str) -> list[bool]:
     """Replace ``_load_native.<name>`` (``read_file`` or ``read_block``) by a spy; the returned list
     records, call by call, whether the compiled reader took the input."""
