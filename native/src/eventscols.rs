@@ -1,7 +1,6 @@
 //! The Arrow columns of `eventsjsonl`: one builder per column read, the mostly-null ones kept sparse,
 //! the plain timestamps in microseconds, and each row's service text (`_service`).
 
-use std::fmt::Write;
 use std::sync::Arc;
 
 use arrow_array::builder::{Int32Builder, Int64Builder, ListBuilder, StringViewBuilder};
@@ -143,7 +142,8 @@ impl Columns {
             "ANY"
         });
         if let Some(port) = self.port.take() {
-            write!(self.text, "/{port}").expect("writing to a String");
+            self.text.push('/');
+            self.text.push_str(itoa::Buffer::new().format(port));
         }
         self.service.append_value(&self.text);
         self.has_protocol = false;

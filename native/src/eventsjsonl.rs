@@ -49,19 +49,25 @@ fn read_segment(
     let mut offset = start.saturating_sub(1);
     file.seek(SeekFrom::Start(offset)).map_err(|_| Decline)?;
     let mut skip = start > 0;
-    let mut buf: Vec<u8> = Vec::with_capacity(2 * READ);
+    // zeroed once and reused: the bytes of a read go after the unfinished line kept from the last one
+    let mut buf: Vec<u8> = vec![0; 2 * READ];
+    let mut held = 0;
     loop {
         if stop.load(Ordering::Relaxed) {
             return Err(Decline);
         }
-        let old = buf.len();
-        buf.resize(old + READ, 0);
-        let n = file.read(&mut buf[old..]).map_err(|_| Decline)?;
-        buf.truncate(old + n);
+        if buf.len() < held + READ {
+            buf.resize(held + READ, 0); // a line longer than a read
+        }
+        let n = file
+            .read(&mut buf[held..held + READ])
+            .map_err(|_| Decline)?;
+        held += n;
+        let data = &buf[..held];
         let eof = n == 0;
         let mut from = 0;
         if skip {
-            match memchr::memchr(b'\n', &buf) {
+            match memchr::memchr(b'\n', data) {
                 Some(i) => {
                     from = i + 1;
                     skip = false;
@@ -71,14 +77,14 @@ fn read_segment(
             }
         }
         while offset + (from as u64) < end {
-            match memchr::memchr(b'\n', &buf[from..]) {
+            match memchr::memchr(b'\n', &data[from..]) {
                 Some(i) => {
-                    read_line(&buf[from..from + i], &mut columns, &fields)?;
+                    read_line(&data[from..from + i], &mut columns, &fields)?;
                     from += i + 1;
                 }
                 None if eof => {
-                    read_line(&buf[from..], &mut columns, &fields)?;
-                    from = buf.len();
+                    read_line(&data[from..], &mut columns, &fields)?;
+                    from = held;
                     break;
                 }
                 None => break,
@@ -87,7 +93,8 @@ fn read_segment(
         if eof || offset + (from as u64) >= end {
             break;
         }
-        buf.drain(..from);
+        buf.copy_within(from..held, 0);
+        held -= from;
         offset += from as u64;
     }
     Ok(columns)
