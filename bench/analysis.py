@@ -37,6 +37,7 @@ import psutil
 
 import attacks_rate  # bench/attacks_rate.py, beside this script
 from ppcti.analysis import AnalysisOptions, analyse
+from ppcti.analysis.load import load
 from ppcti.analysis.netclass import private_range
 from ppcti.analysis.partitioned import EVENTS_PER_PART
 from ppcti.analysis.spill import estimated_rows
@@ -340,6 +341,21 @@ def scale(sizes: list[int], in_memory_max: int) -> int:
     return 0
 
 
+def load_only(path: Path, options: AnalysisOptions) -> int:
+    """The load stage alone, with the system time and page faults it costs (``getrusage``)."""
+    before, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    loaded = load(path, options)
+    wall, after = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    print(
+        f"load: {loaded.events.height:,} events, {loaded.hits.height:,} hits in {wall:.2f} s wall, "
+        f"{user + system:.2f} s CPU ({system:.2f} s system), "
+        f"{after.ru_minflt - before.ru_minflt:,} minor page faults, "
+        f"peak RSS {after.ru_maxrss / 2**20:.2f} GiB; load average {os.getloadavg()[0]:.1f}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5_000_000)
@@ -353,6 +369,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--in-memory-max", type=int, default=10, help="Largest size (millions) run in memory."
+    )
+    parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="Only ppcti.analysis.load.load() on the events file: wall, CPU, system CPU, minor page faults "
+        "and peak RSS of this process (run it for each side of a change, alternating, in fresh processes).",
     )
     parser.add_argument("--one", nargs="+", type=Path, help=argparse.SUPPRESS)  # child of --scale
     parser.add_argument("--partitions", type=int, default=None, help=argparse.SUPPRESS)
@@ -371,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
             f"({path.stat().st_size / 1e9:.2f} GB) -> {path}"
         )
     options = AnalysisOptions()
+    if args.load_only:
+        return load_only(path, options)
 
     marks: list[tuple[str, float]] = []
     with PeakRss() as rss:
