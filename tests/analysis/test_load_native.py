@@ -118,6 +118,14 @@ def test_crlf_blank_lines_and_no_final_newline(tmp_path: Path) -> None:
         assert _same_or_declined(path, threads=3, min_segment=size)
 
 
+def _between_good_lines(tmp_path: Path, line: bytes) -> Path:
+    """An events file of ``line`` between two ordinary events."""
+    good = orjson.dumps(_events()[0])
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(good + b"\n" + line + b"\n" + good + b"\n")
+    return path
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -141,9 +149,7 @@ def test_crlf_blank_lines_and_no_final_newline(tmp_path: Path) -> None:
     ],
 )
 def test_lines_it_cannot_be_sure_of_go_to_the_reference(tmp_path: Path, line: bytes) -> None:
-    good = orjson.dumps(_events()[0])
-    path = tmp_path / "events.jsonl"
-    path.write_bytes(good + b"\n" + line + b"\n" + good + b"\n")
+    path = _between_good_lines(tmp_path, line)
     assert _native(path, threads=1) is None
     # and the whole load is the reference's: a frame or its error
     assert not _same_or_declined(path, threads=1)
@@ -159,10 +165,7 @@ def test_lines_it_cannot_be_sure_of_go_to_the_reference(tmp_path: Path, line: by
     ],
 )
 def test_lines_it_is_sure_of_are_read_as_the_reference_reads_them(tmp_path: Path, line: bytes) -> None:
-    good = orjson.dumps(_events()[0])
-    path = tmp_path / "events.jsonl"
-    path.write_bytes(good + b"\n" + line + b"\n" + good + b"\n")
-    assert _same_or_declined(path, threads=1)
+    assert _same_or_declined(_between_good_lines(tmp_path, line), threads=1)
 
 
 def _spy(monkeypatch: pytest.MonkeyPatch, name: str) -> list[bool]:
