@@ -14,7 +14,7 @@ use arrow_array::types::{
 use arrow_array::{Array, PrimitiveArray, RecordBatch};
 use arrow_schema::DataType;
 
-use crate::text::json_specials;
+use crate::text::{json_special, json_specials};
 
 /// How one column's values are written, and where its nulls are.
 struct Encoder<'a> {
@@ -205,10 +205,9 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// time spent writing events. The bytes after the last sixteen (all of a string of 8 to 15 bytes, as
 /// most values are) are read as at most two overlapping words, not byte by byte.
 fn plain(bytes: &[u8]) -> bool {
-    let special = |c: u8| c < 0x20 || c == b'"' || c == b'\\';
     let n = bytes.len();
     if n < 8 {
-        return !bytes.iter().any(|&c| special(c));
+        return !bytes.iter().any(|&c| json_special(c));
     }
     let word = |at: usize| {
         let mut w = [0u8; 8];
@@ -217,7 +216,7 @@ fn plain(bytes: &[u8]) -> bool {
     };
     let mut chunks = bytes.chunks_exact(16);
     for chunk in &mut chunks {
-        if chunk.iter().fold(false, |any, &c| any | special(c)) {
+        if chunk.iter().fold(false, |any, &c| any | json_special(c)) {
             return false;
         }
     }

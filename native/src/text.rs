@@ -64,6 +64,12 @@ pub(crate) fn below(x: u64, n: u8) -> u64 {
     x.wrapping_sub(LOW * u64::from(n)) & !x & HIGH
 }
 
+/// Whether a JSON string cannot hold byte `c` as it is: a quote, a backslash or a control character.
+#[inline]
+pub(crate) fn json_special(c: u8) -> bool {
+    c < 0x20 || c == b'"' || c == b'\\'
+}
+
 /// The bytes of `word` (eight, little-endian) that a JSON string cannot hold as they are: a quote, a
 /// backslash or a control character, flagged as `below` flags them.
 #[inline]
@@ -84,10 +90,7 @@ pub(crate) fn json_plain_run(b: &[u8], mut at: usize) -> usize {
         }
         at += 8;
     }
-    while let Some(&c) = b.get(at) {
-        if c == b'"' || c == b'\\' || c < 0x20 {
-            break;
-        }
+    while b.get(at).is_some_and(|&c| !json_special(c)) {
         at += 1;
     }
     at

@@ -410,10 +410,10 @@ class _Builder:
 
     def flush(self) -> ParsedBatch:
         if self.rows:
-            names = [*BATCH_COLUMNS, "extra", "raw"]
             columns = zip(*self.rows, strict=True)
             frame = pl.DataFrame(
-                {name: list(col) for name, col in zip(names, columns, strict=True)}, schema=_BATCH_SCHEMA
+                {name: list(col) for name, col in zip(_BATCH_SCHEMA, columns, strict=True)},
+                schema=_BATCH_SCHEMA,
             )
         else:
             # with the compiled reader most batches have no row of the reference's: an empty frame of
