@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -119,3 +121,32 @@ def test_the_sweep_line_sorts_give_what_sorts_on_three_columns_give(
     scale = 2**60 if huge else 1
     deltas = frame.select("_k", x=pl.col("t") * scale, d=pl.when(pl.col("_m") % 2 == 0).then(1).otherwise(-1))
     assert windows._by_key_instant(deltas).equals(deltas.sort("_k", "x", "d"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abc"), st.sampled_from(["m1", "m2", "m3", "m4"]), st.integers(0, 200)),
+        max_size=60,
+    ),
+    st.integers(1, 12),
+    st.integers(1, 4),
+    st.integers(1, 3),
+)
+def test_buckets_sharing_count_slots_change_nothing(
+    raw: list[tuple[str, str, int]], w_min: int, n: int, bits: int
+) -> None:
+    """With a count table of 2 to 8 slots, most buckets share a slot and look fuller than they are:
+    the pre-filter keeps more rows, and the groups are still the brute-force ones."""
+    rows = [(k, m, t * MIN // 3) for k, m, t in raw]
+    with patch.object(windows, "_slot_bits", lambda _rows: bits):
+        groups, assigned = dense_groups(_frame(rows), ["k"], "m", window_us=w_min * MIN, min_members=n)
+    assert set(assigned["id"].to_list()) == _reference(rows, w_min * MIN, n)
+    found = groups.group_by("k").agg(pl.col("peak").max())
+    assert dict(found.iter_rows()) == _peaks(rows, w_min * MIN, n)
+
+
+def test_count_table_has_twice_the_slots_of_rows() -> None:
+    assert windows._slot_bits(0) == windows._slot_bits(1) == 16
+    assert windows._slot_bits(5_000_000) == 24  # 16.8 M slots, at least 10 M
+    assert 1 << windows._slot_bits(40_000) >= 80_000
