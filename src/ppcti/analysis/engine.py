@@ -69,7 +69,8 @@ def _in_memory(
     done = False
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ppcti-lane") as pool:
-            sweeping = pool.submit(sweeps, loaded.hits, options)
+            # the hits leave some entry fields in the events (see ppcti.analysis.load)
+            sweeping = pool.submit(sweeps, loaded.hits, options, loaded.events)
             classifying = pool.submit(
                 analyse_attacks,
                 loaded.events,
@@ -82,9 +83,9 @@ def _in_memory(
                 stage("targets")
                 counts = target_counts(loaded.hits)  # shared with the summary's top targets
                 stats = private_target_stats(loaded.hits, counts)
-                targets = analyse_targets(loaded.hits, stats, options)
+                targets = analyse_targets(loaded.hits, stats, options, loaded.events)
                 stage("botnets")
-                botnet_found = botnets(loaded.hits, options)
+                botnet_found = botnets(loaded.hits, options, loaded.events)
                 stage("sweeps")
                 stage("cross-holder")
                 attackers = attacker_counts(loaded.events)  # shared with the summary's top attackers

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from ppcti.analysis.common import entry_refs, finish_entries, iso
+from ppcti.analysis.common import entry_refs, finish_entries, iso, with_entry_fields
 from ppcti.analysis.options import AnalysisOptions
 from ppcti.analysis.windows import dense_groups
 
@@ -27,16 +27,25 @@ ENTRY_COLUMNS = ["t", "source_file", "line"]
 
 
 def _assigned(
-    hits: pl.DataFrame, keys: list[str], member: str, window_us: int, n: int, columns: list[str]
+    hits: pl.DataFrame,
+    keys: list[str],
+    member: str,
+    window_us: int,
+    n: int,
+    columns: list[str],
+    events: pl.DataFrame | None,
 ) -> pl.DataFrame:
     """The hits that belong to a group (their ``columns``), with their ``group`` and ``peak``.
 
     Only ids and times go through the window search; the few rows that qualify are then gathered
     with the columns the description reads, so the millions of others never have their strings copied.
+    Entry fields the hits leave out are looked up in ``events`` (see :func:`with_entry_fields`).
     """
     slim = hits.select(*keys, member, "t").with_row_index("_i")
     groups, found = dense_groups(slim, keys, member, window_us=window_us, min_members=n)
-    rows = hits.select(columns)[found.get_column("_i")].with_columns(found.get_column("group"))
+    own = [c for c in columns if c in hits.columns]
+    rows = hits.select(*own, "row")[found.get_column("_i")]
+    rows = with_entry_fields(rows, events, columns).select(columns).with_columns(found.get_column("group"))
     return rows.join(groups.select("group", "peak"), on="group")
 
 
@@ -70,32 +79,42 @@ def ordered(found: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
     )
 
 
-def botnet_groups(hits: pl.DataFrame, options: AnalysisOptions) -> pl.DataFrame:
-    """Every botnet group of ``hits``, described and ordered (see :func:`botnets`)."""
+def botnet_groups(
+    hits: pl.DataFrame, options: AnalysisOptions, events: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Every botnet group of ``hits``, described and ordered (see :func:`botnets`). ``events``: where
+    the entry fields the hits leave out are found (None when the hits carry them)."""
     columns = [*BOTNET_LABELS, "attacker", "private", "range", *ENTRY_COLUMNS]
     window, n = options.botnet_window_us, options.botnet_min_sources
-    assigned = _assigned(hits, BOTNET_KEY, "aid", window, n, columns)
+    assigned = _assigned(hits, BOTNET_KEY, "aid", window, n, columns, events)
     extra = [pl.col("private").first(), pl.col("range").first()]
     return _describe(assigned, BOTNET_LABELS, "attacker", extra, options)
 
 
-def sweep_groups(hits: pl.DataFrame, options: AnalysisOptions) -> pl.DataFrame:
-    """Every sweep of ``hits``, described and ordered (see :func:`sweeps`)."""
+def sweep_groups(
+    hits: pl.DataFrame, options: AnalysisOptions, events: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Every sweep of ``hits``, described and ordered (see :func:`sweeps`; ``events``: see
+    :func:`botnet_groups`)."""
     columns = [*SWEEP_LABELS, "target", "service", *ENTRY_COLUMNS]
     window, n = options.sweep_window_us, options.sweep_min_targets
-    assigned = _assigned(hits, SWEEP_KEY, "tid", window, n, columns)
+    assigned = _assigned(hits, SWEEP_KEY, "tid", window, n, columns, events)
     extra = [pl.col("service").unique().sort().head(options.members_cap).alias("services")]
     return _describe(assigned, SWEEP_LABELS, "target", extra, options)
 
 
-def botnets(hits: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str, Any]], int]:
+def botnets(
+    hits: pl.DataFrame, options: AnalysisOptions, events: pl.DataFrame | None = None
+) -> tuple[list[dict[str, Any]], int]:
     """Botnet groups (largest first, at most ``max_groups``) and how many were found in all."""
-    return botnet_rows(botnet_groups(hits, options), options)
+    return botnet_rows(botnet_groups(hits, options, events), options)
 
 
-def sweeps(hits: pl.DataFrame, options: AnalysisOptions) -> tuple[list[dict[str, Any]], int]:
+def sweeps(
+    hits: pl.DataFrame, options: AnalysisOptions, events: pl.DataFrame | None = None
+) -> tuple[list[dict[str, Any]], int]:
     """Sweeps (widest first, at most ``max_groups``) and how many were found in all."""
-    return sweep_rows(sweep_groups(hits, options), options)
+    return sweep_rows(sweep_groups(hits, options, events), options)
 
 
 def botnet_rows(

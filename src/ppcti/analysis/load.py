@@ -4,7 +4,9 @@
   parsed timestamp in integer microseconds (``t``).
 * ``hits``: one row per (entry, target): the destination and NAT addresses of network entries (NAT only
   when it differs from the destination) and the recipients of e-mail entries, each with its service
-  (``TCP/22``, ``ICMP``, ``EMAIL``) and whether it is the holder's private infrastructure.
+  (``TCP/22``, ``ICMP``, ``EMAIL``) and whether it is the holder's private infrastructure. The entry's
+  file, line and protocol (:data:`~ppcti.analysis.common.ENTRY_FIELDS`) stay in ``events``, found by
+  ``row`` for the hits that are output; a partitioned run's files of hits carry them (see ``spill``).
 
 Files are scanned lazily with only the columns the analysis needs, so ``subject`` and the rest of
 ``extra`` are never materialised. E-mail entries whose verdict says "clean", and the holder's own
@@ -377,8 +379,8 @@ def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
     if not options.include_outbound and n_outbound:
         events = events.filter(~outbound)
 
-    base = ["row", "holder", "hid", "source_file", "line", "t", "attacker", "aid", "attacker_kind"]
-    base += ["protocol", "dst_port"]
+    # not the ENTRY_FIELDS: see the module docstring
+    base = ["row", "holder", "hid", "t", "attacker", "aid", "attacker_kind", "dst_port"]
     if native_service and options.botnet_match != "protocol":
         service: pl.Expr = pl.col(NATIVE_SERVICE)
     else:

@@ -24,6 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from ppcti.analysis import _load_native
+from ppcti.analysis.common import ENTRY_FIELDS, with_entry_fields
 from ppcti.analysis.load import (
     NATIVE_FIELDS,
     SCAN_SCHEMA,
@@ -169,8 +170,9 @@ class Spill:
         events = pl.concat([b.events for b in built])
         self.no_timestamp += events.get_column("t").null_count()
         self._write("events", events, pl.col("aid"))
+        # the partitions of hits are read without their events: each hit carries its entry's fields
+        hits = with_entry_fields(pl.concat([b.hits for b in built]), events, ENTRY_FIELDS)
         del events
-        hits = pl.concat([b.hits for b in built])
         self._write("hits_t", hits, pl.col("tid"))
         self._write("hits_a", hits, pl.col("aid"))
         self._flushes += 1

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from ppcti.analysis.common import DAY_US, HOUR_US, counted, iso, timeline
+from ppcti.analysis.common import DAY_US, HOUR_US, counted, iso, timeline, with_entry_fields
 from ppcti.analysis.options import AnalysisOptions
 
 TARGET_KEY = ["holder", "target_kind", "target"]
@@ -65,16 +65,19 @@ def target_order(target: dict[str, Any]) -> tuple[int, str, str, str]:
 
 
 def analyse_targets(
-    hits: pl.DataFrame, stats: pl.DataFrame, options: AnalysisOptions
+    hits: pl.DataFrame, stats: pl.DataFrame, options: AnalysisOptions, events: pl.DataFrame | None = None
 ) -> list[dict[str, Any]]:
-    """The ``targets`` section: the ``max_targets`` most attacked private targets in full detail."""
+    """The ``targets`` section: the ``max_targets`` most attacked private targets in full detail.
+    ``events``: where the protocol of an entry is found when the hits leave it out (see
+    :func:`~ppcti.analysis.common.with_entry_fields`)."""
     top = stats.head(options.max_targets)
     ids = ["hid", "tid"]
+    own = [c for c in ("protocol",) if c in hits.columns]
     # the few listed ids by a set look-up first: a join over all hits costs ten times more
-    listed = hits.select(*ids, "private", "attacker", "aid", "protocol", "dst_port", "t").filter(
+    listed = hits.select(*ids, "row", "private", "attacker", "aid", *own, "dst_port", "t").filter(
         pl.col("tid").is_in(top.get_column("tid").implode()) & pl.col("private")
     )
-    rows = listed.join(top.select(ids), on=ids, how="semi")
+    rows = with_entry_fields(listed.join(top.select(ids), on=ids, how="semi"), events, ["protocol"])
     cap = options.members_cap
     attackers = counted(rows, ids, "attacker", cap, "attackers", value_id="aid")
     protocols = rows.group_by(ids).agg(protocols=pl.col("protocol").drop_nulls().unique().sort())
