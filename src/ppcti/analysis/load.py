@@ -332,6 +332,7 @@ def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
     raw = raw.drop(absent)
     rec = _recipients(raw)
     counts = DomainCounts.of(rec, raw)
+    raw = raw.drop("emails")  # read through ``rec`` from here on: not copied with the rows kept
 
     benign = pl.col("verdict").is_in(list(options.benign_verdicts)).fill_null(False)
     dropped = raw.select(IS_MAIL & benign).to_series()
@@ -414,7 +415,7 @@ def build(raw: pl.DataFrame, options: AnalysisOptions) -> Built:
     )
     columns = ip_hits.collect_schema().names()
     hits = pl.concat([ip_hits, mail_hits.select(columns)]).with_columns(sid=_ids("service")).collect()
-    events = events.drop("emails", "_sid", "_did", "_nid", "_drange", "_nrange", NATIVE_SERVICE, strict=False)
+    events = events.drop("_sid", "_did", "_nid", "_drange", "_nrange", NATIVE_SERVICE, strict=False)
     if absent:
         kept = set(events.columns)
         names = [c for c in order if c in kept or c in absent] + [c for c in events.columns if c not in order]
