@@ -170,7 +170,8 @@ def _in_full_buckets(rows: pl.DataFrame, keys: list[str], window_us: int, min_me
     low = np.uint64((1 << bits) - 1)
     keep = np.zeros(rows.height, dtype=bool)
     for name in ("_a", "_b"):
-        slot = (ids.get_column(name).to_numpy() & low).astype(np.intp)
+        # below 2**63 once masked: the same values as signed integers, the index type bincount takes
+        slot = (ids.get_column(name).to_numpy() & low).view(np.int64)
         keep |= np.bincount(slot, minlength=1 << bits)[slot] >= min_members
     return rows.filter(pl.Series(keep))
 
