@@ -10,8 +10,8 @@ HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
 
 #: Fields of an entry that the in-memory ``hits`` leave out: only the few hits an analysis outputs need
-#: them, looked up in ``events`` by :func:`with_entry_fields`. Copied to every hit, they cost a fifth of
-#: the load of 5 M events (``bench/analysis.py --load-only``).
+#: them, looked up in ``events`` by :func:`with_entry_fields`. Copied to every hit, they cost 10-20 % of
+#: the load of 5 M events (``bench/analysis.py --load-only``, docs/benchmarks/analysis.md).
 ENTRY_FIELDS = ("source_file", "line", "protocol")
 
 
