@@ -12,7 +12,11 @@ the holders' domains, plus injected botnet bursts, sweeps and attackers shared b
 Then the attack classification rate on the same number of events (bench/attacks_rate.py: all
 detectors, and the rule paths alone, against a per-event Python loop), unless ``--no-attacks``.
 
+``--repeat N`` then runs the same analysis N more times, each in a fresh process, and reports the best
+and the median wall time (this virtual machine's speed moves by up to 1.8x within an hour).
+
 Usage: .venv/bin/python bench/analysis.py [--events 5000000] [--baseline-events 200000] [--no-attacks]
+[--repeat N]
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import filecmp
 import math
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import threading
@@ -341,6 +346,26 @@ def scale(sizes: list[int], in_memory_max: int) -> int:
     return 0
 
 
+def repeats(path: Path, n: int) -> None:
+    """``n`` more analyses of ``path``, each in a fresh process (as ``--scale`` runs them), in memory."""
+    walls: list[float] = []
+    for i in range(n):
+        cmd = [sys.executable, __file__, "--partitions", "0", "--out", str(OUT / "analysis-repeat")]
+        child = subprocess.run([*cmd, "--one", str(path)], capture_output=True, text=True, check=True)
+        r = orjson.loads(child.stdout.strip().splitlines()[-1])
+        walls.append(r["wall"])
+        print(
+            f"  repeat {i + 1}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU, peak RSS "
+            f"{r['peak_rss'] / 2**30:.2f} GiB, load average {r['load']:.1f}",
+            flush=True,
+        )
+    under = sum(w < 10 for w in walls)
+    print(
+        f"repeats: best {min(walls):.2f} s, median {statistics.median(walls):.2f} s; under 10 s in "
+        f"{under} of {n}"
+    )
+
+
 def load_only(path: Path, options: AnalysisOptions) -> int:
     """The load stage alone, with the system time and page faults it costs (``getrusage``)."""
     before, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
@@ -375,6 +400,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Only ppcti.analysis.load.load() on the events file: wall, CPU, system CPU, minor page faults "
         "and peak RSS of this process (run it for each side of a change, alternating, in fresh processes).",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=0,
+        help="Then run the analysis this many times more, each in a fresh process, and report every "
+        "wall time, the best and the median (the machine's speed moves between runs).",
     )
     parser.add_argument("--one", nargs="+", type=Path, help=argparse.SUPPRESS)  # child of --scale
     parser.add_argument("--partitions", type=int, default=None, help=argparse.SUPPRESS)
@@ -435,9 +467,12 @@ def main(argv: list[str] | None = None) -> int:
     cpu_ratio = (args.events / cpu) / (base["events"] / base_cpu)
     print(
         f"ratio: {ours_rate / base_rate:.1f}x events/s wall, {cpu_ratio:.1f}x events per CPU-second; "
-        f"target < 30 s: {'met' if total < 30 else 'MISSED'}; load average at end "
-        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        f"target < 30 s: {'met' if total < 30 else 'MISSED'}; under 10 s (issue #17): "
+        f"{'met' if total < 10 else 'missed'}; load average at end {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores"
     )
+    if args.repeat > 0:
+        repeats(path, args.repeat)
     if not args.no_attacks:
         del insights  # free the analysis frames before building the classification frame
         attacks_rate.run(args.events, 300_000)
