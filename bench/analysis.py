@@ -304,6 +304,13 @@ def scale_child(files: list[Path], partitions: int | None, out: Path) -> int:
     return 0
 
 
+def in_child(files: list[Path], partitions: int, out: Path) -> dict:
+    """:func:`scale_child` in a fresh process: its measurements."""
+    cmd = [sys.executable, __file__, "--partitions", str(partitions), "--out", str(out)]
+    child = subprocess.run([*cmd, "--one", *map(str, files)], capture_output=True, text=True, check=True)
+    return orjson.loads(child.stdout.strip().splitlines()[-1])
+
+
 def scale(sizes: list[int], in_memory_max: int) -> int:
     """Peak RSS and time per size, in memory and partitioned (automatic partitions), each run alone."""
     print(
@@ -317,10 +324,7 @@ def scale(sizes: list[int], in_memory_max: int) -> int:
         parts_wanted = math.ceil(estimated_rows(files) / EVENTS_PER_PART)
         for mode, parts in [*modes, (f"{parts_wanted} parts", parts_wanted)]:
             out = OUT / f"scale-{millions}m-{'memory' if parts == 0 else 'parts'}"
-            cmd = [sys.executable, __file__, "--out", str(out), "--one", *map(str, files)]
-            cmd[2:2] = ["--partitions", str(parts)]
-            child = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            r = orjson.loads(child.stdout.strip().splitlines()[-1])
+            r = in_child(files, parts, out)
             ref.setdefault("rss", r["peak_rss"])
             ref.setdefault("wall", r["wall"])
             print(
@@ -347,12 +351,10 @@ def scale(sizes: list[int], in_memory_max: int) -> int:
 
 
 def repeats(path: Path, n: int) -> None:
-    """``n`` more analyses of ``path``, each in a fresh process (as ``--scale`` runs them), in memory."""
+    """``n`` more analyses of ``path`` in memory, each in a fresh process (as ``--scale`` runs them)."""
     walls: list[float] = []
     for i in range(n):
-        cmd = [sys.executable, __file__, "--partitions", "0", "--out", str(OUT / "analysis-repeat")]
-        child = subprocess.run([*cmd, "--one", str(path)], capture_output=True, text=True, check=True)
-        r = orjson.loads(child.stdout.strip().splitlines()[-1])
+        r = in_child([path], 0, OUT / "analysis-repeat")
         walls.append(r["wall"])
         print(
             f"  repeat {i + 1}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU, peak RSS "

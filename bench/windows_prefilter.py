@@ -25,23 +25,12 @@ import polars as pl
 from analysis import OUT, generate  # bench/analysis.py, beside this script
 from ppcti.analysis import AnalysisOptions
 from ppcti.analysis.load import load
-from ppcti.analysis.windows import _in_full_buckets
-
-
-def _bucket_ids(rows: pl.DataFrame, keys: list[str], window_us: int) -> pl.DataFrame:
-    """The two grids' bucket ids of every row, as the pre-filter computes them."""
-    key = pl.col(keys[0]).hash(11)
-    for i, name in enumerate(keys[1:]):
-        key = key ^ pl.col(name).hash(12 + i)
-    span = 2 * window_us
-    return rows.select(
-        _a=key ^ (pl.col("t") // span).hash(21), _b=key ^ ((pl.col("t") + window_us) // span).hash(22)
-    )
+from ppcti.analysis.windows import _in_full_buckets, bucket_ids
 
 
 def sorted_filter(rows: pl.DataFrame, keys: list[str], window_us: int, n: int) -> pl.DataFrame:
     """The baseline: full buckets found by sorting their ids."""
-    ids = _bucket_ids(rows, keys, window_us)
+    ids = bucket_ids(rows, keys, window_us)
 
     def full(bucket: pl.Series) -> pl.Series:
         ordered = pl.Series(np.sort(bucket.to_numpy()))

@@ -145,6 +145,18 @@ def _slot_bits(rows: int) -> int:
     return max(16, (2 * rows - 1).bit_length())
 
 
+def bucket_ids(rows: pl.DataFrame, keys: list[str], window_us: int) -> pl.DataFrame:
+    """Each row's bucket in the two grids of :func:`_in_full_buckets` (``_a``, ``_b``): combined hashes
+    of its key and its bucket of ``2 * window_us``."""
+    key = pl.col(keys[0]).hash(11)
+    for i, name in enumerate(keys[1:]):
+        key = key ^ pl.col(name).hash(12 + i)
+    span = 2 * window_us
+    return rows.select(
+        _a=key ^ (pl.col("t") // span).hash(21), _b=key ^ ((pl.col("t") + window_us) // span).hash(22)
+    )
+
+
 def _in_full_buckets(rows: pl.DataFrame, keys: list[str], window_us: int, min_members: int) -> pl.DataFrame:
     """The rows that can be part of a qualifying window: a cheap, exact pre-filter.
 
@@ -158,14 +170,7 @@ def _in_full_buckets(rows: pl.DataFrame, keys: list[str], window_us: int, min_me
     merges buckets, which keeps more rows, never fewer. Counting (``np.bincount``, then a look-up) takes
     less than half the time of the sort that found the full buckets before (bench/windows_prefilter.py).
     """
-    key = pl.col(keys[0]).hash(11)
-    for i, name in enumerate(keys[1:]):
-        key = key ^ pl.col(name).hash(12 + i)
-    span = 2 * window_us
-    ids = rows.select(
-        _a=key ^ (pl.col("t") // span).hash(21), _b=key ^ ((pl.col("t") + window_us) // span).hash(22)
-    )
-
+    ids = bucket_ids(rows, keys, window_us)
     bits = _slot_bits(rows.height)
     low = np.uint64((1 << bits) - 1)
     keep = np.zeros(rows.height, dtype=bool)
