@@ -1,10 +1,7 @@
-"""The behavioural windows (the count sketches that prefilter them never change what they find), and
-the background import of scikit-learn."""
+"""The behavioural windows: the count sketches that prefilter them never change what they find."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import defaultdict
 
 import polars as pl
@@ -78,17 +75,3 @@ def test_sketches_keep_every_row_of_a_busy_key_and_drop_quiet_ones() -> None:
     assert total[len(quiet) :].all() and near[len(quiet) :].all()
     assert total[: len(quiet)].sum() < len(quiet) // 2  # the sketch is a filter, not a pass-through
     assert near[: len(quiet)].sum() < len(quiet) // 2
-
-
-def test_scikit_learn_is_imported_in_the_background_only_when_asked() -> None:
-    code = (
-        "import sys\n"
-        "import ppcti.analysis\n"
-        "from ppcti.analysis.attacks import campaigns\n"
-        "assert 'sklearn' not in sys.modules, 'imported with ppcti.analysis'\n"
-        "campaigns.prefetch_sklearn()\n"
-        "assert campaigns._sklearn_ready() is campaigns.HAVE_SKLEARN\n"
-        "assert ('sklearn.cluster' in sys.modules) is campaigns.HAVE_SKLEARN\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pytest
 from analysis_helpers import fw, numbered, write_events
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,9 +15,7 @@ from hypothesis import strategies as st
 from ppcti.analysis import analyse
 from ppcti.analysis.attacks import AttackOptions
 from ppcti.analysis.attacks.anomalies import anomalies
-from ppcti.analysis.attacks.campaigns import HAVE_SKLEARN, robust_z
-
-pytestmark = pytest.mark.skipif(not HAVE_SKLEARN, reason="scikit-learn not installed")
+from ppcti.analysis.attacks.campaigns import robust_z
 
 
 def _two_behaviours(n_each: int = 12) -> list[dict]:
@@ -51,23 +50,19 @@ def test_campaigns_separate_brute_forcers_from_scanners(tmp_path: Path) -> None:
     assert again["campaigns"] == attacks["campaigns"]
 
 
-def test_k_means_runs_on_one_openmp_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A team of OpenMP threads spins for cores the analysis's other lane keeps busy, and sums the
-    centres in an order that depends on the machine's cores: the fit runs on one thread."""
-    from sklearn.cluster import KMeans
-    from threadpoolctl import threadpool_info
-
-    seen: list[int] = []
-    fit_predict = KMeans.fit_predict
-
-    def spy(self: KMeans, *args: object, **kwargs: object) -> np.ndarray:
-        seen.extend(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "openmp")
-        return fit_predict(self, *args, **kwargs)
-
-    monkeypatch.setattr(KMeans, "fit_predict", spy)
+def test_an_analysis_never_imports_scikit_learn(tmp_path: Path) -> None:
+    """Campaigns are clustered in NumPy (ppcti.analysis.attacks.kmeans): scikit-learn's import, with
+    SciPy and pandas, cost more CPU than the whole clustering at 5 M events."""
     path = write_events(tmp_path / "events.jsonl", numbered(_two_behaviours()))
-    assert analyse(path, tmp_path / "out")["attacks"]["counts"]["campaigns"] >= 2
-    assert seen and set(seen) == {1}
+    code = (
+        "import sys\n"
+        "from ppcti.analysis import analyse\n"
+        f"found = analyse({str(path)!r}, {str(tmp_path / 'out')!r})['attacks']['counts']['campaigns']\n"
+        "assert found >= 2, found\n"
+        "assert not {m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}, 'imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
 
 
 def test_an_attacker_unlike_its_campaign_is_an_outlier(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ppcti.analysis.attacks import ATTACKS_FILE, AttackOptions, analyse_attacks, prefetch_sklearn
+from ppcti.analysis.attacks import ATTACKS_FILE, AttackOptions, analyse_attacks
 from ppcti.analysis.cross import attacker_counts, cross_holder
 from ppcti.analysis.groups import botnets, sweeps
 from ppcti.analysis.load import load, resolve_inputs
@@ -147,9 +147,6 @@ def analyse(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     parts = auto_partitions(files) if partitions is None else partitions
-    # scikit-learn's import (about 1.5 s of CPU, for the campaigns) overlaps the load stage, which
-    # spends its time in compiled code that releases the GIL
-    prefetch_sklearn()
     stage("load")
     if parts == 0:
         found = _in_memory(files, out_dir, options, attack_options, stage)

@@ -15,7 +15,6 @@ from typing import Any
 
 import polars as pl
 
-from ppcti.analysis.attacks.campaigns import prefetch_sklearn
 from ppcti.analysis.attacks.classify import classify, scan
 from ppcti.analysis.attacks.options import AttackOptions
 from ppcti.analysis.attacks.parts import events_part, finish, hits_part
@@ -29,7 +28,6 @@ __all__ = [
     "AttackOptions",
     "analyse_attacks",
     "classify",
-    "prefetch_sklearn",
     "scan",
 ]
 

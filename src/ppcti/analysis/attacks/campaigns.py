@@ -1,14 +1,15 @@
 """Campaigns: attackers with similar behaviour, clustered; and attackers unlike their campaign.
 
-Method (scikit-learn):
+Method:
 
 1. One feature vector per attacker from its profile: ``log1p`` of events, targets, ports, active hours
    and span in hours; number of holders; mean confidence; and the share of its events in each attack
    class (:data:`~.profiles.SHARE_COLUMNS`).
-2. ``StandardScaler``, then k-means with ``k = min(max_campaigns, round(sqrt(n / 2)))`` (the usual rule
-   of thumb), at least 1 and at most the number of distinct vectors. ``KMeans`` (``n_init=2``) up to
-   20,000 attackers, ``MiniBatchKMeans`` (batches of 4,096) above; ``random_state=cluster_seed`` makes
-   the result reproducible, and the fit runs on one OpenMP thread, so it is the same on any machine.
+2. Standardised (mean 0, standard deviation 1 per feature), then k-means (:mod:`.kmeans`: k-means++
+   seeding, Lloyd's iterations) with ``k = min(max_campaigns, round(sqrt(n / 2)))`` (the usual rule of
+   thumb), at least 1 and at most the number of distinct vectors; the tightest of ten seedings up to
+   2,000 attackers, of two up to 20,000, of three above, fitted on a sample of 20,000.
+   ``cluster_seed`` makes the result reproducible.
 3. Outliers: per campaign, the distance of each member to its centre as a robust z-score,
    ``0.6745 (d - median) / MAD``; above ``outlier_z`` (3.5, Iglewicz and Hoaglin) the attacker is
    unusual for its campaign. When the MAD is 0 the mean absolute deviation × 1.2533 stands in for it.
@@ -20,61 +21,27 @@ Campaigns are numbered by size (``C01`` the largest), members sorted by events, 
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import threading
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from ppcti.analysis.attacks.kmeans import kmeans, standardise
 from ppcti.analysis.attacks.options import AttackOptions
 from ppcti.analysis.attacks.profiles import SHARE_COLUMNS
 from ppcti.analysis.attacks.taxonomy import CLASSES
 
-#: Whether scikit-learn (the ``[attacks]`` extra) is installed; it is imported only when needed.
-HAVE_SKLEARN = importlib.util.find_spec("sklearn") is not None
-
-_SKLEARN_MODULES = ("sklearn.cluster", "sklearn.preprocessing")
-_loader_lock = threading.Lock()
-_loader: threading.Thread | None = None
-_loaded: list[bool] = []
-
-
-def _import_sklearn() -> None:
-    try:
-        for name in _SKLEARN_MODULES:
-            importlib.import_module(name)
-    except ImportError:  # pragma: no cover - a broken install: no campaigns, as without it
-        _loaded.append(False)
-    else:
-        _loaded.append(True)
-
-
-def prefetch_sklearn() -> None:
-    """Start importing scikit-learn in a background thread, once per process. The import costs about
-    1.5 s of CPU (SciPy with it), mostly spent holding the GIL; classification, run meanwhile, spends
-    its time in Polars, which releases it. Importing at module level instead would add that time to
-    every ``import ppcti.analysis``, clustering or not. :func:`~.parts.events_part` calls it; a caller
-    that knows clustering will follow can call it sooner (before loading the events) for more overlap."""
-    global _loader
-    with _loader_lock:
-        if _loader is None and HAVE_SKLEARN:
-            _loader = threading.Thread(target=_import_sklearn, name="ppcti-sklearn-import", daemon=True)
-            _loader.start()
-
-
-def _sklearn_ready() -> bool:
-    """Wait for the import :func:`prefetch_sklearn` started (starting it if need be); True if it worked."""
-    prefetch_sklearn()
-    if _loader is None:
-        return False
-    _loader.join()
-    return _loaded[0]
-
-
 _LOG_FEATURES = ("events", "targets_count", "ports_count", "active_hours", "span_hours")
-_MINIBATCH_ABOVE = 20_000
+#: Above this many attackers the centres are fitted on a sample of this many (see ``kmeans``).
+_FIT_MAX = 20_000
+#: Up to this many attackers, ten seedings instead of two.
+_FEW = 2_000
+
+
+def _seedings(n: int) -> int:
+    """k-means runs from this many seedings, the tightest kept: a few attackers have few clusters with
+    many poor local optima, and ten runs cost milliseconds there."""
+    return 10 if n <= _FEW else 2 if n <= _FIT_MAX else 3
 
 
 def features(profiles: pl.DataFrame) -> np.ndarray:
@@ -112,33 +79,16 @@ def robust_z(values: np.ndarray) -> np.ndarray:
 
 def cluster(profiles: pl.DataFrame, options: AttackOptions) -> tuple[np.ndarray, np.ndarray]:
     """Campaign index and outlier z-score per attacker (rows of ``profiles``)."""
-    # imported here, not at module level: see prefetch_sklearn
-    from sklearn.cluster import KMeans, MiniBatchKMeans
-    from sklearn.preprocessing import StandardScaler
-    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
-
     n = profiles.height
-    x = features(profiles)
-    scaled = StandardScaler().fit_transform(x)
+    scaled = standardise(features(profiles))
     distinct = np.unique(scaled.round(9), axis=0).shape[0]
     k = int(max(1, min(options.max_campaigns, round((n / 2) ** 0.5), distinct)))
     if k == 1:
         labels = np.zeros(n, dtype=int)
         centres = scaled.mean(axis=0, keepdims=True)
     else:
-        if n > _MINIBATCH_ABOVE:
-            model = MiniBatchKMeans(
-                n_clusters=k, batch_size=4096, n_init=3, random_state=options.cluster_seed
-            )
-        else:
-            model = KMeans(n_clusters=k, n_init=2, random_state=options.cluster_seed)
-        # One OpenMP thread: k-means over at most a few tens of thousands of attackers is quick on one
-        # core, while a team of threads spins waiting for cores that the analysis's other lane keeps
-        # busy (3-15x the CPU and wall time of one thread, measured at 5 M events). One thread also
-        # adds the centres' sums in one order, so the campaigns do not depend on the machine's cores.
-        with threadpool_limits(limits=1, user_api="openmp"):
-            labels = model.fit_predict(scaled)
-        centres = model.cluster_centers_
+        found = kmeans(scaled, k, seed=options.cluster_seed, n_init=_seedings(n), fit_max=_FIT_MAX)
+        labels, centres = found.labels, found.centres
     dist = np.linalg.norm(scaled - centres[labels], axis=1)
     z = np.zeros(n)
     stats: dict[int, tuple[float, float]] = {}
@@ -162,12 +112,8 @@ def cluster(profiles: pl.DataFrame, options: AttackOptions) -> tuple[np.ndarray,
 
 def campaigns(profiles: pl.DataFrame, options: AttackOptions, members_cap: int) -> dict[str, Any]:
     """Campaigns, the attacker → campaign map, and the unusual attackers (see the module docstring)."""
-    # waited for even without profiles: no import thread outlives the analysis (a fork meanwhile
-    # would leave the child's import lock held)
-    ready = _sklearn_ready()
-    if profiles.is_empty() or not ready:
-        note = None if profiles.is_empty() else "scikit-learn is not installed (ppcti[attacks]): no campaigns"
-        return {"campaigns": [], "outliers": [], "assignment": pl.DataFrame(), "note": note}
+    if profiles.is_empty():
+        return {"campaigns": [], "outliers": [], "assignment": pl.DataFrame(), "note": None}
     labels, z = cluster(profiles, options)
     frame = profiles.with_columns(_label=pl.Series(labels), outlier_z=pl.Series(np.round(z, 3)))
     sizes = (

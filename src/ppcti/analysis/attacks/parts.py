@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from ppcti.analysis.attacks.anomalies import anomalies_of, busiest_targets, target_counts, volume_counts
-from ppcti.analysis.attacks.campaigns import HAVE_SKLEARN, campaigns, prefetch_sklearn
+from ppcti.analysis.attacks.campaigns import campaigns
 from ppcti.analysis.attacks.classify import classify, from_loaded, techniques_frame
 from ppcti.analysis.attacks.options import AttackOptions
 from ppcti.analysis.attacks.payload import HAVE_LIBINJECTION
@@ -89,7 +89,6 @@ def events_part(
 ) -> tuple[EventsPart, pl.DataFrame]:
     """Classify ``events`` (see :func:`~.classify.classify` for ``floods``) and sum the part up.
     Returns the part and the ``row, cls`` of every classified event, for the hits."""
-    prefetch_sklearn()  # for the campaigns, while classification runs in Polars
     scanned = from_loaded(events)
     classified = classify(scanned, options, floods=floods)
     attacked = scanned.select(
@@ -311,7 +310,7 @@ def finish(
     targets = sorted((t for h in hit_parts for t in h.targets), key=_target_order)
     return {
         "options": options.to_dict(),
-        "detectors": {"libinjection": HAVE_LIBINJECTION, "scikit_learn": HAVE_SKLEARN},
+        "detectors": {"libinjection": HAVE_LIBINJECTION},
         "notes": [n for n in (grouped["note"],) if n],
         "counts": {
             "events": sum(p.scanned for p in parts),
