@@ -1,12 +1,20 @@
-"""Entry fields looked up for hits (``with_entry_fields``): the fields of each hit's own entry."""
+"""Entry fields looked up for hits (``with_entry_fields``): the fields of each hit's own entry; and
+the groups listed, the only ones whose entries are looked up."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
-from hypothesis import given, settings
+import pytest
+from analysis_helpers import fw, numbered, write_events
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ppcti.analysis.common import ENTRY_FIELDS, with_entry_fields
+from ppcti.analysis.groups import botnet_groups, sweep_groups
+from ppcti.analysis.load import load
+from ppcti.analysis.options import AnalysisOptions
 
 
 def _events(rows: list[int]) -> pl.DataFrame:
@@ -47,3 +55,31 @@ def test_hits_that_carry_the_fields_are_left_as_they_are() -> None:
     assert with_entry_fields(hits, _events([1, 3]), ENTRY_FIELDS).equals(hits)
     narrow = hits.select("row")
     assert with_entry_fields(narrow, None, ENTRY_FIELDS).equals(narrow)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    hits=st.lists(
+        st.tuples(st.integers(1, 6), st.integers(1, 6), st.sampled_from([22, 80]), st.integers(0, 1_200)),
+        min_size=1,
+        max_size=80,
+    ),
+    cut=st.integers(1, 5),
+)
+def test_listed_groups_are_the_first_of_all_and_all_are_counted(
+    tmp_path_factory: pytest.TempPathFactory, hits: list[tuple[int, int, int, int]], cut: int
+) -> None:
+    """Only the groups listed get their entries (see groups._described): the listed ones must be the
+    first ``max_groups`` of the description of every group, and the total must count all of them."""
+    events = [
+        fw("acme", t, f"198.51.100.{s}", f"203.0.113.{d}", port=port, file=f"f{s % 2}.log")
+        for s, d, port, t in hits
+    ]
+    path = write_events(tmp_path_factory.mktemp("groups") / "e.jsonl", numbered(events))
+    options = AnalysisOptions(botnet_min_sources=2, sweep_min_targets=2, members_cap=2, entries_cap=2)
+    loaded = load(path, options)
+    for find in (botnet_groups, sweep_groups):
+        every, total = find(loaded.hits, replace(options, max_groups=10_000), loaded.events)
+        listed, counted = find(loaded.hits, replace(options, max_groups=cut), loaded.events)
+        assert total == counted == every.height
+        assert listed.equals(every.head(cut))

@@ -27,35 +27,35 @@ ENTRY_COLUMNS = ["t", "source_file", "line"]
 
 
 def _assigned(
-    hits: pl.DataFrame,
-    keys: list[str],
-    member: str,
-    window_us: int,
-    n: int,
-    columns: list[str],
-    events: pl.DataFrame | None,
+    hits: pl.DataFrame, keys: list[str], member: str, window_us: int, n: int, columns: list[str]
 ) -> pl.DataFrame:
-    """The hits that belong to a group (their ``columns``), with their ``group`` and ``peak``.
+    """The hits that belong to a group (their ``columns`` the hits have, and ``row``), with their
+    ``group`` and ``peak``.
 
     Only ids and times go through the window search; the few rows that qualify are then gathered
     with the columns the description reads, so the millions of others never have their strings copied.
-    Entry fields the hits leave out are looked up in ``events`` (see :func:`with_entry_fields`).
     """
     slim = hits.select(*keys, member, "t").with_row_index("_i")
     groups, found = dense_groups(slim, keys, member, window_us=window_us, min_members=n)
     own = [c for c in columns if c in hits.columns]
-    rows = hits.select(*own, "row")[found.get_column("_i")]
-    rows = with_entry_fields(rows, events, columns).select(columns).with_columns(found.get_column("group"))
+    rows = hits.select(*own, "row")[found.get_column("_i")].with_columns(found.get_column("group"))
     return rows.join(groups.select("group", "peak"), on="group")
 
 
-def _describe(
+def _described(
     assigned: pl.DataFrame,
     labels: list[str],
     member: str,
     extra: list[pl.Expr],
     options: AnalysisOptions,
-) -> pl.DataFrame:
+    events: pl.DataFrame | None,
+) -> tuple[pl.DataFrame, int]:
+    """The first ``max_groups`` groups in :func:`ordered` order, described, and how many there are.
+
+    Only the groups listed get their supporting entries: picking them costs more than the rest of the
+    description, and a run finds ten times more sweeps than it lists. Their file and line come from
+    ``events`` when the hits leave them out (see :func:`~ppcti.analysis.common.with_entry_fields`).
+    """
     cap = options.members_cap
     members = assigned.group_by("group").agg(
         *[pl.col(c).first() for c in labels],
@@ -66,8 +66,11 @@ def _describe(
         window_start=pl.col("t").min(),
         window_end=pl.col("t").max(),
     )
-    entries = assigned.group_by("group").agg(entry_refs(options.entries_cap)).with_columns(finish_entries())
-    return ordered(members.join(entries, on="group").drop("group"), labels)
+    listed = ordered(members, labels).head(options.max_groups)
+    rows = assigned.join(listed.select("group"), on="group", how="semi")
+    rows = with_entry_fields(rows, events, ENTRY_COLUMNS)
+    entries = rows.group_by("group").agg(entry_refs(options.entries_cap)).with_columns(finish_entries())
+    return listed.join(entries, on="group", maintain_order="left").drop("group"), members.height
 
 
 def ordered(found: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
@@ -81,40 +84,43 @@ def ordered(found: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
 
 def botnet_groups(
     hits: pl.DataFrame, options: AnalysisOptions, events: pl.DataFrame | None = None
-) -> pl.DataFrame:
-    """Every botnet group of ``hits``, described and ordered (see :func:`botnets`). ``events``: where
-    the entry fields the hits leave out are found (None when the hits carry them)."""
+) -> tuple[pl.DataFrame, int]:
+    """The first ``max_groups`` botnet groups of ``hits``, described and :func:`ordered`, and how many
+    there are. ``events``: where the entry fields the hits leave out are found (None when the hits
+    carry them)."""
     columns = [*BOTNET_LABELS, "attacker", "private", "range", *ENTRY_COLUMNS]
     window, n = options.botnet_window_us, options.botnet_min_sources
-    assigned = _assigned(hits, BOTNET_KEY, "aid", window, n, columns, events)
+    assigned = _assigned(hits, BOTNET_KEY, "aid", window, n, columns)
     extra = [pl.col("private").first(), pl.col("range").first()]
-    return _describe(assigned, BOTNET_LABELS, "attacker", extra, options)
+    return _described(assigned, BOTNET_LABELS, "attacker", extra, options, events)
 
 
 def sweep_groups(
     hits: pl.DataFrame, options: AnalysisOptions, events: pl.DataFrame | None = None
-) -> pl.DataFrame:
-    """Every sweep of ``hits``, described and ordered (see :func:`sweeps`; ``events``: see
-    :func:`botnet_groups`)."""
+) -> tuple[pl.DataFrame, int]:
+    """The first ``max_groups`` sweeps of ``hits``, described and ordered, and how many there are
+    (``events``: see :func:`botnet_groups`)."""
     columns = [*SWEEP_LABELS, "target", "service", *ENTRY_COLUMNS]
     window, n = options.sweep_window_us, options.sweep_min_targets
-    assigned = _assigned(hits, SWEEP_KEY, "tid", window, n, columns, events)
+    assigned = _assigned(hits, SWEEP_KEY, "tid", window, n, columns)
     extra = [pl.col("service").unique().sort().head(options.members_cap).alias("services")]
-    return _describe(assigned, SWEEP_LABELS, "target", extra, options)
+    return _described(assigned, SWEEP_LABELS, "target", extra, options, events)
 
 
 def botnets(
     hits: pl.DataFrame, options: AnalysisOptions, events: pl.DataFrame | None = None
 ) -> tuple[list[dict[str, Any]], int]:
     """Botnet groups (largest first, at most ``max_groups``) and how many were found in all."""
-    return botnet_rows(botnet_groups(hits, options, events), options)
+    found, total = botnet_groups(hits, options, events)
+    return botnet_rows(found, options, total=total)
 
 
 def sweeps(
     hits: pl.DataFrame, options: AnalysisOptions, events: pl.DataFrame | None = None
 ) -> tuple[list[dict[str, Any]], int]:
     """Sweeps (widest first, at most ``max_groups``) and how many were found in all."""
-    return sweep_rows(sweep_groups(hits, options, events), options)
+    found, total = sweep_groups(hits, options, events)
+    return sweep_rows(found, options, total=total)
 
 
 def botnet_rows(

@@ -170,8 +170,8 @@ class _Passes:
         hits = self.data.hits_by_target(q)
         counts = target_counts(hits)
         self.stats.append(private_target_stats(hits, counts))
-        found = botnet_groups(hits, self.options)
-        self.botnet_total += found.height
+        found, total = botnet_groups(hits, self.options)
+        self.botnet_total += total
         self.botnets = self._groups(self.botnets, found, BOTNET_LABELS)
         self.tops.append(top_targets(hits, self.options, counts))
         floods = floods_of_hits(hits, self.attack_options)
@@ -180,8 +180,8 @@ class _Passes:
     def by_attacker(self, p: int, lines: LineSink | None) -> None:
         """Pass 2 on partition ``p`` of hits and events by attacker: sweeps, cross-holder, summary,
         classification (with the floods of pass 1 that fall on these events)."""
-        found = sweep_groups(self.data.hits_by_attacker(p), self.options)
-        self.sweep_total += found.height
+        found, total = sweep_groups(self.data.hits_by_attacker(p), self.options)
+        self.sweep_total += total
         self.sweeps = self._groups(self.sweeps, found, SWEEP_LABELS)
         events = self.data.events(p)
         attackers = attacker_counts(events)
