@@ -197,7 +197,8 @@ def _collect(frame: pl.LazyFrame, files: Sequence[Path]) -> pl.DataFrame:
 
 def _recipients(raw: pl.DataFrame) -> pl.DataFrame:
     """(row, holder, recipient, domain) for every address of an e-mail entry other than its sender."""
-    mail = raw.filter(pl.col("format") == EMAIL_FORMAT).select("row", "holder", "sender", "emails")
+    # lazily, so that only the four columns are copied for the rows kept
+    mail = raw.lazy().filter(IS_MAIL).select("row", "holder", "sender", "emails").collect()
     rec = (
         mail.explode("emails")
         .rename({"emails": "recipient"})
@@ -221,7 +222,7 @@ class DomainCounts:
     def of(cls, rec: pl.DataFrame, raw: pl.DataFrame) -> DomainCounts:
         return cls(
             holders=raw.select(pl.col("holder").unique()),
-            mail=raw.filter(pl.col("format") == EMAIL_FORMAT).group_by("holder").len("entries"),
+            mail=raw.lazy().filter(IS_MAIL).group_by("holder").len("entries").collect(),
             domains=rec.filter(pl.col("domain").is_not_null())
             .unique(["row", "domain"])
             .group_by("holder", "domain")
